@@ -1,0 +1,45 @@
+"""Convert Chinese to simplified script with OpenCC, keeping character offsets.
+
+OpenCC's ``t2s`` maps phrases and characters; it is almost always
+length-preserving. When a conversion changes length we fall back to
+character-by-character conversion so offsets stay exact.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import opencc
+
+_converters: dict[str, opencc.OpenCC] = {}
+
+
+def _converter(config: str) -> opencc.OpenCC:
+    conv = _converters.get(config)
+    if conv is None:
+        conv = _converters[config] = opencc.OpenCC(config)
+    return conv
+
+
+def to_simplified(text: str) -> str:
+    """Convert a Han run to simplified script with the same length.
+
+    >>> to_simplified("中俄關係")
+    '中俄关系'
+    """
+    converted = _converter("t2s").convert(text)
+    if len(converted) == len(text):
+        return converted
+    return "".join(_char_t2s(ch) for ch in text)
+
+
+@lru_cache(maxsize=65536)
+def _char_t2s(ch: str) -> str:
+    converted = _converter("t2s").convert(ch)
+    return converted if len(converted) == 1 else ch
+
+
+def convert_display(text: str, script: str) -> str:
+    """Convert any text for display: ``script`` is ``hans`` (simplified) or ``hant`` (traditional)."""
+    config = {"hans": "t2s", "hant": "s2t"}[script]
+    return _converter(config).convert(text)

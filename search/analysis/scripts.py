@@ -1,0 +1,77 @@
+"""Split text into script runs (Han, Latin, digits, other letters) with NFKC width folding.
+
+Punctuation, spaces, symbols and emoji separate runs and are not indexed.
+Each run keeps a map from its normalized characters back to the original,
+because NFKC may change length (ﬁ → fi, ½ → 1⁄2).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterator, NamedTuple
+
+_HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff\uff21-\uff3a\uff41-\uff5a\ufb00-\ufb06"
+_DIGIT = "0-9\uff10-\uff19"
+
+_RUN = re.compile(
+    rf"(?P<han>[{_HAN}]+)"
+    rf"|(?P<latin>[{_LATIN}]+(?:['’\uff07][{_LATIN}]+)*)"
+    rf"|(?P<digit>[{_DIGIT}]+(?:[.\uff0e][{_DIGIT}]+)*)"
+    rf"|(?P<other>(?:(?![{_HAN}{_LATIN}])[^\W\d_])+)"
+)
+
+
+class Run(NamedTuple):
+    """A maximal stretch of one script; ``text`` is NFKC-normalized."""
+
+    kind: str  # "han", "latin", "digit", "other"
+    start: int
+    end: int
+    text: str
+    offsets: tuple[int, ...] | None  # original index of each char of ``text``; None = identity
+
+
+def script_runs(text: str) -> Iterator[Run]:
+    """Yield the script runs of ``text`` in order.
+
+    >>> [(r.kind, r.text) for r in script_runs("習近平 met Ｐｕｔｉｎ in 2024.")]
+    [('han', '習近平'), ('latin', 'met'), ('latin', 'Putin'), ('latin', 'in'), ('digit', '2024')]
+    """
+    for match in _RUN.finditer(text):
+        kind = match.lastgroup or "other"
+        start, end = match.span()
+        raw = match.group()
+        if raw.isascii():
+            yield Run(kind, start, end, raw, None)
+            continue
+        normalized, offsets = nfkc_with_offsets(raw, start)
+        yield Run(kind, start, end, normalized, offsets)
+
+
+def nfkc_with_offsets(raw: str, base: int) -> tuple[str, tuple[int, ...] | None]:
+    """NFKC-normalize ``raw``; map each output char to ``base`` + its source index.
+
+    Returns ``None`` for the map when the length is unchanged (the common case:
+    full-width letters, compatibility ideographs), so callers can use identity.
+    """
+    normalized = unicodedata.normalize("NFKC", raw)
+    if len(normalized) == len(raw):
+        return normalized, None
+    pieces: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(raw):
+        folded = unicodedata.normalize("NFKC", ch)
+        pieces.append(folded)
+        offsets.extend([base + i] * len(folded))
+    return "".join(pieces), tuple(offsets)
+
+
+def span_in_original(run: Run, start: int, end: int) -> tuple[int, int]:
+    """Map a ``[start, end)`` range of ``run.text`` back to the original text."""
+    if run.offsets is None:
+        return run.start + start, run.start + end
+    first = run.offsets[start]
+    last = run.offsets[end - 1] + 1
+    return first, last

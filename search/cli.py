@@ -1,0 +1,147 @@
+"""Command line: ``python -m search index|query|serve``.
+
+Exit status: 0 success, 1 some input failed or an engine error, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from search.errors import SearchError
+from search.store import default_index_dir
+
+
+def _index_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--index",
+        default=None,
+        metavar="DIR",
+        help="index folder (default: $SEARCH_INDEX, else ./index)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m search", description="Bilingual (Chinese + English) news search.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_index = sub.add_parser("index", help="index files and folders (incremental)")
+    p_index.add_argument("paths", nargs="+", metavar="PATH", help="a .jsonl or .txt file, or a folder (recursed)")
+    _index_arg(p_index)
+    p_index.add_argument("--prune", action="store_true", help="delete articles whose source file (or JSONL line) is gone")
+    p_index.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p_query = sub.add_parser("query", help="search the index")
+    p_query.add_argument("text", metavar="QUERY")
+    _index_arg(p_query)
+    p_query.add_argument("--limit", type=int, default=10, metavar="N", help="hits per page (1-100, default 10)")
+    p_query.add_argument("--page", type=int, default=1, metavar="N", help="page number (default 1)")
+    p_query.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
+
+    p_serve = sub.add_parser("serve", help="serve the web UI and JSON API")
+    _index_arg(p_serve)
+    p_serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p_serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p_serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    index_dir = args.index or default_index_dir()
+    try:
+        if args.command == "index":
+            return _cmd_index(args, index_dir)
+        if args.command == "query":
+            return _cmd_query(args, index_dir)
+        return _cmd_serve(args, index_dir)
+    except SearchError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("interrupted: batches committed so far are kept", file=sys.stderr)
+        return 130
+
+
+def _cmd_index(args: argparse.Namespace, index_dir: str) -> int:
+    from tqdm import tqdm
+
+    from search.indexer import Indexer
+    from search.ingest import iter_files
+
+    total = sum(_size(path) for path, ok in iter_files(args.paths) if ok)
+    indexer = Indexer(index_dir)
+    with tqdm(total=total, unit="B", unit_scale=True, desc="indexing", disable=True if args.quiet else None, file=sys.stderr) as bar:
+        report = indexer.run(args.paths, prune=args.prune, progress=bar.update)
+    for message in report.failures:
+        print(f"failed: {message}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.failed else 0
+
+
+def _cmd_query(args: argparse.Namespace, index_dir: str) -> int:
+    from search.searcher import Engine
+
+    engine = Engine(index_dir)
+    result = engine.search(args.text, page=args.page, size=args.limit)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(_render_text(result))
+    return 0
+
+
+def _render_text(result) -> str:
+    import html
+    import re
+
+    mark = re.compile(r"<mark>(.*?)</mark>")
+    tty = sys.stdout.isatty()
+
+    def plain(snippet: str) -> str:
+        shown = mark.sub(lambda m: f"\033[1;33m{m.group(1)}\033[0m" if tty else f"[{m.group(1)}]", snippet)
+        return html.unescape(shown)
+
+    terms = "; ".join(f"{lang}: {' '.join(words)}" for lang, words in result.interpreted.terms.items() if words)
+    lines = [f"{result.total} hits for {result.query!r} ({terms or 'no searchable words'}) in {result.took_ms:.1f} ms"]
+    for warning in result.interpreted.warnings:
+        lines.append(f"note: {warning}")
+    first = (result.page - 1) * result.size
+    for n, hit in enumerate(result.hits, start=first + 1):
+        titles = " / ".join(t for t in (hit.title.get("zh"), hit.title.get("en")) if t) or "(untitled)"
+        meta = " · ".join(x for x in (hit.date, hit.source, hit.id) if x)
+        lines.append("")
+        lines.append(f"{n}. {titles}")
+        lines.append(f"   {meta}  score {hit.score:.2f}")
+        for lang in ("zh", "en"):
+            for snippet in hit.snippets.get(lang, [])[:2]:
+                lines.append(f"   [{lang}] {plain(snippet)}")
+    return "\n".join(lines)
+
+
+def _cmd_serve(args: argparse.Namespace, index_dir: str) -> int:
+    import waitress
+
+    from web import create_app
+
+    app = create_app({"INDEX_DIR": index_dir})
+    print(f"serving {os.path.abspath(index_dir)} on http://{args.host}:{args.port}/", flush=True)
+    waitress.serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        max_request_body_size=1024 * 1024,
+        channel_timeout=30,
+        ident="news-search",
+    )
+    return 0
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0

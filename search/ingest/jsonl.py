@@ -1,0 +1,91 @@
+"""JSON Lines articles: ``id``, ``title``, ``body`` (string or ``{"zh","en"}``), optional metadata.
+
+A broken line is reported with its line number; the other lines still load.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+from search.errors import IngestError
+from search.ingest.dates import parse_date
+from search.ingest.language import language_of
+from search.model import Article
+
+_OPTIONAL_STR = ("source", "url", "dateline")
+
+
+def parse_jsonl(text: str, name: str) -> Iterator[tuple[int, Article | IngestError]]:
+    """Yield ``(line number, Article)`` per good line and ``(line number, IngestError)`` per bad one."""
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{name}:{lineno}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield lineno, IngestError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})", param=name)
+            continue
+        try:
+            yield lineno, article_from_record(record, where, path=name)
+        except IngestError as exc:
+            yield lineno, exc
+
+
+def article_from_record(record: object, where: str, *, path: str | None = None) -> Article:
+    if not isinstance(record, dict):
+        raise IngestError(f"{where}: expected a JSON object, got {type(record).__name__}", param=path)
+    raw_id = record.get("id")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or str(raw_id).strip() == "":
+        raise IngestError(f"{where}: missing or empty \"id\" (a non-empty string is required)", param=path)
+    title = _bilingual(record.get("title"), "title", where, path)
+    body = _bilingual(record.get("body"), "body", where, path)
+    if not any(body.values()) and not any(title.values()):
+        raise IngestError(f"{where}: article {raw_id!r} has neither title nor body", param=path)
+    meta: dict[str, str | None] = {}
+    for key in _OPTIONAL_STR:
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            raise IngestError(f"{where}: \"{key}\" must be a string, got {type(value).__name__}", param=path)
+        meta[key] = value or None
+    date_value = record.get("date")
+    if date_value is not None and not isinstance(date_value, str):
+        raise IngestError(f"{where}: \"date\" must be an ISO 8601 string, got {type(date_value).__name__}", param=path)
+    date = None
+    if date_value:
+        date = parse_date(date_value)
+        if date is None:
+            raise IngestError(f"{where}: \"date\" {date_value!r} is not a recognizable date", param=path)
+    return Article(
+        id=str(raw_id).strip(),
+        title=title,
+        body=body,
+        date=date,
+        source=meta["source"],
+        url=meta["url"],
+        dateline=meta["dateline"],
+        path=path,
+    )
+
+
+def _bilingual(value: object, key: str, where: str, path: str | None) -> dict[str, str | None]:
+    """A string goes to the language its letters say; a ``{"zh","en"}`` object is taken as is."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return {}
+        return {language_of(text) or "en": text}
+    if isinstance(value, dict):
+        out: dict[str, str | None] = {}
+        for lang, text in value.items():
+            if lang not in ("zh", "en"):
+                raise IngestError(f"{where}: \"{key}\" has unknown language {lang!r} (use \"zh\" and \"en\")", param=path)
+            if text is not None and not isinstance(text, str):
+                raise IngestError(f"{where}: \"{key}.{lang}\" must be a string", param=path)
+            if text and text.strip():
+                out[lang] = text.strip()
+        return out
+    raise IngestError(f"{where}: \"{key}\" must be a string or an object with \"zh\"/\"en\", got {type(value).__name__}", param=path)

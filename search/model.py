@@ -1,0 +1,114 @@
+"""Dataclasses that cross every boundary: ingest → index, searcher → CLI/JSON/HTML.
+
+Nothing here imports Whoosh or Flask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+LANGS = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article, possibly bilingual.
+
+    ``title``/``body`` map a language code (``zh``/``en``) to original text;
+    a missing language is absent or ``None``.
+    """
+
+    id: str
+    title: dict[str, str | None] = field(default_factory=dict)
+    body: dict[str, str | None] = field(default_factory=dict)
+    date: datetime | None = None
+    source: str | None = None
+    url: str | None = None
+    dateline: str | None = None
+    path: str | None = None  # the file it came from (for incremental runs and --prune)
+
+    def text(self, part: str, lang: str) -> str:
+        value = getattr(self, part).get(lang)
+        return value or ""
+
+    @property
+    def languages(self) -> list[str]:
+        return [lang for lang in LANGS if self.body.get(lang) or self.title.get(lang)]
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    """One analyzed query term as the engine searched for it."""
+
+    text: str  # what the user typed for this term (original script)
+    term: str  # the indexed form: simplified Chinese word, or stemmed lowercase English
+    lang: str  # "zh", "en" or "other"
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """What the engine understood from the query string (reported back to the user)."""
+
+    normalized: str  # the query with Chinese converted to one script, width-normalized
+    terms: dict[str, list[str]]  # indexed terms per language
+    phrases: list[list[str]]
+    excluded: list[str]
+    fields: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "normalized": self.normalized,
+            "terms": self.terms,
+            "phrases": self.phrases,
+            "excluded": self.excluded,
+            "fields": self.fields,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result, with snippets already rendered as safe HTML."""
+
+    id: str
+    title: dict[str, str | None]
+    date: str | None
+    source: str | None
+    url: str | None
+    score: float
+    snippets: dict[str, list[str]]
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "title": {lang: self.title.get(lang) for lang in LANGS},
+            "date": self.date,
+            "source": self.source,
+            "url": self.url,
+            "score": round(self.score, 4),
+            "snippets": {lang: list(self.snippets.get(lang, [])) for lang in LANGS},
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    interpreted: Interpretation
+    total: int
+    page: int
+    size: int
+    took_ms: float
+    hits: list[Hit]
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "interpreted": self.interpreted.to_dict(),
+            "total": self.total,
+            "page": self.page,
+            "size": self.size,
+            "took_ms": round(self.took_ms, 3),
+            "hits": [hit.to_dict() for hit in self.hits],
+        }

@@ -1,0 +1,302 @@
+"""Parse the query language into a small syntax tree, leniently.
+
+Syntax: words (all present ranks first, any present still matches),
+``"exact phrase"`` (also “…” and 「…」), ``AND``/``OR``/``NOT`` (upper case),
+``-word``, parentheses, ``field:word`` / ``field:"phrase"``. Malformed input
+(unbalanced quotes or parentheses, a dangling operator) never fails: the
+parser closes what is open and drops what is dangling, and says so in
+``warnings``.
+
+>>> parse('習近平 "一带一路" -Putin').node
+Pref(children=[Word(text='習近平', field=None), Phrase(text='一带一路', field=None), Not(child=Word(text='Putin', field=None))])
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Union
+
+#: Field prefixes a user may type, mapped to index field groups by the builder.
+FIELDS = ("title", "body")
+
+#: Work is bounded: a query never expands to more than this many words/phrases.
+MAX_CLAUSES = 64
+MAX_DEPTH = 16
+MAX_QUERY_CHARS = 2000
+
+_QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』", "＂": "＂"}
+_OPEN = "(（"
+_CLOSE = ")）"
+_TOKEN = re.compile(
+    r"""(?P<space>\s+)
+      | (?P<open>[(（])
+      | (?P<close>[)）])
+      | (?P<quote>["“「『＂])
+      | (?P<word>[^\s()（）"“”「」『』＂]+)
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Not:
+    child: "Node"
+
+
+@dataclass(frozen=True)
+class And:
+    children: list["Node"]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: list["Node"]
+
+
+@dataclass(frozen=True)
+class Pref:
+    """Implicit conjunction: documents with every child rank first, any child matches."""
+
+    children: list["Node"]
+
+
+Node = Union[Word, Phrase, Not, And, Or, Pref]
+
+
+@dataclass
+class Parsed:
+    node: Node | None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Lexeme:
+    kind: str  # word, phrase, open, close, and, or, not
+    text: str = ""
+    field: str | None = None
+    negated: bool = False
+
+
+def parse(text: str) -> Parsed:
+    """Parse ``text``; never raises."""
+    warnings: list[str] = []
+    text = _clean(text)
+    if len(text) > MAX_QUERY_CHARS:
+        text = text[:MAX_QUERY_CHARS]
+        warnings.append(f"query truncated to {MAX_QUERY_CHARS} characters")
+    lexemes = _lex(text, warnings)
+    parser = _Parser(lexemes, warnings)
+    node = parser.parse()
+    return Parsed(node, warnings)
+
+
+def _clean(text: str) -> str:
+    # Lone surrogates and control characters cannot be indexed text; drop them.
+    return "".join(
+        ch if ch.isprintable() or ch in "\t\n" else " "
+        for ch in text
+        if not 0xD800 <= ord(ch) <= 0xDFFF
+    )
+
+
+def _lex(text: str, warnings: list[str]) -> list[_Lexeme]:
+    out: list[_Lexeme] = []
+    pos = 0
+    pending_field: str | None = None
+    pending_neg = False
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:  # a stray closing quote: skip it
+            pos += 1
+            continue
+        kind = m.lastgroup
+        pos = m.end()
+        if kind == "space":
+            pending_field, pending_neg = None, False
+            continue
+        if kind == "open":
+            out.append(_Lexeme("open", field=pending_field, negated=pending_neg))
+            pending_field, pending_neg = None, False
+            continue
+        if kind == "close":
+            out.append(_Lexeme("close"))
+            continue
+        if kind == "quote":
+            closer = _QUOTES[m.group()]
+            end = text.find(closer, pos)
+            if end < 0:
+                warnings.append("unbalanced quote: phrase closed at the end of the query")
+                end = len(text)
+            phrase = text[pos:end]
+            pos = min(len(text), end + 1)
+            if phrase.strip():
+                out.append(_Lexeme("phrase", phrase.strip(), pending_field, pending_neg))
+            pending_field, pending_neg = None, False
+            continue
+        word = m.group()
+        if word in ("AND", "OR", "NOT") and pending_field is None and not pending_neg:
+            out.append(_Lexeme(word.lower()))
+            continue
+        if word.startswith("-") and len(word) > 1 and not pending_neg:
+            pending_neg = True
+            word = word[1:]
+        elif word == "-":
+            pending_neg = True
+            continue
+        name, colon, rest = word.partition(":")
+        if colon and name.lower() in FIELDS:
+            pending_field = name.lower()
+            if rest:
+                out.append(_Lexeme("word", rest, pending_field, pending_neg))
+                pending_field, pending_neg = None, False
+            continue  # a field prefix right before a quote or parenthesis
+        if word.startswith("+"):
+            word = word.lstrip("+")
+            if not word:
+                continue
+        out.append(_Lexeme("word", word, pending_field, pending_neg))
+        pending_field, pending_neg = None, False
+    return out
+
+
+class _Parser:
+    def __init__(self, lexemes: list[_Lexeme], warnings: list[str]) -> None:
+        self.lx = lexemes
+        self.i = 0
+        self.warnings = warnings
+        self.clauses = 0
+        self.depth = 0
+
+    def peek(self) -> _Lexeme | None:
+        return self.lx[self.i] if self.i < len(self.lx) else None
+
+    def parse(self) -> Node | None:
+        nodes: list[Node] = []
+        while self.peek() is not None:
+            node = self.sequence()
+            if node is not None:
+                nodes.append(node)
+            nxt = self.peek()
+            if nxt is not None and nxt.kind == "close":
+                self.warnings.append("unbalanced parenthesis: extra ')' ignored")
+                self.i += 1
+        return _simplify(Pref(nodes)) if nodes else None
+
+    def sequence(self) -> Node | None:
+        """Terms side by side (preferred together) or joined by AND (required together)."""
+        groups: list[list[Node]] = []
+        joined = False
+        while (lx := self.peek()) is not None and lx.kind != "close":
+            if lx.kind in ("and", "or"):
+                self.i += 1
+                if lx.kind == "and":
+                    joined = bool(groups)
+                continue
+            node = self.alternatives()
+            if node is None:
+                continue
+            if joined and groups:
+                groups[-1].append(node)
+            else:
+                groups.append([node])
+            joined = False
+        items = [g[0] if len(g) == 1 else And(g) for g in groups]
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else Pref(items)
+
+    def alternatives(self) -> Node | None:
+        """OR binds tighter than the implicit AND: ``a OR b c`` is ``(a OR b) c``."""
+        parts = [self.unary()]
+        while (lx := self.peek()) is not None and lx.kind == "or":
+            self.i += 1
+            nxt = self.peek()
+            if nxt is None or nxt.kind in ("and", "or", "close"):
+                self.warnings.append("OR without a following term ignored")
+                break
+            parts.append(self.unary())
+        kept = [p for p in parts if p is not None]
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else Or(kept)
+
+    def unary(self) -> Node | None:
+        lx = self.peek()
+        if lx is None:
+            return None
+        if lx.kind == "not":
+            self.i += 1
+            nxt = self.peek()
+            if nxt is None or nxt.kind in ("and", "or", "close"):
+                self.warnings.append("NOT without a following term ignored")
+                return None
+            child = self.unary()
+            return Not(child) if child is not None else None
+        if lx.kind in ("and", "or"):
+            self.i += 1
+            return None
+        node = self.atom()
+        if node is not None and lx.negated:
+            node = Not(node)
+        return node
+
+    def atom(self) -> Node | None:
+        lx = self.lx[self.i]
+        self.i += 1
+        if lx.kind == "open":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                self.warnings.append(f"parentheses nested deeper than {MAX_DEPTH} flattened")
+                inner = None
+                while (nxt := self.peek()) is not None and nxt.kind != "close":
+                    inner = self.unary() or inner
+            else:
+                inner = self.sequence()
+            self.depth -= 1
+            if inner is not None and lx.field:
+                inner = _with_field(inner, lx.field)
+            nxt = self.peek()
+            if nxt is not None and nxt.kind == "close":
+                self.i += 1
+            else:
+                self.warnings.append("unbalanced parenthesis: closed at the end of the query")
+            return inner
+        if lx.kind in ("word", "phrase"):
+            self.clauses += 1
+            if self.clauses > MAX_CLAUSES:
+                if self.clauses == MAX_CLAUSES + 1:
+                    self.warnings.append(f"only the first {MAX_CLAUSES} words and phrases are searched")
+                return None
+            cls = Word if lx.kind == "word" else Phrase
+            return cls(lx.text, lx.field)
+        if lx.kind == "and":
+            return None
+        return None  # a stray 'close' is handled by callers
+
+
+def _simplify(node: Node) -> Node:
+    if isinstance(node, (Pref, And, Or)) and len(node.children) == 1:
+        return _simplify(node.children[0])
+    return node
+
+
+def _with_field(node: Node, name: str) -> Node:
+    """Apply a ``field:( … )`` prefix to every word and phrase inside the group."""
+    if isinstance(node, (Word, Phrase)):
+        return node if node.field else type(node)(node.text, name)
+    if isinstance(node, Not):
+        return Not(_with_field(node.child, name))
+    return type(node)([_with_field(child, name) for child in node.children])

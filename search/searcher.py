@@ -68,10 +68,13 @@ class Engine:
 
     def searcher(self) -> Searcher:
         current = getattr(self._local, "searcher", None)
+        if current is not None and not current.up_to_date():
+            # A fresh searcher, not refresh(): Whoosh's reader reuse keeps the old
+            # deletion sets, so replaced articles would still match.
+            current.close()
+            current = None
         if current is None:
             current = self.ix.searcher(weighting=self._weighting)
-        elif not current.up_to_date():
-            current = current.refresh()
         self._local.searcher = current
         return current
 
@@ -81,14 +84,19 @@ class Engine:
             current.close()
             self._local.searcher = None
 
-    def search(self, text: object, *, page: object = 1, size: object = 10) -> SearchResult:
+    def search(self, text: object, *, page: object = 1, size: object = 10, highlight: bool = True) -> SearchResult:
+        """Run ``text`` (any script, any language, the query syntax) and return one page of hits.
+
+        ``highlight=False`` skips snippets (evaluation and benchmarks need only ids).
+        """
         if not isinstance(text, str):
             raise QueryError("q (the query text) is required", param="q")
         paging = Paging.checked(page, size)
         started = time.perf_counter()
         parsed = parse(text)
-        the_plan = plan(parsed, text)
         s = self.searcher()
+        reader = s.reader()
+        the_plan = plan(parsed, text, lambda fieldname, term: (fieldname, term) in reader)
         offset = (paging.page - 1) * paging.size
         needed = offset + paging.size
         docnums: list[tuple[int, float]] = []
@@ -102,7 +110,8 @@ class Engine:
                 total += len(rest)
                 if len(docnums) < needed:
                     docnums += [(hit.docnum, hit.score) for hit in rest][: needed - len(docnums)]
-        hits = [self._hit(s, docnum, score, the_plan.highlight, the_plan.phrases) for docnum, score in docnums[offset:needed]]
+        terms = the_plan.highlight if highlight else None
+        hits = [self._hit(s, docnum, score, terms, the_plan.phrases) for docnum, score in docnums[offset:needed]]
         took = (time.perf_counter() - started) * 1000
         return SearchResult(
             query=text,
@@ -114,10 +123,10 @@ class Engine:
             hits=hits,
         )
 
-    def _hit(self, s: Searcher, docnum: int, score: float, terms: set[str], phrases: list[list[str]]) -> Hit:
+    def _hit(self, s: Searcher, docnum: int, score: float, terms: set[str] | None, phrases: list[list[str]]) -> Hit:
         fields = s.stored_fields(docnum)
-        found: dict[str, list[str]] = {}
-        for lang in LANGS:
+        found: dict[str, list[str]] = {lang: [] for lang in LANGS}
+        for lang in LANGS if terms is not None else ():
             text = fields.get(f"body_{lang}") or fields.get(f"title_{lang}") or ""
             found[lang] = [to_html(snip) for snip in snippets(text, terms, phrases)] if text else []
         return Hit(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Callable
 
 from whoosh import query as wq
 
@@ -25,9 +26,6 @@ FIELD_GROUPS: dict[str | None, tuple[str, ...]] = {
     "body": ("body_zh", "body_en"),
 }
 
-#: Coordination bonus inside nested groups: a document matching one of three
-#: words keeps (1 - 0.6 + 0.6/3) = 60 % of its score.
-COORD_SCALE = 0.6
 PHRASE_BONUS = 1.5
 MAX_TERMS = 128
 
@@ -55,6 +53,7 @@ class _Collect:
     fields: list[str] = field(default_factory=list)
     highlight: set[str] = field(default_factory=set)
     count: int = 0
+    has_term: Callable[[str, str], bool] = lambda field, term: True
 
     def add(self, tokens: list[Token], negated: bool, *, highlight: bool = True) -> None:
         for tok in tokens:
@@ -69,9 +68,13 @@ class _Collect:
                 bucket.append(tok.term)
 
 
-def plan(parsed: Parsed, raw: str) -> Plan:
-    """Turn a parsed query into a :class:`Plan`."""
-    col = _Collect()
+def plan(parsed: Parsed, raw: str, has_term: Callable[[str, str], bool] | None = None) -> Plan:
+    """Turn a parsed query into a :class:`Plan`.
+
+    ``has_term(field, term)`` (the index's lexicon) lets the builder leave out
+    field/term pairs that cannot match, which keeps queries small and fast.
+    """
+    col = _Collect(has_term=has_term or (lambda field, term: True))
     node = parsed.node
     primary: wq.Query | None = None
     fallback: wq.Query | None = None
@@ -87,7 +90,7 @@ def plan(parsed: Parsed, raw: str) -> Plan:
         elif units:
             parts = [_query_of(u) for u in units]
             primary = wq.And(parts)
-            fallback = wq.Or(parts, scale=COORD_SCALE)
+            fallback = wq.Or(parts)
             if bonus is not None:
                 primary, fallback = wq.AndMaybe(primary, bonus), wq.AndMaybe(fallback, bonus)
         elif exclude:
@@ -118,7 +121,7 @@ class _Soft:
 
 def _query_of(unit: wq.Query | _Soft) -> wq.Query:
     if isinstance(unit, _Soft):
-        inner = wq.Or(unit.parts, scale=COORD_SCALE)
+        inner = wq.Or(unit.parts)
         return wq.AndMaybe(inner, unit.phrase) if unit.phrase is not None else inner
     return unit
 
@@ -148,7 +151,7 @@ def _build(node: Node, col: _Collect, negated: bool) -> wq.Query | _Soft | None:
         return wq.And(queries)
     if isinstance(node, Or):
         return wq.Or(queries)
-    return wq.Or(queries, scale=COORD_SCALE)
+    return wq.Or(queries)
 
 
 def _fields(name: str | None, col: _Collect) -> tuple[str, ...]:
@@ -157,8 +160,11 @@ def _fields(name: str | None, col: _Collect) -> tuple[str, ...]:
     return FIELD_GROUPS[name]
 
 
-def _term_query(term: str, fields: tuple[str, ...]) -> wq.Query:
-    return wq.Or([wq.Term(f, term) for f in fields])
+def _term_query(term: str, fields: tuple[str, ...], col: _Collect) -> wq.Query:
+    present = [wq.Term(f, term) for f in fields if col.has_term(f, term)]
+    if not present:
+        return wq.NullQuery
+    return present[0] if len(present) == 1 else wq.Or(present)
 
 
 def _tokens(text: str, col: _Collect) -> list[Token]:
@@ -176,11 +182,11 @@ def _word(node: Word, col: _Collect, negated: bool) -> wq.Query | _Soft | None:
     col.add(tokens, negated)
     fields = _fields(node.field, col)
     if len(tokens) == 1:
-        return _term_query(tokens[0].term, fields)
-    parts = [_term_query(tok.term, fields) for tok in tokens]
+        return _term_query(tokens[0].term, fields, col)
+    parts = [_term_query(tok.term, fields, col) for tok in tokens]
     if negated:
         return wq.And(parts)
-    return _Soft(parts, _phrase_query([t.term for t in tokens], fields, boost=PHRASE_BONUS))
+    return _Soft(parts, _phrase_query([t.term for t in tokens], fields, col, boost=PHRASE_BONUS))
 
 
 def _phrase(node: Phrase, col: _Collect, negated: bool) -> wq.Query | None:
@@ -193,12 +199,15 @@ def _phrase(node: Phrase, col: _Collect, negated: bool) -> wq.Query | None:
         col.phrases.append(words)
     fields = _fields(node.field, col)
     if len(words) == 1:
-        return _term_query(words[0], fields)
-    return _phrase_query(words, fields)
+        return _term_query(words[0], fields, col)
+    return _phrase_query(words, fields, col)
 
 
-def _phrase_query(words: list[str], fields: tuple[str, ...], boost: float = 1.0) -> wq.Query:
-    return wq.Or([wq.Phrase(f, words, boost=boost) for f in fields])
+def _phrase_query(words: list[str], fields: tuple[str, ...], col: _Collect, boost: float = 1.0) -> wq.Query:
+    present = [wq.Phrase(f, words, boost=boost) for f in fields if all(col.has_term(f, w) for w in words)]
+    if not present:
+        return wq.NullQuery
+    return present[0] if len(present) == 1 else wq.Or(present)
 
 
 def _normalize(raw: str) -> str:

@@ -138,7 +138,8 @@ def _lex(text: str, warnings: list[str]) -> list[_Lexeme]:
             closer = _QUOTES[m.group()]
             end = text.find(closer, pos)
             if end < 0:
-                warnings.append("unbalanced quote: phrase closed at the end of the query")
+                if "unbalanced quote: phrase closed at the end of the query" not in warnings:
+                    warnings.append("unbalanced quote: phrase closed at the end of the query")
                 end = len(text)
             phrase = text[pos:end]
             pos = min(len(text), end + 1)
@@ -191,7 +192,7 @@ class _Parser:
                 nodes.append(node)
             nxt = self.peek()
             if nxt is not None and nxt.kind == "close":
-                self.warnings.append("unbalanced parenthesis: extra ')' ignored")
+                self._warn("unbalanced parenthesis: extra ')' ignored")
                 self.i += 1
         return _simplify(Pref(nodes)) if nodes else None
 
@@ -225,7 +226,7 @@ class _Parser:
             self.i += 1
             nxt = self.peek()
             if nxt is None or nxt.kind in ("and", "or", "close"):
-                self.warnings.append("OR without a following term ignored")
+                self._warn("OR without a following term ignored")
                 break
             parts.append(self.unary())
         kept = [p for p in parts if p is not None]
@@ -238,13 +239,17 @@ class _Parser:
         if lx is None:
             return None
         if lx.kind == "not":
-            self.i += 1
-            nxt = self.peek()
+            negations = 0
+            while (nxt := self.peek()) is not None and nxt.kind == "not":
+                negations += 1
+                self.i += 1
             if nxt is None or nxt.kind in ("and", "or", "close"):
-                self.warnings.append("NOT without a following term ignored")
+                self._warn("NOT without a following term ignored")
                 return None
             child = self.unary()
-            return Not(child) if child is not None else None
+            if child is None or negations % 2 == 0:
+                return child
+            return child.child if isinstance(child, Not) else Not(child)
         if lx.kind in ("and", "or"):
             self.i += 1
             return None
@@ -253,18 +258,38 @@ class _Parser:
             node = Not(node)
         return node
 
+    def _warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def _flatten(self, opener: _Lexeme) -> Node | None:
+        """Past MAX_DEPTH, read the rest of the group iteratively: its words, without structure."""
+        self._warn(f"parentheses nested deeper than {MAX_DEPTH}: the inner groups are searched as plain words")
+        level = 1
+        words: list[Node] = []
+        while level and (lx := self.peek()) is not None:
+            self.i += 1
+            if lx.kind == "open":
+                level += 1
+            elif lx.kind == "close":
+                level -= 1
+            elif lx.kind in ("word", "phrase"):
+                self.clauses += 1
+                if self.clauses <= MAX_CLAUSES:
+                    node: Node = (Word if lx.kind == "word" else Phrase)(lx.text, lx.field or opener.field)
+                    words.append(Not(node) if lx.negated else node)
+        if not words:
+            return None
+        return words[0] if len(words) == 1 else Pref(words)
+
     def atom(self) -> Node | None:
         lx = self.lx[self.i]
         self.i += 1
         if lx.kind == "open":
+            if self.depth >= MAX_DEPTH:
+                return self._flatten(lx)
             self.depth += 1
-            if self.depth > MAX_DEPTH:
-                self.warnings.append(f"parentheses nested deeper than {MAX_DEPTH} flattened")
-                inner = None
-                while (nxt := self.peek()) is not None and nxt.kind != "close":
-                    inner = self.unary() or inner
-            else:
-                inner = self.sequence()
+            inner = self.sequence()
             self.depth -= 1
             if inner is not None and lx.field:
                 inner = _with_field(inner, lx.field)
@@ -272,13 +297,12 @@ class _Parser:
             if nxt is not None and nxt.kind == "close":
                 self.i += 1
             else:
-                self.warnings.append("unbalanced parenthesis: closed at the end of the query")
+                self._warn("unbalanced parenthesis: closed at the end of the query")
             return inner
         if lx.kind in ("word", "phrase"):
             self.clauses += 1
             if self.clauses > MAX_CLAUSES:
-                if self.clauses == MAX_CLAUSES + 1:
-                    self.warnings.append(f"only the first {MAX_CLAUSES} words and phrases are searched")
+                self._warn(f"only the first {MAX_CLAUSES} words and phrases are searched")
                 return None
             cls = Word if lx.kind == "word" else Phrase
             return cls(lx.text, lx.field)

@@ -1,0 +1,215 @@
+"""Snippets: which characters are marked, how fragments are cut, and safe HTML."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search.highlight import Snippet, match_ranges, snippets, to_html
+
+MARK = re.compile(r"<mark>(.*?)</mark>")
+FILLER_ZH = "填充句子里面没有要找的东西" * 3
+FILLER_EN = "Nothing to see in this filler sentence at all. "
+
+
+def surfaces(text, ranges):
+    return [text[a:b] for a, b in ranges]
+
+
+# --- match_ranges -------------------------------------------------------------
+
+
+def test_terms_are_found_in_the_original_traditional_text():
+    text = "國家主席習近平同俄羅斯總統普京舉行會晤"
+    assert surfaces(text, match_ranges(text, {"习近平", "普京"})) == ["習近平", "普京"]
+
+
+def test_every_occurrence_is_marked_in_order():
+    text = "Putin met Xi. Later Putin spoke."
+    assert match_ranges(text, {"putin"}) == [(0, 5), (20, 25)]
+
+
+def test_english_terms_match_any_inflection():
+    text = "Cooperation and cooperating partners"
+    assert surfaces(text, match_ranges(text, {"cooper"})) == ["Cooperation", "cooperating"]
+
+
+def test_subword_marks_only_its_characters():
+    assert match_ranges("中俄關係風雨兼程", {"关系"}) == [(2, 4)]
+
+
+def test_overlapping_matches_merge_into_one_range():
+    # the compound and its parts overlap: one mark, not three
+    assert match_ranges("中俄關係風雨兼程", {"中俄关系", "关系", "中俄"}) == [(0, 4)]
+
+
+def test_touching_matches_merge():
+    assert match_ranges("中俄關係", {"中俄", "关系"}) == [(0, 4)]
+
+
+def test_separate_matches_stay_separate():
+    assert match_ranges("Putin Putin", {"putin"}) == [(0, 5), (6, 11)]
+
+
+def test_phrase_marks_the_whole_phrase():
+    text = "合作。上海合作組織峰會"
+    assert surfaces(text, match_ranges(text, set(), [["上海", "合作", "组织"]])) == ["上海合作組織"]
+
+
+def test_english_phrase_spans_the_words_and_spaces_between():
+    text = "the Shanghai Cooperation Organization summit"
+    assert surfaces(text, match_ranges(text, set(), [["shanghai", "cooper", "organiz"]])) == [
+        "Shanghai Cooperation Organization"
+    ]
+
+
+def test_phrase_in_the_wrong_order_is_not_marked():
+    assert match_ranges("一路一帶", set(), [["一带", "一路"]]) == []
+
+
+def test_phrase_and_a_term_inside_it_merge():
+    text = "上海合作組織峰會"
+    assert match_ranges(text, {"合作"}, [["上海", "合作", "组织"]]) == [(0, 6)]
+
+
+def test_no_terms_or_no_text_means_no_ranges():
+    assert match_ranges("Putin", set()) == []
+    assert match_ranges("", {"putin"}) == []
+    assert match_ranges("Putin", {"xi"}) == []
+
+
+# --- snippets -----------------------------------------------------------------
+
+
+def spread_text():
+    """Three matches far apart, separated by long filler."""
+    return "。".join([FILLER_ZH] * 3 + ["普京发表讲话"] + [FILLER_ZH] * 3 + ["习近平表示欢迎"] + [FILLER_ZH] * 3 + ["普京与习近平会晤"] + [FILLER_ZH] * 3)
+
+
+def test_fragments_surround_each_match_in_document_order():
+    text = spread_text()
+    got = snippets(text, {"普京", "习近平"}, width=40)
+    assert len(got) == 3
+    marked = [surfaces(s.text, s.marks) for s in got]
+    assert marked == [["普京"], ["习近平"], ["普京", "习近平"]]
+    for s in got:
+        assert s.text.startswith("…") and s.text.endswith("…")
+
+
+def test_count_limits_fragments_and_keeps_the_best():
+    text = spread_text()
+    (best,) = snippets(text, {"普京", "习近平"}, width=40, count=1)
+    # the fragment with both words beats the fragments with one
+    assert surfaces(best.text, best.marks) == ["普京", "习近平"]
+    assert len(snippets(text, {"普京", "习近平"}, width=40, count=2)) == 2
+
+
+@pytest.mark.parametrize("width", [30, 60, 120])
+def test_fragment_width_is_bounded(width):
+    text = (FILLER_EN * 5 + "Putin spoke. ") * 4 + FILLER_EN * 5
+    for s in snippets(text, {"putin"}, width=width):
+        assert len(s.text) <= width + 2  # plus an ellipsis on each side
+        assert "Putin" in surfaces(s.text, s.marks)
+
+
+def test_english_fragments_end_on_a_word_boundary():
+    text = "Putin said " + "something rather long " * 20
+    (s,) = snippets(text, {"putin"}, width=60)
+    assert s.text.endswith("…")
+    body = s.text.rstrip("…")
+    assert text.startswith(body)
+    assert text[len(body)] == " "  # the cut fell between words, not inside one
+
+
+def test_fragment_starts_at_a_sentence_boundary_near_the_match():
+    text = FILLER_EN * 3 + "Putin arrived in Kazan."
+    (s,) = snippets(text, {"putin"}, width=80)
+    assert s.text.startswith("…Putin arrived")
+
+
+def test_marks_point_at_matched_words_after_ellipsis():
+    text = FILLER_EN * 4 + "Xi met Putin." + FILLER_EN * 4
+    (s,) = snippets(text, {"putin", "xi"}, width=60)
+    assert s.text[0] == "…"
+    assert surfaces(s.text, s.marks) == ["Xi", "Putin"]
+
+
+def test_short_text_is_whole_without_ellipses():
+    (s,) = snippets("Putin spoke.", {"putin"})
+    assert s == Snippet("Putin spoke.", [(0, 5)])
+
+
+def test_without_a_match_the_lead_of_the_text_is_shown_unmarked():
+    text = "第一句话在这里。" + FILLER_ZH * 10
+    got = snippets(text, {"普京"}, width=30)
+    assert len(got) == 1
+    assert got[0].marks == []
+    assert got[0].text.startswith("第一句话在这里")  # no leading ellipsis: it is the start
+    assert got[0].text.endswith("…")
+    assert len(got[0].text) <= 31
+
+
+def test_lead_of_a_short_text_has_no_ellipsis():
+    assert snippets("short text", {"zzz"}) == [Snippet("short text", [])]
+
+
+def test_empty_text_has_no_snippets():
+    assert snippets("", {"putin"}) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("普京习近平會晤關係 Putin Xi met.。\n<>&\"'"), max_size=400),
+    st.integers(min_value=10, max_value=150),
+    st.integers(min_value=1, max_value=4),
+)
+def test_snippets_always_respect_count_width_and_mark_real_matches(text, width, count):
+    terms = {"普京", "习近平", "putin", "xi"}
+    got = snippets(text, terms, width=width, count=count)
+    assert len(got) <= count
+    for s in got:
+        assert len(s.text) <= width + 2
+        for a, b in s.marks:
+            assert 0 <= a < b <= len(s.text)
+            assert s.text[a:b].strip()
+
+
+# --- to_html -------------------------------------------------------------------
+
+
+def test_markup_in_the_text_is_escaped():
+    html = to_html(Snippet("<script>alert(1)</script> Putin", [(26, 31)]))
+    assert html == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>Putin</mark>"
+
+
+def test_quotes_and_ampersands_are_escaped():
+    html = to_html(Snippet("He said \"yes\" & 'no'", []))
+    assert html == "He said &quot;yes&quot; &amp; &#x27;no&#x27;"
+
+
+def test_markup_inside_a_marked_range_is_escaped_too():
+    assert to_html(Snippet("a<b>c", [(1, 4)])) == "a<mark>&lt;b&gt;</mark>c"
+
+
+def test_only_mark_tags_are_produced():
+    text = "<b onclick=\"x()\">普京</b> & <i>Putin</i>"
+    a, b = text.index("普京"), text.index("Putin")
+    html = to_html(Snippet(text, [(a, a + 2), (b, b + 5)]))
+    assert MARK.findall(html) == ["普京", "Putin"]
+    assert re.findall(r"<(/?\w+)", html) == ["mark", "/mark", "mark", "/mark"]
+
+
+def test_newlines_become_spaces():
+    assert to_html(Snippet("第一段。\n\n第二段", [])) == "第一段。 第二段"
+
+
+def test_snippets_from_hostile_text_render_safely():
+    text = '<img src=x onerror="alert(1)"> 普京 & "习近平" <script>'
+    for s in snippets(text, {"普京", "习近平"}):
+        html = to_html(s)
+        assert MARK.findall(html) == ["普京", "习近平"]
+        without = MARK.sub(r"\1", html)
+        assert "<" not in without and ">" not in without and '"' not in without

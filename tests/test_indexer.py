@@ -1,0 +1,473 @@
+"""Incremental indexing on real on-disk indexes: counts, updates, pruning, bad input, encodings."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from search.errors import IndexVersionError
+from search.indexer import PARALLEL_MIN_BATCH, Indexer
+from search.searcher import Engine
+from search.store import META_FILE, open_index
+
+ZH_HANS = (
+    "俄罗斯总统普京在莫斯科会见来访的外国领导人。\n\n"
+    "双方就两国关系和共同关心的国际问题深入交换了意见，一致同意继续加强经贸合作。"
+)
+ZH_HANT = (
+    "俄羅斯總統普京在莫斯科會見來訪的外國領導人。\n\n"
+    "雙方就兩國關係和共同關心的國際問題深入交換了意見，一致同意繼續加強經貿合作。"
+)
+
+
+def record(id, body, title=None, **extra):
+    out = {"id": id, "body": body}
+    if title:
+        out["title"] = title
+    out.update(extra)
+    return out
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    lines = [row if isinstance(row, str) else json.dumps(row, ensure_ascii=False) for row in rows]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+def stored_ids(index_dir) -> list[str]:
+    ix = open_index(str(index_dir))
+    with ix.searcher() as s:
+        return sorted(fields["id"] for fields in s.all_stored_fields())
+
+
+def found(index_dir, query) -> list[str]:
+    engine = Engine(str(index_dir))
+    try:
+        return sorted(hit.id for hit in engine.search(query, size=100).hits)
+    finally:
+        engine.close()
+
+
+def article(index_dir, article_id) -> dict:
+    engine = Engine(str(index_dir))
+    try:
+        return engine.article(article_id)
+    finally:
+        engine.close()
+
+
+def counts(report):
+    return (report.indexed, report.updated, report.unchanged, report.failed)
+
+
+@pytest.fixture
+def data(tmp_path) -> Path:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def ix(tmp_path) -> str:
+    return str(tmp_path / "index")
+
+
+def small_corpus(data: Path) -> None:
+    write_jsonl(
+        data / "news.jsonl",
+        [
+            record("n1", "Putin met Xi Jinping in Kazan.", "Kazan summit"),
+            record("n2", "俄罗斯总统普京在莫斯科表示，双方关系发展良好。", "普京会见外国领导人"),
+            record("n3", "Stocks rallied on trade hopes.", "Markets rally"),
+        ],
+    )
+    (data / "farm.txt").write_text("Xi visits a farm today\n\nXi Jinping spoke with farmers about the harvest.\n", "utf-8")
+
+
+# --- incremental runs ---------------------------------------------------------------
+
+
+def test_first_run_indexes_everything(data, ix):
+    small_corpus(data)
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (4, 0, 0, 0)
+    assert report.summary() == "indexed 4 / updated 0 / unchanged 0 / failed 0"
+    assert stored_ids(ix) == ["farm", "n1", "n2", "n3"]
+    assert found(ix, "Putin") == ["n1"]
+    assert found(ix, "普京") == ["n2"]
+
+
+def test_second_run_reports_everything_unchanged(data, ix):
+    small_corpus(data)
+    Indexer(ix).run([str(data)])
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (0, 0, 4, 0)
+    assert report.summary() == "indexed 0 / updated 0 / unchanged 4 / failed 0"
+    assert stored_ids(ix) == ["farm", "n1", "n2", "n3"]
+
+
+def test_editing_one_article_updates_only_it(data, ix):
+    small_corpus(data)
+    Indexer(ix).run([str(data)])
+    farm = data / "farm.txt"
+    farm.write_text(farm.read_text("utf-8").replace("harvest", "drought"), "utf-8")
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (0, 1, 3, 0)
+    assert found(ix, "drought") == ["farm"]
+    assert found(ix, "harvest") == []
+    assert stored_ids(ix) == ["farm", "n1", "n2", "n3"]  # replaced, not added twice
+
+
+def test_editing_a_jsonl_line_updates_that_article(data, ix):
+    small_corpus(data)
+    Indexer(ix).run([str(data)])
+    rows = [json.loads(line) for line in (data / "news.jsonl").read_text("utf-8").splitlines()]
+    rows[1]["body"] = "俄罗斯总统普京在喀山出席金砖国家领导人会晤。"
+    write_jsonl(data / "news.jsonl", rows)
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (0, 1, 3, 0)
+    assert found(ix, "喀山") == ["n2"]
+    assert found(ix, "莫斯科") == []
+
+
+def test_changing_only_metadata_counts_as_an_update(data, ix):
+    write_jsonl(data / "a.jsonl", [record("m1", "Putin spoke.", source="Wire A")])
+    Indexer(ix).run([str(data)])
+    write_jsonl(data / "a.jsonl", [record("m1", "Putin spoke.", source="Wire B")])
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (0, 1, 0, 0)
+    assert article(ix, "m1")["source"] == "Wire B"
+
+
+def test_progress_reports_bytes_read(data, ix):
+    small_corpus(data)
+    seen = []
+    Indexer(ix).run([str(data)], progress=seen.append)
+    assert sum(seen) == sum(p.stat().st_size for p in data.iterdir())
+
+
+# --- pruning -------------------------------------------------------------------------
+
+
+def test_without_prune_removed_files_stay_searchable(data, ix):
+    small_corpus(data)
+    Indexer(ix).run([str(data)])
+    (data / "farm.txt").unlink()
+    report = Indexer(ix).run([str(data)])
+    assert report.deleted == 0
+    assert "farm" in stored_ids(ix)
+
+
+def test_prune_deletes_articles_whose_file_was_removed(data, ix):
+    small_corpus(data)
+    Indexer(ix).run([str(data)])
+    (data / "farm.txt").unlink()
+    report = Indexer(ix).run([str(data)], prune=True)
+    assert report.deleted == 1
+    assert report.summary().endswith("/ deleted 1")
+    assert stored_ids(ix) == ["n1", "n2", "n3"]
+    assert found(ix, "farmers") == []
+
+
+def test_prune_deletes_ids_removed_from_a_jsonl_file(data, ix):
+    small_corpus(data)
+    Indexer(ix).run([str(data)])
+    rows = [json.loads(line) for line in (data / "news.jsonl").read_text("utf-8").splitlines()]
+    write_jsonl(data / "news.jsonl", [r for r in rows if r["id"] != "n3"])
+    report = Indexer(ix).run([str(data)], prune=True)
+    assert report.deleted == 1
+    assert counts(report) == (0, 0, 3, 0)
+    assert stored_ids(ix) == ["farm", "n1", "n2"]
+    assert found(ix, "rallied") == []
+
+
+def test_prune_keeps_ids_of_a_jsonl_file_that_failed_to_read_cleanly(data, ix):
+    small_corpus(data)
+    Indexer(ix).run([str(data)])
+    rows = [json.loads(line) for line in (data / "news.jsonl").read_text("utf-8").splitlines()]
+    # n3's line is now broken: it must not be taken as "removed"
+    write_jsonl(data / "news.jsonl", [rows[0], rows[1], '{"id": "n3", "body": '])
+    report = Indexer(ix).run([str(data)], prune=True)
+    assert report.failed == 1 and report.deleted == 0
+    assert stored_ids(ix) == ["farm", "n1", "n2", "n3"]
+
+
+def test_prune_handles_paths_with_spaces_and_chinese(data, ix):
+    folder = data / "新闻 稿件"
+    folder.mkdir()
+    (folder / "普京 会见.txt").write_text(ZH_HANS, "utf-8")
+    write_jsonl(folder / "更多 文章.jsonl", [record("x1", "Putin spoke."), record("x2", "Xi spoke.")])
+    Indexer(ix).run([str(data)])
+    assert stored_ids(ix) == ["x1", "x2", "普京 会见"]
+    (folder / "普京 会见.txt").unlink()
+    write_jsonl(folder / "更多 文章.jsonl", [record("x1", "Putin spoke.")])
+    report = Indexer(ix).run([str(data)], prune=True)
+    assert report.deleted == 2
+    assert stored_ids(ix) == ["x1"]
+
+
+# --- bad input --------------------------------------------------------------------------
+
+
+def test_one_broken_jsonl_line_among_good_ones(data, ix):
+    path = write_jsonl(
+        data / "mixed.jsonl",
+        [record("g1", "Putin spoke."), '{"id": "bad", "body": "oops"', record("g2", "Xi spoke."), "", record("g3", "普京讲话。")],
+    )
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (3, 0, 0, 1)
+    assert stored_ids(ix) == ["g1", "g2", "g3"]
+    (message,) = report.failures
+    assert message.startswith(f"{path}:2: invalid JSON")
+
+
+@pytest.mark.parametrize(
+    "line, says",
+    [
+        ({"title": "No id", "body": "text"}, 'missing or empty "id"'),
+        ({"id": "", "body": "text"}, 'missing or empty "id"'),
+        ({"id": "   ", "body": "text"}, 'missing or empty "id"'),
+        ({"id": True, "body": "text"}, 'missing or empty "id"'),
+        ({"id": ["a"], "body": "text"}, 'missing or empty "id"'),
+        ({"id": "t1", "title": 5, "body": "text"}, '"title" must be a string'),
+        ({"id": "t2", "body": ["a", "b"]}, '"body" must be a string'),
+        ({"id": "t3", "body": {"zh": 1}}, '"body.zh" must be a string'),
+        ({"id": "t4", "body": {"fr": "texte"}}, "unknown language 'fr'"),
+        ({"id": "t5", "body": "text", "date": 20240101}, '"date" must be an ISO 8601 string'),
+        ({"id": "t6", "body": "text", "date": "not a date"}, "is not a recognizable date"),
+        ({"id": "t7", "body": "text", "source": 3}, '"source" must be a string'),
+        ({"id": "t8", "body": "text", "url": {"a": 1}}, '"url" must be a string'),
+        ({"id": "t9"}, "has neither title nor body"),
+        (["not", "an", "object"], "expected a JSON object, got list"),
+    ],
+)
+def test_invalid_record_is_reported_with_file_and_line(data, ix, line, says):
+    path = write_jsonl(data / "records.jsonl", [record("ok", "Putin spoke."), json.dumps(line)])
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (1, 0, 0, 1)
+    (message,) = report.failures
+    assert message.startswith(f"{path}:2: ")
+    assert says in message
+    assert stored_ids(ix) == ["ok"]
+
+
+def test_numeric_id_is_accepted_as_text(data, ix):
+    write_jsonl(data / "n.jsonl", [record(42, "Putin spoke.")])
+    report = Indexer(ix).run([str(data)])
+    assert report.failed == 0
+    assert stored_ids(ix) == ["42"]
+
+
+def test_duplicate_id_in_one_file_keeps_the_first(data, ix):
+    path = write_jsonl(
+        data / "dups.jsonl",
+        [record("d1", "The first version mentions Putin."), record("d2", "Other."), record("d1", "The second version mentions Xi.")],
+    )
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (2, 0, 0, 1)
+    (message,) = report.failures
+    assert message.startswith(f"{path}:3: duplicate id 'd1'")
+    assert f"first seen at {path}:1" in message
+    assert found(ix, "Putin") == ["d1"]
+    assert found(ix, "Xi") == []
+
+
+def test_duplicate_id_across_files_is_reported_once_per_run(data, ix):
+    write_jsonl(data / "a.jsonl", [record("same", "Putin spoke.")])
+    write_jsonl(data / "b.jsonl", [record("same", "Xi spoke.")])
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (1, 0, 0, 1)
+    assert "duplicate id 'same'" in report.failures[0]
+    assert found(ix, "Putin") == ["same"]
+
+
+@pytest.mark.parametrize("name", ["empty.jsonl", "empty.txt"])
+@pytest.mark.parametrize("content", [b"", b"\n\n   \n"])
+def test_empty_file_is_a_failure_naming_the_file(data, ix, name, content):
+    (data / name).write_bytes(content)
+    write_jsonl(data / "good.jsonl", [record("ok", "Putin spoke.")])
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (1, 0, 0, 1)
+    assert report.failures == [f"{data / name}: empty file"]
+
+
+def test_binary_file_is_a_failure_not_garbage(data, ix):
+    (data / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)) * 4)
+    write_jsonl(data / "good.jsonl", [record("ok", "Putin spoke.")])
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (1, 0, 0, 1)
+    assert report.failures == [f"{data / 'image.txt'}: binary data, not text"]
+    assert stored_ids(ix) == ["ok"]
+
+
+def test_text_file_with_no_words_is_a_failure(data, ix):
+    (data / "numbers.txt").write_text("12345 67890\n-- !!! --\n", "utf-8")
+    report = Indexer(ix).run([str(data)])
+    assert report.failed == 1
+    assert "no Chinese or English text found" in report.failures[0]
+
+
+def test_unsupported_file_types_are_skipped_and_counted(data, ix):
+    small_corpus(data)
+    (data / "report.pdf").write_bytes(b"%PDF-1.4 Putin")
+    (data / "page.html").write_text("<p>Putin</p>", "utf-8")
+    (data / "README").write_text("Putin", "utf-8")
+    (data / ".hidden.txt").write_text("Putin hidden", "utf-8")  # dot files are not even listed
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (4, 0, 0, 0)
+    assert sorted(os.path.basename(p) for p in report.skipped_files) == ["README", "page.html", "report.pdf"]
+    assert report.summary().endswith("(3 files of unsupported type skipped)")
+    assert found(ix, "Putin") == ["n1"]
+
+
+def test_upper_case_suffix_is_supported(data, ix):
+    (data / "LOUD.TXT").write_text("Putin spoke loudly today.", "utf-8")
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (1, 0, 0, 0)
+    assert found(ix, "Putin") == ["LOUD"]
+
+
+def test_a_single_file_path_works(data, ix):
+    small_corpus(data)
+    report = Indexer(ix).run([str(data / "news.jsonl")])
+    assert counts(report) == (3, 0, 0, 0)
+    assert stored_ids(ix) == ["n1", "n2", "n3"]
+
+
+# --- encodings and file names ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "encoding, text, expected_encoding",
+    [
+        ("gbk", ZH_HANS, "gb18030"),
+        ("gb18030", ZH_HANS, "gb18030"),
+        ("big5", ZH_HANT, "big5"),
+        ("utf-16", ZH_HANT, "utf-16"),
+        ("utf-8-sig", ZH_HANS, "utf-8-sig"),
+        ("utf-8", ZH_HANT, "utf-8"),
+    ],
+)
+def test_encoded_text_files_are_decoded_in_their_own_script(data, ix, encoding, text, expected_encoding):
+    path = data / f"doc-{encoding}.txt"
+    path.write_bytes(text.encode(encoding))
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (1, 0, 0, 0), report.failures
+    assert report.encodings == {str(path): expected_encoding}
+    stored = article(ix, f"doc-{encoding}")
+    # The original characters are kept (simplified stays simplified, traditional stays traditional) ...
+    assert "普京" in stored["body_zh"]
+    assert ("總統" if text is ZH_HANT else "总统") in stored["body_zh"]
+    assert "\ufeff" not in stored["body_zh"]
+    # ... and either script finds it.
+    assert found(ix, "总统") == [f"doc-{encoding}"]
+    assert found(ix, "總統") == [f"doc-{encoding}"]
+
+
+@pytest.mark.parametrize("text, word", [(ZH_HANS, "普京"), ("Putin meets Xi in Kazan\n\nPutin met Xi Jinping on Tuesday.\n", "Putin")])
+def test_utf16_without_bom_is_decoded(data, ix, text, word):
+    (data / "le.txt").write_bytes(text.encode("utf-16-le"))
+    report = Indexer(ix).run([str(data)])
+    assert report.failed == 0, report.failures
+    assert found(ix, word) == ["le"]
+
+
+def test_gbk_jsonl_is_decoded(data, ix):
+    rows = [record("g1", "俄罗斯总统普京在莫斯科会见来访的外国领导人，双方就两国关系深入交换了意见。", "普京会见外国领导人")]
+    (data / "gbk.jsonl").write_bytes(("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n").encode("gbk"))
+    report = Indexer(ix).run([str(data)])
+    assert report.failed == 0, report.failures
+    assert article(ix, "g1")["title_zh"] == "普京会见外国领导人"
+
+
+def test_short_big5_file_is_not_indexed_as_mojibake(data, ix):
+    (data / "short.txt").write_bytes("俄羅斯總統普京在莫斯科會見".encode("big5"))
+    report = Indexer(ix).run([str(data)])
+    assert report.encodings[str(data / "short.txt")] == "big5"
+    assert found(ix, "普京") == ["short"]
+
+
+def test_file_names_with_spaces_and_chinese(data, ix):
+    (data / "my news story.txt").write_text("Putin meets Xi in Kazan today\n\nPutin met Xi Jinping in Kazan.", "utf-8")
+    (data / "普京 会见 领导人.txt").write_text(ZH_HANS, "utf-8")
+    write_jsonl(data / "更多 新闻.jsonl", [record("j1", "习近平在北京会见外宾。")])
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (3, 0, 0, 0)
+    assert stored_ids(ix) == ["j1", "my news story", "普京 会见 领导人"]
+    assert article(ix, "普京 会见 领导人")["path"] == str((data / "普京 会见 领导人.txt").resolve())
+    assert found(ix, "莫斯科") == ["普京 会见 领导人"]
+    # and a second run recognizes them as unchanged
+    assert counts(Indexer(ix).run([str(data)])) == (0, 0, 3, 0)
+
+
+# --- large batch (multi-process writer) -------------------------------------------------------
+
+
+def test_large_batch_uses_worker_processes_and_ends_with_exact_ids(data, ix):
+    n = PARALLEL_MIN_BATCH + 50
+    rows = [
+        record(f"a{i:04d}", f"Report {i} about trade. 第{i}号报告 关于贸易合作。", f"Article {i}", date=f"2024-01-{i % 28 + 1:02d}")
+        for i in range(n)
+    ]
+    rows.insert(100, '{"id": "broken"')
+    rows.append(record("a0007", "a duplicate that must be ignored zebra"))
+    write_jsonl(data / "part1.jsonl", rows[: n // 2])
+    write_jsonl(data / "part2.jsonl", rows[n // 2 :])
+    expected = sorted(f"a{i:04d}" for i in range(n))
+
+    report = Indexer(ix, procs=2).run([str(data)])
+    assert counts(report) == (n, 0, 0, 2)
+    assert stored_ids(ix) == expected  # every id exactly once
+    assert found(ix, "zebra") == []
+    engine = Engine(ix)
+    try:
+        assert engine.search("贸易").total == n
+        assert engine.search('"第123号报告"').hits[0].id == "a0123"
+    finally:
+        engine.close()
+
+    # Every article changes: the update path through the worker processes replaces, never duplicates.
+    for part in ("part1.jsonl", "part2.jsonl"):
+        path = data / part
+        path.write_text(path.read_text("utf-8").replace("trade", "tariffs"), "utf-8")
+    report = Indexer(ix, procs=2).run([str(data)])
+    assert counts(report) == (0, n, 0, 2)
+    assert stored_ids(ix) == expected
+    assert found(ix, "trade") == []
+    engine = Engine(ix)
+    try:
+        assert engine.search("tariffs").total == n
+    finally:
+        engine.close()
+
+
+# --- index version -----------------------------------------------------------------------------
+
+
+def test_index_built_by_another_analyzer_version_refuses_to_open(data, ix):
+    small_corpus(data)
+    Indexer(ix).run([str(data)])
+    meta_path = Path(ix, META_FILE)
+    meta = json.loads(meta_path.read_text("utf-8"))
+    meta["analyzer_version"] = meta["analyzer_version"] + 1
+    meta_path.write_text(json.dumps(meta), "utf-8")
+    for opener in (Engine, Indexer):
+        with pytest.raises(IndexVersionError) as info:
+            opener(ix)
+        message = info.value.message
+        assert "incompatible version" in message
+        assert re.search(r"re-index", message)
+        assert f"python -m search index PATH --index {ix}" in message
+        assert info.value.code == "index_version"
+
+
+def test_index_without_meta_file_refuses_to_open(data, ix):
+    small_corpus(data)
+    Indexer(ix).run([str(data)])
+    Path(ix, META_FILE).unlink()
+    with pytest.raises(IndexVersionError, match="re-index"):
+        Engine(ix)

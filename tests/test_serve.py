@@ -1,0 +1,129 @@
+"""``python -m search serve``: a real waitress server on 127.0.0.1, spoken to over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_ID = "000_1797282344cdefbc"
+STARTUP_WAIT = 20.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str):
+    """(status, headers, body bytes) for any status, closing the connection."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.headers, exc.read()
+
+
+def stop(proc: subprocess.Popen) -> tuple[str, str]:
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        return proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
+
+
+@pytest.fixture(scope="module")
+def server(seed_index):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SEARCH_INDEX"}
+    env["PYTHONIOENCODING"] = "utf-8"
+    env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "serve", "--index", seed_index, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_WAIT
+        while True:
+            if proc.poll() is not None:
+                out, err = stop(proc)
+                pytest.fail(f"server exited with {proc.returncode} before answering:\n{out}\n{err}")
+            try:
+                status, _, _ = get(base + "/healthz")
+                if status == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError, socket.timeout):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not answer /healthz within {STARTUP_WAIT:.0f} s")
+            time.sleep(0.1)
+        yield base, proc
+    finally:
+        stop(proc)
+
+
+def test_healthz_over_http(server):
+    base, _ = server
+    status, headers, body = get(base + "/healthz")
+    assert status == 200
+    assert json.loads(body) == {"status": "ok", "articles": 4}
+
+
+def test_search_over_http(server):
+    base, _ = server
+    status, headers, body = get(base + "/api/search?" + urllib.parse.urlencode({"q": "普京"}))
+    assert status == 200
+    assert headers.get_content_type() == "application/json"
+    assert "Content-Security-Policy" in headers
+    text = body.decode("utf-8")
+    assert "\\u" not in text
+    result = json.loads(text)
+    assert result["query"] == "普京"
+    assert result["total"] == 2
+    assert {h["id"] for h in result["hits"]} == {SEED_ID, "zh-simplified-1"}
+    seed = next(h for h in result["hits"] if h["id"] == SEED_ID)
+    assert seed["title"]["zh"] == "習近平同俄羅斯總統普京舉行會晤"
+    assert any("<mark>普京</mark>" in s for s in seed["snippets"]["zh"])
+
+
+def test_bad_parameter_over_http(server):
+    base, _ = server
+    status, headers, body = get(base + "/api/search?" + urllib.parse.urlencode({"q": "普京", "size": "0"}))
+    assert status == 400
+    assert json.loads(body)["error"]["param"] == "size"
+
+
+def test_html_page_over_http(server):
+    base, _ = server
+    status, headers, body = get(base + "/?" + urllib.parse.urlencode({"q": "習近平"}))
+    assert status == 200
+    assert headers.get_content_type() == "text/html"
+    assert "<mark>習近平</mark>" in body.decode("utf-8")
+
+
+def test_server_announces_where_it_listens(server):
+    base, proc = server
+    # the announcement is the first line the server prints; it is flushed before serving
+    line = proc.stdout.readline()
+    assert line.startswith("serving ")
+    assert line.rstrip().endswith(f"on {base}/")

@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from whoosh import query as wq
 from whoosh import scoring
 from whoosh.searching import Searcher
 
@@ -106,10 +107,15 @@ class Engine:
             total = len(first)
             docnums = [(hit.docnum, hit.score) for hit in first]
             if the_plan.fallback is not None:
-                rest = s.search(the_plan.fallback, limit=max(1, needed - len(docnums)), mask=the_plan.primary, terms=False)
-                total += len(rest)
                 if len(docnums) < needed:
-                    docnums += [(hit.docnum, hit.score) for hit in rest][: needed - len(docnums)]
+                    # Query-level exclusion, not ``mask=``: Whoosh re-scans a mask bitset per document.
+                    only_partial = wq.AndNot(the_plan.fallback, the_plan.primary)
+                    rest = s.search(only_partial, limit=needed - len(docnums), terms=False)
+                    total += len(rest)
+                    docnums += [(hit.docnum, hit.score) for hit in rest]
+                else:
+                    # The page is full of complete matches: only the count of partial ones is needed.
+                    total = sum(1 for _ in the_plan.fallback.docs(s))
         terms = the_plan.highlight if highlight else None
         hits = [self._hit(s, docnum, score, terms, the_plan.phrases) for docnum, score in docnums[offset:needed]]
         took = (time.perf_counter() - started) * 1000

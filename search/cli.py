@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_query.add_argument("--limit", type=int, default=10, metavar="N", help="hits per page (1-100, default 10)")
     p_query.add_argument("--page", type=int, default=1, metavar="N", help="page number (default 1)")
     p_query.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
+    p_query.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="published on or after this date")
+    p_query.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="published on or before this date")
+    p_query.add_argument("--speaker", metavar="NAME", help="only articles quoting this person (any alias, any script)")
+    p_query.add_argument("--lang", choices=("zh", "en", "both"), default=None, help="only articles with text in this language")
+    p_query.add_argument("--sort", choices=("relevance", "date"), default="relevance", help="order of hits")
+    p_query.add_argument("--no-translate", action="store_true", help="do not search translations of the query")
 
     p_serve = sub.add_parser("serve", help="serve the web UI and JSON API")
     _index_arg(p_serve)
@@ -84,8 +90,27 @@ def _cmd_index(args: argparse.Namespace, index_dir: str) -> int:
 def _cmd_query(args: argparse.Namespace, index_dir: str) -> int:
     from search.searcher import Engine
 
-    engine = Engine(index_dir)
-    result = engine.search(args.text, page=args.page, size=args.limit)
+    from search.errors import QueryError
+    from search.filters import SearchFilters
+
+    option = {"size": "--limit", "page": "--page", "from": "--from", "to": "--to", "speaker": "--speaker"}
+    try:
+        filters = SearchFilters.from_params(
+            {
+                "from": args.date_from,
+                "to": args.date_to,
+                "speaker": args.speaker,
+                "lang": args.lang,
+                "sort": args.sort,
+                "translate": not args.no_translate,
+            }
+        )
+        engine = Engine(index_dir)
+        result = engine.search(args.text, page=args.page, size=args.limit, filters=filters)
+    except QueryError as exc:
+        name = option.get(exc.param or "", exc.param)
+        message = exc.message.replace(f"{exc.param} ", f"{name} ", 1) if exc.param and exc.message.startswith(exc.param) else exc.message
+        raise QueryError(message, param=name) from None
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0

@@ -51,6 +51,9 @@ def content_hash(article: Article) -> str:
     payload = {
         "title": article.title,
         "body": article.body,
+        "captions": article.captions,
+        "speakers": [sp.to_dict() for sp in article.speakers],
+        "meta": article.meta,
         "date": article.date.isoformat() if article.date else None,
         "source": article.source,
         "url": article.url,
@@ -68,7 +71,7 @@ def to_document(article: Article, digest: str) -> dict[str, object]:
         "version_key": f"{article.id}\x1f{digest}",
         "lang": " ".join(article.languages),
     }
-    for part in ("title", "body"):
+    for part in ("title", "body", "captions"):
         for lang in ("zh", "en"):
             text = article.text(part, lang)
             if text:
@@ -78,6 +81,13 @@ def to_document(article: Article, digest: str) -> dict[str, object]:
     if article.date:
         doc["date"] = article.date.astimezone(timezone.utc).replace(tzinfo=None)
         doc["date_iso"] = article.date.isoformat()
+        doc["day"] = int(article.date.strftime("%Y%m%d"))
+    if article.speakers:
+        doc["speakers"] = ",".join(sp.id for sp in article.speakers)
+        doc["speakers_data"] = [sp.to_dict() for sp in article.speakers]
+        doc["speakers_column"] = json.dumps(doc["speakers_data"], ensure_ascii=False).encode("utf-8")
+    if article.meta:
+        doc["meta"] = dict(article.meta)
     for key in ("source", "url", "dateline"):
         value = getattr(article, key)
         if value:

@@ -27,6 +27,9 @@ class Article:
     url: str | None = None
     dateline: str | None = None
     path: str | None = None  # the file it came from (for incremental runs and --prune)
+    captions: dict[str, str | None] = field(default_factory=dict)  # photo captions per language
+    speakers: tuple["Speaker", ...] = ()
+    meta: dict[str, object] = field(default_factory=dict)  # editor, reporters, dateline place...
 
     def text(self, part: str, lang: str) -> str:
         value = getattr(self, part).get(lang)
@@ -35,6 +38,18 @@ class Article:
     @property
     def languages(self) -> list[str]:
         return [lang for lang in LANGS if self.body.get(lang) or self.title.get(lang)]
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A person quoted in an article, under one identity across scripts and languages."""
+
+    id: str  # canonical id, e.g. "xi-jinping"
+    names: dict[str, str | None]  # {"zh": "习近平", "en": "Xi Jinping"}
+    quotes: int = 1
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "names": {"zh": self.names.get("zh"), "en": self.names.get("en")}, "quotes": self.quotes}
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,7 @@ class Hit:
     url: str | None
     score: float
     snippets: dict[str, list[str]]
+    speakers: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -89,6 +105,7 @@ class Hit:
             "url": self.url,
             "score": round(self.score, 4),
             "snippets": {lang: list(self.snippets.get(lang, [])) for lang in LANGS},
+            "speakers": list(self.speakers),
         }
 
 
@@ -101,6 +118,9 @@ class SearchResult:
     size: int
     took_ms: float
     hits: list[Hit]
+    facets: dict[str, list[dict]] = field(default_factory=dict)
+    filters: dict[str, str] = field(default_factory=dict)
+    sort: str = "relevance"
 
     def to_dict(self) -> dict:
         return {
@@ -110,5 +130,8 @@ class SearchResult:
             "page": self.page,
             "size": self.size,
             "took_ms": round(self.took_ms, 3),
+            "sort": self.sort,
+            "filters": dict(self.filters),
+            "facets": {key: list(values) for key, values in self.facets.items()},
             "hits": [hit.to_dict() for hit in self.hits],
         }

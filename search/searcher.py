@@ -6,6 +6,7 @@ kept per thread and reopened only after a commit changed the index.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from whoosh import scoring
 from whoosh.searching import Searcher
 
 from search.errors import NotFoundError, QueryError
+from search.filters import SearchFilters
 from search.highlight import snippets, to_html
 from search.model import LANGS, Hit, SearchResult
 from search.query.build import plan
@@ -22,6 +24,8 @@ from search.query.parse import parse
 from search.store import open_index
 
 MAX_SIZE = 100
+MAX_FACET_DOCS = 20_000  # bounded work: speaker counts cover at most the first N matches
+MAX_FACET_VALUES = 50
 MAX_DEPTH = 10_000  # page * size: deeper paging is refused, not computed
 
 
@@ -85,39 +89,61 @@ class Engine:
             current.close()
             self._local.searcher = None
 
-    def search(self, text: object, *, page: object = 1, size: object = 10, highlight: bool = True) -> SearchResult:
+    def search(
+        self,
+        text: object,
+        *,
+        page: object = 1,
+        size: object = 10,
+        highlight: bool = True,
+        filters: SearchFilters | None = None,
+        facets: bool = True,
+    ) -> SearchResult:
         """Run ``text`` (any script, any language, the query syntax) and return one page of hits.
 
-        ``highlight=False`` skips snippets (evaluation and benchmarks need only ids).
+        ``highlight=False`` skips snippets and ``facets=False`` skips facet counts
+        (evaluation and benchmarks need only ids).
         """
         if not isinstance(text, str):
             raise QueryError("q (the query text) is required", param="q")
         paging = Paging.checked(page, size)
+        filters = filters or SearchFilters()
         started = time.perf_counter()
         parsed = parse(text)
         s = self.searcher()
         reader = s.reader()
-        the_plan = plan(parsed, text, lambda fieldname, term: (fieldname, term) in reader)
+        the_plan = plan(parsed, text, lambda fieldname, term: (fieldname, term) in reader, **self._plan_options(filters))
+        restrict = self._filter_query(filters)
+        if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
+            the_plan.primary, the_plan.fallback = wq.Every(), None
         offset = (paging.page - 1) * paging.size
         needed = offset + paging.size
         docnums: list[tuple[int, float]] = []
         total = 0
+        matching: wq.Query | None = None
         if the_plan.primary is not None:
-            first = s.search(the_plan.primary, limit=needed, terms=False)
-            total = len(first)
-            docnums = [(hit.docnum, hit.score) for hit in first]
-            if the_plan.fallback is not None:
-                if len(docnums) < needed:
-                    # Query-level exclusion, not ``mask=``: Whoosh re-scans a mask bitset per document.
-                    only_partial = wq.AndNot(the_plan.fallback, the_plan.primary)
-                    rest = s.search(only_partial, limit=needed - len(docnums), terms=False)
-                    total += len(rest)
-                    docnums += [(hit.docnum, hit.score) for hit in rest]
-                else:
-                    # The page is full of complete matches: only the count of partial ones is needed.
-                    total = sum(1 for _ in the_plan.fallback.docs(s))
+            matching = the_plan.primary if the_plan.fallback is None else wq.Or([the_plan.primary, the_plan.fallback])
+            if filters.sort == "date":
+                ranked = s.search(matching, limit=needed, filter=restrict, sortedby="day", reverse=True, terms=False)
+                total = len(ranked)
+                docnums = [(hit.docnum, hit.score or 0.0) for hit in ranked]
+            else:
+                first = s.search(the_plan.primary, limit=needed, filter=restrict, terms=False)
+                total = len(first)
+                docnums = [(hit.docnum, hit.score) for hit in first]
+                if the_plan.fallback is not None:
+                    if len(docnums) < needed:
+                        # Query-level exclusion, not ``mask=``: Whoosh re-scans a mask bitset per document.
+                        only_partial = wq.AndNot(the_plan.fallback, the_plan.primary)
+                        rest = s.search(only_partial, limit=needed - len(docnums), filter=restrict, terms=False)
+                        total += len(rest)
+                        docnums += [(hit.docnum, hit.score) for hit in rest]
+                    else:
+                        # The page is full of complete matches: only the count of partial ones is needed.
+                        total = self._count(s, the_plan.fallback, restrict)
         terms = the_plan.highlight if highlight else None
         hits = [self._hit(s, docnum, score, terms, the_plan.phrases) for docnum, score in docnums[offset:needed]]
+        facet_counts = self._facets(s, matching, restrict) if facets and matching is not None else {}
         took = (time.perf_counter() - started) * 1000
         return SearchResult(
             query=text,
@@ -127,7 +153,71 @@ class Engine:
             size=paging.size,
             took_ms=took,
             hits=hits,
+            facets=facet_counts,
+            filters=filters.active,
+            sort=filters.sort,
         )
+
+    def _plan_options(self, filters: SearchFilters) -> dict:
+        return {}
+
+    def _filter_query(self, filters: SearchFilters) -> wq.Query | None:
+        parts: list[wq.Query] = []
+        if filters.date_from or filters.date_to:
+            low = int(filters.date_from.strftime("%Y%m%d")) if filters.date_from else None
+            high = int(filters.date_to.strftime("%Y%m%d")) if filters.date_to else None
+            parts.append(wq.NumericRange("day", low, high))
+        if filters.lang:
+            parts.append(wq.Term("lang", filters.lang))
+        if filters.speaker:
+            ids = self.speaker_ids(filters.speaker)
+            parts.append(wq.Or([wq.Term("speakers", sid) for sid in ids]) if ids else wq.NullQuery)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    def speaker_ids(self, name: str) -> list[str]:
+        """Canonical speaker ids that ``name`` (any alias, any script) may refer to."""
+        from search.ingest.speakers import resolve_alias
+
+        return resolve_alias(name)
+
+    @staticmethod
+    def _docs(s: Searcher, q: wq.Query, restrict: wq.Query | None):
+        return (wq.And([q, restrict]) if restrict is not None else q).docs(s)
+
+    def _count(self, s: Searcher, q: wq.Query, restrict: wq.Query | None) -> int:
+        return sum(1 for _ in self._docs(s, q, restrict))
+
+    def _facets(self, s: Searcher, q: wq.Query, restrict: wq.Query | None) -> dict[str, list[dict]]:
+        """Speaker and year counts over the whole result set (not just this page)."""
+        reader = s.reader()
+        days = reader.column_reader("day") if reader.has_column("day") else None
+        years: dict[int, int] = {}
+        speakers: dict[str, int] = {}
+        names: dict[str, dict] = {}
+        docnums = list(self._docs(s, q, restrict))
+        for docnum in docnums:
+            if days is not None:
+                day = days[docnum]
+                if day:
+                    years[day // 10000] = years.get(day // 10000, 0) + 1
+        if reader.has_column("speakers_column"):
+            column = reader.column_reader("speakers_column")
+            for docnum in docnums[:MAX_FACET_DOCS]:
+                raw = column[docnum]
+                if not raw:
+                    continue
+                for sp in json.loads(raw):
+                    speakers[sp["id"]] = speakers.get(sp["id"], 0) + 1
+                    names.setdefault(sp["id"], sp["names"])
+        return {
+            "speakers": [
+                {"id": sid, "names": names[sid], "count": count}
+                for sid, count in sorted(speakers.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
+            ],
+            "years": [{"year": year, "count": count} for year, count in sorted(years.items(), reverse=True)],
+        }
 
     def _hit(self, s: Searcher, docnum: int, score: float, terms: set[str] | None, phrases: list[list[str]]) -> Hit:
         fields = s.stored_fields(docnum)
@@ -143,6 +233,7 @@ class Engine:
             url=fields.get("url"),
             score=float(score),
             snippets=found,
+            speakers=list(fields.get("speakers_data") or []),
         )
 
     def article(self, article_id: str) -> dict:

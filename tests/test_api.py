@@ -9,8 +9,8 @@ import pytest
 from web import create_app
 
 SEED_ID = "000_1797282344cdefbc"
-HIT_KEYS = ["id", "title", "date", "source", "url", "score", "snippets"]
-RESULT_KEYS = ["query", "interpreted", "total", "page", "size", "took_ms", "hits"]
+HIT_KEYS = ["id", "title", "date", "source", "url", "score", "snippets", "speakers"]
+RESULT_KEYS = ["query", "interpreted", "total", "page", "size", "took_ms", "sort", "filters", "facets", "hits"]
 
 
 def make_app(index_dir):

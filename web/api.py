@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from search.errors import QueryError
+from search.filters import PARAMS as FILTER_PARAMS
+from search.filters import SearchFilters
 
 bp = Blueprint("api", __name__)
 
-SEARCH_PARAMS = ("q", "size", "page")
+SEARCH_PARAMS = ("q", "size", "page", *FILTER_PARAMS)
 
 
 @bp.get("/api/search")
@@ -22,7 +24,8 @@ def search():
     q = args.get("q")
     if q is None or not q.strip():
         raise QueryError("q (the query text) is required and must not be empty", param="q")
-    result = engine().search(q, page=args.get("page", "1"), size=args.get("size", "10"))
+    filters = SearchFilters.from_params(args)
+    result = engine().search(q, page=args.get("page", "1"), size=args.get("size", "10"), filters=filters)
     return jsonify(result.to_dict())
 
 

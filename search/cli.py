@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: batches committed so far are kept", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not bad input: say so in one line, keep the index intact
+        print(f"error: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
+        return 70
 
 
 def _cmd_index(args: argparse.Namespace, index_dir: str) -> int:
@@ -81,6 +84,8 @@ def _cmd_index(args: argparse.Namespace, index_dir: str) -> int:
     indexer = Indexer(index_dir)
     with tqdm(total=total, unit="B", unit_scale=True, desc="indexing", disable=True if args.quiet else None, file=sys.stderr) as bar:
         report = indexer.run(args.paths, prune=args.prune, progress=bar.update)
+    for message in report.warnings:
+        print(f"warning: {message}", file=sys.stderr)
     for message in report.failures:
         print(f"failed: {message}", file=sys.stderr)
     print(report.summary())

@@ -36,6 +36,7 @@ class IndexReport:
     deleted: int = 0
     skipped_files: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     encodings: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -81,7 +82,10 @@ def to_document(article: Article, digest: str) -> dict[str, object]:
     if article.date:
         doc["date"] = article.date.astimezone(timezone.utc).replace(tzinfo=None)
         doc["date_iso"] = article.date.isoformat()
-        doc["day"] = int(article.date.strftime("%Y%m%d"))
+    # Column fields get a value on every document: Whoosh's column readers fail on a
+    # segment whose last documents have none.
+    doc["day"] = int(article.date.strftime("%Y%m%d")) if article.date else 0
+    doc["speakers_column"] = b""
     if article.speakers:
         doc["speakers"] = ",".join(sp.id for sp in article.speakers)
         doc["speakers_data"] = [sp.to_dict() for sp in article.speakers]
@@ -146,6 +150,7 @@ class Indexer:
         return report
 
     def _collect(self, loaded: LoadedFile, searcher, report: IndexReport, seen_ids: dict[str, str], pending: list) -> None:
+        report.warnings.extend(loaded.warnings)
         for error in loaded.errors:
             report.failed += 1
             report.failures.append(error.message)

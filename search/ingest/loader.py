@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
 from search.errors import IngestError
 from search.ingest.detect import decode
 from search.ingest.jsonl import parse_jsonl
+from search.ingest.speakers import extract_speakers
 from search.ingest.text import parse_text
 from search.model import Article
 
@@ -25,6 +26,7 @@ class LoadedFile:
     encoding: str | None = None
     articles: list[tuple[str, Article]] = field(default_factory=list)  # (where, article)
     errors: list[IngestError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def iter_files(paths: list[str]) -> Iterator[tuple[str, bool]]:
@@ -73,9 +75,19 @@ def load_file(path: str) -> LoadedFile:
             else:
                 loaded.articles.append((f"{path}:{lineno}", item))
     else:
-        article = parse_text(text, Path(path).stem, path=path)
+        article, warnings = parse_text(text, Path(path).stem, path=path)
         if not article.body and not article.title:
             loaded.errors.append(IngestError(f"{path}: no Chinese or English text found", param=path))
         else:
+            loaded.warnings.extend(warnings)
             loaded.articles.append((path, article))
+    loaded.articles = [(where, with_speakers(article)) for where, article in loaded.articles]
     return loaded
+
+
+def with_speakers(article: Article) -> Article:
+    """The article with the people quoted in it (unless the input already named them)."""
+    if article.speakers:
+        return article
+    speakers = extract_speakers(article.body)
+    return replace(article, speakers=tuple(speakers)) if speakers else article

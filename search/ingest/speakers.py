@@ -1,8 +1,465 @@
-"""Speakers: who is quoted in an article (placeholder resolution until extraction lands)."""
+"""Who is quoted: speaker extraction in Chinese and English, one identity per person.
+
+Chinese: a person name (jieba's ``nr`` tags, or a known name such as 普京) at the
+head of the clause before a speech verb (指出, 强调, 表示, 说, 认为…), titles
+dropped (国家主席习近平 → 习近平). English: ``X said``, ``said X``, ``X, …, said``,
+``For his part, Putin said``, titles dropped (Chinese President Xi Jinping → Xi
+Jinping); ``he said`` goes to the last person named in the paragraph or the one
+before. Names become :class:`~search.model.Speaker` identities through
+:mod:`search.lexicon.people` (習近平 = Xi Jinping = Xi).
+
+>>> [(s.id, s.quotes) for s in extract_speakers({"zh": "普京表示，双方关系很好。他说，合作会继续。"})]
+[('vladimir-putin', 2)]
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import rjieba
+
+from search.analysis.convert import to_simplified
+from search.lexicon.people import Person, people
+from search.model import Speaker
+
+# --- Chinese ---------------------------------------------------------------------------
+
+ZH_VERBS = frozenset(
+    "指出 强调 表示 说 认为 称 介绍 宣布 要求 透露 坦言 告诉 回应 补充 承认 呼吁 提到 谈到 说道 写道 直言 否认 重申 表态 警告 敦促 声称 指称".split()
+)
+_ZH_VERB_ALT = "|".join(sorted(ZH_VERBS, key=len, reverse=True))
+_ZH_VERB_HINT = re.compile(_ZH_VERB_ALT)
+_ZH_SENTENCE = re.compile(r"[^。！？!?；;\n]+")
+_ZH_CLAUSE_BREAK = re.compile(r"[，,：:“”\"「」『』（）()]")
+_ZH_PRONOUNS = frozenset({"他", "她"})
+_ZH_NOT_SPEAKER = frozenset({"记者", "主持人", "播音员", "编辑", "摄影", "通讯员"})
+# A title right before the name: 总统普京, 新闻秘书佩斯科夫, 外交部长瑟比加, 特别代表库普曼斯.
+_ZH_TITLES = (
+    "国家主席|主席|副主席|总统|副总统|总理|副总理|首相|总书记|书记|部长|外长|外交部长|国务卿|秘书长|秘书|发言人|大使|"
+    "代表|特使|主任|局长|院长|校长|会长|董事长|总裁|首席执行官|经理|总干事|议长|主席团主席|国王|王储|亲王|女王|市长|州长|省长|"
+    "司令|参谋长|专家|教授|研究员|学者|得主|负责人|创始人|理事长|行长|总督|总经理"
+)
+_ZH_TIME = r"(?:当天|当日|日前|近日|今天|昨天|前一天|同日|随后|也|还|则|再次|此前|\d{1,2}日|在[^，。、]{0,24}?(?:上|中|时|后|期间))*"
+_ZH_TITLED = re.compile(rf"(?:{_ZH_TITLES})(?P<name>[\u4e00-\u9fff]{{1,8}}(?:·[\u4e00-\u9fff]{{1,8}})*?){_ZH_TIME}(?={_ZH_VERB_ALT})")
+_ZH_DOTTED = re.compile(r"[\u4e00-\u9fff]{1,8}(?:·[\u4e00-\u9fff]{1,8})+")
+
+
+def _zh_clause_speakers(sentence: str) -> list[tuple[str, str]]:
+    """``(kind, name)`` attributions in a sentence: kind is ``name`` or ``pronoun``."""
+    found: list[tuple[str, str]] = []
+    titled = {m.end(): m.group("name") for m in _ZH_TITLED.finditer(sentence)}
+    known = people().by_zh
+    clause: list[tuple[str, str]] = []
+    sentence_subject: tuple[str, str] | None = None
+    first_clause = True
+    offset = 0
+    for word, tag in _merge_dotted(rjieba.tag(sentence)):
+        start = offset
+        offset += len(word)
+        if _ZH_CLAUSE_BREAK.fullmatch(word):
+            if first_clause:
+                sentence_subject = _zh_subject(clause, known)
+            first_clause = False
+            clause = []
+            continue
+        if _is_speech_verb(word, tag):
+            names = []
+            by_title = _titled_name(titled, start)
+            if by_title:
+                names.append(("name", by_title))
+            subject = _zh_subject(clause, known)
+            if subject is None and not clause_has_other_subject(clause):
+                subject = sentence_subject
+            if subject and (subject[0] == "pronoun" or all(subject[1] not in n[1] and n[1] not in subject[1] for n in names)):
+                if not (subject[0] == "pronoun" and names):
+                    names.append(subject)
+            found.extend(names)
+            if first_clause and names:
+                sentence_subject = names[0]
+            clause = []
+            continue
+        clause.append((word, tag))
+    return found
+
+
+def _is_speech_verb(word: str, tag: str) -> bool:
+    if word in ZH_VERBS:
+        return tag.startswith("v") or word in ("表示", "指出", "强调")
+    # jieba glues a date to the verb: 20日称.
+    return len(word) == 2 and word[0] in "日天时" and word[1] in ZH_VERBS
+
+
+def clause_has_other_subject(clause: list[tuple[str, str]]) -> bool:
+    """A clause with its own nominal subject (中方强调, 大家表示) does not inherit the sentence's."""
+    return any(tag in ("n", "nt", "nz", "r", "j") for _, tag in clause[-2:])
+
+
+def _titled_name(titled: dict[int, str], verb_start: int) -> str | None:
+    """The name a title regex found for the verb starting at ``verb_start`` (time words in between allowed)."""
+    for end, name in titled.items():
+        if end == verb_start:
+            return name if _valid_zh_name(name) else None
+    return None
+
+
+def _merge_dotted(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Join 罗伯特 · 塔扬 into one name token (jieba splits at the middle dot)."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        word, tag = tokens[i]
+        while i + 2 < len(tokens) and tokens[i + 1][0] == "·" and _is_han(tokens[i + 2][0]):
+            word = f"{word}·{tokens[i + 2][0]}"
+            tag = "nr"
+            i += 2
+        out.append((word, tag))
+        i += 1
+    return out
+
+
+def _is_han(word: str) -> bool:
+    return bool(word) and all("\u3400" <= ch <= "\u9fff" for ch in word)
+
+
+def _valid_zh_name(name: str) -> bool:
+    plain = name.replace("·", "")
+    if not _is_han(plain) or name in people().places_zh:
+        return False
+    return 2 <= len(plain) <= (20 if "·" in name else 8 if _foreign(name) else 5)
+
+
+def _zh_subject(clause: list[tuple[str, str]], known: dict) -> tuple[str, str] | None:
+    """The first person named in the clause (its subject), or a pronoun."""
+    i = 0
+    while i < len(clause):
+        word, tag = clause[i]
+        if word in _ZH_NOT_SPEAKER:
+            return None
+        if word in _ZH_PRONOUNS:
+            return ("pronoun", word)
+        if _is_zh_name(word, tag, known) or (i > 0 and _after_title(clause[i - 1][0]) and _foreign(word)):
+            if i + 1 < len(clause) and clause[i + 1][0] == "的" or i > 0 and clause[i - 1][1] == "v":
+                i += 1  # 袭击X的嫌疑人: X is an attribute or an object, not the one speaking
+                continue
+            name = word
+            if _foreign(name) and i > 0 and len(clause[i - 1][0]) == 1 and _foreign(clause[i - 1][0]) and clause[i - 1][1] in ("q", "m", "nr", "nrt", "ns", "zg", "j"):
+                name = clause[i - 1][0] + name  # 米 / 舒斯京
+            # jieba splits names: surname + given name (丁 / 薛祥), or a foreign name in pieces
+            # (谢夫乔 / 维奇, 库普 / 曼斯): join the following name-like pieces.
+            while i + 1 < len(clause):
+                nxt, nxt_tag = clause[i + 1]
+                if nxt_tag.startswith("nr") and len(name) + len(nxt) <= 4 or (_foreign(name) and _foreign(nxt) and len(name) + len(nxt) <= 8):
+                    i += 1
+                    name += nxt
+                else:
+                    break
+            if _valid_zh_name(name):
+                return ("name", name)
+        i += 1
+    return None
+
+
+def _foreign(word: str) -> bool:
+    """Spelled only with transliteration characters (佩斯科夫, 曼斯)."""
+    table = people().translit_chars
+    return bool(word) and all(ch in table or ch == "·" for ch in word)
+
+
+def _after_title(word: str) -> bool:
+    return bool(re.fullmatch(f"(?:{_ZH_TITLES})", word)) or word.endswith(("总统", "总理", "部长", "主席", "代表", "秘书", "外长", "大使"))
+
+
+def _is_zh_name(word: str, tag: str, known: dict) -> bool:
+    if word in known:
+        return True
+    if tag in ("nr", "nrfg", "nrt") and len(word.replace("·", "")) >= 2 and _is_han(word.replace("·", "")):
+        return word not in people().places_zh
+    return False
+
+
+_HARD_WRAP = re.compile(r"\n[ \t]+\S")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n[ \t]+")
+
+
+def paragraphs(text: str) -> list[str]:
+    """Split into paragraphs; hard-wrapped text (indented paragraph starts, as in newswire)
+    has its inner line breaks joined."""
+    if _HARD_WRAP.search(text):
+        return [" ".join(part.split()) for part in _PARAGRAPH_BREAK.split(text) if part.strip()]
+    return [part for part in text.split("\n") if part.strip()]
+
+
+def extract_zh(text: str) -> list[list[tuple[str, str]]]:
+    """Per paragraph, the ``(kind, name)`` attributions in order."""
+    out = []
+    for paragraph in paragraphs(text):
+        simplified = to_simplified(paragraph)
+        attributions: list[tuple[str, str]] = []
+        if _ZH_VERB_HINT.search(simplified):
+            for sentence in _ZH_SENTENCE.findall(simplified):
+                if _ZH_VERB_HINT.search(sentence):
+                    attributions.extend(_zh_clause_speakers(sentence))
+        out.append(attributions)
+    return out
+
+
+# --- English ---------------------------------------------------------------------------
+
+_EN_VERBS = r"(?:said|says|told|added|stated|noted|stressed|explained|warned|urged|argued|insisted|recalled|remarked|announced|declared)"
+_CAP = r"(?:[A-Z][a-z]+(?:[-'’][A-Za-z][a-z]+)*|[A-Z]\.(?:[A-Z]\.)*|Mc[A-Z][a-z]+|O'[A-Z][a-z]+)"
+_NAME = rf"{_CAP}(?:\s+(?:{_CAP}|(?:de|van|von|der|bin|al|da|di|le|la)\b))*"
+_EN_BEFORE = re.compile(rf"(?<![\w.])(?P<name>{_NAME})(?:\s*,[^,.;\"“”]{{2,90}},)?\s+(?:also\s+|later\s+|then\s+)?{_EN_VERBS}\b")
+_EN_AFTER = re.compile(rf"\b{_EN_VERBS}\s+(?P<name>{_NAME})")
+_EN_PRONOUN = re.compile(rf"\b(?:(?P<p1>[Hh]e|[Ss]he)\s+(?:also\s+|later\s+)?{_EN_VERBS}|{_EN_VERBS}\s+(?P<p2>he|she))\b")
+
+_TITLES = frozenset(
+    """president premier prime minister secretary chairman chairwoman chief executive officer director general
+    governor senator sen rep representative mr mrs ms dr prof professor foreign finance treasury trade vice deputy
+    king queen prince princess spokesman spokeswoman spokesperson ambassador chancellor commissioner analyst economist
+    state defense defence interior energy agriculture commerce labor labour justice attorney assistant under acting
+    former senior managing executive vice-president president-elect leader speaker mayor judge general admiral colonel
+    captain lieutenant sergeant envoy counselor councillor councilor official minister-president party head
+    chinese russian american british french german japanese indian brazilian south african us u.s. uk un
+    soviet canadian australian italian spanish korean iranian iraqi israeli saudi egyptian mexican dutch swiss
+    swedish norwegian danish belgian austrian polish turkish greek ukrainian pakistani indonesian malaysian
+    thai vietnamese philippine singaporean kuwaiti venezuelan nigerian argentine chilean colombian peruvian
+    the for his her its part but and in on at by according when while as after before also however meanwhile
+    commenting asked speaking""".split()
+)
+_NOT_TITLES_BUT_ORG = frozenset("opec ec imf fed federal reserve bank world economic development central national".split())
+_ORG_WORDS = frozenset(
+    """inc corp co ltd llc plc ag sa nv bank group company corporation association ministry department agency reuters
+    xinhua exchange board commission council fund committee government union party industries securities trust office
+    institute university airlines airways motors petroleum oil energy systems international national partners capital
+    holdings services financial communications electric steel chemical chemicals foods products resources mining
+    investment investors insurance brokers analysts officials sources house senate congress parliament court
+    administration authority bureau center centre council court commission cooperative federation league ministry
+    news times journal post television radio agency press network market markets street wall stock stocks""".split()
+)
+_NOT_NAMES = frozenset(
+    """it this that these those they there he she we i you the a an its his her their one some many most several both all
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+    september october november december today yesterday tomorrow earlier later also but and or so then yet however
+    meanwhile separately officials analysts sources traders dealers economists china russia japan america europe
+    britain france germany india brazil canada australia italy spain korea iran iraq israel egypt mexico taiwan
+    beijing moscow washington london paris tokyo kazan hong kong pravda tass izvestia kyodo interfax xinhua reuters""".split()
+)
+
+
+_FILLERS = frozenset("the for his her its part but and in on at by according when while as after before also however meanwhile commenting asked speaking".split())
+
+
+def _strip_titles(name: str) -> tuple[str, bool]:
+    """Drop leading titles and sentence fillers; ``titled`` is True only for a real title."""
+    words = name.split()
+    titled = False
+    while words and words[0].lower().strip(".") in _TITLES:
+        if words[0].lower().strip(".") not in _FILLERS:
+            titled = True
+        words.pop(0)
+    return " ".join(words), titled
+
+
+def _en_person(
+    raw: str,
+    context: list[Person],
+    companies: frozenset[str] = frozenset(),
+    surnames: frozenset[str] = frozenset(),
+) -> str | None:
+    """The person's name in ``raw`` (a capitalized span before/after a speech verb), or None."""
+    name, titled = _strip_titles(raw)
+    words = name.split()
+    if not words or len(words) > 4:
+        return None
+    lowered = [w.lower().strip(".,'’") for w in words]
+    if any(part in _ORG_WORDS for w in lowered for part in re.split(r"[-'’]", w)):
+        return None
+    if any(w in _NOT_TITLES_BUT_ORG for w in lowered):
+        return None
+    lex = people()
+    if name.lower() in lex.places_en or name.lower() in companies:
+        return None
+    if len(words) == 1:
+        # A bare surname ("Baker said") is a person when the article names that person in full
+        # (James Baker, Treasury Secretary Baker) or the lexicon knows the name; otherwise it is
+        # as likely a company or a newspaper ("Bundesbank said", "Pravda said").
+        if lowered[0] in companies or lowered[0] in _NOT_NAMES or len(lowered[0]) < 2:
+            return None
+        if titled or lowered[0] in surnames or any(p.en and lowered[0] in p.en.lower().split() for p in context):
+            return name
+        if lowered[0] in lex.by_en or len(lex.by_surname.get(lowered[0], ())) == 1:
+            return name
+        return None
+    if lowered[0] in _NOT_NAMES or lowered[-1] in _NOT_NAMES:
+        return None
+    # Two or more capitalized words are a person when they start with a given name or an
+    # initial, follow a title, or are a name the lexicon knows; "Computer Terminal" is not.
+    if titled or re.fullmatch(r"[A-Z]\.(?:[A-Z]\.)*", words[0]) or _is_given_name(words[0]):
+        return name
+    if name.lower() in people().by_en:
+        return name
+    return None
+
+
+@lru_cache(maxsize=1)
+def _given_names():
+    import gender_guesser.detector
+
+    return gender_guesser.detector.Detector(case_sensitive=False)
+
+
+@lru_cache(maxsize=65536)
+def _is_given_name(word: str) -> bool:
+    return _given_names().get_gender(word) != "unknown"
+
+
+_COMPANY = re.compile(rf"(?P<name>{_NAME})\s+(?:Inc|Corp|Co|Ltd|LLC|Plc|PLC|AG|SA|NV|Corporation|Company|Group|Bank|Industries|Holdings)\b")
+
+
+_FULL_NAME = re.compile(rf"(?<![\w.])(?P<name>{_NAME})")
+
+
+def surnames_in(text: str) -> frozenset[str]:
+    """Last names of people named in full in ``text``: a given name or a title before them
+    (Agriculture Secretary Richard Lyng → lyng)."""
+    out: set[str] = set()
+    for match in _FULL_NAME.finditer(text):
+        words = match.group("name").split()
+        if len(words) < 2 or any(w.lower().strip(".,") in _ORG_WORDS for w in words):
+            continue
+        for i, word in enumerate(words[:-1]):
+            lowered = word.lower().strip(".")
+            if _is_given_name(word) or re.fullmatch(r"[A-Z]\.", word) or (lowered in _TITLES and lowered not in _FILLERS):
+                out.add(words[-1].lower())
+                break
+    return frozenset(out)
+
+
+def companies_in(text: str) -> frozenset[str]:
+    """Lowercase company names and their words in ``text`` ("Texaco Inc" → texaco), so a later
+    "Texaco said" is not taken for a person."""
+    out: set[str] = set()
+    for match in _COMPANY.finditer(text):
+        name, _ = _strip_titles(match.group("name"))
+        if name:
+            out.add(name.lower())
+            out.update(word.lower() for word in name.split())
+    return frozenset(out)
+
+
+def extract_en(text: str, *, article: str | None = None) -> list[list[tuple[str, str, int]]]:
+    """Per paragraph, ``(kind, name, offset)`` attributions in text order.
+
+    ``article`` (default: ``text``) is where company names are learned from.
+    """
+    out: list[list[tuple[str, str, int]]] = []
+    context: list[Person] = []
+    lex = people()
+    whole = article if article is not None else text
+    companies = companies_in(whole)
+    surnames = surnames_in(whole) - companies
+    for paragraph in paragraphs(text):
+        found: list[tuple[str, str, int]] = []
+        spans: list[tuple[int, int]] = []
+        for pattern in (_EN_BEFORE, _EN_AFTER):
+            for match in pattern.finditer(paragraph):
+                before = paragraph[max(0, match.start("name") - 6) : match.start("name")].lower()
+                if pattern is _EN_BEFORE and re.search(r"\b(?:of|from|at|for|with|to|by)\s+$", before):
+                    continue
+                name = _en_person(match.group("name"), context, companies, surnames)
+                if name and not any(a <= match.start("name") < b for a, b in spans):
+                    found.append(("name", name, match.start()))
+                    spans.append(match.span("name"))
+                    context.append(lex.from_english(name, context))
+        for match in _EN_PRONOUN.finditer(paragraph):
+            found.append(("pronoun", (match.group("p1") or match.group("p2")).lower(), match.start()))
+        found.sort(key=lambda item: item[2])
+        out.append(found)
+    return out
+
+
+# --- Identity --------------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    person: Person
+    quotes: int = 0
+    zh_name: str | None = None
+    en_name: str | None = None
+    langs: set[str] = field(default_factory=set)
+
+
+def extract_speakers(body: dict[str, str | None], *, article: dict[str, str | None] | None = None) -> list[Speaker]:
+    """Speakers of an article from its Chinese and English bodies, most quoted first.
+
+    ``article`` (default: ``body``) is the whole text company names are learned from.
+    """
+    lex = people()
+    tallies: dict[str, _Tally] = {}
+
+    def credit(person: Person, lang: str, name: str) -> None:
+        tally = tallies.setdefault(person.id, _Tally(person))
+        tally.quotes += 1
+        tally.langs.add(lang)
+        if lang == "zh" and not tally.zh_name:
+            tally.zh_name = name
+        if lang == "en" and not tally.en_name:
+            tally.en_name = name
+
+    zh_text = body.get("zh") or ""
+    if zh_text:
+        previous: Person | None = None
+        for attributions in extract_zh(zh_text):
+            last = previous
+            for kind, name in attributions:
+                if kind == "name":
+                    last = lex.from_chinese(name)
+                    credit(last, "zh", last.zh or name)
+                elif last is not None:
+                    credit(last, "zh", last.zh or "")
+            previous = last if attributions else previous
+    en_text = body.get("en") or ""
+    if en_text:
+        context: list[Person] = []
+        previous = None
+        for attributions in extract_en(en_text, article=(article or body).get("en")):
+            last = previous
+            for kind, name, _ in attributions:
+                if kind == "name":
+                    last = lex.from_english(name, context)
+                    context.append(last)
+                    credit(last, "en", last.en or name)
+                elif last is not None:
+                    credit(last, "en", last.en or "")
+            previous = last
+    _pair_halves(tallies)
+    speakers = [
+        Speaker(
+            id=t.person.id,
+            names={"zh": t.person.zh or t.zh_name, "en": t.person.en or t.en_name},
+            quotes=t.quotes,
+        )
+        for t in tallies.values()
+    ]
+    return sorted(speakers, key=lambda s: (-s.quotes, s.id))
+
+
+def _pair_halves(tallies: dict[str, _Tally]) -> None:
+    """The same person in both halves of a bilingual article: one left-over name on each side
+    (quoted only in Chinese, only in English) is taken to be the same person."""
+    zh_only = [t for t in tallies.values() if t.langs == {"zh"}]
+    en_only = [t for t in tallies.values() if t.langs == {"en"}]
+    has_both = any(t.langs == {"zh", "en"} for t in tallies.values())
+    if len(zh_only) == 1 and len(en_only) == 1 and (has_both or len(tallies) == 2):
+        zh, en = zh_only[0], en_only[0]
+        merged = _Tally(Person(en.person.id, zh.person.zh or zh.zh_name, en.person.en or en.en_name), zh.quotes + en.quotes, zh.zh_name, en.en_name, {"zh", "en"})
+        del tallies[zh.person.id]
+        tallies[en.person.id] = merged
+
 
 def resolve_alias(name: str) -> list[str]:
-    """Canonical ids for a name typed by a user."""
-    return []
+    """Canonical ids a user-typed name may refer to (any alias, any script)."""
+    return [person.id for person in people().lookup(name)]

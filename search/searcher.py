@@ -15,6 +15,7 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.searching import Searcher
 
+from search.analysis.convert import to_simplified
 from search.errors import NotFoundError, QueryError
 from search.filters import SearchFilters
 from search.highlight import snippets, to_html
@@ -26,6 +27,7 @@ from search.store import open_index
 MAX_SIZE = 100
 MAX_FACET_DOCS = 20_000  # bounded work: speaker counts cover at most the first N matches
 MAX_FACET_VALUES = 50
+MAX_SPEAKER_IDS = 64
 MAX_DEPTH = 10_000  # page * size: deeper paging is refused, not computed
 
 
@@ -177,10 +179,59 @@ class Engine:
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
     def speaker_ids(self, name: str) -> list[str]:
-        """Canonical speaker ids that ``name`` (any alias, any script) may refer to."""
+        """Canonical speaker ids that ``name`` (any alias, any script) may refer to.
+
+        The lexicon links scripts and languages (Putin = 普京 = 普丁); the index's own
+        speakers add people the lexicon does not know ("Douglas" → Kenneth Douglas).
+        """
         from search.ingest.speakers import resolve_alias
 
-        return resolve_alias(name)
+        found = list(resolve_alias(name))
+        key = to_simplified(" ".join(name.split())).lower()
+        for sid, entry in self.speaker_directory().items():
+            zh = (entry["names"].get("zh") or "").lower()
+            en = (entry["names"].get("en") or "").lower()
+            if key and (key == zh or key == en or (en and key == en.split()[-1])):
+                if sid not in found:
+                    found.append(sid)
+        return found[:MAX_SPEAKER_IDS]
+
+    def speaker_directory(self) -> dict[str, dict]:
+        """Every speaker in the index: id → {"names", "count"}; rebuilt after each commit."""
+        s = self.searcher()
+        cached = getattr(self._local, "directory", None)
+        if cached is not None and cached[0] is s:
+            return cached[1]
+        directory: dict[str, dict] = {}
+        reader = s.reader()
+        if reader.has_column("speakers_column"):
+            column = reader.column_reader("speakers_column")
+            for docnum in reader.all_doc_ids():
+                raw = column[docnum]
+                if not raw:
+                    continue
+                for sp in json.loads(raw):
+                    entry = directory.setdefault(sp["id"], {"names": sp["names"], "count": 0})
+                    entry["count"] += 1
+        self._local.directory = (s, directory)
+        return directory
+
+    def suggest_speakers(self, prefix: str, limit: int = 10) -> list[dict]:
+        """Speakers whose Chinese or English name starts with ``prefix`` (any script), most quoted
+        first; an empty prefix lists the most quoted speakers.
+
+        >>> Engine("index").suggest_speakers("Pu")  # doctest: +SKIP
+        [{'id': 'vladimir-putin', 'names': {'zh': '普京', 'en': 'Vladimir Putin'}, 'count': 1}]
+        """
+        key = to_simplified(" ".join(prefix.split())).lower()
+        out = []
+        for sid, entry in self.speaker_directory().items():
+            zh = (entry["names"].get("zh") or "").lower()
+            en = (entry["names"].get("en") or "").lower()
+            if not key or zh.startswith(key) or en.startswith(key) or any(word.startswith(key) for word in en.split()):
+                out.append({"id": sid, "names": dict(entry["names"]), "count": entry["count"]})
+        out.sort(key=lambda item: (-item["count"], item["id"]))
+        return out[: max(1, min(limit, 50))]
 
     @staticmethod
     def _docs(s: Searcher, q: wq.Query, restrict: wq.Query | None):

@@ -314,12 +314,12 @@ def test_text_file_with_no_words_is_a_failure(data, ix):
 def test_unsupported_file_types_are_skipped_and_counted(data, ix):
     small_corpus(data)
     (data / "report.pdf").write_bytes(b"%PDF-1.4 Putin")
-    (data / "page.html").write_text("<p>Putin</p>", "utf-8")
+    (data / "sheet.xlsx").write_bytes(b"PK\x03\x04 Putin")
     (data / "README").write_text("Putin", "utf-8")
     (data / ".hidden.txt").write_text("Putin hidden", "utf-8")  # dot files are not even listed
     report = Indexer(ix).run([str(data)])
     assert counts(report) == (4, 0, 0, 0)
-    assert sorted(os.path.basename(p) for p in report.skipped_files) == ["README", "page.html", "report.pdf"]
+    assert sorted(os.path.basename(p) for p in report.skipped_files) == ["README", "report.pdf", "sheet.xlsx"]
     assert report.summary().endswith("(3 files of unsupported type skipped)")
     assert found(ix, "Putin") == ["n1"]
 

@@ -14,7 +14,7 @@ from search.ingest.speakers import extract_speakers
 from search.ingest.text import parse_text
 from search.model import Article
 
-SUPPORTED_SUFFIXES = (".jsonl", ".txt")
+SUPPORTED_SUFFIXES = (".jsonl", ".txt", ".html", ".htm")
 
 #: Larger single files are refused rather than read into memory.
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -75,7 +75,12 @@ def load_file(path: str) -> LoadedFile:
             else:
                 loaded.articles.append((f"{path}:{lineno}", item))
     else:
-        article, warnings = parse_text(text, Path(path).stem, path=path)
+        if path.lower().endswith((".html", ".htm")):
+            from search.ingest.html import parse_html
+
+            article, warnings = parse_html(text, Path(path).stem, path=path)
+        else:
+            article, warnings = parse_text(text, Path(path).stem, path=path)
         if not article.body and not article.title:
             loaded.errors.append(IngestError(f"{path}: no Chinese or English text found", param=path))
         else:

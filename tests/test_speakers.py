@@ -1,0 +1,74 @@
+"""Speaker extraction and cross-language identity."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.speakers import evaluate, load_gold
+from search.ingest.speakers import extract_speakers, resolve_alias
+from search.lexicon.people import people, pinyin_name
+
+
+def ids(body):
+    return [(s.id, s.quotes) for s in extract_speakers(body)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["習近平", "习近平", "Xi Jinping", "Xi", "xi jinping"],
+)
+def test_xi_has_one_identity_in_every_script_and_language(name):
+    assert resolve_alias(name) == ["xi-jinping"]
+
+
+@pytest.mark.parametrize("name", ["普京", "普丁", "Putin", "Vladimir Putin"])
+def test_putin_has_one_identity_including_the_taiwan_form(name):
+    assert resolve_alias(name) == ["vladimir-putin"]
+
+
+def test_chinese_names_link_to_english_through_pinyin():
+    person = people().from_chinese("李強")
+    assert (person.id, person.zh, person.en) == ("li-qiang", "李强", "Li Qiang")
+    assert people().from_english("Li Qiang").id == "li-qiang"
+    assert pinyin_name("欧阳修") == "Ouyang Xiu"
+    assert pinyin_name("曾国藩") == "Zeng Guofan"  # surname reading, not the common one
+
+
+def test_chinese_patterns_and_titles():
+    assert ids({"zh": "国家主席习近平强调，要深化合作。"}) == [("xi-jinping", 1)]
+    assert ids({"zh": "外交部发言人毛宁在例行记者会上表示，中方欢迎。"}) == [("mao-ning", 1)]
+    assert ids({"zh": "俄总统新闻秘书佩斯科夫表示，不排除破坏。"})[0][0] == "pei-sikefu"
+    # a country, a reporter, an unnamed group are not speakers
+    assert ids({"zh": "乌克兰媒体日前报道称，局势紧张。记者张三报道。大家表示很高兴。"}) == []
+
+
+def test_chinese_pronoun_goes_to_the_last_speaker():
+    assert ids({"zh": "普京表示，双方关系很好。\n他说，合作会继续。"}) == [("vladimir-putin", 2)]
+
+
+def test_english_patterns():
+    text = (
+        "Chinese President Xi Jinping said Tuesday that ties are strong.\n"
+        "For his part, Putin said the countries are partners.\n"
+        "Relations will grow, he added.\n"
+        '"We are ready," said Treasury Secretary James Baker.'
+    )
+    got = dict(ids({"en": text}))
+    assert got == {"xi-jinping": 1, "vladimir-putin": 2, "james-baker": 1}
+
+
+def test_companies_countries_and_unnamed_people_are_not_speakers():
+    text = "Texaco Inc said profits rose.\nTexaco said it would pay.\nJapan said it would act.\nOfficials said talks went well."
+    assert ids({"en": text}) == []
+
+
+def test_bilingual_article_counts_one_person_once():
+    speakers = extract_speakers({"zh": "普京表示，合作很好。", "en": "Putin said cooperation is good."})
+    assert [(s.id, s.quotes, s.names["zh"], s.names["en"]) for s in speakers] == [("vladimir-putin", 2, "普京", "Vladimir Putin")]
+
+
+def test_precision_and_recall_on_the_hand_labeled_sample():
+    report = evaluate(load_gold())
+    assert report["all"]["paragraphs"] >= 100
+    assert report["all"]["precision"] >= 0.9, report
+    assert report["all"]["recall"] >= 0.9, report

@@ -84,6 +84,9 @@ def _cmd_index(args: argparse.Namespace, index_dir: str) -> int:
     indexer = Indexer(index_dir)
     with tqdm(total=total, unit="B", unit_scale=True, desc="indexing", disable=True if args.quiet else None, file=sys.stderr) as bar:
         report = indexer.run(args.paths, prune=args.prune, progress=bar.update)
+    for path, encoding in report.encodings.items():
+        if encoding not in ("utf-8", "ascii"):
+            print(f"note: {path}: decoded as {encoding}", file=sys.stderr)
     for message in report.warnings:
         print(f"warning: {message}", file=sys.stderr)
     for message in report.failures:

@@ -7,6 +7,7 @@ read as plain text.
 
 from __future__ import annotations
 
+from search.ingest.dates import chinese_event_date
 from search.ingest.newspage import english_dateline_date, parse_news_page
 from search.model import Article
 
@@ -23,6 +24,12 @@ def parse_text(text: str, article_id: str, *, path: str | None = None) -> tuple[
     if not page.recognized:
         warnings.append(f"{path or article_id}: not in the news-page layout (no 發佈時間 line, dateline or caption); indexed as plain text")
     meta = dict(page.meta)
+    lead = page.body["zh"][0] if page.body["zh"] else ""
+    event = chinese_event_date(lead[len(page.dateline or "") :], page.published) if lead else None
+    if event:
+        meta["event_date"] = event[0].date().isoformat()
+        if event[1]:
+            meta["event_time_is_local"] = True
     en_lead = page.body["en"][0] if page.body["en"] else ""
     en_date = english_dateline_date(en_lead, page.published)
     if en_date:

@@ -1,10 +1,19 @@
 """Retrieval quality on the QA sets: question → the paragraph holding its answer.
 
-    python -m bench.quality [--sets drcd drcd-hans ...] [--limit N] [--out bench/results/quality.json]
+    python -m bench.quality [--sets drcd drcd-hans ...] [--systems engine whoosh_jieba cjk_bigram]
+                            [--limit N] [--out bench/results/quality.json]
 
 Indexes each set's paragraphs with the project's real indexer into a temporary
 index, runs every question through the real engine, and reports MRR@10,
-Recall@10 and nDCG@10 per set.
+Recall@10 and nDCG@10 per set. In the same run, the same paragraphs and
+questions go through two baselines (see ``bench/baselines.py``):
+
+- ``whoosh_jieba``: Whoosh + jieba's ``ChineseAnalyzer`` on one TEXT field, BM25F
+  defaults, questions parsed by Whoosh's ``QueryParser`` with ``OrGroup``;
+- ``cjk_bigram``: the same with a Lucene ``CJKAnalyzer``-style analyzer (overlapping
+  Han bigrams, lowercase Latin words).
+
+Results: ``results[set]["engine"]``, ``results[set]["whoosh_jieba"]``, ``results[set]["cjk_bigram"]``.
 """
 
 from __future__ import annotations
@@ -45,7 +54,7 @@ def evaluate(qa: QASet, limit: int | None = None) -> dict:
         ranks: list[int | None] = []
         started = time.perf_counter()
         for question, relevant in queries:
-            ids = [hit.id for hit in engine.search(question, size=10, highlight=False).hits]
+            ids = [hit.id for hit in engine.search(question, size=10, highlight=False, facets=False).hits]
             ranks.append(ids.index(relevant) + 1 if relevant in ids else None)
         elapsed = time.perf_counter() - started
         engine.close()
@@ -55,20 +64,62 @@ def evaluate(qa: QASet, limit: int | None = None) -> dict:
     return scores
 
 
+BASELINES = ("whoosh_jieba", "cjk_bigram")
+SYSTEMS = ("engine", *BASELINES)
+DESCRIPTIONS = {
+    "engine": "this project: Indexer + Engine.search (highlight off)",
+    "whoosh_jieba": "Whoosh + jieba ChineseAnalyzer, one TEXT field, BM25F defaults, QueryParser with OrGroup",
+    "cjk_bigram": "Whoosh + Lucene CJKAnalyzer-style bigrams, one TEXT field, BM25F defaults, QueryParser with OrGroup",
+}
+
+
+def evaluate_baseline(qa: QASet, name: str, limit: int | None = None) -> dict:
+    """The same set through a baseline (``whoosh_jieba`` or ``cjk_bigram``) in a temporary index."""
+    from bench.baselines import WhooshBaseline
+
+    queries = qa.queries[:limit] if limit else qa.queries
+    with tempfile.TemporaryDirectory() as tmp:
+        baseline = WhooshBaseline(name)
+        baseline.build(tmp, qa.docs.items())
+        baseline.open(tmp)
+        ranks: list[int | None] = []
+        started = time.perf_counter()
+        try:
+            for question, relevant in queries:
+                ids, _ = baseline.search(question, 10)
+                ranks.append(ids.index(relevant) + 1 if relevant in ids else None)
+        finally:
+            baseline.close()
+        elapsed = time.perf_counter() - started
+    scores = score_ranks(ranks)
+    scores["documents"] = len(qa.docs)
+    scores["ms_per_query"] = round(1000 * elapsed / max(1, len(queries)), 2)
+    return scores
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", nargs="*", default=None, help="drcd drcd-hans cmrc-dev cmrc-dev-hant cmrc-trial")
+    parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS), help="engine and/or baselines (default: all)")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N questions of each set")
     parser.add_argument("--out", default=str(RESULTS / "quality.json"))
     args = parser.parse_args(argv)
     results = {}
     for qa in qa_sets(args.sets):
-        results[qa.name] = {"engine": evaluate(qa, args.limit)}
-        print(json.dumps({qa.name: results[qa.name]}, ensure_ascii=False), flush=True)
+        results[qa.name] = {}
+        for system in args.systems:
+            if system == "engine":
+                results[qa.name][system] = evaluate(qa, args.limit)
+            else:
+                results[qa.name][system] = evaluate_baseline(qa, system, args.limit)
+            print(json.dumps({qa.name: {system: results[qa.name][system]}}, ensure_ascii=False), flush=True)
     report = {
-        "command": "python -m bench.quality" + (f" --limit {args.limit}" if args.limit else ""),
+        "command": "python -m bench.quality" + (f" --sets {' '.join(args.sets)}" if args.sets else "")
+        + (f" --systems {' '.join(args.systems)}" if list(args.systems) != list(SYSTEMS) else "")
+        + (f" --limit {args.limit}" if args.limit else ""),
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()} {platform.system()}, Python {platform.python_version()}",
+        "systems": {name: DESCRIPTIONS[name] for name in args.systems},
         "results": results,
     }
     if not args.limit:

@@ -32,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     _index_arg(p_index)
     p_index.add_argument("--prune", action="store_true", help="delete articles whose source file (or JSONL line) is gone")
     p_index.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_index.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="commit after every N new or changed articles (default 5000; smaller loses less to a crash)",
+    )
 
     p_query = sub.add_parser("query", help="search the index")
     p_query.add_argument("text", metavar="QUERY")
@@ -52,6 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p_serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,11 +94,11 @@ def main(argv: list[str] | None = None) -> int:
 def _cmd_index(args: argparse.Namespace, index_dir: str) -> int:
     from tqdm import tqdm
 
-    from search.indexer import Indexer
+    from search.indexer import BATCH_SIZE, Indexer
     from search.ingest import iter_files
 
     total = sum(_size(path) for path, ok in iter_files(args.paths) if ok)
-    indexer = Indexer(index_dir)
+    indexer = Indexer(index_dir, batch_size=args.batch_size or BATCH_SIZE)
     with tqdm(total=total, unit="B", unit_scale=True, desc="indexing", disable=True if args.quiet else None, file=sys.stderr) as bar:
         report = indexer.run(args.paths, prune=args.prune, progress=bar.update)
     for path, encoding in report.encodings.items():

@@ -5,26 +5,50 @@ indexed, so re-running over the same folder only reads and hashes. Changed
 articles are analyzed in worker processes (Whoosh's multiprocessing writer)
 when a batch is large enough to pay for them, and every batch is committed on
 its own, so an interrupted run keeps what it finished.
+
+Crash safety: a run holds the index's write lock from start to end (a second
+run fails at once, naming the process that holds it); a commit becomes
+visible all at once (Whoosh writes the new table of contents to a temporary
+file and renames it); the writer processes die with the indexer and never keep
+its lock, and a batch whose writer process died is not committed. A run that
+is killed leaves its partial files behind; the next run deletes them.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
+import pickle
+import queue
+import re
+import shutil
+import signal
+import sys
 from dataclasses import dataclass, field
 from datetime import timezone
 from typing import Callable, Iterable
 
-from whoosh.index import LockError
+from whoosh.index import TOC, clean_files
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util import random_name
+from whoosh.writing import SegmentWriter
 
-from search.errors import IndexLockedError
+from search.errors import SearchError
 from search.ingest import LoadedFile, iter_files, load_file
 from search.model import Article
-from search.store import open_or_create
+from search.store import INDEX_NAME, locked_error, open_or_create, write_lock
 
 BATCH_SIZE = 5000
 PARALLEL_MIN_BATCH = 400
+LIMIT_MB = 256
+
+
+class WriterProcessError(SearchError):
+    """A writer process died: the batch it was writing is not committed."""
+
+    code = "writer_failed"
 
 
 @dataclass
@@ -106,10 +130,12 @@ class Indexer:
     'indexed 1 / updated 0 / unchanged 0 / failed 0'
     """
 
-    def __init__(self, index_dir: str, *, procs: int | None = None) -> None:
+    def __init__(self, index_dir: str, *, procs: int | None = None, batch_size: int = BATCH_SIZE) -> None:
         self.index_dir = index_dir
         self.ix = open_or_create(index_dir)
         self.procs = procs if procs is not None else min(2, os.cpu_count() or 1)
+        self.batch_size = max(1, batch_size)
+        self._lock_file: tuple[int, int, int] | None = None  # (fd, device, inode) while running
 
     def run(
         self,
@@ -118,7 +144,25 @@ class Indexer:
         prune: bool = False,
         progress: Callable[[int], None] | None = None,
     ) -> IndexReport:
-        """Index ``paths``; ``progress`` is called with the bytes of each file read."""
+        """Index ``paths``; ``progress`` is called with the bytes of each file read.
+
+        Raises :class:`IndexLockedError` at once if another process is writing the index.
+        """
+        lock = write_lock(self.index_dir)
+        if not lock.acquire(blocking=False):
+            raise locked_error(self.index_dir)
+        try:
+            info = os.fstat(lock.fd)
+            self._lock_file = (lock.fd, info.st_dev, info.st_ino)
+            _record_pid(lock.fd, os.getpid())
+            remove_stale_files(self.index_dir)
+            return self._run(paths, prune=prune, progress=progress)
+        finally:
+            self._lock_file = None
+            _record_pid(lock.fd, None)
+            lock.release()
+
+    def _run(self, paths: list[str], *, prune: bool, progress: Callable[[int], None] | None) -> IndexReport:
         report = IndexReport()
         files = list(iter_files(paths))
         seen_ids: dict[str, str] = {}
@@ -138,7 +182,7 @@ class Indexer:
                 ids_by_path[abspath] = {a.id for _, a in loaded.articles}
                 if not loaded.errors:
                     clean_paths.add(abspath)
-                if len(pending) >= BATCH_SIZE:
+                if len(pending) >= self.batch_size:
                     self._write(pending, report)
                     pending = []
                 if progress:
@@ -169,15 +213,10 @@ class Indexer:
             pending.append((article, digest, exists))
 
     def _writer(self, count: int):
-        try:
-            if count >= PARALLEL_MIN_BATCH and self.procs > 1:
-                return self.ix.writer(procs=self.procs, multisegment=True, limitmb=256)
-            return self.ix.writer(limitmb=256)
-        except LockError as exc:
-            raise IndexLockedError(
-                f"the index at {self.index_dir!r} is being written by another process; wait for it to finish",
-                param="index",
-            ) from exc
+        """A writer for ``count`` articles; the caller holds the write lock (see :meth:`run`)."""
+        if count >= PARALLEL_MIN_BATCH and self.procs > 1:
+            return _ParallelWriter(self.ix, self.procs, self._lock_file)
+        return self.ix.writer(limitmb=LIMIT_MB, _lk=False)
 
     def _write(self, pending: list[tuple[Article, str, bool]], report: IndexReport) -> None:
         writer = self._writer(len(pending))
@@ -236,6 +275,161 @@ def _size(path: str) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
+
+
+def _record_pid(fd: int, pid: int | None) -> None:
+    """Write the lock holder's pid into the lock file (for the message a second run prints)."""
+    try:
+        os.ftruncate(fd, 0)
+        if pid is not None:
+            os.pwrite(fd, f"{pid}\n".encode("ascii"), 0)
+    except OSError:
+        pass
+
+
+_TOC_TEMP = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\..+")
+
+
+def remove_stale_files(index_dir: str) -> None:
+    """Delete what a killed writer left behind: a half-written table of contents, its
+    temporary folder, and segment files no committed table of contents refers to.
+
+    Call only while holding the write lock (no live writer can own these files).
+    """
+    from whoosh.filedb.filestore import FileStorage
+
+    storage = FileStorage(index_dir)
+    for name in os.listdir(index_dir):
+        path = os.path.join(index_dir, name)
+        if _TOC_TEMP.match(name):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+        elif name.endswith(".tmp") and os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+    toc = TOC.read(storage, INDEX_NAME)
+    clean_files(storage, INDEX_NAME, toc.generation, toc.segments)
+
+
+# --- Whoosh's multi-process writer, made crash-safe ---------------------------------------------
+#
+# Whoosh forks its writer processes while the parent holds the write lock, so they
+# inherit the lock's file descriptor: if the indexer is killed they linger, blocked
+# on their job queue, and keep the index locked for ever. And when a writer process
+# dies, Whoosh commits the batch without its documents. Here the processes drop the
+# inherited descriptor, are killed by the kernel when the indexer dies (Linux), and a
+# batch is committed only if every one of them finished.
+
+
+class _WriterProcess(SubWriterTask):
+    def __init__(self, *args, parent: int, lock_file: tuple[int, int, int] | None) -> None:
+        super().__init__(*args)
+        self.parent = parent
+        self.lock_file = lock_file
+
+    def run(self) -> None:
+        _drop_inherited_lock(self.lock_file)
+        _die_with_parent(self.parent)
+        super().run()
+
+
+def _drop_inherited_lock(lock_file: tuple[int, int, int] | None) -> None:
+    """Close this (forked) process's copy of the lock descriptor; the parent keeps the lock."""
+    if lock_file is None:
+        return
+    fd, device, inode = lock_file
+    try:
+        info = os.fstat(fd)
+        if (info.st_dev, info.st_ino) == (device, inode):  # the inherited copy, not a reused number
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+class _ParallelWriter(MpWriter):
+    """``MpWriter(multisegment=True)`` without the lock, with the fixes described above."""
+
+    def __init__(self, ix, procs: int, lock_file: tuple[int, int, int] | None) -> None:
+        super().__init__(ix, procs=procs, multisegment=True, subargs={"limitmb": LIMIT_MB}, _lk=False, limitmb=LIMIT_MB)
+        self._lock_file = lock_file
+
+    def _new_task(self):
+        task = _WriterProcess(
+            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment,
+            parent=os.getpid(), lock_file=self._lock_file,
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def _put(self, item) -> None:
+        """Queue a job; fail instead of waiting for ever when no writer process is left."""
+        while True:
+            try:
+                self.jobqueue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                if not any(task.is_alive() for task in self.tasks):
+                    raise WriterProcessError("every writer process died; nothing of this batch was committed") from None
+
+    def _enqueue(self) -> None:
+        filename = f"{random_name()}.doclist"
+        with self.temp_storage().create_file(filename).raw_file() as handle:
+            for item in self.docbuffer:
+                pickle.dump(item, handle, 2)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        self._put((filename, len(self.docbuffer)))
+        self.docbuffer = []
+
+    def _commit(self, mergetype, optimize, merge) -> None:
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self._put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        for task in self.tasks:
+            task.join()
+        results = []
+        for _ in self.tasks:
+            try:
+                results.append(self.resultqueue.get(timeout=5))
+            except queue.Empty:
+                break
+        failed = [task.exitcode for task in self.tasks if task.exitcode != 0]
+        if failed or len(results) != len(self.tasks):
+            raise WriterProcessError(
+                f"a writer process died (exit status {failed[0] if failed else 'unknown'}); "
+                "nothing of this batch was committed: run the same command again"
+            )
+        finalsegments += [segment for _, _, segment in results]
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments)
+        self._finish()
+
+    def cancel(self) -> None:
+        try:
+            for task in self.tasks:
+                if task.is_alive():
+                    task.terminate()
+            for task in self.tasks:
+                task.join(timeout=5)
+        finally:
+            SegmentWriter.cancel(self)
 
 
 def index_paths(index_dir: str, paths: Iterable[str], **kwargs) -> IndexReport:

@@ -71,6 +71,10 @@ class Interpretation:
     excluded: list[str]
     fields: list[str]
     warnings: list[str] = field(default_factory=list)
+    # Query terms searched in the other language too, one entry per concept:
+    # {"term": "BRICS", "converted": "brics", "lang": "en", "translations": ["金砖国家", "金砖"]}
+    # ("excluded": true for a NOT-ed term). Empty when translation is off or found nothing.
+    translations: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -80,6 +84,7 @@ class Interpretation:
             "excluded": self.excluded,
             "fields": self.fields,
             "warnings": self.warnings,
+            "translations": [dict(t) for t in self.translations],
         }
 
 

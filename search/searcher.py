@@ -50,6 +50,32 @@ class Paging:
         return cls(page_i, size_i)
 
 
+def column_lookup(reader, name: str):
+    """``docnum → value`` for a column, segment by segment.
+
+    Whoosh's multi-segment column reader skips segments that lack the column but keeps
+    the others' offsets, so it can return another document's value or fail; this reads
+    each segment's own column at its own offset.
+    """
+    leaves = []
+    for sub, offset in reader.leaf_readers():
+        column = sub.column_reader(name) if sub.has_column(name) else None
+        leaves.append((offset, sub.doc_count_all(), column))
+
+    def lookup(docnum: int):
+        for offset, count, column in leaves:
+            if offset <= docnum < offset + count:
+                if column is None:
+                    return None
+                try:
+                    return column[docnum - offset]
+                except IndexError:
+                    return None
+        return None
+
+    return lookup
+
+
 def _as_int(value: object, name: str) -> int:
     if isinstance(value, bool):
         raise QueryError(f"{name} must be an integer", param=name)
@@ -116,6 +142,9 @@ class Engine:
         reader = s.reader()
         the_plan = plan(parsed, text, lambda fieldname, term: (fieldname, term) in reader, **self._plan_options(filters))
         restrict = self._filter_query(filters)
+        if restrict is not None and not any(True for _ in restrict.docs(s)):
+            # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
+            the_plan.primary, the_plan.fallback = None, None
         if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
             the_plan.primary, the_plan.fallback = wq.Every(), None
         offset = (paging.page - 1) * paging.size
@@ -161,7 +190,11 @@ class Engine:
         )
 
     def _plan_options(self, filters: SearchFilters) -> dict:
-        return {}
+        """Options for :func:`search.query.build.plan`: translation, with the index statistics for flood control."""
+        if not filters.translate:
+            return {"translate": False}
+        reader = self.searcher().reader()
+        return {"translate": True, "doc_frequency": reader.doc_frequency, "doc_count": reader.doc_count()}
 
     def _filter_query(self, filters: SearchFilters) -> wq.Query | None:
         parts: list[wq.Query] = []
@@ -204,15 +237,14 @@ class Engine:
             return cached[1]
         directory: dict[str, dict] = {}
         reader = s.reader()
-        if reader.has_column("speakers_column"):
-            column = reader.column_reader("speakers_column")
-            for docnum in reader.all_doc_ids():
-                raw = column[docnum]
-                if not raw:
-                    continue
-                for sp in json.loads(raw):
-                    entry = directory.setdefault(sp["id"], {"names": sp["names"], "count": 0})
-                    entry["count"] += 1
+        speakers_of = column_lookup(reader, "speakers_column")
+        for docnum in reader.all_doc_ids():
+            raw = speakers_of(docnum)
+            if not raw:
+                continue
+            for sp in json.loads(raw):
+                entry = directory.setdefault(sp["id"], {"names": sp["names"], "count": 0})
+                entry["count"] += 1
         self._local.directory = (s, directory)
         return directory
 
@@ -243,25 +275,23 @@ class Engine:
     def _facets(self, s: Searcher, q: wq.Query, restrict: wq.Query | None) -> dict[str, list[dict]]:
         """Speaker and year counts over the whole result set (not just this page)."""
         reader = s.reader()
-        days = reader.column_reader("day") if reader.has_column("day") else None
+        day_of = column_lookup(reader, "day")
+        speakers_of = column_lookup(reader, "speakers_column")
         years: dict[int, int] = {}
         speakers: dict[str, int] = {}
         names: dict[str, dict] = {}
         docnums = list(self._docs(s, q, restrict))
         for docnum in docnums:
-            if days is not None:
-                day = days[docnum]
-                if day:
-                    years[day // 10000] = years.get(day // 10000, 0) + 1
-        if reader.has_column("speakers_column"):
-            column = reader.column_reader("speakers_column")
-            for docnum in docnums[:MAX_FACET_DOCS]:
-                raw = column[docnum]
-                if not raw:
-                    continue
-                for sp in json.loads(raw):
-                    speakers[sp["id"]] = speakers.get(sp["id"], 0) + 1
-                    names.setdefault(sp["id"], sp["names"])
+            day = day_of(docnum)
+            if day and 10000101 <= day <= 99991231:  # undated: 0, or the column default 2**32 - 1
+                years[day // 10000] = years.get(day // 10000, 0) + 1
+        for docnum in docnums[:MAX_FACET_DOCS]:
+            raw = speakers_of(docnum)
+            if not raw:
+                continue
+            for sp in json.loads(raw):
+                speakers[sp["id"]] = speakers.get(sp["id"], 0) + 1
+                names.setdefault(sp["id"], sp["names"])
         return {
             "speakers": [
                 {"id": sid, "names": names[sid], "count": count}

@@ -12,13 +12,18 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.index import Index
+from whoosh.util.filelock import try_for
 
 from search.analysis import ANALYZER_VERSION
-from search.errors import IndexMissingError, IndexVersionError
+from search.errors import IndexLockedError, IndexMissingError, IndexVersionError
 from search.schema import SCHEMA_VERSION, build_schema
 
 META_FILE = "search-meta.json"
 INDEX_NAME = "articles"
+#: Whoosh's write lock (an ``fcntl.flock`` on this file): held by one writer at a time and
+#: released by the kernel when its process exits, however it exits.
+LOCK_NAME = "WRITELOCK"
+CREATE_WAIT = 10.0  # seconds to wait for another process that is creating the index
 
 
 def default_index_dir() -> str:
@@ -46,12 +51,55 @@ def open_index(index_dir: str) -> Index:
 
 
 def open_or_create(index_dir: str) -> Index:
+    """Open the index, creating it first if there is none.
+
+    Creation holds the write lock, so two processes starting on an empty folder
+    cannot both create it (Whoosh's ``create_in`` deletes the index files it
+    finds). ``search-meta.json`` is written before the index itself: a creation
+    killed half-way leaves a folder that is simply created again next time.
+    """
     if index_exists(index_dir):
         return open_index(index_dir)
     os.makedirs(index_dir, exist_ok=True)
-    ix = whoosh_index.create_in(index_dir, build_schema(), indexname=INDEX_NAME)
-    _write_meta(index_dir)
-    return ix
+    lock = write_lock(index_dir)
+    if not try_for(lock.acquire, timeout=CREATE_WAIT, delay=0.1):
+        raise locked_error(index_dir)
+    try:
+        if index_exists(index_dir):  # another process created it while we waited
+            return open_index(index_dir)
+        _write_meta(index_dir)
+        whoosh_index.create_in(index_dir, build_schema(), indexname=INDEX_NAME)
+    finally:
+        lock.release()
+    return open_index(index_dir)
+
+
+def write_lock(index_dir: str):
+    """The index's write lock (not acquired): the same lock Whoosh's writers take."""
+    from whoosh.filedb.filestore import FileStorage
+
+    return FileStorage(index_dir).lock(f"{INDEX_NAME}_{LOCK_NAME}")
+
+
+def lock_holder(index_dir: str) -> int | None:
+    """The process id a running indexer recorded in the lock file, if that process is alive."""
+    try:
+        pid = int(Path(index_dir, f"{INDEX_NAME}_{LOCK_NAME}").read_text("ascii").strip())
+        os.kill(pid, 0)
+    except PermissionError:  # alive, but another user's
+        return pid
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def locked_error(index_dir: str) -> IndexLockedError:
+    pid = lock_holder(index_dir)
+    who = f"another process (pid {pid})" if pid else "another process"
+    return IndexLockedError(
+        f"the index at {index_dir!r} is being written by {who}; wait for it to finish, then run again",
+        param="index",
+    )
 
 
 def _write_meta(index_dir: str) -> None:

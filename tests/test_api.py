@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -200,7 +201,7 @@ def test_article_by_id(client):
     response = client.get(f"/api/articles/{SEED_ID}")
     assert response.status_code == 200
     body = response.get_json()
-    assert list(body) == ["id", "title", "body", "date", "source", "url", "dateline"]
+    assert list(body) == ["id", "title", "body", "date", "source", "url", "dateline", "captions", "speakers"]
     assert body["id"] == SEED_ID
     assert body["title"]["zh"] == "習近平同俄羅斯總統普京舉行會晤"
     assert "喀山克里姆林宮" in body["body"]["zh"]
@@ -252,7 +253,7 @@ def test_html_page_shows_results_for_xi(client):
     html = response.get_data(as_text=True)
     assert "習近平同俄羅斯總統普京舉行會晤" in html
     assert "<mark>習近平</mark>" in html
-    assert "1 results" in html
+    assert re.search(r">\d+ results?<", html)
     assert 'value="習近平"' in html
 
 

@@ -113,3 +113,26 @@ def test_api_filters_and_errors(engine):
     assert body["filters"] == {"from": "2024-10-01", "speaker": "普丁"}
     bad = client.get("/api/search", query_string={"q": "x", "to": "2024-02-30"})
     assert bad.status_code == 400 and bad.get_json()["error"]["param"] == "to"
+
+
+def test_filter_that_matches_nothing_gives_zero_total(engine):
+    result = engine.search("普京", filters=SearchFilters.from_params({"from": "2030-01-01"}))
+    assert (result.total, result.hits) == (0, [])
+
+
+def test_facets_and_speakers_are_right_across_segments(tmp_path):
+    """Segments written by separate runs, some without speakers or dates, still line up."""
+    ix = str(tmp_path / "ix")
+    first = tmp_path / "a.jsonl"
+    first.write_text("\n".join(json.dumps({"id": f"plain{i}", "body": "farmers harvest wheat"}) for i in range(3)), "utf-8")
+    Indexer(ix).run([str(first)])
+    second = tmp_path / "b.jsonl"
+    second.write_text(json.dumps({"id": "p", "body": "Putin said farmers matter.", "date": "2024-01-02T00:00:00+00:00"}), "utf-8")
+    Indexer(ix).run([str(second)])
+    engine = Engine(ix)
+    result = engine.search("farmers")
+    by_id = {h.id: h.speakers for h in result.hits}
+    assert by_id["p"][0]["id"] == "vladimir-putin"
+    assert all(by_id[f"plain{i}"] == [] for i in range(3))
+    assert result.facets["years"] == [{"year": 2024, "count": 1}]
+    assert [f["id"] for f in result.facets["speakers"]] == ["vladimir-putin"]

@@ -1,13 +1,17 @@
 """Flask front end: ``create_app`` builds the JSON API and HTML views over one index.
 
 No Whoosh here: the engine's dataclasses cross the boundary.
+
+Configuration (``create_app({...})``): ``INDEX_DIR`` (default ``$SEARCH_INDEX``,
+else ``index``); ``CORS_ORIGINS``: origins allowed to read ``/api/*`` from a
+browser (default none: CORS is off).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.errors import SearchError
@@ -16,10 +20,15 @@ from search.store import default_index_dir
 
 _STATUS = {"invalid_parameter": 400, "not_found": 404, "index_missing": 503, "index_version": 503, "index_locked": 503}
 
+CSP = (
+    "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.from_mapping(INDEX_DIR=default_index_dir(), MAX_CONTENT_LENGTH=1024 * 1024)
+    app.config.from_mapping(INDEX_DIR=default_index_dir(), MAX_CONTENT_LENGTH=1024 * 1024, CORS_ORIGINS=())
     if test_config:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False
@@ -33,35 +42,54 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        )
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        origin = request.headers.get("Origin")
+        if origin and is_api_path(request.path) and origin in app.config["CORS_ORIGINS"]:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers.add("Vary", "Origin")
         return response
 
     @app.errorhandler(SearchError)
     def search_error(exc: SearchError):
-        return error_response(exc.code, exc.message, exc.param, _STATUS.get(exc.code, 400))
+        status = _STATUS.get(exc.code, 400)
+        if is_api_path(request.path):
+            return error_response(exc.code, exc.message, exc.param, status)
+        return error_page(status, exc.message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if request.path.startswith("/api/") or request.path in ("/healthz",):
+        if is_api_path(request.path):
             code = (exc.name or "error").lower().replace(" ", "_")
             return error_response(code, exc.description or exc.name, None, exc.code or 500)
-        return exc
+        return error_page(exc.code or 500, exc.description or exc.name)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # never a traceback to the client
         app.logger.exception("unexpected error")
-        return error_response("internal_error", "the server could not answer this request", None, 500)
+        message = "the server could not answer this request"
+        if is_api_path(request.path):
+            return error_response("internal_error", message, None, 500)
+        return error_page(500, message)
 
     return app
 
 
+def is_api_path(path: str) -> bool:
+    return path.startswith("/api/") or path in ("/healthz", "/openapi.json")
+
+
 def error_response(code: str, message: str, param: str | None, status: int):
     return jsonify({"error": {"code": code, "message": message, "param": param}}), status
+
+
+def error_page(status: int, message: str):
+    """A friendly HTML page for an error outside the API (never a traceback)."""
+    try:
+        return render_template("error.html", status=status, message=message), status
+    except Exception:  # the template itself failed: plain text still says what happened
+        return f"Error {status}: {message}", status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def engine() -> Engine:
@@ -75,4 +103,4 @@ def engine() -> Engine:
     return eng
 
 
-__all__ = ["create_app", "engine", "error_response"]
+__all__ = ["create_app", "engine", "error_page", "error_response", "is_api_path"]

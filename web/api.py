@@ -1,4 +1,9 @@
-"""JSON API: ``/api/search``, ``/api/articles/<id>``, ``/healthz``."""
+"""JSON API: ``/api/search``, ``/api/articles/<id>``, ``/api/speakers``, ``/api/stats``,
+``/healthz`` and ``/openapi.json`` (the OpenAPI 3.1 document of all of them).
+
+Every endpoint refuses parameters it does not know (400), so typos never pass
+silently; errors have one shape: ``{"error": {"code", "message", "param"}}``.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,34 @@ from search.filters import SearchFilters
 bp = Blueprint("api", __name__)
 
 SEARCH_PARAMS = ("q", "size", "page", *FILTER_PARAMS)
+SPEAKER_PARAMS = ("prefix", "limit")
+SPEAKER_LIMIT_MAX = 50
+SPEAKER_PREFIX_MAX = 100
+
+#: Route (as written in the OpenAPI document) → the query parameters it accepts.
+ENDPOINT_PARAMS: dict[str, tuple[str, ...]] = {
+    "/api/search": SEARCH_PARAMS,
+    "/api/articles/{id}": (),
+    "/api/speakers": SPEAKER_PARAMS,
+    "/api/stats": (),
+    "/healthz": (),
+    "/openapi.json": (),
+}
+
+
+def check_params(accepted: tuple[str, ...]) -> None:
+    unknown = sorted(set(request.args) - set(accepted))
+    if unknown:
+        listed = ", ".join(accepted) if accepted else "none"
+        raise QueryError(f"unknown parameter {unknown[0]!r}; accepted: {listed}", param=unknown[0])
 
 
 @bp.get("/api/search")
 def search():
     from web import engine
 
+    check_params(SEARCH_PARAMS)
     args = request.args
-    unknown = sorted(set(args) - set(SEARCH_PARAMS))
-    if unknown:
-        raise QueryError(f"unknown parameter {unknown[0]!r}; accepted: {', '.join(SEARCH_PARAMS)}", param=unknown[0])
     q = args.get("q")
     if q is None or not q.strip():
         raise QueryError("q (the query text) is required and must not be empty", param="q")
@@ -29,26 +52,73 @@ def search():
     return jsonify(result.to_dict())
 
 
+def article_json(fields: dict) -> dict:
+    """The public form of an article's stored fields (API and article page)."""
+    return {
+        "id": fields["id"],
+        "title": {"zh": fields.get("title_zh"), "en": fields.get("title_en")},
+        "body": {"zh": fields.get("body_zh"), "en": fields.get("body_en")},
+        "date": fields.get("date_iso"),
+        "source": fields.get("source"),
+        "url": fields.get("url"),
+        "dateline": fields.get("dateline"),
+        "captions": {"zh": fields.get("captions_zh"), "en": fields.get("captions_en")},
+        "speakers": list(fields.get("speakers_data") or []),
+    }
+
+
 @bp.get("/api/articles/<path:article_id>")
 def article(article_id: str):
     from web import engine
 
-    fields = engine().article(article_id)
+    check_params(ENDPOINT_PARAMS["/api/articles/{id}"])
+    return jsonify(article_json(engine().article(article_id)))
+
+
+@bp.get("/api/speakers")
+def speakers():
+    from web import engine
+
+    check_params(SPEAKER_PARAMS)
+    prefix = request.args.get("prefix", "").strip()
+    if len(prefix) > SPEAKER_PREFIX_MAX:
+        raise QueryError(f"prefix must be at most {SPEAKER_PREFIX_MAX} characters", param="prefix")
+    raw = request.args.get("limit", "10").strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not 1 <= int(raw) <= SPEAKER_LIMIT_MAX:
+        raise QueryError(f"limit must be an integer between 1 and {SPEAKER_LIMIT_MAX}, got {raw[:20]!r}", param="limit")
+    eng = engine()  # 503 without an index, even for an empty prefix
+    found = eng.suggest_speakers(prefix, int(raw)) if prefix else []
     return jsonify(
         {
-            "id": fields["id"],
-            "title": {"zh": fields.get("title_zh"), "en": fields.get("title_en")},
-            "body": {"zh": fields.get("body_zh"), "en": fields.get("body_en")},
-            "date": fields.get("date_iso"),
-            "source": fields.get("source"),
-            "url": fields.get("url"),
-            "dateline": fields.get("dateline"),
+            "prefix": prefix,
+            "speakers": [
+                {"id": sp["id"], "names": {"zh": sp["names"].get("zh"), "en": sp["names"].get("en")}, "count": sp["count"]}
+                for sp in found
+            ],
         }
     )
+
+
+@bp.get("/api/stats")
+def stats():
+    from search.stats import index_stats
+    from web import engine
+
+    check_params(ENDPOINT_PARAMS["/api/stats"])
+    return jsonify(index_stats(engine()))
 
 
 @bp.get("/healthz")
 def healthz():
     from web import engine
 
+    check_params(ENDPOINT_PARAMS["/healthz"])
     return jsonify({"status": "ok", "articles": engine().count()})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from web.openapi import document
+
+    check_params(ENDPOINT_PARAMS["/openapi.json"])
+    return jsonify(document())

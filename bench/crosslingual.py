@@ -1,0 +1,161 @@
+"""Cross-language retrieval: English queries find Chinese documents and back, through the lexicon.
+
+    python -m bench.crosslingual [--queries N] [--seed S] [--sets tatoeba wmt22] [--out FILE]
+
+Known-item retrieval with the project's real indexer and engine, translation
+off (the baseline: only shared tokens such as names in Latin letters or
+numbers can match) and on:
+
+- **Tatoeba** (``tatoeba/cmn.txt``, CC-BY 2.0 FR): every distinct Chinese
+  sentence is a document; a fixed-seed sample of English sentences are the
+  queries (en→zh), each relevant to the Chinese sentences it is paired with.
+  The reverse (zh→en) indexes the English sentences and queries with Chinese.
+  Duplicated sentences are one document; a query with several translations
+  counts its best-ranked one.
+- **WMT22** (``jsonl/wmt22-zh-en.jsonl``): 139 bilingual news documents. Index
+  the Chinese bodies only and query with the English titles (en→zh), and the
+  reverse.
+
+MRR@10, Recall@10 and nDCG@10 via :mod:`bench.metrics`; results go to
+``bench/results/crosslingual.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from bench.datasets import CORPORA
+from bench.metrics import score_ranks
+from search.filters import SearchFilters
+from search.indexer import Indexer
+from search.searcher import Engine
+
+RESULTS = Path(__file__).with_name("results")
+DEFAULT_QUERIES = 5000
+DEFAULT_SEED = 20240601
+
+
+class Task:
+    """Documents (id → text, one language) and queries (text, relevant ids) of one direction."""
+
+    def __init__(self, name: str, docs: dict[str, str], queries: list[tuple[str, set[str]]], titles: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.docs = docs
+        self.queries = queries
+        self.titles = titles or {}
+
+
+def tatoeba(n_queries: int, seed: int) -> list[Task]:
+    pairs: list[tuple[str, str]] = []
+    with open(CORPORA / "tatoeba" / "cmn.txt", encoding="utf-8-sig") as handle:
+        for line in handle:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 2 and parts[0].strip() and parts[1].strip():
+                pairs.append((parts[0].strip(), parts[1].strip()))
+    tasks = []
+    for name, q_side, d_side in (("tatoeba en→zh", 0, 1), ("tatoeba zh→en", 1, 0)):
+        doc_id: dict[str, str] = {}
+        for pair in pairs:
+            doc_id.setdefault(pair[d_side], f"d{len(doc_id)}")
+        relevant: dict[str, set[str]] = {}
+        for pair in pairs:
+            relevant.setdefault(pair[q_side], set()).add(doc_id[pair[d_side]])
+        texts = sorted(relevant)
+        sample = random.Random(seed).sample(texts, min(n_queries, len(texts)))
+        tasks.append(Task(name, {i: t for t, i in doc_id.items()}, [(q, relevant[q]) for q in sample]))
+    return tasks
+
+
+def wmt22() -> list[Task]:
+    records = [json.loads(line) for line in (CORPORA / "jsonl" / "wmt22-zh-en.jsonl").read_text("utf-8").splitlines() if line.strip()]
+    tasks = []
+    for name, q_lang, d_lang in (("wmt22 en→zh", "en", "zh"), ("wmt22 zh→en", "zh", "en")):
+        docs = {r["id"]: r["body"][d_lang] for r in records if r["body"].get(d_lang)}
+        queries = [(r["title"][q_lang], {r["id"]}) for r in records if r["title"].get(q_lang) and r["id"] in docs]
+        tasks.append(Task(name, docs, queries))
+    return tasks
+
+
+def build_index(task: Task, folder: Path) -> str:
+    data = folder / "docs.jsonl"
+    with data.open("w", encoding="utf-8") as out:
+        for doc_id, text in task.docs.items():
+            out.write(json.dumps({"id": doc_id, "body": text}, ensure_ascii=False) + "\n")
+    index_dir = str(folder / "index")
+    report = Indexer(index_dir).run([str(data)])
+    if report.failed:
+        raise SystemExit(f"{task.name}: {report.failed} documents failed to index: {report.failures[:3]}")
+    return index_dir
+
+
+def run(engine: Engine, task: Task, translate: bool) -> dict:
+    filters = SearchFilters(translate=translate)
+    ranks: list[int | None] = []
+    started = time.perf_counter()
+    for text, relevant in task.queries:
+        ids = [hit.id for hit in engine.search(text, size=10, highlight=False, facets=False, filters=filters).hits]
+        ranks.append(next((k + 1 for k, doc in enumerate(ids) if doc in relevant), None))
+    elapsed = time.perf_counter() - started
+    scores = score_ranks(ranks)
+    scores["ms_per_query"] = round(1000 * elapsed / max(1, len(task.queries)), 2)
+    return scores
+
+
+def evaluate(task: Task) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        engine = Engine(build_index(task, Path(tmp)))
+        indexed = time.perf_counter() - started
+        try:
+            out = {"documents": len(task.docs), "queries": len(task.queries), "index_s": round(indexed, 1)}
+            out["translate_off"] = run(engine, task, False)
+            out["translate_on"] = run(engine, task, True)
+        finally:
+            engine.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", nargs="*", default=["tatoeba", "wmt22"], choices=["tatoeba", "wmt22"])
+    parser.add_argument("--queries", type=int, default=DEFAULT_QUERIES, help=f"Tatoeba queries per direction (default {DEFAULT_QUERIES})")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the Tatoeba query sample")
+    parser.add_argument("--out", default=str(RESULTS / "crosslingual.json"))
+    args = parser.parse_args(argv)
+    tasks: list[Task] = []
+    if "tatoeba" in args.sets:
+        tasks += tatoeba(args.queries, args.seed)
+    if "wmt22" in args.sets:
+        tasks += wmt22()
+    results = {}
+    for task in tasks:
+        results[task.name] = evaluate(task)
+        print(json.dumps({task.name: results[task.name]}, ensure_ascii=False), flush=True)
+    report = {
+        "command": "python -m bench.crosslingual"
+        + (f" --sets {' '.join(args.sets)}" if args.sets != ["tatoeba", "wmt22"] else "")
+        + (f" --queries {args.queries}" if args.queries != DEFAULT_QUERIES else "")
+        + (f" --seed {args.seed}" if args.seed != DEFAULT_SEED else ""),
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()} {platform.system()}, Python {platform.python_version()}",
+        "setup": (
+            "Known-item retrieval. Tatoeba: all distinct sentences of the target language indexed, "
+            f"a seeded sample of {args.queries} distinct source sentences as queries, relevant = their paired translations. "
+            "WMT22: target-language bodies indexed, source-language titles as queries."
+        ),
+        "results": results,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

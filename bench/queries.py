@@ -1,0 +1,428 @@
+"""Query latency and throughput: in-process against the baselines, and through the real HTTP server.
+
+    python -m bench.queries [--limit N] [--workdir DIR] [--queries 1000] [--seed 20241022] [--no-http]
+
+Queries are sampled with a fixed seed from the article titles of the indexed
+corpora (``xwlb.jsonl`` + ``reuters21578.jsonl``; ``--limit N``: the first N
+of each), in five equal groups: one simplified Chinese word, one traditional
+word (OpenCC ``s2t``; words whose script changes are preferred), one English word,
+two words (half Chinese, half English) and a quoted two-word phrase (half each).
+Words come from jieba's precise segmentation of the titles.
+
+In-process, each system runs in its own process over the same queries, after
+50 warm-up queries from a different sample:
+
+- ``engine``: ``Engine.search(q)`` as the API calls it (highlighted snippets, facets),
+  and ``bare`` (``highlight=False, facets=False``);
+- ``whoosh_jieba``: Whoosh + jieba ``ChineseAnalyzer``, ``QueryParser`` with ``OrGroup``,
+  ``hit.highlights()`` for the top 10 (and ``bare``: no highlights);
+- ``fts5``: SQLite FTS5 over jieba-tokenized text, words ORed, quoted parts as phrases,
+  ``snippet()`` for the top 10 (and ``bare``).
+
+Over HTTP: ``python -m search serve`` on 127.0.0.1 (a free port), ``GET /api/search?q=…&size=10``
+from 1 and from 8 client threads (persistent ``http.client`` connections), each
+level bounded by the query count and ``--http-seconds``.
+
+Indexes are built first (timed by ``bench.indexing``) unless ``--workdir`` already
+holds them from an earlier ``python -m bench.indexing --workdir DIR`` with the same ``--limit``.
+Results: ``bench/results/queries.json`` (``queries-limit.json`` with ``--limit``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+from bench.common import ROOT, header, iter_records, latency_summary, limited_copies, news_paths, own_peak_rss_mb, run_measured, versions, write_result
+from bench.indexing import index_location, index_ready, measure
+
+SYSTEMS = ("engine", "whoosh_jieba", "fts5")
+INDEX_OF = {"engine": "project", "whoosh_jieba": "whoosh_jieba", "fts5": "fts5"}
+KINDS = ("zh_hans", "zh_hant", "en", "two_word", "phrase")
+WARMUP = 50
+SEED = 20241022
+
+_HAN = re.compile(r"^[\u4e00-\u9fff]+$")
+_EN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+_EN_STOP = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these they this to was will with".split()
+)
+_ZH_STOP = frozenset("的 了 和 是 在 与 及 等 为 对 将 把 被 就 也 都 而 或 但 并".split())
+
+
+# --- the query sample -------------------------------------------------------------------------
+
+
+def _titles(inputs: list[Path]) -> tuple[list[list[str]], list[list[str]]]:
+    """Segmented Chinese titles (jieba precise mode) and tokenized English titles."""
+    from bench.baselines import _jieba
+
+    jieba = _jieba()
+    zh: list[list[str]] = []
+    en: list[list[str]] = []
+    for record in iter_records(inputs):
+        title = record.title.strip()
+        if not title:
+            continue
+        if re.search(r"[\u4e00-\u9fff]", title):
+            words = [w for w in jieba.lcut(title) if w.strip()]
+            if words:
+                zh.append(words)
+        else:
+            words = [w.lower() for w in _EN_WORD.findall(title)]
+            if words:
+                en.append(words)
+    return zh, en
+
+
+def _zh_content(word: str) -> bool:
+    return len(word) >= 2 and bool(_HAN.match(word)) and word not in _ZH_STOP
+
+
+def _en_content(word: str) -> bool:
+    return len(word) >= 3 and word not in _EN_STOP
+
+
+def sample_queries(inputs: list[Path], n: int, seed: int) -> list[dict[str, str]]:
+    """``n`` distinct queries, equally many of each kind, shuffled with ``seed``."""
+    import opencc
+
+    s2t = opencc.OpenCC("s2t")
+    zh_titles, en_titles = _titles(inputs)
+    rng = random.Random(seed)
+    per_kind = [n // len(KINDS) + (1 if i < n % len(KINDS) else 0) for i in range(len(KINDS))]
+    seen: set[str] = set()
+    out: list[dict[str, str]] = []
+
+    def one(kind: str, alt: int) -> str | None:
+        use_zh = kind in ("zh_hans", "zh_hant") or (kind in ("two_word", "phrase") and alt % 2 == 0)
+        words = rng.choice(zh_titles if use_zh else en_titles)
+        good = _zh_content if use_zh else _en_content
+        content = [w for w in words if good(w)]
+        if kind in ("zh_hans", "en"):
+            return rng.choice(content) if content else None
+        if kind == "zh_hant":
+            if not content:
+                return None
+            changed = [s2t.convert(w) for w in content if s2t.convert(w) != w]
+            return rng.choice(changed) if changed else None
+        if kind == "two_word":
+            distinct = sorted(set(content))
+            return " ".join(rng.sample(distinct, 2)) if len(distinct) >= 2 else None
+        # phrase: two consecutive words of the title
+        if use_zh:
+            pairs = [(a, b) for a, b in zip(words, words[1:]) if good(a) and good(b)]
+        else:
+            pairs = [(a, b) for a, b in zip(words, words[1:]) if (good(a) or good(b)) and len(a) > 1 and len(b) > 1]
+        if not pairs:
+            return None
+        a, b = rng.choice(pairs)
+        return f'"{a}{b}"' if use_zh else f'"{a} {b}"'
+
+    for kind, count in zip(KINDS, per_kind):
+        made = tries = 0
+        while made < count and tries < count * 200:
+            tries += 1
+            q = one(kind, made)
+            if q and q not in seen:
+                seen.add(q)
+                out.append({"q": q, "kind": kind})
+                made += 1
+    rng.shuffle(out)
+    return out
+
+
+# --- in-process workers ---------------------------------------------------------------------
+
+
+def open_system(system: str, index: str):
+    """A function ``search(q, full) -> (ids, snippets)`` for ``system``; and a closer."""
+    if system == "engine":
+        from search.searcher import Engine
+
+        engine = Engine(index)
+
+        def search(q: str, full: bool):
+            result = engine.search(q, size=10) if full else engine.search(q, size=10, highlight=False, facets=False)
+            return [h.id for h in result.hits], [h.snippets for h in result.hits] if full else []
+
+        return search, engine.close
+    from bench.baselines import FTS5Baseline, WhooshBaseline
+
+    baseline = FTS5Baseline().open(index) if system == "fts5" else WhooshBaseline(system).open(index)
+    return (lambda q, full: baseline.search(q, 10, highlight=full)), baseline.close
+
+
+def worker(args: argparse.Namespace) -> int:
+    payload = json.loads(Path(args.queries_file).read_text("utf-8"))
+    queries, warm = payload["queries"], payload["warmup"]
+    search, close = open_system(args.worker, args.index)
+    deadline = time.monotonic() + args.seconds
+    result: dict[str, object] = {"system": args.worker}
+    try:
+        for q in warm:
+            search(q["q"], True)
+        for mode in ("full", "bare"):
+            latencies: list[float] = []
+            by_kind: dict[str, list[float]] = {k: [] for k in KINDS}
+            with_hits: dict[str, int] = {k: 0 for k in KINDS}
+            errors: list[str] = []
+            wall = time.perf_counter()
+            for q in queries:
+                if time.monotonic() > deadline:
+                    break
+                started = time.perf_counter()
+                try:
+                    ids, _ = search(q["q"], mode == "full")
+                except Exception as exc:  # noqa: BLE001 - a failing query is counted, not fatal
+                    errors.append(f"{q['q']}: {type(exc).__name__}: {exc}")
+                    continue
+                elapsed = time.perf_counter() - started
+                latencies.append(elapsed)
+                by_kind[q["kind"]].append(elapsed)
+                with_hits[q["kind"]] += bool(ids)
+            summary = latency_summary(latencies, time.perf_counter() - wall)
+            summary["with_hits"] = round(sum(with_hits.values()) / max(1, len(latencies)), 3)
+            summary["errors"] = len(errors)
+            summary["error_examples"] = errors[:5]
+            summary["by_kind"] = {
+                kind: {
+                    "queries": len(values),
+                    "p50_ms": latency_summary(values)["p50_ms"],
+                    "p95_ms": latency_summary(values)["p95_ms"],
+                    "with_hits": round(with_hits[kind] / len(values), 3),
+                }
+                for kind, values in by_kind.items()
+                if values
+            }
+            result[mode] = summary
+    finally:
+        close()
+    result["peak_rss_mb"] = own_peak_rss_mb()
+    Path(args.result).write_text(json.dumps(result), "utf-8")
+    return 0
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(port: int, path: str, timeout: float = 30) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def start_server(index: Path, log: Path, wait: float = 60) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SEARCH_INDEX"}
+    handle = open(log, "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
+    handle.close()
+    deadline = time.monotonic() + wait
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text('utf-8', 'replace')[-2000:]}")
+        try:
+            status, _ = _get(port, "/healthz", timeout=5)
+            if status == 200:
+                return proc, port
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_server(proc)
+            raise RuntimeError(f"server did not answer /healthz within {wait:.0f} s")
+        time.sleep(0.2)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def http_load(port: int, queries: list[str], threads: int, seconds: float) -> dict:
+    """Send each query once, from ``threads`` client threads, stopping early after ``seconds``."""
+    lock = threading.Lock()
+    pending = iter(queries)
+    latencies: list[float] = []
+    errors: list[str] = []
+    deadline = time.monotonic() + seconds
+
+    def work() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            while time.monotonic() < deadline:
+                with lock:
+                    q = next(pending, None)
+                if q is None:
+                    return
+                path = "/api/search?" + urllib.parse.urlencode({"q": q, "size": 10})
+                started = time.perf_counter()
+                problem = None
+                try:
+                    conn.request("GET", path)
+                    response = conn.getresponse()
+                    body = response.read()
+                    if response.status != 200:
+                        problem = f"HTTP {response.status}"
+                    elif "hits" not in json.loads(body):
+                        problem = "no hits in response"
+                except (OSError, http.client.HTTPException, ValueError) as exc:
+                    problem = type(exc).__name__
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+                    if problem:
+                        errors.append(problem)
+        finally:
+            conn.close()
+
+    wall = time.perf_counter()
+    pool = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(seconds + 60)
+    summary = latency_summary(latencies, time.perf_counter() - wall)
+    summary["threads"] = threads
+    summary["errors"] = len(errors)
+    summary["error_kinds"] = sorted(set(errors))
+    summary["not_sent"] = len(queries) - len(latencies)
+    return summary
+
+
+def http_bench(index: Path, queries: list[str], warm: list[str], levels: list[int], seconds: float, log: Path) -> dict:
+    import psutil
+
+    proc, port = start_server(index, log)
+    try:
+        http_load(port, warm, 1, seconds)
+        out: dict[str, object] = {"server": "python -m search serve (waitress, 8 threads) on 127.0.0.1"}
+        for threads in levels:
+            print(f"HTTP with {threads} client thread(s) ...", file=sys.stderr, flush=True)
+            out[f"threads_{threads}"] = http_load(port, queries, threads, seconds)
+            print(json.dumps(out[f"threads_{threads}"]), file=sys.stderr, flush=True)
+        try:
+            out["server_rss_mb"] = round(psutil.Process(proc.pid).memory_info().rss / 2**20, 1)
+        except psutil.Error:
+            pass
+        return out
+    finally:
+        stop_server(proc)
+
+
+# --- driver ---------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=None, help="index only the first N articles of each corpus")
+    parser.add_argument("--workdir", default=None, help="reuse (or keep) indexes here; see bench.indexing --workdir")
+    parser.add_argument("--queries", type=int, default=1000, help="number of queries (default 1000)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 8], help="client thread counts for HTTP (default 1 8)")
+    parser.add_argument("--seconds", type=float, default=900, help="time bound per system pass / HTTP level (default 900)")
+    parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
+    parser.add_argument("--index", help=argparse.SUPPRESS)
+    parser.add_argument("--queries-file", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args)
+
+    temp = None if args.workdir else tempfile.TemporaryDirectory(prefix="bench-queries-")
+    workdir = Path(args.workdir or temp.name).resolve()
+    try:
+        inputs, input_bytes = limited_copies(news_paths(), args.limit, workdir / f"input-limit{args.limit}")
+        needed = {INDEX_OF[s] for s in args.systems} | (set() if args.no_http else {"project"})
+        built = {}
+        for system in sorted(needed):
+            if not index_ready(workdir, system, args.limit):
+                built[system] = measure(system, index_location(workdir, system, args.limit), inputs, input_bytes, 3600)
+        queries = sample_queries(inputs, args.queries, args.seed)
+        warm = sample_queries(inputs, WARMUP, args.seed + 1)
+        qfile = workdir / "queries-sample.json"
+        qfile.write_text(json.dumps({"queries": queries, "warmup": warm}, ensure_ascii=False), "utf-8")
+        inproc: dict[str, dict] = {}
+        for system in args.systems:
+            print(f"in-process queries with {system} ...", file=sys.stderr, flush=True)
+            index = index_location(workdir, INDEX_OF[system], args.limit)
+            result_file = workdir / f"queries-{system}.json"
+            cmd = ["bench.queries", "--worker", system, "--index", str(index), "--queries-file", str(qfile), "--result", str(result_file), "--seconds", str(args.seconds)]
+            inproc[system] = run_measured(cmd, result_file, timeout=2 * args.seconds + 600)
+            print(json.dumps({k: inproc[system][k] for k in ("full", "bare")})[:600], file=sys.stderr, flush=True)
+        http = None
+        if not args.no_http:
+            http = http_bench(
+                index_location(workdir, "project", args.limit),
+                [q["q"] for q in queries],
+                [q["q"] for q in warm],
+                args.threads,
+                args.seconds,
+                workdir / "server.log",
+            )
+    finally:
+        if temp is not None:
+            temp.cleanup()
+    command = "python -m bench.queries" + (f" --limit {args.limit}" if args.limit else "")
+    report = header(command)
+    report["corpus"] = {"files": [p.name for p in news_paths()], "limit_per_file": args.limit, "mb": round(input_bytes / 1e6, 1)}
+    report["sample"] = {
+        "queries": len(queries),
+        "seed": args.seed,
+        "kinds": {k: sum(1 for q in queries if q["kind"] == k) for k in KINDS},
+        "examples": {k: [q["q"] for q in queries if q["kind"] == k][:5] for k in KINDS},
+    }
+    report["versions"] = versions("Whoosh-Reloaded", "jieba", "rjieba", "OpenCC", "waitress")
+    report["in_process"] = inproc
+    if http is not None:
+        report["http"] = http
+    if built:
+        report["indexes_built_in_this_run"] = {k: {m: v[m] for m in ("docs", "seconds", "index_mb")} for k, v in built.items()}
+    path = write_result("queries", args.limit, report)
+    brief = {s: {m: r["full"][m] for m in ("p50_ms", "p95_ms", "p99_ms", "qps", "with_hits")} for s, r in inproc.items()}
+    if http is not None:
+        brief["http"] = {k: v for k, v in http.items() if k.startswith("threads_")}
+    print(json.dumps(brief, indent=1))
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

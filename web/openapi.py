@@ -1,0 +1,329 @@
+"""The OpenAPI 3.1 document of the JSON API, served at ``/openapi.json``.
+
+Written by hand so it says what the endpoints do; ``tests/test_web_api.py``
+validates live responses against these schemas and checks that every
+parameter the code accepts (``web.api.ENDPOINT_PARAMS``) is documented here.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+
+from search.filters import PARAMS as FILTER_PARAMS
+
+API_VERSION = "1.0.0"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(kind: str, **extra) -> dict:
+    return {"type": [kind, "null"], **extra}
+
+
+def _query(name: str, schema: dict, description: str, *, required: bool = False, example: object = None) -> dict:
+    param = {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+    if example is not None:
+        param["example"] = example
+    return param
+
+
+def _filter(name: str) -> str:
+    return FILTER_PARAMS.get(name, name)
+
+
+SEARCH_PARAMETERS = [
+    _query("q", {"type": "string", "minLength": 1}, "the query, in any script and language, with the query syntax (quotes, AND/OR/NOT, -word, title:/body:); `*` alone matches every article (with the filters). Longer than 2,000 characters is truncated (see interpreted.warnings).", required=True, example="習近平"),
+    _query("size", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "hits per page"),
+    _query("page", {"type": "integer", "minimum": 1, "default": 1}, "page number, from 1; page × size may be at most 10,000"),
+    _query("from", {"type": "string", "format": "date"}, _filter("from"), example="2024-10-01"),
+    _query("to", {"type": "string", "format": "date"}, _filter("to") + "; not before `from`", example="2024-10-31"),
+    _query("speaker", {"type": "string", "maxLength": 100}, _filter("speaker"), example="普京"),
+    _query("lang", {"type": "string", "enum": ["zh", "en", "both"], "default": "both"}, _filter("lang") + "; both (default) means no language filter"),
+    _query("sort", {"type": "string", "enum": ["relevance", "date"], "default": "relevance"}, _filter("sort")),
+    _query("translate", {"type": "boolean", "default": True}, _filter("translate") + " (also accepted: 1/0, yes/no, on/off)"),
+]
+
+SPEAKER_PARAMETERS = [
+    _query("prefix", {"type": "string", "maxLength": 100, "default": ""}, "the start of a name or of any word of its English form, in either language and either script (`put`, `普`, `習`); empty gives no suggestions", example="普"),
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}, "at most this many speakers"),
+]
+
+NAMES = {
+    "type": "object",
+    "description": "a name or text per language; null where the language is absent",
+    "properties": {"zh": _nullable("string"), "en": _nullable("string")},
+    "required": ["zh", "en"],
+    "additionalProperties": False,
+}
+
+SCHEMAS: dict[str, dict] = {
+    "Error": {
+        "type": "object",
+        "properties": {
+            "error": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string", "description": "machine-readable: invalid_parameter, not_found, method_not_allowed, index_missing, index_version, index_locked, internal_error"},
+                    "message": {"type": "string", "minLength": 1},
+                    "param": {"type": ["string", "null"], "description": "the parameter that caused the error, if one did"},
+                },
+                "required": ["code", "message", "param"],
+                "additionalProperties": False,
+            }
+        },
+        "required": ["error"],
+        "additionalProperties": False,
+    },
+    "Names": NAMES,
+    "Speaker": {
+        "type": "object",
+        "description": "a person quoted in an article",
+        "properties": {"id": {"type": "string"}, "names": _ref("Names"), "quotes": {"type": "integer", "minimum": 0}},
+        "required": ["id", "names"],
+    },
+    "SpeakerCount": {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "names": _ref("Names"), "count": {"type": "integer", "minimum": 0}},
+        "required": ["id", "names", "count"],
+        "additionalProperties": False,
+    },
+    "YearCount": {
+        "type": "object",
+        "properties": {"year": {"type": "integer"}, "count": {"type": "integer", "minimum": 0}},
+        "required": ["year", "count"],
+        "additionalProperties": False,
+    },
+    "Interpretation": {
+        "type": "object",
+        "description": "what the engine understood: the query in one script, the analyzed terms per language",
+        "properties": {
+            "normalized": {"type": "string"},
+            "terms": {
+                "type": "object",
+                "properties": {
+                    "zh": {"type": "array", "items": {"type": "string"}},
+                    "en": {"type": "array", "items": {"type": "string"}},
+                    "other": {"type": "array", "items": {"type": "string"}},
+                },
+                "required": ["zh", "en"],
+                "additionalProperties": False,
+            },
+            "phrases": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
+            "excluded": {"type": "array", "items": {"type": "string"}},
+            "fields": {"type": "array", "items": {"type": "string", "enum": ["title", "body"]}},
+            "warnings": {"type": "array", "items": {"type": "string"}},
+            "translations": {
+                "type": "array",
+                "description": "query terms also searched in the other language, one entry per concept; empty when translate=false or nothing was found",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "term": {"type": "string", "description": "as typed"},
+                        "converted": {"type": "string", "description": "its analyzed form"},
+                        "lang": {"type": "string", "description": "the language of the term"},
+                        "translations": {"type": "array", "items": {"type": "string"}},
+                        "excluded": {"type": "boolean", "description": "true for a NOT-ed term"},
+                    },
+                    "required": ["term", "translations"],
+                },
+            },
+        },
+        "required": ["normalized", "terms", "phrases", "excluded", "fields", "warnings", "translations"],
+    },
+    "Hit": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "title": _ref("Names"),
+            "date": _nullable("string", format="date-time"),
+            "source": _nullable("string"),
+            "url": _nullable("string"),
+            "score": {"type": "number"},
+            "snippets": {
+                "type": "object",
+                "description": "HTML fragments: everything escaped, matches wrapped in <mark>; in the article's original script",
+                "properties": {
+                    "zh": {"type": "array", "items": {"type": "string"}},
+                    "en": {"type": "array", "items": {"type": "string"}},
+                },
+                "required": ["zh", "en"],
+                "additionalProperties": False,
+            },
+            "speakers": {"type": "array", "items": _ref("Speaker")},
+        },
+        "required": ["id", "title", "date", "source", "url", "score", "snippets", "speakers"],
+        "additionalProperties": False,
+    },
+    "SearchResult": {
+        "type": "object",
+        "properties": {
+            "query": {"type": "string"},
+            "interpreted": _ref("Interpretation"),
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "size": {"type": "integer", "minimum": 1, "maximum": 100},
+            "took_ms": {"type": "number", "minimum": 0},
+            "sort": {"type": "string", "enum": ["relevance", "date"]},
+            "filters": {
+                "type": "object",
+                "description": "the filters in effect",
+                "properties": {
+                    "from": {"type": "string", "format": "date"},
+                    "to": {"type": "string", "format": "date"},
+                    "speaker": {"type": "string"},
+                    "lang": {"type": "string", "enum": ["zh", "en"]},
+                },
+                "additionalProperties": False,
+            },
+            "facets": {
+                "type": "object",
+                "description": "counts over all matches (not only this page); empty when nothing could match",
+                "properties": {
+                    "speakers": {"type": "array", "items": _ref("SpeakerCount")},
+                    "years": {"type": "array", "items": _ref("YearCount")},
+                },
+                "additionalProperties": False,
+            },
+            "hits": {"type": "array", "items": _ref("Hit")},
+        },
+        "required": ["query", "interpreted", "total", "page", "size", "took_ms", "sort", "filters", "facets", "hits"],
+        "additionalProperties": False,
+    },
+    "Article": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "title": _ref("Names"),
+            "body": _ref("Names"),
+            "date": _nullable("string", format="date-time"),
+            "source": _nullable("string"),
+            "url": _nullable("string"),
+            "dateline": _nullable("string"),
+            "captions": _ref("Names"),
+            "speakers": {"type": "array", "items": _ref("Speaker")},
+        },
+        "required": ["id", "title", "body", "date", "source", "url", "dateline", "captions", "speakers"],
+        "additionalProperties": False,
+    },
+    "SpeakerList": {
+        "type": "object",
+        "properties": {"prefix": {"type": "string"}, "speakers": {"type": "array", "items": _ref("SpeakerCount")}},
+        "required": ["prefix", "speakers"],
+        "additionalProperties": False,
+    },
+    "Stats": {
+        "type": "object",
+        "properties": {
+            "articles": {"type": "integer", "minimum": 0},
+            "languages": {
+                "type": "object",
+                "description": "articles with text in each language (a bilingual article counts in both)",
+                "properties": {"zh": {"type": "integer", "minimum": 0}, "en": {"type": "integer", "minimum": 0}},
+                "required": ["zh", "en"],
+                "additionalProperties": False,
+            },
+            "years": {"type": "array", "items": _ref("YearCount"), "description": "newest first"},
+            "undated": {"type": "integer", "minimum": 0},
+            "index_bytes": {"type": "integer", "minimum": 0, "description": "size of the index folder on disk"},
+            "analyzer_version": {"type": "integer"},
+            "schema_version": {"type": "integer"},
+        },
+        "required": ["articles", "languages", "years", "undated", "index_bytes", "analyzer_version", "schema_version"],
+        "additionalProperties": False,
+    },
+    "Health": {
+        "type": "object",
+        "properties": {"status": {"const": "ok"}, "articles": {"type": "integer", "minimum": 0}},
+        "required": ["status", "articles"],
+        "additionalProperties": False,
+    },
+}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _ok(description: str, schema: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+UNAVAILABLE = _error("no index yet (index_missing), or built by another version (index_version)")
+BAD = _error("a parameter is invalid or unknown (invalid_parameter; `param` names it)")
+
+PATHS = {
+    "/api/search": {
+        "get": {
+            "operationId": "search",
+            "summary": "Search articles",
+            "description": "One page of hits, each with titles in both languages and highlighted snippets; facet counts over all matches.",
+            "parameters": SEARCH_PARAMETERS,
+            "responses": {"200": _ok("one page of results", "SearchResult"), "400": BAD, "503": UNAVAILABLE},
+        }
+    },
+    "/api/articles/{id}": {
+        "get": {
+            "operationId": "article",
+            "summary": "One article, whole",
+            "parameters": [{"name": "id", "in": "path", "required": True, "description": "the article id (as in hits[].id)", "schema": {"type": "string"}}],
+            "responses": {
+                "200": _ok("the article's stored text and metadata, in its original script", "Article"),
+                "400": BAD,
+                "404": _error("no article with this id (not_found)"),
+                "503": UNAVAILABLE,
+            },
+        }
+    },
+    "/api/speakers": {
+        "get": {
+            "operationId": "speakers",
+            "summary": "Speaker names for autocomplete",
+            "description": "Speakers quoted in the index whose name starts with `prefix`, most quoted first. Any of their names works as the `speaker` filter of /api/search.",
+            "parameters": SPEAKER_PARAMETERS,
+            "responses": {"200": _ok("matching speakers with their article counts", "SpeakerList"), "400": BAD, "503": UNAVAILABLE},
+        }
+    },
+    "/api/stats": {
+        "get": {
+            "operationId": "stats",
+            "summary": "What is in the index",
+            "responses": {"200": _ok("article counts by language and year, size on disk, versions", "Stats"), "400": BAD, "503": UNAVAILABLE},
+        }
+    },
+    "/healthz": {
+        "get": {
+            "operationId": "health",
+            "summary": "Liveness and article count",
+            "responses": {"200": _ok("the index is open", "Health"), "400": BAD, "503": UNAVAILABLE},
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "responses": {"200": {"description": "the OpenAPI 3.1 document", "content": {"application/json": {"schema": {"type": "object"}}}}, "400": BAD},
+        }
+    },
+}
+
+
+def document() -> dict:
+    """A fresh copy of the whole OpenAPI document."""
+    return deepcopy(
+        {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "News search API (中文 + English)",
+                "version": API_VERSION,
+                "description": (
+                    "Full-text search over Chinese (traditional and simplified) and English news. "
+                    "All responses are JSON in UTF-8 with real characters. Unknown parameters are refused (400). "
+                    "Errors always have the shape of the Error schema. CORS is off unless the server is configured with allowed origins."
+                ),
+            },
+            "paths": PATHS,
+            "components": {"schemas": SCHEMAS},
+        }
+    )

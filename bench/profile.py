@@ -1,7 +1,7 @@
 """Where the project spends its time: cProfile of indexing and of queries, summed by area.
 
     python -m bench.profile indexing [--limit 2000]
-    python -m bench.profile queries  [--limit 2000] [--queries 300] [--workdir DIR]
+    python -m bench.profile queries  [--limit 2000] [--queries 300] [--workdir DIR]   (--limit 0: whole corpora)
 
 ``indexing`` runs ``Indexer`` with one process (``procs=1``) so that all the work is
 visible to the profiler. ``queries`` runs ``Engine.search`` as the API calls it
@@ -76,7 +76,7 @@ def report(profiler: cProfile.Profile, title: str, top: int = 25) -> None:
     print()
 
 
-def profile_indexing(limit: int, workdir: Path) -> None:
+def profile_indexing(limit: int | None, workdir: Path) -> None:
     from search.analysis import analyze
     from search.indexer import Indexer
 
@@ -86,10 +86,10 @@ def profile_indexing(limit: int, workdir: Path) -> None:
     profiler.enable()
     Indexer(str(workdir / "index-profile"), procs=1).run([str(p) for p in inputs])
     profiler.disable()
-    report(profiler, f"indexing {limit} articles per corpus with procs=1")
+    report(profiler, f"indexing {limit or 'all'} articles per corpus with procs=1")
 
 
-def profile_queries(limit: int, count: int, workdir: Path) -> None:
+def profile_queries(limit: int | None, count: int, workdir: Path) -> None:
     from bench.indexing import index_location, index_ready
     from bench.queries import sample_queries
     from search.indexer import Indexer
@@ -120,10 +120,11 @@ def profile_queries(limit: int, count: int, workdir: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=("indexing", "queries"))
-    parser.add_argument("--limit", type=int, default=2000, help="articles per corpus (default 2000)")
+    parser.add_argument("--limit", type=int, default=2000, help="articles per corpus (default 2000; 0: all)")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--workdir", default=None, help="reuse indexes from bench.indexing --workdir DIR (same --limit)")
     args = parser.parse_args(argv)
+    args.limit = args.limit or None
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         workdir = Path(args.workdir).resolve() if args.workdir else Path(tmp)
         if args.what == "indexing":

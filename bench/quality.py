@@ -4,8 +4,9 @@
                             [--limit N] [--out bench/results/quality.json]
 
 Indexes each set's paragraphs with the project's real indexer into a temporary
-index, runs every question through the real engine, and reports MRR@10,
-Recall@10 and nDCG@10 per set. In the same run, the same paragraphs and
+index (one writer process, so one segment and the same ranking on every run),
+runs every question through the real engine, and reports MRR@10, Recall@10 and
+nDCG@10 per set. In the same run, the same paragraphs and
 questions go through two baselines (see ``bench/baselines.py``):
 
 - ``whoosh_jieba``: Whoosh + jieba's ``ChineseAnalyzer`` on one TEXT field, BM25F
@@ -40,7 +41,9 @@ def build_index(qa: QASet, folder: Path) -> str:
         for pid, text in qa.docs.items():
             out.write(json.dumps({"id": pid, "body": text}, ensure_ascii=False) + "\n")
     index_dir = str(folder / "index")
-    report = Indexer(index_dir).run([str(data)])
+    # One writer process, so one segment: with the default 2 processes the segment order is
+    # a race, and the engine's hits (Whoosh's AndNot over several segments) change with it.
+    report = Indexer(index_dir, procs=1).run([str(data)])
     if report.failed:
         raise SystemExit(f"{qa.name}: {report.failed} paragraphs failed to index: {report.failures[:3]}")
     return index_dir
@@ -52,13 +55,21 @@ def evaluate(qa: QASet, limit: int | None = None) -> dict:
         index_dir = build_index(qa, Path(tmp))
         engine = Engine(index_dir)
         ranks: list[int | None] = []
+        errors: list[str] = []
         started = time.perf_counter()
         for question, relevant in queries:
-            ids = [hit.id for hit in engine.search(question, size=10, highlight=False, facets=False).hits]
+            try:
+                ids = [hit.id for hit in engine.search(question, size=10, highlight=False, facets=False).hits]
+            except Exception as exc:  # noqa: BLE001 - an engine error is a miss, counted and shown
+                errors.append(f"{question}: {type(exc).__name__}: {exc}")
+                ids = []
             ranks.append(ids.index(relevant) + 1 if relevant in ids else None)
         elapsed = time.perf_counter() - started
         engine.close()
     scores = score_ranks(ranks)
+    if errors:
+        scores["errors"] = len(errors)
+        scores["error_examples"] = errors[:3]
     scores["documents"] = len(qa.docs)
     scores["ms_per_query"] = round(1000 * elapsed / max(1, len(queries)), 2)
     return scores

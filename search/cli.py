@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_query.add_argument("--lang", choices=("zh", "en", "both"), default=None, help="only articles with text in this language")
     p_query.add_argument("--sort", choices=("relevance", "date"), default="relevance", help="order of hits")
     p_query.add_argument("--no-translate", action="store_true", help="do not search translations of the query")
+    p_query.add_argument(
+        "--explain",
+        action="store_true",
+        help="first print how the query was read: per term its converted form and the translations searched "
+        "(with --json the same is in the output's 'interpreted')",
+    )
 
     p_serve = sub.add_parser("serve", help="serve the web UI and JSON API")
     _index_arg(p_serve)
@@ -139,8 +145,34 @@ def _cmd_query(args: argparse.Namespace, index_dir: str) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
+    if args.explain:
+        print(_render_explain(result.interpreted, translate=filters.translate))
+        print()
     print(_render_text(result))
     return 0
+
+
+def _render_explain(interpreted, *, translate: bool) -> str:
+    """The query as the engine read it: analyzed terms, then per translated term its forms and translations."""
+    lines = [f"query read as: {interpreted.normalized!r}"]
+    for lang, words in interpreted.terms.items():
+        if words:
+            lines.append(f"  {lang} terms: {' '.join(words)}")
+    for phrase in interpreted.phrases:
+        lines.append(f"  phrase: {' '.join(phrase)}")
+    if interpreted.excluded:
+        lines.append(f"  excluded: {' '.join(interpreted.excluded)}")
+    if not translate:
+        lines.append("  translation: off (--no-translate)")
+    elif not interpreted.translations:
+        lines.append("  translation: no term has a translation this index can match")
+    for item in interpreted.translations:
+        converted = f" [{item['converted']}]" if item.get("converted") and item["converted"] != item["term"] else ""
+        excluded = " (excluded)" if item.get("excluded") else ""
+        lines.append(f"  {item['term']}{converted} ({item['lang']}){excluded} → {', '.join(item['translations'])}")
+    for warning in interpreted.warnings:
+        lines.append(f"  note: {warning}")
+    return "\n".join(lines)
 
 
 def _render_text(result) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import multiprocessing.connection
 import os
 import pickle
 import queue
@@ -374,14 +375,23 @@ class _ParallelWriter(MpWriter):
         return task
 
     def _put(self, item) -> None:
-        """Queue a job; fail instead of waiting for ever when no writer process is left."""
+        """Queue a job; fail instead of waiting for ever when a writer process died."""
         while True:
+            self._check_workers()
             try:
                 self.jobqueue.put(item, timeout=0.5)
                 return
             except queue.Full:
-                if not any(task.is_alive() for task in self.tasks):
-                    raise WriterProcessError("every writer process died; nothing of this batch was committed") from None
+                pass
+
+    def _check_workers(self) -> None:
+        # One death is enough to fail: a process killed while holding the job queue's lock
+        # leaves the others blocked on it for ever.
+        failed = [task.exitcode for task in self.tasks if task.exitcode not in (None, 0)]
+        if failed:
+            raise WriterProcessError(
+                f"a writer process died (exit status {failed[0]}); nothing of this batch was committed: run the same command again"
+            )
 
     def _enqueue(self) -> None:
         filename = f"{random_name()}.doclist"
@@ -399,20 +409,18 @@ class _ParallelWriter(MpWriter):
         for _ in self.tasks:
             self._put(None)
         finalsegments = self._merge_segments(mergetype, optimize, merge)
-        for task in self.tasks:
-            task.join()
+        while any(task.is_alive() for task in self.tasks):
+            self._check_workers()
+            multiprocessing.connection.wait([task.sentinel for task in self.tasks if task.is_alive()], timeout=1.0)
+        self._check_workers()
         results = []
         for _ in self.tasks:
             try:
                 results.append(self.resultqueue.get(timeout=5))
             except queue.Empty:
                 break
-        failed = [task.exitcode for task in self.tasks if task.exitcode != 0]
-        if failed or len(results) != len(self.tasks):
-            raise WriterProcessError(
-                f"a writer process died (exit status {failed[0] if failed else 'unknown'}); "
-                "nothing of this batch was committed: run the same command again"
-            )
+        if len(results) != len(self.tasks):
+            raise WriterProcessError("a writer process ended without its results; nothing of this batch was committed: run the same command again")
         finalsegments += [segment for _, _, segment in results]
         if self._added:
             finalsegments.append(self._finalize_segment())

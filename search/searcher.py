@@ -142,7 +142,7 @@ class Engine:
         reader = s.reader()
         the_plan = plan(parsed, text, lambda fieldname, term: (fieldname, term) in reader, **self._plan_options(filters))
         restrict = self._filter_query(filters)
-        if restrict is not None and not any(True for _ in restrict.docs(s)):
+        if restrict is not None and not self._docs(s, restrict, None):
             # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
             the_plan.primary, the_plan.fallback = None, None
         if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
@@ -266,11 +266,17 @@ class Engine:
         return out[: max(1, min(limit, 50))]
 
     @staticmethod
-    def _docs(s: Searcher, q: wq.Query, restrict: wq.Query | None):
-        return (wq.And([q, restrict]) if restrict is not None else q).docs(s)
+    def _docs(s: Searcher, q: wq.Query, restrict: wq.Query | None) -> list[int]:
+        """Every matching document number, unscored.
+
+        Through the collector, not ``Query.docs()``: Whoosh's ``all_ids`` path can fail
+        inside a multi-segment union matcher (``max_quality`` of an exhausted matcher).
+        """
+        results = s.search(q, limit=None, filter=restrict, scored=False, terms=False)
+        return sorted(results.docs())
 
     def _count(self, s: Searcher, q: wq.Query, restrict: wq.Query | None) -> int:
-        return sum(1 for _ in self._docs(s, q, restrict))
+        return len(self._docs(s, q, restrict))
 
     def _facets(self, s: Searcher, q: wq.Query, restrict: wq.Query | None) -> dict[str, list[dict]]:
         """Speaker and year counts over the whole result set (not just this page)."""
@@ -280,7 +286,7 @@ class Engine:
         years: dict[int, int] = {}
         speakers: dict[str, int] = {}
         names: dict[str, dict] = {}
-        docnums = list(self._docs(s, q, restrict))
+        docnums = self._docs(s, q, restrict)
         for docnum in docnums:
             day = day_of(docnum)
             if day and 10000101 <= day <= 99991231:  # undated: 0, or the column default 2**32 - 1

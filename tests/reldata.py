@@ -230,3 +230,54 @@ def expected(record: dict) -> dict:
     if out["date"]:
         out["date"] = datetime.fromisoformat(out["date"]).isoformat()
     return out
+
+
+# --- hostile articles (XSS) --------------------------------------------------------------------------
+
+#: Payloads that run script if they ever reach a page unescaped: they call alert() (a dialog
+#: in a browser) and set ``window.__xss`` (a canary the browser test reads).
+XSS = {
+    "script": "<script>window.__xss=1;alert(1)</script>",
+    "img": '"><img src=x onerror="window.__xss=2;alert(2)">',
+    "svg": "'><svg onload=\"window.__xss=3;alert(3)\">",
+    "js_url": "javascript:window.__xss=4;alert(4)",
+    "attr": '" autofocus onfocus="window.__xss=5;alert(5)" x="',
+    "iframe": '<iframe srcdoc="<script>parent.__xss=6;alert(6)</script>"></iframe>',
+}
+XSS_IDS = ("xss-en", "xss-zh", 'xss-"><img src=x onerror=alert(7)>')
+
+
+def xss_records() -> list[dict]:
+    every = " ".join(XSS.values())
+    return [
+        {
+            "id": XSS_IDS[0],
+            "title": f"Putin {XSS['script']} meets {XSS['img']}",
+            "body": f"Putin said {XSS['script']} trade {XSS['img']} talks.\n\nPutin {XSS['svg']} {XSS['attr']} {XSS['iframe']} {XSS['js_url']}",
+            "date": "2024-10-22T08:00:00+08:00",
+            "source": f"<b onmouseover=\"window.__xss=8\">Wire</b> {XSS['img']}",
+            "url": XSS["js_url"],
+            "dateline": XSS["script"],
+        },
+        {
+            "id": XSS_IDS[1],
+            "title": {"zh": f"普京{XSS['script']}会见{XSS['img']}", "en": f"Putin meets {XSS['svg']}"},
+            "body": {"zh": f"俄罗斯总统普京表示，{XSS['script']}双方关系{XSS['img']}发展良好。{XSS['attr']}", "en": f"Putin said {every}"},
+            "date": "2024-10-23T08:00:00+08:00",
+            "source": "新华社",
+            "url": "  JaVaScRiPt:window.__xss=9",
+        },
+        {"id": XSS_IDS[2], "title": "Putin and the hostile id", "body": f"Putin spoke. {XSS['img']}", "url": "https://example.com/\"><script>alert(10)</script>"},
+    ]
+
+
+def build_xss_index(base: Path) -> str:
+    from search.indexer import Indexer
+
+    data = base / "xss-data"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "xss.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in xss_records()), "utf-8")
+    index_dir = base / "xss-index"
+    report = Indexer(str(index_dir)).run([str(data)])
+    assert report.failed == 0, report.failures
+    return str(index_dir)

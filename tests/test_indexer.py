@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from search.errors import IndexVersionError
+from search.filters import SearchFilters
 from search.indexer import PARALLEL_MIN_BATCH, Indexer
 from search.searcher import Engine
 from search.store import META_FILE, open_index
@@ -45,9 +46,10 @@ def stored_ids(index_dir) -> list[str]:
 
 
 def found(index_dir, query) -> list[str]:
+    """Ids of the articles holding ``query`` as written (untranslated: Putin does not also find 普京)."""
     engine = Engine(str(index_dir))
     try:
-        return sorted(hit.id for hit in engine.search(query, size=100).hits)
+        return sorted(hit.id for hit in engine.search(query, size=100, filters=SearchFilters(translate=False)).hits)
     finally:
         engine.close()
 
@@ -471,3 +473,163 @@ def test_index_without_meta_file_refuses_to_open(data, ix):
     Path(ix, META_FILE).unlink()
     with pytest.raises(IndexVersionError, match="re-index"):
         Engine(ix)
+
+
+# --- hostile input (reliability): nothing indexed before is lost, each failure names file and line -------
+
+BIG_MB = 50
+
+
+def _big_text_file(path: Path) -> Path:
+    paragraph = ("俄罗斯总统普京在莫斯科会见来访的外国领导人，双方就两国关系深入交换了意见。" * 20 + "\n\n").encode("utf-8")
+    with open(path, "wb") as handle:
+        handle.write(b"A very large file\n\n")
+        for _ in range(BIG_MB * 1024 * 1024 // len(paragraph) + 1):
+            handle.write(paragraph)
+    assert path.stat().st_size >= BIG_MB * 1024 * 1024
+    return path
+
+
+def _nested_html(depth: int) -> str:
+    return "<html><head><title>Deep page</title></head><body>" + "<div>" * depth + "Putin met Xi in Kazan. " * 30 + "</div>" * depth + "</body></html>"
+
+
+def test_a_50_mb_text_file_is_refused_by_name_and_the_old_version_kept(data, ix):
+    story = data / "story.txt"
+    story.write_text("Putin meets Xi in Kazan\n\nPutin met Xi Jinping in Kazan on Tuesday.\n", "utf-8")
+    write_jsonl(data / "other.jsonl", [record("o1", "Stocks rallied.")])
+    Indexer(ix).run([str(data)])
+    before = article(ix, "story")
+    _big_text_file(story)  # the same file, replaced by 50 MB of text
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (0, 0, 1, 1)
+    (message,) = report.failures
+    assert message.startswith(f"{story}: ") and message.endswith("characters of text, over the limit of 200,000 for one article; split it")
+    assert article(ix, "story") == before  # the indexed version is untouched
+    assert found(ix, "Kazan") == ["story"]
+
+
+def test_an_over_long_jsonl_article_is_refused_by_file_and_line(data, ix):
+    from search.ingest.loader import MAX_ARTICLE_CHARS
+
+    path = write_jsonl(data / "long.jsonl", [record("ok", "Putin spoke."), record("long", "普京" * (MAX_ARTICLE_CHARS // 2 + 1))])
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (1, 0, 0, 1)
+    assert report.failures[0].startswith(f"{path}:2: article 'long' has ")
+    assert report.failures[0].endswith(f"characters, over the limit of {MAX_ARTICLE_CHARS:,} for one article; split it")
+    assert stored_ids(ix) == ["ok"]
+
+
+def test_deeply_nested_html_is_indexed_or_fails_alone(data, ix):
+    (data / "deep.html").write_text(_nested_html(100_000), "utf-8")
+    write_jsonl(data / "good.jsonl", [record("g1", "Xi spoke.")])
+    report = Indexer(ix).run([str(data)])
+    assert report.indexed >= 1 and "g1" in stored_ids(ix)
+    assert report.failed == 0 or report.failures[0].startswith(f"{data / 'deep.html'}: ")
+
+
+def test_deeply_nested_json_fails_its_line_only(data, ix):
+    path = data / "deep.jsonl"
+    path.write_text(
+        json.dumps(record("d1", "Putin spoke.")) + "\n" + '{"id": "deep", "body": ' + "[" * 100_000 + "]" * 100_000 + "}\n" + json.dumps(record("d2", "Xi spoke.")) + "\n",
+        "utf-8",
+    )
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (2, 0, 0, 1)
+    assert report.failures == [f"{path}:2: invalid JSON (nested too deeply)"]
+    assert stored_ids(ix) == ["d1", "d2"]
+
+
+def test_a_parser_crashing_on_one_file_fails_that_file_only(data, ix, monkeypatch):
+    import search.ingest.html as html_module
+
+    def explode(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(html_module, "parse_html", explode)
+    (data / "page.html").write_text("<html><body><p>Putin spoke.</p></body></html>", "utf-8")
+    write_jsonl(data / "good.jsonl", [record("g1", "Xi spoke.")])
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (1, 0, 0, 1)
+    assert report.failures == [f"{data / 'page.html'}: cannot be parsed (RecursionError: maximum recursion depth exceeded)"]
+
+
+def test_undecodable_line_in_a_utf8_jsonl_file_fails_alone(data, ix):
+    good = [json.dumps(record(f"u{i}", f"俄罗斯总统普京在莫斯科表示，第{i}条。", f"标题{i}"), ensure_ascii=False).encode("utf-8") for i in range(4)]
+    broken = '{"id": "bad", "body": "普京'.encode("utf-8")[:-2] + b'\xff\xfe"}'  # a cut character, then junk
+    path = data / "坏 字节.jsonl"
+    path.write_bytes(b"\n".join(good[:2] + [broken] + good[2:]) + b"\n")
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (4, 0, 0, 1)
+    (message,) = report.failures
+    assert message.startswith(f"{path}:3: not valid UTF-8 (")
+    assert stored_ids(ix) == ["u0", "u1", "u2", "u3"]
+    assert article(ix, "u3")["title_zh"] == "标题3"  # not mojibake
+
+
+def test_line_separators_inside_json_strings_do_not_split_records(data, ix):
+    path = data / "seps.jsonl"
+    rows = [record("s1", "第一段\u2028第二段 Putin"), record("s2", "one\x85two\u2029three Xi"), '{"id": "bad"', record("s3", "last\x0bline")]
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (3, 0, 0, 1)
+    assert report.failures[0].startswith(f"{path}:3: invalid JSON")  # the right line number
+    assert article(ix, "s1")["body_zh"] == "第一段\u2028第二段 Putin"
+    assert article(ix, "s2")["body_en"] == "one\x85two\u2029three Xi"
+
+
+def test_cli_hostile_inputs_fail_alone_and_keep_what_was_indexed(tmp_path):
+    """Through ``python -m search index``: messages name file and line, the exit status is 1
+    only because something failed, and the articles indexed before are untouched."""
+    from tests.reldata import run_cli
+
+    ix = tmp_path / "索引 dir"
+    good = tmp_path / "good"
+    good.mkdir()
+    write_jsonl(good / "新闻 稿.jsonl", [record("g1", "Putin met Xi in Kazan.", "Kazan summit"), record("g2", "俄罗斯总统普京在莫斯科表示，双方关系发展良好。", "普京会见外国领导人")])
+    (good / "my story.txt").write_text("Xi visits a farm today\n\nXi Jinping spoke with farmers about the harvest.\n", "utf-8")
+    first = run_cli("index", good, "--index", ix, "--quiet")
+    assert first.returncode == 0, first.stderr
+    before = {a["id"]: a for a in _stored(ix)}
+
+    bad = tmp_path / "坏 输入"
+    bad.mkdir()
+    big = _big_text_file(bad / "大 文件.txt")
+    (bad / "深 嵌套.html").write_text(_nested_html(50_000), "utf-8")
+    types = write_jsonl(bad / "wrong types.jsonl", [record("t1", "Fine article about trade."), {"id": "t2", "body": ["not", "text"]}, {"id": "t3", "title": 5, "body": "x"}])
+    dups = write_jsonl(bad / "dup ids.jsonl", [record("d1", "First version."), record("d1", "Second version.")])
+    raw = bad / "坏 字节.jsonl"
+    raw.write_bytes(json.dumps(record("r1", "普京表示双方关系良好。"), ensure_ascii=False).encode() + b"\n" + b'{"id": "r2", "body": "\xe6\x99"}\n')
+    (bad / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)) * 8)
+
+    proc = run_cli("index", bad, "--index", ix, "--quiet", timeout=300)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    failed = [line for line in proc.stderr.splitlines() if line.startswith("failed: ")]
+    assert any(line.startswith(f"failed: {big}: ") and "over the limit of 200,000 for one article" in line for line in failed), failed
+    assert f"failed: {types}:2: \"body\" must be a string" in proc.stderr
+    assert f"failed: {types}:3: \"title\" must be a string" in proc.stderr
+    assert f"failed: {dups}:2: duplicate id 'd1'" in proc.stderr
+    assert f"failed: {raw}:2: not valid UTF-8" in proc.stderr
+    assert f"failed: {bad / 'binary.txt'}: binary data, not text" in proc.stderr
+    summary = proc.stdout.strip()
+    assert summary.startswith("indexed ") and summary.endswith(f"failed {len(failed)}")
+    after = {a["id"]: a for a in _stored(ix)}
+    for article_id, fields in before.items():
+        assert after[article_id] == fields, f"{article_id} changed"
+    assert {"t1", "d1", "r1"} <= set(after)
+    assert "大 文件" not in after
+
+    # Running the good folder again: all unchanged, exit 0 (only failures make it 1).
+    again = run_cli("index", good, "--index", ix, "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "indexed 0 / updated 0 / unchanged 3 / failed 0"
+
+
+def _stored(index_dir) -> list[dict]:
+    ix = open_index(str(index_dir))
+    try:
+        with ix.searcher() as s:
+            return [dict(fields) for fields in s.all_stored_fields()]
+    finally:
+        ix.close()

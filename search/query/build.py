@@ -6,16 +6,16 @@ sequence of words is planned in two passes (see :class:`Plan`): documents with
 every word first, then documents with some.
 
 With ``translate=True`` each query concept also searches its translations in
-the other language (:mod:`search.query.translate`), as one synonym set per
-concept: a :class:`SynonymSet` scores a document by its *best* matching
-translation (a disjunction-max, not a sum), so a word with eight translations
-weighs no more than a word with one, and a document repeating several
-translations of one word is not rewarded for it (Pirkola's structured query).
-Each unit of the plan becomes ``original OR synonym set``, the set boosted
-by :data:`TRANSLATION_BOOST` < 1: original-language matches rank above
-translated ones, and an article matching in both languages (scores add up)
-above an article matching in one. The two passes are unchanged: a unit is
-satisfied by the word or by one of its translations.
+the other language (:mod:`search.query.translate`) as one synonym set
+(:mod:`search.query.synonyms`, Pirkola's structured query): the single-word
+translations are one weighted BM25 term per field (summed term frequency,
+expected document frequency), a phrase translation is an alternative to them
+scored by disjunction-max, so a word with eight translations weighs no more
+than a word with one. Each unit of the plan becomes ``original OR synonym
+set``, the set boosted by :data:`TRANSLATION_BOOST` < 1: original-language
+matches rank above translated ones, and an article matching in both languages
+(the two scores add up) above an article matching in one. The two passes are
+unchanged: a unit is satisfied by the word as typed or by a translation.
 """
 
 from __future__ import annotations
@@ -53,8 +53,6 @@ PHRASE_BONUS = 1.5
 MAX_TERMS = 128
 #: Weight of a concept's translations relative to the word as typed.
 TRANSLATION_BOOST = 0.4
-import os
-SYNONYM_SCORING = os.environ.get("SYN", "psq")
 
 
 def _boosted(q: wq.Query, factor: float) -> wq.Query:
@@ -369,19 +367,18 @@ def _synonym_set(concept: Concept, fields: tuple[str, ...], col: _Collect, negat
         return None
     parts: list[wq.Query] = []
     singles = [c for c in chosen if len(c.terms) == 1]
-    if singles and SYNONYM_SCORING == "psq":
-        per_field = []
+    if singles:
+        # One weighted term per field for all single-word translations; fields are summed as for any word.
+        best = max(c.weight for c in singles)
+        per_field: list[wq.Query] = []
         for f in targets:
-            items = [(c.terms[0], c.weight) for c in singles if col.has_term(f, c.terms[0])]
+            items = [(c.terms[0], c.weight / best) for c in singles if col.has_term(f, c.terms[0])]
             if len(items) > 1:
                 per_field.append(WeightedSynonyms(f, items))
             elif items:
-                per_field.append(wq.Term(f, items[0][0]))
+                per_field.append(wq.Term(f, items[0][0], boost=items[0][1]))
         if per_field:
-            best = max(c.weight for c in singles)
             parts.append(_boosted(per_field[0] if len(per_field) == 1 else wq.Or(per_field), best))
-    else:
-        parts += [_boosted(_term_query(c.terms[0], targets, col), c.weight) for c in singles]
     for cand in chosen:
         if len(cand.terms) > 1:
             q = _phrase_query(list(cand.terms), targets, col)

@@ -9,7 +9,8 @@ A run of query words is read left to right, longest dictionary match first:
 - Chinese: jieba's words are merged when the dictionary has the longer word
   (一带 + 一路 → 一带一路, 上海 + 合作 + 组织 → 上海合作组织); a word the
   dictionary lacks is transliterated if jieba tags it as a name (郝薇薇 → Hao
-  Weiwei), else split into the dictionary's words (金砖国家 → 金砖 + 国家).
+  Weiwei), else split into the dictionary's words (试试 → 试; 书架上 → 书架 + 上),
+  each piece its own synonym set sharing the word's weight.
 
 Every translation is analyzed with the index's own analyzer (so ``Vladimir
 Putin`` becomes the phrase ``vladimir putin`` and 上海合作组织 the phrase
@@ -33,16 +34,14 @@ from search.lexicon.names import transliterate
 MAX_MERGE = 6
 #: Candidates considered per concept (before checking the index), kept per concept, and per query.
 MAX_CANDIDATES = 12
-MAX_PER_CONCEPT = 4
+MAX_PER_CONCEPT = 6
 MAX_TRANSLATIONS = 48
 #: A translation weaker than this fraction of the concept's best one is dropped.
 MIN_RELATIVE = 0.2
 #: Weights of lookups that are less direct than the exact word.
 STEM_WEIGHT = 0.4
-FAMILY_WEIGHT = 0.5
-PIECE_WEIGHT = 0.7
+FAMILY_WEIGHT = 0.35
 IRREGULAR_WEIGHT = 0.9
-NAME_WEIGHT = 0.8
 #: Flood control: a secondary translation in more than FLOOD_SHARE of the documents
 #: and FLOOD_FACTOR times as many documents as the concept's best translation is dropped;
 #: one merely more common than SOFT_FACTOR times the best is weighted down.
@@ -146,9 +145,10 @@ def translate_phrase(sources: list[Source], lex: Lexicon | None = None) -> Conce
         if lex.has_zh(word):
             concepts.append(_zh_concept(sources, 0, len(sources), word, lex))
     elif langs <= {"en", "num"}:
-        key = tuple(word_key(s.surface) for s in sources)
-        if lex.has_en(key):
-            concepts.append(_en_concept(sources, 0, len(sources), lex.en_phrase(key), "cedict"))
+        for key in _phrase_keys(sources, lex):
+            if lex.has_en(key):
+                concepts.append(_en_concept(sources, 0, len(sources), lex.en_phrase(key), "cedict"))
+                break
     concepts = [c for c in concepts if c.candidates]
     return concepts[0] if concepts else None
 
@@ -178,12 +178,11 @@ def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
         name = transliterate(name_text, lex.surnames) if 2 <= len(name_text) <= 4 else None
         if name:
             concept = _concept(sources, i, j, name_text, "en")
-            concept.candidates = _english_candidates([(name, NAME_WEIGHT, "name")])
+            concept.candidates = _english_candidates([(name, 1.0, "name")])
             out.append(concept)
             return j
     for piece in _pieces(word, lex):
-        concept = _zh_concept(sources, i, i + 1, piece, lex, weight=PIECE_WEIGHT)
-        concept.converted = piece
+        concept = _zh_concept(sources, i, i + 1, piece, lex, origin="piece")
         out.append(concept)
     return i + 1
 
@@ -210,9 +209,9 @@ def _pieces(word: str, lex: Lexicon) -> list[str]:
     return pieces
 
 
-def _zh_concept(sources: list[Source], i: int, j: int, word: str, lex: Lexicon, weight: float = 1.0) -> Concept:
+def _zh_concept(sources: list[Source], i: int, j: int, word: str, lex: Lexicon, origin: str | None = None) -> Concept:
     concept = _concept(sources, i, j, word, "en")
-    glosses = [(text, w * weight, origin) for text, w, origin in lex.zh_to_en(word)]
+    glosses = [(text, w, origin or how) for text, w, how in lex.zh_to_en(word)]
     concept.candidates = _english_candidates(glosses)
     return concept
 
@@ -222,7 +221,7 @@ def _english_candidates(glosses: list[tuple[str, float, str]]) -> list[Candidate
     out: dict[tuple[str, ...], Candidate] = {}
     for text, weight, origin in glosses:
         variants = [text]
-        americanized = " ".join(american(w.lower()) if w.isalpha() and w.lower() != american(w.lower()) else w for w in text.split())
+        americanized = " ".join(_american_word(w) for w in text.split())
         if americanized != text:
             variants.append(americanized)
         for variant in variants:
@@ -233,6 +232,16 @@ def _english_candidates(glosses: list[tuple[str, float, str]]) -> list[Candidate
             if old is None or old.weight < weight:
                 out[terms] = Candidate(variant, terms, weight, origin)
     return _relative(list(out.values()))
+
+
+def _american_word(word: str) -> str:
+    """``Organisation`` → ``Organization`` (case kept); other words unchanged."""
+    if not word.isalpha():
+        return word
+    folded = american(word.lower())
+    if folded == word.lower():
+        return word
+    return folded.capitalize() if word[:1].isupper() else folded
 
 
 # English → Chinese
@@ -248,7 +257,7 @@ NO_PHRASE_START = UNTRANSLATED_EN | frozenset(
     {"i", "you", "he", "she", "it", "we", "they", "me", "him", "her", "us", "them", "my", "your", "his", "its", "our", "their"}
 )
 _CONTRACTIONS = {"n't": "not", "'ll": "", "'ve": "", "'re": "", "'m": "", "'d": ""}
-_NEGATED = {"can": "can", "won": "will", "shan": "shall", "ca": "can"}
+_NEGATED = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}  # can't, won't, shan't, ain't
 
 
 def split_contraction(word: str) -> list[str]:

@@ -43,7 +43,10 @@ def _machine(report: dict) -> str:
     m = report.get("machine")
     if isinstance(m, str):
         return m
-    return f"{m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gb')} GB, {m.get('os')}, Python {m.get('python')}"
+    text = f"{m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gb')} GB, {m.get('os')}, Python {m.get('python')}"
+    if m.get("load_avg_at_start"):
+        text += f" (load average {m['load_avg_at_start'][0]} at the start)"
+    return text
 
 
 def _ms(v: float) -> str:
@@ -166,6 +169,7 @@ def quality_section(r: dict) -> list[str]:
         "",
         f"`{r['command']}` — each question's relevant document is the paragraph holding its answer; "
         f"baselines in the same run over the same paragraphs ({r['date']}). "
+        "The project's index is written by one process (one segment), so the ranking is the same on every run. "
         "Whoosh baselines: one TEXT field, BM25F defaults, `QueryParser` with `OrGroup`.",
         "",
         f"| set | questions | {head} |",
@@ -180,6 +184,10 @@ def quality_section(r: dict) -> list[str]:
             cells[0], cells[1] = f"**{cells[0]}**", f"**{cells[1]}**"
         queries = next(iter(by_system.values()))["queries"]
         out.append(f"| {SET_NAMES.get(name, name)} | {queries:,} | " + " | ".join(cells) + " |")
+    errors = {name: by["engine"]["errors"] for name, by in r["results"].items() if by.get("engine", {}).get("errors")}
+    if errors:
+        out += ["", "Questions on which the engine raised an error (counted as misses): "
+                + ", ".join(f"{SET_NAMES.get(k, k)}: {v}" for k, v in errors.items()) + "."]
     out += ["", "Regression check against `bench/expected.json`: `python -m bench.check` (fast subset), `--full`, or `--results FILE`.", ""]
     return out
 

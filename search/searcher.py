@@ -140,8 +140,8 @@ class Engine:
         parsed = parse(text)
         s = self.searcher()
         reader = s.reader()
-        the_plan = plan(parsed, text, lambda fieldname, term: (fieldname, term) in reader, **self._plan_options(filters))
-        restrict = self._filter_query(filters)
+        the_plan = plan(parsed, text, lambda fieldname, term: (fieldname, term) in reader, **self._plan_options(filters, s))
+        restrict = self._filter_query(filters, s)
         if restrict is not None and not self._docs(s, restrict, None):
             # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
             the_plan.primary, the_plan.fallback = None, None
@@ -164,11 +164,15 @@ class Engine:
                 docnums = [(hit.docnum, hit.score) for hit in first]
                 if the_plan.fallback is not None:
                     if len(docnums) < needed:
-                        # Query-level exclusion, not ``mask=``: Whoosh re-scans a mask bitset per document.
-                        only_partial = wq.AndNot(the_plan.fallback, the_plan.primary)
-                        rest = s.search(only_partial, limit=needed - len(docnums), filter=restrict, terms=False)
-                        total += len(rest)
-                        docnums += [(hit.docnum, hit.score) for hit in rest]
+                        # Every complete match is already in ``docnums`` (fewer than a page window),
+                        # so the partial ones are the fallback's hits minus those. Done here in
+                        # Python: Whoosh's AndNot (and mask=) give segment-order-dependent results
+                        # and can crash on multi-segment indexes.
+                        complete = {docnum for docnum, _ in docnums}
+                        rest = s.search(the_plan.fallback, limit=needed + len(complete), filter=restrict, terms=False)
+                        total = len(rest)
+                        partial = [(hit.docnum, hit.score) for hit in rest if hit.docnum not in complete]
+                        docnums += partial[: needed - len(docnums)]
                     else:
                         # The page is full of complete matches: only the count of partial ones is needed.
                         total = self._count(s, the_plan.fallback, restrict)
@@ -189,14 +193,14 @@ class Engine:
             sort=filters.sort,
         )
 
-    def _plan_options(self, filters: SearchFilters) -> dict:
+    def _plan_options(self, filters: SearchFilters, s: Searcher | None = None) -> dict:
         """Options for :func:`search.query.build.plan`: translation, with the index statistics for flood control."""
         if not filters.translate:
             return {"translate": False}
-        reader = self.searcher().reader()
+        reader = (s or self.searcher()).reader()
         return {"translate": True, "doc_frequency": reader.doc_frequency, "doc_count": reader.doc_count()}
 
-    def _filter_query(self, filters: SearchFilters) -> wq.Query | None:
+    def _filter_query(self, filters: SearchFilters, s: Searcher | None = None) -> wq.Query | None:
         parts: list[wq.Query] = []
         if filters.date_from or filters.date_to:
             low = int(filters.date_from.strftime("%Y%m%d")) if filters.date_from else None
@@ -205,13 +209,13 @@ class Engine:
         if filters.lang:
             parts.append(wq.Term("lang", filters.lang))
         if filters.speaker:
-            ids = self.speaker_ids(filters.speaker)
+            ids = self.speaker_ids(filters.speaker, s)
             parts.append(wq.Or([wq.Term("speakers", sid) for sid in ids]) if ids else wq.NullQuery)
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
-    def speaker_ids(self, name: str) -> list[str]:
+    def speaker_ids(self, name: str, s: Searcher | None = None) -> list[str]:
         """Canonical speaker ids that ``name`` (any alias, any script) may refer to.
 
         The lexicon links scripts and languages (Putin = 普京 = 普丁); the index's own
@@ -221,7 +225,7 @@ class Engine:
 
         found = list(resolve_alias(name))
         key = to_simplified(" ".join(name.split())).lower()
-        for sid, entry in self.speaker_directory().items():
+        for sid, entry in self.speaker_directory(s).items():
             zh = (entry["names"].get("zh") or "").lower()
             en = (entry["names"].get("en") or "").lower()
             if key and (key == zh or key == en or (en and key == en.split()[-1])):
@@ -229,9 +233,13 @@ class Engine:
                     found.append(sid)
         return found[:MAX_SPEAKER_IDS]
 
-    def speaker_directory(self) -> dict[str, dict]:
-        """Every speaker in the index: id → {"names", "count"}; rebuilt after each commit."""
-        s = self.searcher()
+    def speaker_directory(self, s: Searcher | None = None) -> dict[str, dict]:
+        """Every speaker in the index: id → {"names", "count"}; rebuilt after each commit.
+
+        ``s`` is the searcher of a search in progress: asking for a fresh one mid-search
+        would close the one that search is still reading (``ReaderClosed``).
+        """
+        s = s or self.searcher()
         cached = getattr(self._local, "directory", None)
         if cached is not None and cached[0] is s:
             return cached[1]

@@ -165,13 +165,13 @@ def test_searches_stay_correct_while_another_process_commits(corpus, tmp_path):
         status, body = http_get(server.base + "/healthz")
         assert json.loads(body)["articles"] == BASE + INCOMING
         err = server.stop()
-        # The only tracebacks the server may log are the known race's, one per HTTP 500.
-        races_logged = sum(1 for line in err.splitlines() if line.startswith("whoosh.reading.ReaderClosed"))
-        assert err.count("Traceback") == races_logged == remote.races, err[-3000:]
+        # A search never breaks because a commit landed during it (the searcher is taken once per search).
+        assert err.count("Traceback") == 0, err[-3000:]
+        assert local.races == remote.races == 0
     engine.close()
     print(
         f"\nconcurrency: {local.rounds} in-process and {remote.rounds} HTTP rounds, article counts seen: {sorted(seen)}; "
-        f"searches broken by the known Engine.search race: {local.races} in-process, {remote.races} over HTTP"
+        f"searches broken by a commit: {local.races} in-process, {remote.races} over HTTP"
     )
 
 
@@ -225,17 +225,6 @@ def test_two_runs_creating_the_same_new_index_at_once(corpus, tmp_path):
     assert sorted(a["id"] for a in stored_articles(index_dir)) == sorted(corpus["ids"][:BASE])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ReaderClosed,
-    reason=(
-        "search/searcher.py: Engine.search takes a searcher, then calls self.searcher() again "
-        "mid-search (_plan_options; speaker_directory with a speaker filter). If a commit lands "
-        "in between, the second call closes the searcher the search is still using: "
-        "whoosh.reading.ReaderClosed, an HTTP 500. Fix: take the searcher once per search and "
-        "pass it down."
-    ),
-)
 def test_a_commit_landing_during_a_search_does_not_break_it(corpus, tmp_path):
     """Deterministic version of the race: the commit is made exactly between the two calls."""
     from search.indexer import Indexer

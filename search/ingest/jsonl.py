@@ -1,12 +1,10 @@
-"""JSON Lines articles: ``id``, ``title``, ``body`` (string or ``{"zh","en"}``), optional metadata.
+"""JSON Lines records → articles: ``id``, ``title``, ``body`` (string or ``{"zh","en"}``), optional metadata.
 
-A broken line is reported with its line number; the other lines still load.
+Splitting the file into lines (and reporting a broken line with its number) is the
+loader's job; this module checks one decoded record.
 """
 
 from __future__ import annotations
-
-import json
-from typing import Iterator
 
 from search.errors import IngestError
 from search.ingest.dates import parse_date
@@ -14,23 +12,6 @@ from search.ingest.language import language_of
 from search.model import Article
 
 _OPTIONAL_STR = ("source", "url", "dateline")
-
-
-def parse_jsonl(text: str, name: str) -> Iterator[tuple[int, Article | IngestError]]:
-    """Yield ``(line number, Article)`` per good line and ``(line number, IngestError)`` per bad one."""
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{name}:{lineno}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield lineno, IngestError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})", param=name)
-            continue
-        try:
-            yield lineno, article_from_record(record, where, path=name)
-        except IngestError as exc:
-            yield lineno, exc
 
 
 def article_from_record(record: object, where: str, *, path: str | None = None) -> Article:

@@ -142,18 +142,20 @@ class Engine:
         reader = s.reader()
         the_plan = plan(parsed, text, lambda fieldname, term: (fieldname, term) in reader, **self._plan_options(filters, s))
         restrict = self._filter_query(filters, s)
+        if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
+            the_plan.primary, the_plan.fallback = wq.Every(), None
         if restrict is not None and not self._docs(s, restrict, None):
             # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
             the_plan.primary, the_plan.fallback = None, None
-        if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
-            the_plan.primary, the_plan.fallback = wq.Every(), None
         offset = (paging.page - 1) * paging.size
         needed = offset + paging.size
         docnums: list[tuple[int, float]] = []
         total = 0
         matching: wq.Query | None = None
+        every_match: list[int] | None = None  # all matching docnums, collected at most once
         if the_plan.primary is not None:
-            matching = the_plan.primary if the_plan.fallback is None else wq.Or([the_plan.primary, the_plan.fallback])
+            # The fallback (any unit) matches every complete match too: it is the whole result set.
+            matching = the_plan.fallback or the_plan.primary
             if filters.sort == "date":
                 ranked = s.search(matching, limit=needed, filter=restrict, sortedby="day", reverse=True, terms=False)
                 total = len(ranked)
@@ -175,10 +177,13 @@ class Engine:
                         docnums += partial[: needed - len(docnums)]
                     else:
                         # The page is full of complete matches: only the count of partial ones is needed.
-                        total = self._count(s, the_plan.fallback, restrict)
+                        every_match = self._docs(s, matching, restrict)
+                        total = len(every_match)
         terms = the_plan.highlight if highlight else None
         hits = [self._hit(s, docnum, score, terms, the_plan.phrases) for docnum, score in docnums[offset:needed]]
-        facet_counts = self._facets(s, matching, restrict) if facets and matching is not None else {}
+        facet_counts: dict[str, list[dict]] = {}
+        if facets and matching is not None:
+            facet_counts = self._facets(s, every_match if every_match is not None else self._docs(s, matching, restrict))
         took = (time.perf_counter() - started) * 1000
         return SearchResult(
             query=text,
@@ -283,18 +288,14 @@ class Engine:
         results = s.search(q, limit=None, filter=restrict, scored=False, terms=False)
         return sorted(results.docs())
 
-    def _count(self, s: Searcher, q: wq.Query, restrict: wq.Query | None) -> int:
-        return len(self._docs(s, q, restrict))
-
-    def _facets(self, s: Searcher, q: wq.Query, restrict: wq.Query | None) -> dict[str, list[dict]]:
-        """Speaker and year counts over the whole result set (not just this page)."""
+    def _facets(self, s: Searcher, docnums: list[int]) -> dict[str, list[dict]]:
+        """Speaker and year counts over the whole result set (``docnums``, not just this page)."""
         reader = s.reader()
         day_of = column_lookup(reader, "day")
         speakers_of = column_lookup(reader, "speakers_column")
         years: dict[int, int] = {}
         speakers: dict[str, int] = {}
         names: dict[str, dict] = {}
-        docnums = self._docs(s, q, restrict)
         for docnum in docnums:
             day = day_of(docnum)
             if day and 10000101 <= day <= 99991231:  # undated: 0, or the column default 2**32 - 1

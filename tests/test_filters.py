@@ -136,3 +136,8 @@ def test_facets_and_speakers_are_right_across_segments(tmp_path):
     assert all(by_id[f"plain{i}"] == [] for i in range(3))
     assert result.facets["years"] == [{"year": 2024, "count": 1}]
     assert [f["id"] for f in result.facets["speakers"]] == ["vladimir-putin"]
+
+
+def test_match_everything_with_a_filter_that_matches_nothing_is_empty(engine):
+    result = engine.search("*", filters=SearchFilters.from_params({"from": "2030-01-01"}))
+    assert (result.total, result.hits) == (0, [])

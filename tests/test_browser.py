@@ -24,8 +24,6 @@ from tests.webdata import SEED_ID, SEED_TITLE, SEED_TITLE_HANS, build_web_index,
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 STARTUP_WAIT = 20.0
 TIMEOUT_MS = 15_000
 
@@ -80,26 +78,6 @@ def base_url(index_dir):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright package is not installed (pip install -r requirements.txt)")
-    playwright = sync_playwright().start()
-    try:
-        try:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except Exception as exc:  # a browser that cannot start here is an environment limit, not a test failure
-            pytest.skip(f"Chromium at {CHROMIUM} could not be launched: {str(exc).splitlines()[0]}")
-        yield browser
-        browser.close()
-    finally:
-        playwright.stop()
 
 
 class Tab:

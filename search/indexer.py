@@ -1,7 +1,7 @@
 """Add, replace and delete articles in the index, incrementally and in batches.
 
-An article is unchanged when its ``version_key`` (id + content hash) is already
-indexed, so re-running over the same folder only reads and hashes. Changed
+An article is unchanged when the index holds its id with the same content hash
+(the ``digest`` column), so re-running over the same folder only reads and hashes. Changed
 articles are analyzed in worker processes (Whoosh's multiprocessing writer)
 when a batch is large enough to pay for them, and every batch is committed on
 its own, so an interrupted run keeps what it finished.
@@ -28,7 +28,6 @@ import shutil
 import signal
 import sys
 from dataclasses import dataclass, field
-from datetime import timezone
 from typing import Callable, Iterable
 
 from whoosh.index import TOC, clean_files
@@ -39,7 +38,8 @@ from whoosh.writing import SegmentWriter
 from search.errors import SearchError
 from search.ingest import LoadedFile, iter_files, load_file
 from search.model import Article
-from search.store import INDEX_NAME, locked_error, open_or_create, write_lock
+from search.store import INDEX_NAME, column_lookup, locked_error, open_or_create, write_lock
+from search.writer import FastSegmentWriter
 
 BATCH_SIZE = 5000
 PARALLEL_MIN_BATCH = 400
@@ -94,7 +94,7 @@ def to_document(article: Article, digest: str) -> dict[str, object]:
     """The Whoosh field values for one article (empty fields omitted)."""
     doc: dict[str, object] = {
         "id": article.id,
-        "version_key": f"{article.id}\x1f{digest}",
+        "digest": digest.encode("ascii"),
         "lang": " ".join(article.languages),
     }
     for part in ("title", "body", "captions"):
@@ -105,7 +105,6 @@ def to_document(article: Article, digest: str) -> dict[str, object]:
     if article.path:
         doc["path"] = os.path.abspath(article.path)
     if article.date:
-        doc["date"] = article.date.astimezone(timezone.utc).replace(tzinfo=None)
         doc["date_iso"] = article.date.isoformat()
     # Column fields get a value on every document: Whoosh's column readers fail on a
     # segment whose last documents have none.
@@ -171,6 +170,7 @@ class Indexer:
         clean_paths: set[str] = set()
         pending: list[tuple[Article, str, bool]] = []  # (article, digest, exists)
         with self.ix.searcher() as searcher:
+            digest_of = column_lookup(searcher.reader(), "digest")
             for path, supported in files:
                 if not supported:
                     report.skipped_files.append(path)
@@ -178,14 +178,14 @@ class Indexer:
                 loaded = load_file(path)
                 if loaded.encoding:
                     report.encodings[path] = loaded.encoding
-                self._collect(loaded, searcher, report, seen_ids, pending)
+                self._collect(loaded, searcher, digest_of, report, seen_ids, pending)
                 abspath = os.path.abspath(path)
                 ids_by_path[abspath] = {a.id for _, a in loaded.articles}
                 if not loaded.errors:
                     clean_paths.add(abspath)
-                if len(pending) >= self.batch_size:
-                    self._write(pending, report)
-                    pending = []
+                while len(pending) >= self.batch_size:
+                    self._write(pending[: self.batch_size], report)
+                    pending = pending[self.batch_size :]
                 if progress:
                     progress(_size(path))
         if pending:
@@ -194,7 +194,7 @@ class Indexer:
             report.deleted = self._prune(ids_by_path, clean_paths)
         return report
 
-    def _collect(self, loaded: LoadedFile, searcher, report: IndexReport, seen_ids: dict[str, str], pending: list) -> None:
+    def _collect(self, loaded: LoadedFile, searcher, digest_of, report: IndexReport, seen_ids: dict[str, str], pending: list) -> None:
         report.warnings.extend(loaded.warnings)
         for error in loaded.errors:
             report.failed += 1
@@ -207,17 +207,17 @@ class Indexer:
                 continue
             seen_ids[article.id] = where
             digest = content_hash(article)
-            if searcher.document_number(version_key=f"{article.id}\x1f{digest}") is not None:
+            docnum = searcher.document_number(id=article.id)
+            if docnum is not None and digest_of(docnum) == digest.encode("ascii"):
                 report.unchanged += 1
                 continue
-            exists = searcher.document_number(id=article.id) is not None
-            pending.append((article, digest, exists))
+            pending.append((article, digest, docnum is not None))
 
     def _writer(self, count: int):
         """A writer for ``count`` articles; the caller holds the write lock (see :meth:`run`)."""
         if count >= PARALLEL_MIN_BATCH and self.procs > 1:
             return _ParallelWriter(self.ix, self.procs, self._lock_file)
-        return self.ix.writer(limitmb=LIMIT_MB, _lk=False)
+        return FastSegmentWriter(self.ix, limitmb=LIMIT_MB, _lk=False)
 
     def _write(self, pending: list[tuple[Article, str, bool]], report: IndexReport) -> None:
         writer = self._writer(len(pending))
@@ -332,7 +332,20 @@ class _WriterProcess(SubWriterTask):
     def run(self) -> None:
         _drop_inherited_lock(self.lock_file)
         _die_with_parent(self.parent)
-        super().run()
+        # SubWriterTask.run with the faster segment writer; multisegment only.
+        ix = self.storage.open_index(self.indexname)
+        writer = self.writer = FastSegmentWriter(ix, _lk=False, **self.kwargs)
+        while self.running:
+            job = self.jobqueue.get()
+            if job is None:
+                break
+            self._process_file(*job)
+        if not self.running:
+            writer.cancel()
+            return
+        fieldnames = writer.pool.fieldnames
+        segment = writer._finalize_segment()
+        self.resultqueue.put((None, fieldnames, segment), timeout=5)
 
 
 def _drop_inherited_lock(lock_file: tuple[int, int, int] | None) -> None:

@@ -22,7 +22,7 @@ from search.highlight import snippets, to_html
 from search.model import LANGS, Hit, SearchResult
 from search.query.build import plan
 from search.query.parse import parse
-from search.store import open_index
+from search.store import column_lookup, open_index
 
 MAX_SIZE = 100
 MAX_FACET_DOCS = 20_000  # bounded work: speaker counts cover at most the first N matches
@@ -48,32 +48,6 @@ class Paging:
         if page_i * size_i > MAX_DEPTH:
             raise QueryError(f"page {page_i} is too deep: page × size may be at most {MAX_DEPTH}", param="page")
         return cls(page_i, size_i)
-
-
-def column_lookup(reader, name: str):
-    """``docnum → value`` for a column, segment by segment.
-
-    Whoosh's multi-segment column reader skips segments that lack the column but keeps
-    the others' offsets, so it can return another document's value or fail; this reads
-    each segment's own column at its own offset.
-    """
-    leaves = []
-    for sub, offset in reader.leaf_readers():
-        column = sub.column_reader(name) if sub.has_column(name) else None
-        leaves.append((offset, sub.doc_count_all(), column))
-
-    def lookup(docnum: int):
-        for offset, count, column in leaves:
-            if offset <= docnum < offset + count:
-                if column is None:
-                    return None
-                try:
-                    return column[docnum - offset]
-                except IndexError:
-                    return None
-        return None
-
-    return lookup
 
 
 def _as_int(value: object, name: str) -> int:

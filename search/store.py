@@ -128,3 +128,29 @@ def _check_meta(index_dir: str) -> None:
 
 def _describe(values: dict[str, object]) -> str:
     return ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in values.items())
+
+
+def column_lookup(reader, name: str):
+    """``docnum → value`` for a column, segment by segment.
+
+    Whoosh's multi-segment column reader skips segments that lack the column but keeps
+    the others' offsets, so it can return another document's value or fail; this reads
+    each segment's own column at its own offset.
+    """
+    leaves = []
+    for sub, offset in reader.leaf_readers():
+        column = sub.column_reader(name) if sub.has_column(name) else None
+        leaves.append((offset, sub.doc_count_all(), column))
+
+    def lookup(docnum: int):
+        for offset, count, column in leaves:
+            if offset <= docnum < offset + count:
+                if column is None:
+                    return None
+                try:
+                    return column[docnum - offset]
+                except IndexError:
+                    return None
+        return None
+
+    return lookup

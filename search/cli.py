@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         metavar="N",
-        help="commit after every N new or changed articles (default 5000; smaller loses less to a crash)",
+        help="commit after every N new or changed articles (default 10000; smaller loses less to a crash)",
     )
 
     p_query = sub.add_parser("query", help="search the index")

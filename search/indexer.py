@@ -41,9 +41,9 @@ from search.model import Article
 from search.store import INDEX_NAME, column_lookup, locked_error, open_or_create, write_lock
 from search.writer import FastSegmentWriter
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 20_000
 PARALLEL_MIN_BATCH = 400
-LIMIT_MB = 256
+LIMIT_MB = 512
 
 
 class WriterProcessError(SearchError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from whoosh import query as wq
@@ -16,16 +17,16 @@ from whoosh import scoring
 from whoosh.searching import Searcher
 
 from search.analysis.convert import to_simplified
+from search.docsets import DocSets, TermCache
 from search.errors import NotFoundError, QueryError
 from search.filters import SearchFilters
 from search.highlight import snippets, to_html
 from search.model import LANGS, Hit, SearchResult
 from search.query.build import plan
 from search.query.parse import parse
-from search.store import column_lookup, open_index
+from search.store import open_index
 
 MAX_SIZE = 100
-MAX_FACET_DOCS = 20_000  # bounded work: speaker counts cover at most the first N matches
 MAX_FACET_VALUES = 50
 MAX_SPEAKER_IDS = 64
 MAX_DEPTH = 10_000  # page * size: deeper paging is refused, not computed
@@ -60,6 +61,43 @@ def _as_int(value: object, name: str) -> int:
     raise QueryError(f"{name} must be an integer, got {str(value)[:40]!r}", param=name)
 
 
+@dataclass(frozen=True)
+class FacetTables:
+    """Per-document facet values of one index generation, read once from the columns."""
+
+    year: list[int]  # docnum → year, 0 when undated
+    speakers: dict[int, tuple[str, ...]]  # docnum → speaker ids, for documents that quote someone
+    directory: dict[str, dict]  # speaker id → {"names", "count"}
+
+    @classmethod
+    def read(cls, reader) -> "FacetTables":
+        year: list[int] = []
+        speakers: dict[int, tuple[str, ...]] = {}
+        directory: dict[str, dict] = {}
+        for sub, offset in reader.leaf_readers():
+            count = sub.doc_count_all()
+            days = list(sub.column_reader("day")) if sub.has_column("day") else [0] * count
+            year.extend(day // 10000 if 10000101 <= day <= 99991231 else 0 for day in days)  # undated: 0 or 2**32 - 1
+            if not sub.has_column("speakers_column"):
+                continue
+            deleted = sub.deleted_docs_set if sub.has_deletions() else ()
+            for local, raw in enumerate(sub.column_reader("speakers_column")):
+                if not raw or local in deleted:
+                    continue
+                found = json.loads(raw)
+                speakers[offset + local] = tuple(sp["id"] for sp in found)
+                for sp in found:
+                    entry = directory.setdefault(sp["id"], {"names": sp["names"], "count": 0})
+                    entry["count"] += 1
+        return cls(year, speakers, directory)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    terms: TermCache
+    tables: FacetTables
+
+
 class Engine:
     """Search one index.
 
@@ -71,6 +109,8 @@ class Engine:
         self.index_dir = index_dir
         self.ix = open_index(index_dir)
         self._local = threading.local()
+        self._shared_lock = threading.Lock()
+        self._by_generation: dict[object, _Shared] = {}
         self._weighting = scoring.BM25F(B=0.75, K1=1.2)
 
     def searcher(self) -> Searcher:
@@ -115,49 +155,48 @@ class Engine:
         s = self.searcher()
         reader = s.reader()
         the_plan = plan(parsed, text, lambda fieldname, term: (fieldname, term) in reader, **self._plan_options(filters, s))
+        sets = DocSets(s, self._shared(s).terms)
         restrict = self._filter_query(filters, s)
+        allowed = sets.of(restrict) if restrict is not None else None
         if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
             the_plan.primary, the_plan.fallback = wq.Every(), None
-        if restrict is not None and not self._docs(s, restrict, None):
+        if allowed is not None and not allowed:
             # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
             the_plan.primary, the_plan.fallback = None, None
         offset = (paging.page - 1) * paging.size
         needed = offset + paging.size
         docnums: list[tuple[int, float]] = []
         total = 0
-        matching: wq.Query | None = None
-        every_match: list[int] | None = None  # all matching docnums, collected at most once
+        matches: frozenset[int] = frozenset()
         if the_plan.primary is not None:
             # The fallback (any unit) matches every complete match too: it is the whole result set.
-            matching = the_plan.fallback or the_plan.primary
-            if filters.sort == "date":
-                ranked = s.search(matching, limit=needed, filter=restrict, sortedby="day", reverse=True, terms=False)
-                total = len(ranked)
+            matches = sets.of(the_plan.fallback or the_plan.primary)
+            if allowed is not None:
+                matches = matches & allowed
+            total = len(matches)
+            allowed_set = set(allowed) if allowed is not None else None
+            if not matches:
+                pass
+            elif filters.sort == "date":
+                ranked = s.search(the_plan.fallback or the_plan.primary, limit=needed, filter=allowed_set, sortedby="day", reverse=True, terms=False)
                 docnums = [(hit.docnum, hit.score or 0.0) for hit in ranked]
             else:
-                first = s.search(the_plan.primary, limit=needed, filter=restrict, terms=False)
-                total = len(first)
+                first = s.search(the_plan.primary, limit=needed, filter=allowed_set, terms=False)
                 docnums = [(hit.docnum, hit.score) for hit in first]
-                if the_plan.fallback is not None:
-                    if len(docnums) < needed:
-                        # Every complete match is already in ``docnums`` (fewer than a page window),
-                        # so the partial ones are the fallback's hits minus those. Done here in
-                        # Python: Whoosh's AndNot (and mask=) give segment-order-dependent results
-                        # and can crash on multi-segment indexes.
-                        complete = {docnum for docnum, _ in docnums}
-                        rest = s.search(the_plan.fallback, limit=needed + len(complete), filter=restrict, terms=False)
-                        total = len(rest)
-                        partial = [(hit.docnum, hit.score) for hit in rest if hit.docnum not in complete]
-                        docnums += partial[: needed - len(docnums)]
-                    else:
-                        # The page is full of complete matches: only the count of partial ones is needed.
-                        every_match = self._docs(s, matching, restrict)
-                        total = len(every_match)
+                if the_plan.fallback is not None and len(docnums) < needed and len(docnums) < total:
+                    # Every complete match is already in ``docnums`` (fewer than a page window),
+                    # so the partial ones are the fallback's hits minus those. Done here in
+                    # Python: Whoosh's AndNot (and mask=) give segment-order-dependent results
+                    # and can crash on multi-segment indexes.
+                    complete = {docnum for docnum, _ in docnums}
+                    rest = s.search(the_plan.fallback, limit=needed + len(complete), filter=allowed_set, terms=False)
+                    partial = [(hit.docnum, hit.score) for hit in rest if hit.docnum not in complete]
+                    docnums += partial[: needed - len(docnums)]
         terms = the_plan.highlight if highlight else None
         hits = [self._hit(s, docnum, score, terms, the_plan.phrases) for docnum, score in docnums[offset:needed]]
         facet_counts: dict[str, list[dict]] = {}
-        if facets and matching is not None:
-            facet_counts = self._facets(s, every_match if every_match is not None else self._docs(s, matching, restrict))
+        if facets and the_plan.primary is not None:
+            facet_counts = self._facets(s, matches)
         took = (time.perf_counter() - started) * 1000
         return SearchResult(
             query=text,
@@ -218,22 +257,17 @@ class Engine:
         ``s`` is the searcher of a search in progress: asking for a fresh one mid-search
         would close the one that search is still reading (``ReaderClosed``).
         """
-        s = s or self.searcher()
-        cached = getattr(self._local, "directory", None)
-        if cached is not None and cached[0] is s:
-            return cached[1]
-        directory: dict[str, dict] = {}
-        reader = s.reader()
-        speakers_of = column_lookup(reader, "speakers_column")
-        for docnum in reader.all_doc_ids():
-            raw = speakers_of(docnum)
-            if not raw:
-                continue
-            for sp in json.loads(raw):
-                entry = directory.setdefault(sp["id"], {"names": sp["names"], "count": 0})
-                entry["count"] += 1
-        self._local.directory = (s, directory)
-        return directory
+        return self._shared(s or self.searcher()).tables.directory
+
+    def _shared(self, s: Searcher) -> "_Shared":
+        """The state every thread's searcher of this index generation shares."""
+        generation = s.reader().generation()
+        with self._shared_lock:
+            state = self._by_generation.get(generation)
+            if state is None:
+                state = _Shared(TermCache(generation), FacetTables.read(s.reader()))
+                self._by_generation = {generation: state, **dict(list(self._by_generation.items())[:1])}
+            return state
 
     def suggest_speakers(self, prefix: str, limit: int = 10) -> list[dict]:
         """Speakers whose Chinese or English name starts with ``prefix`` (any script), most quoted
@@ -252,38 +286,21 @@ class Engine:
         out.sort(key=lambda item: (-item["count"], item["id"]))
         return out[: max(1, min(limit, 50))]
 
-    @staticmethod
-    def _docs(s: Searcher, q: wq.Query, restrict: wq.Query | None) -> list[int]:
-        """Every matching document number, unscored.
-
-        Through the collector, not ``Query.docs()``: Whoosh's ``all_ids`` path can fail
-        inside a multi-segment union matcher (``max_quality`` of an exhausted matcher).
-        """
-        results = s.search(q, limit=None, filter=restrict, scored=False, terms=False)
-        return sorted(results.docs())
-
-    def _facets(self, s: Searcher, docnums: list[int]) -> dict[str, list[dict]]:
+    def _facets(self, s: Searcher, docnums: frozenset[int]) -> dict[str, list[dict]]:
         """Speaker and year counts over the whole result set (``docnums``, not just this page)."""
-        reader = s.reader()
-        day_of = column_lookup(reader, "day")
-        speakers_of = column_lookup(reader, "speakers_column")
-        years: dict[int, int] = {}
-        speakers: dict[str, int] = {}
-        names: dict[str, dict] = {}
-        for docnum in docnums:
-            day = day_of(docnum)
-            if day and 10000101 <= day <= 99991231:  # undated: 0, or the column default 2**32 - 1
-                years[day // 10000] = years.get(day // 10000, 0) + 1
-        for docnum in docnums[:MAX_FACET_DOCS]:
-            raw = speakers_of(docnum)
-            if not raw:
-                continue
-            for sp in json.loads(raw):
-                speakers[sp["id"]] = speakers.get(sp["id"], 0) + 1
-                names.setdefault(sp["id"], sp["names"])
+        tables = self._shared(s).tables
+        years = Counter(map(tables.year.__getitem__, docnums))
+        years.pop(0, None)  # undated
+        speakers: Counter[str] = Counter()
+        quoted = tables.speakers
+        for docnum in docnums if len(docnums) < len(quoted) else quoted.keys():
+            ids = quoted.get(docnum)
+            if ids and docnum in docnums:
+                speakers.update(ids)
+        directory = tables.directory
         return {
             "speakers": [
-                {"id": sid, "names": names[sid], "count": count}
+                {"id": sid, "names": directory[sid]["names"], "count": count}
                 for sid, count in sorted(speakers.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
             ],
             "years": [{"year": year, "count": count} for year, count in sorted(years.items(), reverse=True)],

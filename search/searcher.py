@@ -12,12 +12,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
 from whoosh.searching import Searcher
 
 from search.analysis.convert import to_simplified
-from search.docsets import DocSets, TermCache
+from search.ranking import Generation, Ranker, Unsupported, top
 from search.errors import NotFoundError, QueryError
 from search.filters import SearchFilters
 from search.highlight import snippets, to_html
@@ -65,7 +66,8 @@ def _as_int(value: object, name: str) -> int:
 class FacetTables:
     """Per-document facet values of one index generation, read once from the columns."""
 
-    year: list[int]  # docnum → year, 0 when undated
+    year: np.ndarray  # docnum → year, 0 when undated
+    quoted: np.ndarray  # docnum → whether the document quotes someone
     speakers: dict[int, tuple[str, ...]]  # docnum → speaker ids, for documents that quote someone
     directory: dict[str, dict]  # speaker id → {"names", "count"}
 
@@ -89,12 +91,14 @@ class FacetTables:
                 for sp in found:
                     entry = directory.setdefault(sp["id"], {"names": sp["names"], "count": 0})
                     entry["count"] += 1
-        return cls(year, speakers, directory)
+        quoted = np.zeros(len(year), dtype=bool)
+        quoted[list(speakers)] = True
+        return cls(np.array(year, dtype=np.int64), quoted, speakers, directory)
 
 
 @dataclass(frozen=True)
 class _Shared:
-    terms: TermCache
+    postings: Generation
     tables: FacetTables
 
 
@@ -155,47 +159,25 @@ class Engine:
         s = self.searcher()
         reader = s.reader()
         the_plan = plan(parsed, text, lambda fieldname, term: (fieldname, term) in reader, **self._plan_options(filters, s))
-        sets = DocSets(s, self._shared(s).terms)
+        ranker = Ranker(s, self._shared(s).postings)
         restrict = self._filter_query(filters, s)
-        allowed = sets.of(restrict) if restrict is not None else None
+        allowed = ranker.match(restrict) if restrict is not None else None
         if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
             the_plan.primary, the_plan.fallback = wq.Every(), None
-        if allowed is not None and not allowed:
+        if allowed is not None and not allowed.any():
             # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
             the_plan.primary, the_plan.fallback = None, None
         offset = (paging.page - 1) * paging.size
         needed = offset + paging.size
         docnums: list[tuple[int, float]] = []
-        total = 0
-        matches: frozenset[int] = frozenset()
+        matches = None
         if the_plan.primary is not None:
-            # The fallback (any unit) matches every complete match too: it is the whole result set.
-            matches = sets.of(the_plan.fallback or the_plan.primary)
-            if allowed is not None:
-                matches = matches & allowed
-            total = len(matches)
-            allowed_set = set(allowed) if allowed is not None else None
-            if not matches:
-                pass
-            elif filters.sort == "date":
-                ranked = s.search(the_plan.fallback or the_plan.primary, limit=needed, filter=allowed_set, sortedby="day", reverse=True, terms=False)
-                docnums = [(hit.docnum, hit.score or 0.0) for hit in ranked]
-            else:
-                first = s.search(the_plan.primary, limit=needed, filter=allowed_set, terms=False)
-                docnums = [(hit.docnum, hit.score) for hit in first]
-                if the_plan.fallback is not None and len(docnums) < needed and len(docnums) < total:
-                    # Every complete match is already in ``docnums`` (fewer than a page window),
-                    # so the partial ones are the fallback's hits minus those. Done here in
-                    # Python: Whoosh's AndNot (and mask=) give segment-order-dependent results
-                    # and can crash on multi-segment indexes.
-                    complete = {docnum for docnum, _ in docnums}
-                    rest = s.search(the_plan.fallback, limit=needed + len(complete), filter=allowed_set, terms=False)
-                    partial = [(hit.docnum, hit.score) for hit in rest if hit.docnum not in complete]
-                    docnums += partial[: needed - len(docnums)]
+            docnums, matches = self._rank(s, ranker, the_plan, allowed, needed, filters.sort)
+        total = int(np.count_nonzero(matches)) if matches is not None else 0
         terms = the_plan.highlight if highlight else None
         hits = [self._hit(s, docnum, score, terms, the_plan.phrases) for docnum, score in docnums[offset:needed]]
         facet_counts: dict[str, list[dict]] = {}
-        if facets and the_plan.primary is not None:
+        if facets and matches is not None:
             facet_counts = self._facets(s, matches)
         took = (time.perf_counter() - started) * 1000
         return SearchResult(
@@ -210,6 +192,55 @@ class Engine:
             filters=filters.active,
             sort=filters.sort,
         )
+
+    def _rank(self, s: Searcher, ranker: Ranker, the_plan, allowed, needed: int, sort: str):
+        """The first ``needed`` hits ``(docnum, score)`` and the whole result set (a boolean array).
+
+        Complete matches (``primary``) rank before partial ones (``fallback``, which also
+        matches every complete match: it is the result set).
+        """
+        matching = the_plan.fallback or the_plan.primary
+        if sort == "date":
+            matches = ranker.match(matching)
+            if allowed is not None:
+                matches &= allowed
+            if not matches.any():
+                return [], matches
+            ranked = s.search(matching, limit=needed, filter=set(np.flatnonzero(matches).tolist()), sortedby="day", reverse=True, terms=False)
+            return [(hit.docnum, hit.score or 0.0) for hit in ranked], matches
+        try:
+            complete, complete_scores = ranker.scores(the_plan.primary)
+            if the_plan.fallback is not None:
+                matches, fallback_scores = ranker.scores(the_plan.fallback)
+            else:
+                matches, fallback_scores = complete, complete_scores
+        except Unsupported:
+            return self._rank_with_whoosh(s, ranker, the_plan, allowed, needed)
+        if allowed is not None:
+            complete = complete & allowed
+            matches = matches & allowed
+        docnums = top(complete, complete_scores, needed)
+        if len(docnums) < needed and the_plan.fallback is not None:
+            docnums += top(matches & ~complete, fallback_scores, needed - len(docnums))
+        return docnums, matches
+
+    def _rank_with_whoosh(self, s: Searcher, ranker: Ranker, the_plan, allowed, needed: int):
+        """:meth:`_rank` through Whoosh's searcher, for query shapes :mod:`search.ranking` leaves to it."""
+        matches = ranker.match(the_plan.fallback or the_plan.primary)
+        if allowed is not None:
+            matches &= allowed
+        if not matches.any():
+            return [], matches
+        allowed_set = set(np.flatnonzero(matches).tolist())
+        first = s.search(the_plan.primary, limit=needed, filter=allowed_set, terms=False)
+        docnums = [(hit.docnum, hit.score) for hit in first]
+        if the_plan.fallback is not None and len(docnums) < needed:
+            # Partial matches are the fallback's hits minus the complete ones, removed here in
+            # Python: Whoosh's AndNot (and mask=) depend on segment order in multi-segment indexes.
+            complete = {docnum for docnum, _ in docnums}
+            rest = s.search(the_plan.fallback, limit=needed + len(complete), filter=allowed_set, terms=False)
+            docnums += [(hit.docnum, hit.score) for hit in rest if hit.docnum not in complete][: needed - len(docnums)]
+        return docnums, matches
 
     def _plan_options(self, filters: SearchFilters, s: Searcher | None = None) -> dict:
         """Options for :func:`search.query.build.plan`: translation, with the index statistics for flood control."""
@@ -265,7 +296,7 @@ class Engine:
         with self._shared_lock:
             state = self._by_generation.get(generation)
             if state is None:
-                state = _Shared(TermCache(generation), FacetTables.read(s.reader()))
+                state = _Shared(Generation(s.reader()), FacetTables.read(s.reader()))
                 self._by_generation = {generation: state, **dict(list(self._by_generation.items())[:1])}
             return state
 
@@ -286,17 +317,14 @@ class Engine:
         out.sort(key=lambda item: (-item["count"], item["id"]))
         return out[: max(1, min(limit, 50))]
 
-    def _facets(self, s: Searcher, docnums: frozenset[int]) -> dict[str, list[dict]]:
-        """Speaker and year counts over the whole result set (``docnums``, not just this page)."""
+    def _facets(self, s: Searcher, matches: np.ndarray) -> dict[str, list[dict]]:
+        """Speaker and year counts over the whole result set (``matches``, not just this page)."""
         tables = self._shared(s).tables
-        years = Counter(map(tables.year.__getitem__, docnums))
-        years.pop(0, None)  # undated
+        per_year = np.bincount(tables.year[matches])
+        years = {int(year): int(per_year[year]) for year in np.flatnonzero(per_year) if year}  # 0: undated
         speakers: Counter[str] = Counter()
-        quoted = tables.speakers
-        for docnum in docnums if len(docnums) < len(quoted) else quoted.keys():
-            ids = quoted.get(docnum)
-            if ids and docnum in docnums:
-                speakers.update(ids)
+        for docnum in np.flatnonzero(matches & tables.quoted).tolist():
+            speakers.update(tables.speakers[docnum])
         directory = tables.directory
         return {
             "speakers": [

@@ -1,0 +1,341 @@
+"""Match and score a query over whole posting lists at once (numpy), as Whoosh would.
+
+Whoosh evaluates a query one posting at a time through a tree of Python
+matcher objects; for a common word and its translations across six fields
+that is tens of thousands of method calls, and the total and the facets need
+every match, not only the best ten. Here each term's posting list is read a
+block at a time into arrays (cached per index generation, shared by threads)
+and the query tree becomes array arithmetic over all documents: OR sums the
+scores of its parts, AND keeps documents every part matches, AND-MAYBE adds
+the optional part, disjunction-max takes the best, NOT removes.
+
+Scores are Whoosh's own: BM25F with its IDF, average field lengths and
+byte-quantized document lengths, the same formula in the same order of
+operations, query boosts where Whoosh applies them, and the weighted
+synonym sets of :mod:`search.query.synonyms`. Phrases (which need positions)
+and anything else are asked of Whoosh itself. A query shape this module does
+not know raises :class:`Unsupported` and the engine falls back to Whoosh's
+searcher; ``tests/test_ranking.py`` compares the two on every query shape the
+planner builds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from itertools import accumulate
+from math import log
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.util.numeric import byte_to_length
+
+from search.query.synonyms import SynonymSet, WeightedSynonyms
+
+#: Postings kept in the shared term cache (16 bytes each: document number and weight).
+CACHE_POSTINGS = 8_000_000
+
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+class Unsupported(Exception):
+    """A query shape that only Whoosh's own searcher evaluates."""
+
+
+@dataclass(frozen=True)
+class TermPostings:
+    docs: np.ndarray  # global document numbers, ascending, live documents only
+    weights: np.ndarray  # float64 copies of Whoosh's stored (float32) weights
+
+
+class Generation:
+    """What every search of one index generation shares: posting arrays, field lengths, live documents."""
+
+    def __init__(self, reader, limit: int = CACHE_POSTINGS) -> None:
+        self.count = reader.doc_count_all()
+        self.live = np.ones(self.count, dtype=bool)
+        for sub, offset in reader.leaf_readers():
+            if sub.has_deletions():
+                dead = np.fromiter(sub.deleted_docs_set, dtype=np.int64)
+                self.live[dead + offset] = False
+        self.limit = limit
+        self._terms: OrderedDict[tuple[str, bytes], TermPostings] = OrderedDict()
+        self._size = 0
+        self._lengths: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def postings(self, reader, fieldname: str, tbytes: bytes) -> TermPostings:
+        key = (fieldname, tbytes)
+        with self._lock:
+            found = self._terms.get(key)
+            if found is not None:
+                self._terms.move_to_end(key)
+                return found
+        found = _read_postings(reader, fieldname, tbytes, self.live)
+        with self._lock:
+            if key not in self._terms and len(found.docs) <= self.limit // 4:
+                self._terms[key] = found
+                self._size += len(found.docs)
+                while self._size > self.limit and self._terms:
+                    _, old = self._terms.popitem(last=False)
+                    self._size -= len(old.docs)
+        return found
+
+    def lengths(self, reader, fieldname: str) -> np.ndarray:
+        """Each document's length of ``fieldname`` as Whoosh's scorer reads it (quantized; 0 → 1)."""
+        found = self._lengths.get(fieldname)
+        if found is None:
+            parts = []
+            for sub, _ in reader.leaf_readers():
+                column = sub._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if hasattr(sub, "_perdoc") else None
+                if column is not None:
+                    parts.append(_LENGTH_OF_BYTE[np.frombuffer(bytes(column), dtype=np.uint8)])
+                else:
+                    parts.append(np.array([sub.doc_field_length(d, fieldname, 1) for d in range(sub.doc_count_all())], dtype=np.float64))
+            found = np.concatenate(parts) if parts else np.zeros(0)
+            found[found == 0] = 1  # Whoosh asks doc_field_length(..., default=1)
+            self._lengths[fieldname] = found
+        return found
+
+
+def _read_postings(reader, fieldname: str, tbytes: bytes, live: np.ndarray) -> TermPostings:
+    docs: list[int] = []
+    weights: list[float] = []
+    for sub, offset in reader.leaf_readers():
+        if (fieldname, tbytes) not in sub:
+            continue
+        matcher = sub._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
+        if isinstance(matcher, W3LeafMatcher):
+            ids, ws = _block_postings(matcher)
+        else:
+            ids, ws = [], []
+            while matcher.is_active():
+                ids.append(matcher.id())
+                ws.append(matcher.weight())
+                matcher.next()
+        docs.extend(ids if not offset else [d + offset for d in ids])
+        weights.extend(ws)
+    doc_array = np.array(docs, dtype=np.int64)
+    weight_array = np.array(weights, dtype=np.float64)
+    keep = live[doc_array] if len(doc_array) else np.zeros(0, dtype=bool)
+    if not keep.all():
+        doc_array, weight_array = doc_array[keep], weight_array[keep]
+    return TermPostings(doc_array, weight_array)
+
+
+def _block_postings(matcher: W3LeafMatcher) -> tuple[list[int], list[float]]:
+    """Document numbers and weights of a posting list, decoded a block at a time."""
+    ids: list[int] = []
+    weights: list[float] = []
+    while not matcher._atend:
+        if matcher._data is None:
+            matcher._read_data()
+        block_ids, block_weights = matcher._data[0], matcher._data[1]
+        ids.extend(accumulate(block_ids))
+        count = matcher._blocklength
+        if block_weights is None:
+            weights.extend([1.0] * count)
+        elif isinstance(block_weights, float):
+            weights.extend([block_weights] * count)
+        else:
+            weights.extend(block_weights)
+        matcher._next_block()
+    return ids, weights
+
+
+class Ranker:
+    """Evaluate queries against one searcher: boolean masks and BM25F scores over all documents."""
+
+    def __init__(self, searcher, generation: Generation) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.gen = generation
+        self.count = generation.count
+        weighting = searcher.weighting
+        self._b = getattr(weighting, "B", 0.75)
+        self._field_b = getattr(weighting, "_field_B", {})
+        self._k1 = getattr(weighting, "K1", 1.2)
+        self._bm25 = type(weighting).__name__ == "BM25F"
+
+    # --- matching ------------------------------------------------------------------------------
+
+    def match(self, q: wq.Query | None) -> np.ndarray:
+        """The live documents ``q`` matches, as a boolean array."""
+        if q is None:
+            return self._none()
+        return self._eval(q, scored=False)[0]
+
+    def scores(self, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
+        """``(matches, scores)`` of ``q``; raises :class:`Unsupported` for shapes only Whoosh scores."""
+        if not self._bm25:
+            raise Unsupported("only BM25F is computed here")
+        return self._eval(q, scored=True)
+
+    def _none(self) -> np.ndarray:
+        return np.zeros(self.count, dtype=bool)
+
+    def _eval(self, q: wq.Query, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+            return self._none(), (np.zeros(self.count) if scored else None)
+        if isinstance(q, wq.Term):
+            return self._term(q.fieldname, q.text, q.boost, scored)
+        if isinstance(q, WeightedSynonyms):
+            return self._synonyms(q, scored)
+        if isinstance(q, wq.AndNot):
+            mask, scores = self._eval(q.a, scored)
+            mask = mask & ~self._eval(q.b, False)[0]
+            return mask, (np.where(mask, scores, 0.0) if scored else None)
+        if isinstance(q, wq.AndMaybe):
+            mask, scores = self._eval(q.a, scored)
+            if not scored:
+                return mask, None
+            _, extra = self._eval(q.b, True)
+            return mask, scores + np.where(mask, extra, 0.0)
+        if isinstance(q, (wq.And, wq.Or, wq.DisjunctionMax)):
+            return self._compound(q, scored)
+        if isinstance(q, wq.Every) and not scored:
+            return self.gen.live.copy(), None
+        if isinstance(q, wq.Not) and not scored:
+            return self.gen.live & ~self._eval(q.query, False)[0], None
+        if isinstance(q, wq.Phrase):
+            words = [wq.Term(q.fieldname, word) for word in q.words]
+            candidates = self._eval(wq.And(words), False)[0] if len(words) > 1 else None
+            return self._whoosh(q, candidates, scored)
+        if scored:
+            raise Unsupported(type(q).__name__)
+        return self._whoosh(q, None, False)
+
+    def _compound(self, q, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        subs = q.subqueries
+        if not subs:
+            return self._none(), (np.zeros(self.count) if scored else None)
+        if len(subs) == 1:  # Whoosh ignores a one-child compound's own boost
+            return self._eval(subs[0], scored)
+        if isinstance(q, wq.Or) and (q.minmatch or q.scale):
+            raise Unsupported("Or with minmatch/scale")
+        if isinstance(q, wq.DisjunctionMax) and q.tiebreak:
+            raise Unsupported("DisjunctionMax with a tiebreak")
+        parts = [self._eval(sub, scored) for sub in subs]
+        if isinstance(q, wq.And):
+            mask = parts[0][0].copy()
+            for part_mask, _ in parts[1:]:
+                mask &= part_mask
+        else:
+            mask = parts[0][0].copy()
+            for part_mask, _ in parts[1:]:
+                mask |= part_mask
+        if not scored:
+            return mask, None
+        if isinstance(q, wq.DisjunctionMax) or isinstance(q, SynonymSet):
+            scores = parts[0][1].copy()
+            for _, part in parts[1:]:
+                np.maximum(scores, part, out=scores)
+        else:
+            scores = parts[0][1].copy()
+            for _, part in parts[1:]:
+                scores += part
+        if isinstance(q, wq.And):
+            scores = np.where(mask, scores, 0.0)
+        if q.boost != 1.0:
+            scores = scores * q.boost
+        return mask, scores
+
+    def _postings(self, fieldname: str, text) -> TermPostings | None:
+        schema = self.reader.schema
+        if fieldname not in schema:
+            return None
+        try:
+            tbytes = schema[fieldname].to_bytes(text)
+        except ValueError:
+            return None
+        if (fieldname, tbytes) not in self.reader:
+            return None
+        return self.gen.postings(self.reader, fieldname, tbytes)
+
+    def _term(self, fieldname: str, text, boost: float, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        mask = self._none()
+        found = self._postings(fieldname, text)
+        if found is not None:
+            mask[found.docs] = True
+        if not scored:
+            return mask, None
+        scores = np.zeros(self.count)
+        if found is None or not len(found.docs):
+            return mask, scores
+        if not self.reader.schema[fieldname].scorable:
+            raise Unsupported("unscorable field")
+        s = self.searcher
+        idf = s.idf(fieldname, text)
+        avgfl = s.avg_field_length(fieldname) or 1
+        b = self._field_b.get(fieldname, self._b)
+        k1 = self._k1
+        tf = found.weights
+        fl = self.gen.lengths(self.reader, fieldname)[found.docs]
+        values = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+        if boost != 1.0:
+            values = values * boost
+        scores[found.docs] = values
+        return mask, scores
+
+    def _synonyms(self, q: WeightedSynonyms, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """:class:`WeightedSynonyms` as its matcher scores it: BM25 of the weighted summed tf."""
+        mask = self._none()
+        tf = np.zeros(self.count)
+        for text, weight in q.terms_weights:
+            found = self._postings(q.fieldname, text)
+            if found is None:
+                continue
+            mask[found.docs] = True
+            if scored:
+                tf[found.docs] += found.weights * weight
+        if not scored:
+            return mask, None
+        scores = np.zeros(self.count)
+        if not mask.any():
+            return mask, scores
+        parent = self.searcher.get_parent()
+        total = sum(w for _, w in q.terms_weights) or 1.0
+        df = sum(weight / total * parent.doc_frequency(q.fieldname, text) for text, weight in q.terms_weights)
+        idf = log(parent.doc_count_all() / (df + 1)) + 1
+        avgfl = parent.avg_field_length(q.fieldname) or 1
+        b = self._field_b.get(q.fieldname, self._b)
+        k1 = self._k1
+        docs = np.flatnonzero(mask)
+        t = tf[docs]
+        fl = self.gen.lengths(self.reader, q.fieldname)[docs]
+        scores[docs] = q.boost * idf * (t * (k1 + 1)) / (t + k1 * ((1 - b) + b * fl / avgfl))
+        return mask, scores
+
+    def _whoosh(self, q: wq.Query, candidates: np.ndarray | None, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """Ask Whoosh (phrases, ranges, anything else) within ``candidates``."""
+        mask = self._none()
+        scores = np.zeros(self.count) if scored else None
+        if candidates is not None and not candidates.any():
+            return mask, scores
+        allowed = set(np.flatnonzero(candidates).tolist()) if candidates is not None else None
+        results = self.searcher.search(q, limit=None, filter=allowed, scored=scored, terms=False)
+        if scored:
+            for docnum, score in ((hit.docnum, hit.score) for hit in results):
+                mask[docnum] = True
+                scores[docnum] = score
+        else:
+            docs = np.fromiter(results.docs(), dtype=np.int64)
+            mask[docs] = True
+        return mask, scores
+
+
+def top(mask: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best ``(docnum, score)`` of the matching documents: score descending, then
+    document number ascending (Whoosh's order)."""
+    docs = np.flatnonzero(mask)
+    if not len(docs) or k <= 0:
+        return []
+    values = scores[docs]
+    if len(docs) > 4 * k:
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        keep = values >= kth
+        docs, values = docs[keep], values[keep]
+    order = np.lexsort((docs, -values))[:k]
+    return [(int(d), float(v)) for d, v in zip(docs[order], values[order])]

@@ -11,9 +11,18 @@ import html
 import re
 from dataclasses import dataclass
 
-from search.analysis import analyze
+from search.analysis import Token, analyze
+from search.analysis.convert import to_simplified
 
 _NEWLINES = re.compile(r"\s*\n\s*")
+_SENTENCE_BREAK = re.compile(r"[。！？；!?;\n]+|\.\s+")
+_HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f]+")
+_LATIN_WORD = re.compile(r"[a-z\u00df-\u00f6\u00f8-\u00ff\u0100-\u024f']+")
+# Characters NFKC changes inside the analyzer's runs (compatibility ideographs, full- and
+# half-width forms, ligatures, superscripts, ordinals, circled and squared letters): the
+# analyzer folds them, a substring test on the raw text would miss them.
+_COMPAT = re.compile(r"[\uf900-\ufaff\ufb00-\ufb4f\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uffdc\u00aa\u00b2\u00b3\u00b9\u00ba\u00bc-\u00be\u2070-\u209f\u2150-\u218f\u2460-\u24ff\u3200-\u33ff]")
+_POSITION_GAP = 1_000_000
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.\s")
 
 
@@ -33,7 +42,7 @@ def match_ranges(text: str, terms: set[str], phrases: list[list[str]] = ()) -> l
     """
     if not (terms or phrases) or not text:
         return []
-    tokens = list(analyze(text))
+    tokens = _tokens_near(text, terms, phrases)
     spans = [(tok.start, tok.end) for tok in tokens if tok.term in terms]
     if phrases:
         spans += _phrase_spans(tokens, phrases)
@@ -46,6 +55,42 @@ def match_ranges(text: str, terms: set[str], phrases: list[list[str]] = ()) -> l
         else:
             merged.append((start, end))
     return merged
+
+
+def _tokens_near(text: str, terms: set[str], phrases: list[list[str]]) -> list[Token]:
+    """The analyzed tokens of the sentences of ``text`` that may hold a match.
+
+    Analyzing a whole article for every hit was most of a search's snippet time.
+    A sentence can only match if its simplified, lowercased text contains a
+    Chinese term, or the start of an English stem (Snowball changes at most the
+    last two letters, "policy" → "polici", except a few short irregular words
+    whose prefix is then one letter). Sentences end at punctuation, which also
+    ends jieba's runs, so a sentence's tokens are the whole text's tokens; each
+    sentence's positions start far from the others' so no phrase joins two.
+    Texts this shortcut cannot read exactly (numbers or other scripts among the
+    terms, compatibility characters NFKC would change) are analyzed whole.
+    """
+    words = set(terms)
+    for phrase in phrases:
+        words.update(phrase)
+    han = [w for w in words if _HAN_WORD.fullmatch(w)]
+    latin = [w[: max(1, len(w) - 2)] for w in words if _LATIN_WORD.fullmatch(w)]
+    if len(han) + len(latin) != len(words) or _COMPAT.search(text):
+        return list(analyze(text))
+    folded = to_simplified(text).lower().replace("’", "'")
+    if len(folded) != len(text):
+        return list(analyze(text))
+    needles = han + latin
+    tokens: list[Token] = []
+    start = 0
+    for number, boundary in enumerate([*_SENTENCE_BREAK.finditer(text), None]):
+        end = boundary.end() if boundary is not None else len(text)
+        if any(needle in folded[start:end] for needle in needles):
+            base = number * _POSITION_GAP
+            for tok in analyze(text[start:end]):
+                tokens.append(Token(tok.term, tok.start + start, tok.end + start, tok.pos + base, tok.lang))
+        start = end
+    return tokens
 
 
 def _phrase_spans(tokens: list, phrases: list[list[str]]) -> list[tuple[int, int]]:

@@ -158,6 +158,8 @@ class Ranker:
         self._field_b = getattr(weighting, "_field_B", {})
         self._k1 = getattr(weighting, "K1", 1.2)
         self._bm25 = type(weighting).__name__ == "BM25F"
+        self._memo: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray | None]] = {}
+        self._keep: list[wq.Query] = []
 
     # --- matching ------------------------------------------------------------------------------
 
@@ -177,6 +179,16 @@ class Ranker:
         return np.zeros(self.count, dtype=bool)
 
     def _eval(self, q: wq.Query, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(mask, scores)`` of ``q``, each node once per search: the primary and fallback
+        queries share their parts (a phrase bonus is in both). Callers must not modify the arrays."""
+        key = (id(q), scored)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._evaluate(q, scored)
+            self._keep.append(q)  # ids stay unique while the memo lives
+        return found
+
+    def _evaluate(self, q: wq.Query, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             return self._none(), (np.zeros(self.count) if scored else None)
         if isinstance(q, wq.Term):
@@ -196,7 +208,7 @@ class Ranker:
         if isinstance(q, (wq.And, wq.Or, wq.DisjunctionMax)):
             return self._compound(q, scored)
         if isinstance(q, wq.Every) and not scored:
-            return self.gen.live.copy(), None
+            return self.gen.live, None
         if isinstance(q, wq.Not) and not scored:
             return self.gen.live & ~self._eval(q.query, False)[0], None
         if isinstance(q, wq.Phrase):

@@ -203,7 +203,7 @@ class Engine:
         if sort == "date":
             matches = ranker.match(matching)
             if allowed is not None:
-                matches &= allowed
+                matches = matches & allowed
             if not matches.any():
                 return [], matches
             ranked = s.search(matching, limit=needed, filter=set(np.flatnonzero(matches).tolist()), sortedby="day", reverse=True, terms=False)
@@ -228,7 +228,7 @@ class Engine:
         """:meth:`_rank` through Whoosh's searcher, for query shapes :mod:`search.ranking` leaves to it."""
         matches = ranker.match(the_plan.fallback or the_plan.primary)
         if allowed is not None:
-            matches &= allowed
+            matches = matches & allowed
         if not matches.any():
             return [], matches
         allowed_set = set(np.flatnonzero(matches).tolist())

@@ -213,3 +213,40 @@ def test_snippets_from_hostile_text_render_safely():
         assert MARK.findall(html) == ["普京", "习近平"]
         without = MARK.sub(r"\1", html)
         assert "<" not in without and ">" not in without and '"' not in without
+
+
+# --- only the sentences that can match are analyzed: the same marks as analyzing everything ---
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from search.analysis import analyze, query_terms  # noqa: E402
+from search.highlight import _phrase_spans  # noqa: E402
+
+_PIECES = ["中俄關係", "中俄关系", "合作", "上海合作組織", "风雨兼程", "習近平", "普京", "policy", "Policies", "cooperating",
+           "O’Neil", "dying", "Russia’s", "BRICS", "２０２４", "３．５", "ﬁne", "Ｐｕｔｉｎ", "Putin",
+           "Ｐｕｔｉｎ ", "ﬁne ", "Putin said. ", "policy, ", "。", "，", "！", ". ", "\n", " ", "“", "”", "…"]
+
+_QUERIES = ["中俄关系", "关系", "合作", "上海合作組織", "習近平", "普京", "policy", "cooperating", "O'Neil", "dying", "Russia", "BRICS", "Putin", "fine"]
+
+
+def _whole_text_ranges(text, terms, phrases):
+    """The reference: every token of the whole text, as before the shortcut."""
+    tokens = list(analyze(text))
+    spans = sorted([(t.start, t.end) for t in tokens if t.term in terms] + (_phrase_spans(tokens, phrases) if phrases else []))
+    merged = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30), st.lists(st.sampled_from(_QUERIES), min_size=1, max_size=3))
+def test_marks_are_those_of_the_whole_text(pieces, query_pieces):
+    text = "".join(pieces)
+    terms = {t.term for piece in query_pieces for t in query_terms(piece)}
+    phrases = [[t.term for t in query_terms(piece)] for piece in query_pieces if len(query_terms(piece)) > 1]
+    assert match_ranges(text, terms, phrases) == _whole_text_ranges(text, terms, phrases)

@@ -337,7 +337,11 @@ def http_bench(index: Path, queries: list[str], warm: list[str], levels: list[in
             out[f"threads_{threads}"] = http_load(port, queries, threads, seconds)
             print(json.dumps(out[f"threads_{threads}"]), file=sys.stderr, flush=True)
         try:
-            out["server_rss_mb"] = round(psutil.Process(proc.pid).memory_info().rss / 2**20, 1)
+            memory = psutil.Process(proc.pid).memory_full_info()
+            out["server_rss_mb"] = round(memory.rss / 2**20, 1)
+            # RSS counts the mapped index once per searcher (one per server thread); USS is the
+            # memory the server alone holds.
+            out["server_uss_mb"] = round(memory.uss / 2**20, 1)
         except psutil.Error:
             pass
         return out

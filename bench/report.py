@@ -155,7 +155,10 @@ def queries_section(r: dict) -> list[str]:
         for key, m in http.items():
             if key.startswith("threads_"):
                 out.append(f"| {m['threads']} | {_ms(m['p50_ms'])} | {_ms(m['p95_ms'])} | {_ms(m['p99_ms'])} | {_n(m['qps'])} | {m['errors']} |")
-        if "server_rss_mb" in http:
+        if "server_uss_mb" in http:
+            out += ["", f"Server memory after the run: {http['server_uss_mb']:.0f} MB of its own (USS); "
+                    f"RSS {http['server_rss_mb']:.0f} MB counts the memory-mapped index once per server thread."]
+        elif "server_rss_mb" in http:
             out += ["", f"Server RSS after the run: {http['server_rss_mb']:.0f} MB."]
     out.append("")
     return out

@@ -400,9 +400,13 @@ def test_file_names_with_spaces_and_chinese(data, ix):
     report = Indexer(ix).run([str(data)])
     assert counts(report) == (3, 0, 0, 0)
     assert stored_ids(ix) == ["j1", "my news story", "普京 会见 领导人"]
-    s = Engine(ix).searcher()
-    docnum = s.document_number(path=str((data / "普京 会见 领导人.txt").resolve()))  # what --prune looks up
-    assert docnum is not None and s.stored_fields(docnum)["id"] == "普京 会见 领导人"
+    engine = Engine(ix)
+    try:
+        s = engine.searcher()
+        docnum = s.document_number(path=str((data / "普京 会见 领导人.txt").resolve()))  # what --prune looks up
+        assert docnum is not None and s.stored_fields(docnum)["id"] == "普京 会见 领导人"
+    finally:
+        engine.close()
     assert found(ix, "莫斯科") == ["普京 会见 领导人"]
     # and a second run recognizes them as unchanged
     assert counts(Indexer(ix).run([str(data)])) == (0, 0, 3, 0)

@@ -34,7 +34,7 @@ QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory) -> Engine:
+def engine(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ranking")
     rng = random.Random(11)
     records = []
@@ -55,7 +55,8 @@ def engine(tmp_path_factory) -> Engine:
     engine = Engine(index_dir)
     assert len(engine.searcher().reader().leaf_readers()) > 1
     assert engine.searcher().reader().has_deletions()
-    return engine
+    yield engine
+    engine.close()
 
 
 def reference(engine: Engine, text: str, filters: SearchFilters, page: int, size: int) -> dict:

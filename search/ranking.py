@@ -12,11 +12,12 @@ the optional part, disjunction-max takes the best, NOT removes.
 Scores are Whoosh's own: BM25F with its IDF, average field lengths and
 byte-quantized document lengths, the same formula in the same order of
 operations, query boosts where Whoosh applies them, and the weighted
-synonym sets of :mod:`search.query.synonyms`. Phrases (which need positions)
-and anything else are asked of Whoosh itself. A query shape this module does
-not know raises :class:`Unsupported` and the engine falls back to Whoosh's
-searcher; ``tests/test_ranking.py`` compares the two on every query shape the
-planner builds.
+synonym sets of :mod:`search.query.synonyms`. A phrase is checked on the
+positions of the documents holding all its words and scored as Whoosh's
+``SpanNear2`` scores it. Ranges and anything else are asked of Whoosh. A query
+shape this module cannot score raises :class:`Unsupported` and the engine
+falls back to Whoosh's searcher; ``tests/test_ranking.py`` compares the two on
+every query shape the planner builds.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import accumulate
 from math import log
+from pickle import loads
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.formats import Positions
+from whoosh.system import _INT_SIZE
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
@@ -212,6 +216,8 @@ class Ranker:
         if isinstance(q, wq.Not) and not scored:
             return self.gen.live & ~self._eval(q.query, False)[0], None
         if isinstance(q, wq.Phrase):
+            if q.slop == 1 and len(q.words) > 1 and self._positional(q.fieldname):
+                return self._phrase(q, scored)
             words = [wq.Term(q.fieldname, word) for word in q.words]
             candidates = self._eval(wq.And(words), False)[0] if len(words) > 1 else None
             return self._whoosh(q, candidates, scored)
@@ -319,6 +325,61 @@ class Ranker:
         fl = self.gen.lengths(self.reader, q.fieldname)[docs]
         scores[docs] = q.boost * idf * (t * (k1 + 1)) / (t + k1 * ((1 - b) + b * fl / avgfl))
         return mask, scores
+
+    def _positional(self, fieldname: str) -> bool:
+        schema = self.reader.schema
+        return fieldname in schema and type(schema[fieldname].format) is Positions
+
+    def _phrase(self, q: wq.Phrase, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """A phrase as Whoosh matches and scores it (``SpanNear2``, adjacent words in order): the
+        documents where the words stand at consecutive positions, scored as the sum of the
+        words' BM25 scores in that field, times the phrase's boost."""
+        terms = [self._eval(wq.Term(q.fieldname, word), scored) for word in q.words]
+        mask = terms[0][0].copy()
+        for word_mask, _ in terms[1:]:
+            mask &= word_mask
+        candidates = np.flatnonzero(mask)
+        if len(candidates):
+            wanted = set(candidates.tolist())
+            positions = [self._positions(q.fieldname, word, wanted) for word in q.words]
+            for docnum in candidates.tolist():
+                starts = positions[0][docnum]
+                later = [positions[i][docnum] for i in range(1, len(positions))]
+                if not any(all(p + i in found for i, found in enumerate(later, start=1)) for p in starts):
+                    mask[docnum] = False
+        if not scored:
+            return mask, None
+        scores = terms[0][1].copy()
+        for _, word_scores in terms[1:]:
+            scores += word_scores
+        scores = np.where(mask, scores, 0.0)
+        if q.boost != 1.0:
+            scores = scores * q.boost
+        return mask, scores
+
+    def _positions(self, fieldname: str, word: str, wanted: set[int]) -> dict[int, set[int]]:
+        """Positions of ``word`` in each wanted document (global numbers)."""
+        field = self.reader.schema[fieldname]
+        tbytes = field.to_bytes(word)
+        out: dict[int, set[int]] = {}
+        for sub, offset in self.reader.leaf_readers():
+            if (fieldname, tbytes) not in sub:
+                continue
+            matcher = sub._terms.matcher(fieldname, tbytes, field.format)
+            if not isinstance(matcher, W3LeafMatcher):
+                raise Unsupported("postings not in Whoosh 3 blocks")
+            while not matcher._atend:
+                if matcher._data is None:
+                    matcher._read_data()
+                ids, _, values = matcher._data
+                for docnum, value in zip(accumulate(ids), values):
+                    docnum += offset
+                    if docnum in wanted:
+                        if not value.endswith(b"."):  # as Positions.decode_positions reads it
+                            value += b"."
+                        out[docnum] = set(accumulate(loads(value[_INT_SIZE:])))
+                matcher._next_block()
+        return out
 
     def _whoosh(self, q: wq.Query, candidates: np.ndarray | None, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """Ask Whoosh (phrases, ranges, anything else) within ``candidates``."""

@@ -30,6 +30,7 @@ QUERIES = [
     "trade -oil", "合作 OR harvest", "title:经济", "body:market summit", "cooperation", "economy",
     "farmers harvest bank rates", "普京表示", "编号17", "ref3 ref4", "习近平 Putin trade 合作",
     "(经济 OR 农业) 发展", "长江 -科技", "summit NOT talks", "nonexistentword", "Xi Jinping",
+    '"普京表示合作"', '"普京 表示"', '"We agree"', '"prices oil"', '"合作 合作"', "title:\"经济 合作\"",
 ]
 
 

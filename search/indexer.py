@@ -94,7 +94,7 @@ def to_document(article: Article, digest: str) -> dict[str, object]:
     """The Whoosh field values for one article (empty fields omitted)."""
     doc: dict[str, object] = {
         "id": article.id,
-        "digest": digest.encode("ascii"),
+        "digest": bytes.fromhex(digest),
         "lang": " ".join(article.languages),
     }
     for part in ("title", "body", "captions"):
@@ -112,8 +112,7 @@ def to_document(article: Article, digest: str) -> dict[str, object]:
     doc["speakers_column"] = b""
     if article.speakers:
         doc["speakers"] = ",".join(sp.id for sp in article.speakers)
-        doc["speakers_data"] = [sp.to_dict() for sp in article.speakers]
-        doc["speakers_column"] = json.dumps(doc["speakers_data"], ensure_ascii=False).encode("utf-8")
+        doc["speakers_column"] = json.dumps([sp.to_dict() for sp in article.speakers], ensure_ascii=False).encode("utf-8")
     if article.meta:
         doc["meta"] = dict(article.meta)
     for key in ("source", "url", "dateline"):
@@ -208,7 +207,7 @@ class Indexer:
             seen_ids[article.id] = where
             digest = content_hash(article)
             docnum = searcher.document_number(id=article.id)
-            if docnum is not None and digest_of(docnum) == digest.encode("ascii"):
+            if docnum is not None and digest_of(docnum) == bytes.fromhex(digest):
                 report.unchanged += 1
                 continue
             pending.append((article, digest, docnum is not None))

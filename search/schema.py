@@ -13,7 +13,7 @@ from search.analysis.analyzer import BilingualAnalyzer
 from search.analysis.pipeline import analyze
 
 #: Bump when fields change (stored in the index beside the analyzer version).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TITLE_BOOST = 2.5
 CAPTION_BOOST = 0.5
@@ -66,8 +66,7 @@ def build_schema() -> Schema:
         day=NUMERIC(int, bits=32, signed=False, sortable=True),  # YYYYMMDD in the article's own time zone
         date_iso=STORED(),
         speakers=KEYWORD(commas=True, lowercase=False, scorable=False),  # canonical speaker ids
-        speakers_data=STORED(),  # [{"id", "names": {"zh", "en"}, "quotes"}]
-        speakers_column=COLUMN(VarBytesColumn()),  # the same as JSON bytes, for cheap facet counts
+        speakers_column=COLUMN(VarBytesColumn()),  # [{"id", "names": {"zh", "en"}, "quotes"}] as JSON
         meta=STORED(),  # editor, reporters, dateline place, encoding...
         source=ID(stored=True),
         url=STORED(),

@@ -69,12 +69,14 @@ class FacetTables:
     year: np.ndarray  # docnum → year, 0 when undated
     quoted: np.ndarray  # docnum → whether the document quotes someone
     speakers: dict[int, tuple[str, ...]]  # docnum → speaker ids, for documents that quote someone
+    quotes: dict[int, list[dict]]  # docnum → [{"id", "names", "quotes"}], the same documents
     directory: dict[str, dict]  # speaker id → {"names", "count"}
 
     @classmethod
     def read(cls, reader) -> "FacetTables":
         year: list[int] = []
         speakers: dict[int, tuple[str, ...]] = {}
+        quotes: dict[int, list[dict]] = {}
         directory: dict[str, dict] = {}
         for sub, offset in reader.leaf_readers():
             count = sub.doc_count_all()
@@ -88,12 +90,13 @@ class FacetTables:
                     continue
                 found = json.loads(raw)
                 speakers[offset + local] = tuple(sp["id"] for sp in found)
+                quotes[offset + local] = found
                 for sp in found:
                     entry = directory.setdefault(sp["id"], {"names": sp["names"], "count": 0})
                     entry["count"] += 1
         quoted = np.zeros(len(year), dtype=bool)
         quoted[list(speakers)] = True
-        return cls(np.array(year, dtype=np.int64), quoted, speakers, directory)
+        return cls(np.array(year, dtype=np.int64), quoted, speakers, quotes, directory)
 
 
 @dataclass(frozen=True)
@@ -348,16 +351,18 @@ class Engine:
             url=fields.get("url"),
             score=float(score),
             snippets=found,
-            speakers=list(fields.get("speakers_data") or []),
+            speakers=[dict(sp) for sp in self._shared(s).tables.quotes.get(docnum, ())],
         )
 
     def article(self, article_id: str) -> dict:
-        """The stored fields of one article; :class:`NotFoundError` if there is none."""
+        """The stored fields of one article (with ``speakers_data``); :class:`NotFoundError` if there is none."""
         s = self.searcher()
         docnum = s.document_number(id=article_id)
         if docnum is None:
             raise NotFoundError(f"no article with id {article_id!r}", param="id")
-        return dict(s.stored_fields(docnum))
+        fields = dict(s.stored_fields(docnum))
+        fields["speakers_data"] = [dict(sp) for sp in self._shared(s).tables.quotes.get(docnum, ())]
+        return fields
 
     def count(self) -> int:
         return self.searcher().doc_count()

@@ -102,6 +102,8 @@ class _FieldWriter(W3FieldWriter):
     #: Blocks whose pickle is shorter than this are stored uncompressed (the block header
     #: says so, and Whoosh's reader honours it): zlib's fixed cost outweighs any saving.
     min_compress = 80
+    #: zlib level of posting blocks (Whoosh: 3); the reader decompresses any level.
+    level = 6
     def add_term_lists(self, schema, lengths, terms) -> None:
         """Write ``((fieldname, btext), (docnums, weights, values))`` in term order."""
         current = None
@@ -126,7 +128,7 @@ class _FieldWriter(W3FieldWriter):
         """
         codec = self._codec
         limit = codec._blocklimit
-        compression = codec._compression
+        compression = self.level if self.level is not None else codec._compression
         fixedsize = self._format.fixed_value_size()
         postfile = self._postfile
         terminfo = W3TermInfo()

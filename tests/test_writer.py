@@ -100,7 +100,8 @@ def docs() -> list[dict]:
 
 
 def test_segment_files_are_byte_identical_to_whooshs(docs, tmp_path, monkeypatch):
-    monkeypatch.setattr(_FieldWriter, "min_compress", 0)  # compress every block, as Whoosh does
+    monkeypatch.setattr(_FieldWriter, "min_compress", 0)  # compress every block, as Whoosh does,
+    monkeypatch.setattr(_FieldWriter, "level", None)  # at Whoosh's level
     stock = segment_files(build(tmp_path / "stock", docs, stock=True, monkeypatch=pytest.MonkeyPatch()))
     fast = segment_files(build(tmp_path / "fast", docs, stock=False))
     assert sorted(fast) == sorted(stock)

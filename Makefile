@@ -6,6 +6,7 @@ INDEX  ?= index
 DATA   ?= samples
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 
 .PHONY: run test install index serve eval clean-index
 
@@ -33,7 +34,7 @@ endif
 
 run: index
 	@echo "Open http://$(HOST):$(PORT)/"
-	$(BIN)/python -m search serve --index $(INDEX) --host $(HOST) --port $(PORT)
+	$(BIN)/python -m search serve --index $(INDEX) --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 # pytest exits 5 when it collects no tests; that is not a failure of the code.
 test: install

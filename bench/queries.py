@@ -234,12 +234,12 @@ def _get(port: int, path: str, timeout: float = 30) -> tuple[int, bytes]:
         conn.close()
 
 
-def start_server(index: Path, log: Path, wait: float = 60) -> tuple[subprocess.Popen, int]:
+def start_server(index: Path, log: Path, wait: float = 60, workers: int = 1) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "SEARCH_INDEX"}
     handle = open(log, "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "search", "serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
         cwd=ROOT,
         env=env,
         stdout=handle,
@@ -325,23 +325,25 @@ def http_load(port: int, queries: list[str], threads: int, seconds: float) -> di
     return summary
 
 
-def http_bench(index: Path, queries: list[str], warm: list[str], levels: list[int], seconds: float, log: Path) -> dict:
+def http_bench(index: Path, queries: list[str], warm: list[str], levels: list[int], seconds: float, log: Path, workers: int = 1) -> dict:
     import psutil
 
-    proc, port = start_server(index, log)
+    proc, port = start_server(index, log, workers=workers)
     try:
         http_load(port, warm, 1, seconds)
-        out: dict[str, object] = {"server": "python -m search serve (waitress, 8 threads) on 127.0.0.1"}
+        shape = "8 threads" if workers == 1 else f"{workers} processes × 8 threads"
+        out: dict[str, object] = {"server": f"python -m search serve --workers {workers} (waitress, {shape}) on 127.0.0.1", "workers": workers}
         for threads in levels:
             print(f"HTTP with {threads} client thread(s) ...", file=sys.stderr, flush=True)
             out[f"threads_{threads}"] = http_load(port, queries, threads, seconds)
             print(json.dumps(out[f"threads_{threads}"]), file=sys.stderr, flush=True)
         try:
-            memory = psutil.Process(proc.pid).memory_full_info()
-            out["server_rss_mb"] = round(memory.rss / 2**20, 1)
+            processes = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children()]
+            memory = [p.memory_full_info() for p in processes]
+            out["server_rss_mb"] = round(sum(m.rss for m in memory) / 2**20, 1)
             # RSS counts the mapped index once per searcher (one per server thread); USS is the
-            # memory the server alone holds.
-            out["server_uss_mb"] = round(memory.uss / 2**20, 1)
+            # memory the server's processes alone hold.
+            out["server_uss_mb"] = round(sum(m.uss for m in memory) / 2**20, 1)
         except psutil.Error:
             pass
         return out
@@ -361,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 8], help="client thread counts for HTTP (default 1 8)")
+    parser.add_argument("--server-workers", nargs="+", type=int, default=[1, 2], help="server processes (serve --workers), one HTTP run each (default 1 2)")
     parser.add_argument("--seconds", type=float, default=900, help="time bound per system pass / HTTP level (default 900)")
     parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
     parser.add_argument("--index", help=argparse.SUPPRESS)
@@ -392,15 +395,20 @@ def main(argv: list[str] | None = None) -> int:
             inproc[system] = run_measured(cmd, result_file, timeout=2 * args.seconds + 600)
             print(json.dumps({k: inproc[system][k] for k in ("full", "bare")})[:600], file=sys.stderr, flush=True)
         http = None
+        http_workers: dict[str, dict] = {}
         if not args.no_http:
-            http = http_bench(
-                index_location(workdir, "project", args.limit),
-                [q["q"] for q in queries],
-                [q["q"] for q in warm],
-                args.threads,
-                args.seconds,
-                workdir / "server.log",
-            )
+            for workers in args.server_workers:
+                print(f"HTTP server with {workers} process(es) ...", file=sys.stderr, flush=True)
+                http_workers[str(workers)] = http_bench(
+                    index_location(workdir, "project", args.limit),
+                    [q["q"] for q in queries],
+                    [q["q"] for q in warm],
+                    args.threads,
+                    args.seconds,
+                    workdir / "server.log",
+                    workers=workers,
+                )
+            http = http_workers.get("1") or next(iter(http_workers.values()), None)
     finally:
         if temp is not None:
             temp.cleanup()
@@ -417,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     report["in_process"] = inproc
     if http is not None:
         report["http"] = http
+    if http_workers:
+        report["http_by_workers"] = http_workers
     if built:
         report["indexes_built_in_this_run"] = {k: {m: v[m] for m in ("docs", "seconds", "index_mb")} for k, v in built.items()}
     path = write_result("queries", args.limit, report)

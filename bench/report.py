@@ -142,24 +142,27 @@ def queries_section(r: dict) -> list[str]:
         by = s["full"]["by_kind"]
         cells = [f"{by[k]['with_hits']:.0%} · {_ms(by[k]['p50_ms'])}" if k in by else "–" for k in kinds_order]
         out.append(f"| {NAMES.get(name, name)} | " + " | ".join(cells) + " |")
-    http = r.get("http")
-    if http:
+    runs = r.get("http_by_workers") or ({str(r["http"].get("workers", 1)): r["http"]} if r.get("http") else {})
+    if runs:
         out += [
             "",
-            f"Over HTTP: {http['server']}; `GET /api/search?q=…&size=10`, the same {sample['queries']:,} queries, "
+            "Over HTTP: `python -m search serve --workers N` (waitress, 8 threads per process) on 127.0.0.1; "
+            f"`GET /api/search?q=…&size=10` (snippets and facets), the same {sample['queries']:,} queries, "
             "client threads on the same machine with keep-alive connections.",
             "",
-            "| client threads | p50 ms | p95 ms | p99 ms | requests/s | errors |",
-            "|---:|---:|---:|---:|---:|---:|",
+            "| server processes | client threads | p50 ms | p95 ms | p99 ms | requests/s | errors | server memory (USS) |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for key, m in http.items():
-            if key.startswith("threads_"):
-                out.append(f"| {m['threads']} | {_ms(m['p50_ms'])} | {_ms(m['p95_ms'])} | {_ms(m['p99_ms'])} | {_n(m['qps'])} | {m['errors']} |")
-        if "server_uss_mb" in http:
-            out += ["", f"Server memory after the run: {http['server_uss_mb']:.0f} MB of its own (USS); "
-                    f"RSS {http['server_rss_mb']:.0f} MB counts the memory-mapped index once per server thread."]
-        elif "server_rss_mb" in http:
-            out += ["", f"Server RSS after the run: {http['server_rss_mb']:.0f} MB."]
+        for workers, http in runs.items():
+            memory = f"{http['server_uss_mb']:.0f} MB" if "server_uss_mb" in http else "–"
+            for key, m in http.items():
+                if key.startswith("threads_"):
+                    out.append(
+                        f"| {workers} | {m['threads']} | {_ms(m['p50_ms'])} | {_ms(m['p95_ms'])} | {_ms(m['p99_ms'])} | "
+                        f"{_n(m['qps'])} | {m['errors']} | {memory} |"
+                    )
+        out += ["", "USS is the memory the server's processes alone hold, measured after the run; their RSS also "
+                "counts the memory-mapped index once per server thread."]
     out.append("")
     return out
 

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from search.errors import SearchError
 from search.store import default_index_dir
@@ -63,7 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     _index_arg(p_serve)
     p_serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p_serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p_serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    p_serve.add_argument("--threads", type=int, default=8, help="worker threads per process (default 8)")
+    p_serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (default 1; use the number of cores for more requests/s)",
+    )
     return parser
 
 
@@ -208,18 +215,97 @@ def _cmd_serve(args: argparse.Namespace, index_dir: str) -> int:
 
     from web import create_app
 
+    if not 1 <= args.workers <= 64:
+        raise SearchError(f"--workers must be between 1 and 64, got {args.workers}", param="workers")
     app = create_app({"INDEX_DIR": index_dir})
-    print(f"serving {os.path.abspath(index_dir)} on http://{args.host}:{args.port}/", flush=True)
-    waitress.serve(
-        app,
-        host=args.host,
-        port=args.port,
-        threads=args.threads,
-        max_request_body_size=1024 * 1024,
-        channel_timeout=30,
-        ident="news-search",
-    )
+    options = {"threads": args.threads, "max_request_body_size": 1024 * 1024, "channel_timeout": 30, "ident": "news-search"}
+    if args.workers == 1:
+        print(f"serving {os.path.abspath(index_dir)} on http://{args.host}:{args.port}/", flush=True)
+        waitress.serve(app, host=args.host, port=args.port, **options)
+        return 0
+    return _serve_workers(app, args, index_dir, options)
+
+
+def _serve_workers(app, args: argparse.Namespace, index_dir: str, options: dict) -> int:
+    """Several server processes on one listening socket; the kernel spreads connections.
+
+    One Python process runs one thread at a time, so a single server uses one core
+    however many threads it has. The parent loads the dictionaries and the index
+    statistics once (the children share those pages), forks the workers, restarts a
+    worker that dies, and stops them all on SIGTERM or Ctrl-C.
+    """
+    import signal
+    import socket
+
+    import waitress
+
+    sock = socket.create_server((args.host, args.port), backlog=1024)
+    with app.test_client() as client:  # warm up before forking: lexicon, analyzers, caches
+        client.get("/api/search?q=warm")
+    children: set[int] = set()
+    stopping = False
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                _die_with_parent()
+                waitress.serve(app, sockets=[sock], **options)
+            except BaseException:  # noqa: BLE001 - a worker reports nothing but its exit status
+                code = 1
+            finally:
+                os._exit(code)
+        children.add(pid)
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(args.workers):
+        spawn()
+    print(f"serving {os.path.abspath(index_dir)} on http://{args.host}:{args.port}/ with {args.workers} processes", flush=True)
+    restarts: list[float] = []
+    while children:
+        try:
+            pid, _ = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        children.discard(pid)
+        if stopping:
+            continue
+        now = time.monotonic()
+        restarts = [t for t in restarts if now - t < 60] + [now]
+        if len(restarts) > 10:
+            print("error: server workers keep dying; stopping", file=sys.stderr)
+            stop(signal.SIGTERM, None)
+            return 1
+        spawn()
+    sock.close()
     return 0
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker if the serving parent dies."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
 
 
 def _size(path: str) -> int:

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -46,14 +47,14 @@ def stop(proc: subprocess.Popen) -> tuple[str, str]:
         return proc.communicate()
 
 
-@pytest.fixture(scope="module")
-def server(seed_index):
+def start(index: str, *extra: str) -> tuple[str, subprocess.Popen]:
+    """Start ``python -m search serve`` on a free port; return once /healthz answers."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "SEARCH_INDEX"}
     env["PYTHONIOENCODING"] = "utf-8"
     env["PYTHONUNBUFFERED"] = "1"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", seed_index, "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "search", "serve", "--index", index, "--host", "127.0.0.1", "--port", str(port), *extra],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -62,21 +63,27 @@ def server(seed_index):
         encoding="utf-8",
     )
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_WAIT
+    while True:
+        if proc.poll() is not None:
+            out, err = stop(proc)
+            pytest.fail(f"server exited with {proc.returncode} before answering:\n{out}\n{err}")
+        try:
+            status, _, _ = get(base + "/healthz")
+            if status == 200:
+                return base, proc
+        except (urllib.error.URLError, ConnectionError, socket.timeout):
+            pass
+        if time.monotonic() > deadline:
+            stop(proc)
+            pytest.fail(f"server did not answer /healthz within {STARTUP_WAIT:.0f} s")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def server(seed_index):
+    base, proc = start(seed_index)
     try:
-        deadline = time.monotonic() + STARTUP_WAIT
-        while True:
-            if proc.poll() is not None:
-                out, err = stop(proc)
-                pytest.fail(f"server exited with {proc.returncode} before answering:\n{out}\n{err}")
-            try:
-                status, _, _ = get(base + "/healthz")
-                if status == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError, socket.timeout):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer /healthz within {STARTUP_WAIT:.0f} s")
-            time.sleep(0.1)
         yield base, proc
     finally:
         stop(proc)
@@ -127,3 +134,38 @@ def test_server_announces_where_it_listens(server):
     line = proc.stdout.readline()
     assert line.startswith("serving ")
     assert line.rstrip().endswith(f"on {base}/")
+
+
+def test_several_worker_processes_share_the_port_and_stop_together(seed_index):
+    import psutil
+
+    base, proc = start(seed_index, "--workers", "2")
+    try:
+        workers = psutil.Process(proc.pid).children()
+        assert len(workers) == 2
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: get(base + "/api/search?" + urllib.parse.urlencode({"q": "普京"})), range(40)))
+        assert all(status == 200 and json.loads(body)["total"] == 2 for status, _, body in answers)
+        # A worker that dies is replaced; the others keep serving meanwhile.
+        workers[0].kill()
+        workers[0].wait(5)
+        deadline = time.monotonic() + 10
+        while len(psutil.Process(proc.pid).children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(psutil.Process(proc.pid).children()) == 2
+        assert get(base + "/healthz")[0] == 200
+    finally:
+        out, _ = stop(proc)
+    assert proc.returncode == 0
+    assert "with 2 processes" in out
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+
+
+def test_workers_out_of_range_is_a_clear_error(seed_index):
+    result = subprocess.run(
+        [sys.executable, "-m", "search", "serve", "--index", seed_index, "--workers", "0"],
+        cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=60,
+    )
+    assert result.returncode != 0
+    assert "--workers must be between 1 and 64" in result.stderr
+    assert "Traceback" not in result.stderr

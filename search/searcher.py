@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,6 +70,9 @@ class FacetTables:
     speakers: dict[int, tuple[str, ...]]  # docnum → speaker ids, for documents that quote someone
     quotes: dict[int, list[dict]]  # docnum → [{"id", "names", "quotes"}], the same documents
     directory: dict[str, dict]  # speaker id → {"names", "count"}
+    speaker_ids: list[str]  # the speakers, numbered
+    pair_doc: np.ndarray  # one entry per (document, speaker quoted in it): the document …
+    pair_speaker: np.ndarray  # … and the speaker's number, so facet counts are one bincount
 
     @classmethod
     def read(cls, reader) -> "FacetTables":
@@ -96,7 +98,12 @@ class FacetTables:
                     entry["count"] += 1
         quoted = np.zeros(len(year), dtype=bool)
         quoted[list(speakers)] = True
-        return cls(np.array(year, dtype=np.int64), quoted, speakers, quotes, directory)
+        speaker_ids = sorted(directory)
+        number = {sid: n for n, sid in enumerate(speaker_ids)}
+        pairs = [(docnum, number[sid]) for docnum, ids in speakers.items() for sid in ids]
+        pair_doc = np.array([d for d, _ in pairs], dtype=np.int64)
+        pair_speaker = np.array([n for _, n in pairs], dtype=np.int64)
+        return cls(np.array(year, dtype=np.int64), quoted, speakers, quotes, directory, speaker_ids, pair_doc, pair_speaker)
 
 
 @dataclass(frozen=True)
@@ -325,9 +332,8 @@ class Engine:
         tables = self._shared(s).tables
         per_year = np.bincount(tables.year[matches])
         years = {int(year): int(per_year[year]) for year in np.flatnonzero(per_year) if year}  # 0: undated
-        speakers: Counter[str] = Counter()
-        for docnum in np.flatnonzero(matches & tables.quoted).tolist():
-            speakers.update(tables.speakers[docnum])
+        per_speaker = np.bincount(tables.pair_speaker[matches[tables.pair_doc]], minlength=len(tables.speaker_ids))
+        speakers = {tables.speaker_ids[i]: int(per_speaker[i]) for i in np.flatnonzero(per_speaker)}
         directory = tables.directory
         return {
             "speakers": [

@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from math import log
 from pickle import loads
@@ -340,11 +341,11 @@ class Ranker:
             mask &= word_mask
         candidates = np.flatnonzero(mask)
         if len(candidates):
-            wanted = set(candidates.tolist())
+            wanted = candidates.tolist()
             positions = [self._positions(q.fieldname, word, wanted) for word in q.words]
             for docnum in candidates.tolist():
-                starts = positions[0][docnum]
-                later = [positions[i][docnum] for i in range(1, len(positions))]
+                starts = positions[0].get(docnum, ())
+                later = [positions[i].get(docnum, set()) for i in range(1, len(positions))]
                 if not any(all(p + i in found for i, found in enumerate(later, start=1)) for p in starts):
                     mask[docnum] = False
         if not scored:
@@ -357,27 +358,41 @@ class Ranker:
             scores = scores * q.boost
         return mask, scores
 
-    def _positions(self, fieldname: str, word: str, wanted: set[int]) -> dict[int, set[int]]:
-        """Positions of ``word`` in each wanted document (global numbers)."""
+    def _positions(self, fieldname: str, word: str, wanted: list[int]) -> dict[int, set[int]]:
+        """Positions of ``word`` in each of the ``wanted`` documents (global numbers, ascending).
+
+        Only blocks whose document range holds a wanted document are decompressed: a block's
+        header gives its last document, so a common word costs little when few documents
+        hold the whole phrase.
+        """
         field = self.reader.schema[fieldname]
         tbytes = field.to_bytes(word)
         out: dict[int, set[int]] = {}
+        count = len(wanted)
         for sub, offset in self.reader.leaf_readers():
             if (fieldname, tbytes) not in sub:
                 continue
             matcher = sub._terms.matcher(fieldname, tbytes, field.format)
             if not isinstance(matcher, W3LeafMatcher):
                 raise Unsupported("postings not in Whoosh 3 blocks")
+            previous = offset - 1  # the last document of the previous block
             while not matcher._atend:
-                if matcher._data is None:
-                    matcher._read_data()
-                ids, _, values = matcher._data
-                for docnum, value in zip(accumulate(ids), values):
-                    docnum += offset
-                    if docnum in wanted:
-                        if not value.endswith(b"."):  # as Positions.decode_positions reads it
-                            value += b"."
-                        out[docnum] = set(accumulate(loads(value[_INT_SIZE:])))
+                last = matcher._maxid + offset
+                first_wanted = bisect_right(wanted, previous)
+                if first_wanted < count and wanted[first_wanted] <= last:
+                    if matcher._data is None:
+                        matcher._read_data()
+                    ids, _, values = matcher._data
+                    ids = list(accumulate(ids))
+                    for docnum in wanted[first_wanted : bisect_right(wanted, last)]:
+                        local = docnum - offset
+                        at = bisect_left(ids, local)
+                        if at < len(ids) and ids[at] == local:
+                            value = values[at]
+                            if not value.endswith(b"."):  # as Positions.decode_positions reads it
+                                value += b"."
+                            out[docnum] = set(accumulate(loads(value[_INT_SIZE:])))
+                previous = last
                 matcher._next_block()
         return out
 

@@ -69,3 +69,9 @@ def browser():
         browser.close()
     finally:
         playwright.stop()
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client of the module's ``app`` fixture."""
+    return app.test_client()

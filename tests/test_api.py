@@ -7,33 +7,17 @@ import re
 
 import pytest
 
-from web import create_app
+from tests.webdata import web_app
 
 SEED_ID = "000_1797282344cdefbc"
 HIT_KEYS = ["id", "title", "date", "source", "url", "score", "snippets", "speakers"]
 RESULT_KEYS = ["query", "interpreted", "total", "page", "size", "took_ms", "sort", "filters", "facets", "hits"]
 
 
-def make_app(index_dir):
-    return create_app({"INDEX_DIR": str(index_dir), "TESTING": True})
-
-
-def close_engine(app):
-    engine = app.extensions.get("engine")
-    if engine is not None:
-        engine.close()
-
-
 @pytest.fixture(scope="module")
 def app(seed_index):
-    app = make_app(seed_index)
-    yield app
-    close_engine(app)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+    with web_app(seed_index) as app:
+        yield app
 
 
 def search(client, **params):
@@ -295,23 +279,19 @@ def test_html_page_links_to_the_next_page(client):
 
 @pytest.mark.parametrize("path", ["/api/search?q=%E6%99%AE%E4%BA%AC", "/healthz", "/api/articles/x"])
 def test_missing_index_is_503_index_missing(tmp_path, path):
-    app = make_app(tmp_path / "no-index-here")
-    try:
+    with web_app(tmp_path / "no-index-here") as app:
         response = app.test_client().get(path)
         error = assert_error(response, 503, "index", code="index_missing")
         assert "no index at" in error["message"]
         assert "python -m search index" in error["message"]
-    finally:
-        close_engine(app)
 
 
 def test_index_built_after_start_up_is_picked_up(tmp_path):
     from search.indexer import Indexer
 
     index_dir = tmp_path / "late"
-    app = make_app(index_dir)
-    client = app.test_client()
-    try:
+    with web_app(index_dir) as app:
+        client = app.test_client()
         assert client.get("/healthz").status_code == 503
         data = tmp_path / "data"
         data.mkdir()
@@ -319,8 +299,6 @@ def test_index_built_after_start_up_is_picked_up(tmp_path):
         Indexer(str(index_dir)).run([str(data)])
         assert client.get("/healthz").get_json() == {"status": "ok", "articles": 1}
         assert [h["id"] for h in search(client, q="Putin").get_json()["hits"]] == ["late-1"]
-    finally:
-        close_engine(app)
 
 
 
@@ -338,17 +316,14 @@ def test_running_app_sees_articles_added_by_a_later_index_run(tmp_path):
     data.mkdir()
     write_jsonl(data / "a.jsonl", [{"id": "a1", "body": "Putin spoke."}])
     Indexer(index_dir).run([str(data)])
-    app = make_app(index_dir)
-    client = app.test_client()
-    try:
+    with web_app(index_dir) as app:
+        client = app.test_client()
         assert search(client, q="Putin").get_json()["total"] == 1
         write_jsonl(data / "b.jsonl", [{"id": "b1", "body": "Putin spoke again."}])
         Indexer(index_dir).run([str(data)])
         body = search(client, q="Putin").get_json()
         assert sorted(h["id"] for h in body["hits"]) == ["a1", "b1"]
         assert client.get("/healthz").get_json()["articles"] == 2
-    finally:
-        close_engine(app)
 
 
 def test_running_app_forgets_the_old_text_of_an_edited_article(tmp_path):
@@ -359,17 +334,14 @@ def test_running_app_forgets_the_old_text_of_an_edited_article(tmp_path):
     write_jsonl(data / "a.jsonl", [{"id": "a1", "body": "Putin spoke."}])
     write_jsonl(data / "b.jsonl", [{"id": "b1", "body": "Putin spoke again."}])
     Indexer(index_dir).run([str(data)])
-    app = make_app(index_dir)
-    client = app.test_client()
-    try:
+    with web_app(index_dir) as app:
+        client = app.test_client()
         assert search(client, q="Putin").get_json()["total"] == 2
         write_jsonl(data / "b.jsonl", [{"id": "b1", "body": "Xi spoke instead."}])
         assert Indexer(index_dir).run([str(data)]).updated == 1
         assert [h["id"] for h in search(client, q="Xi").get_json()["hits"]] == ["b1"]
         assert [h["id"] for h in search(client, q="Putin").get_json()["hits"]] == ["a1"]
         assert client.get("/healthz").get_json()["articles"] == 2
-    finally:
-        close_engine(app)
 
 
 @pytest.fixture(scope="module")
@@ -387,11 +359,8 @@ def partial_match_index(tmp_path_factory):
 
 
 def test_all_words_rank_before_some_words_over_the_api(partial_match_index):
-    app = make_app(partial_match_index)
-    try:
+    with web_app(partial_match_index) as app:
         body = search(app.test_client(), q="Xi farmers", size=100).get_json()
-    finally:
-        close_engine(app)
     ids = [h["id"] for h in body["hits"]]
     assert body["total"] == len(ids) == 32
     both = {f"x{i:02d}" for i in range(0, 25, 3)}
@@ -399,14 +368,11 @@ def test_all_words_rank_before_some_words_over_the_api(partial_match_index):
 
 
 def test_paging_a_multiword_query_shows_every_article_once(partial_match_index):
-    app = make_app(partial_match_index)
-    client = app.test_client()
-    try:
+    with web_app(partial_match_index) as app:
+        client = app.test_client()
         everything = [h["id"] for h in search(client, q="Xi farmers", size=100).get_json()["hits"]]
         paged = []
         for page in range(1, 10):
             paged += [h["id"] for h in search(client, q="Xi farmers", size=4, page=page).get_json()["hits"]]
-    finally:
-        close_engine(app)
     assert len(paged) == len(set(paged)) == 32
     assert paged == everything

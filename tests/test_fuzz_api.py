@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.webdata import SEED_ID, build_web_index
+from tests.webdata import SEED_ID, build_web_index, web_app
 from web import create_app, is_api_path
 
 #: Routes as the app declares them (the index is not opened to list them).
@@ -49,11 +49,8 @@ COUNTS: dict[str, int] = {}
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    app = create_app({"INDEX_DIR": build_web_index(tmp_path_factory.mktemp("fuzz")), "TESTING": True})
-    yield app
-    engine = app.extensions.get("engine")
-    if engine is not None:
-        engine.close()
+    with web_app(build_web_index(tmp_path_factory.mktemp("fuzz"))) as app:
+        yield app
 
 
 # --- strategies --------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ import pytest
 
 from search.filters import PARAMS as FILTER_PARAMS
 from search.store import versions
-from tests.webdata import SEED_ID, SEED_TITLE, SERIES, build_web_index, speaker_filter_works
-from web import create_app
+from tests.webdata import SEED_ID, SEED_TITLE, SERIES, build_web_index, speaker_filter_works, web_app
 from web.api import ENDPOINT_PARAMS, SEARCH_PARAMS, SPEAKER_PARAMS
 
 
@@ -22,20 +21,8 @@ def index_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(index_dir):
-    app = create_app({"INDEX_DIR": index_dir, "TESTING": True})
-    yield app
-    close(app)
-
-
-def close(app):
-    engine = app.extensions.get("engine")
-    if engine is not None:
-        engine.close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+    with web_app(index_dir) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
@@ -158,11 +145,8 @@ def test_live_responses_match_the_document(client, spec, documented, url, params
 
 @pytest.mark.parametrize("path", ["/api/search?q=%E6%99%AE%E4%BA%AC", "/api/articles/x", "/api/speakers", "/api/stats", "/healthz"])
 def test_missing_index_matches_the_document(tmp_path, spec, path):
-    app = create_app({"INDEX_DIR": str(tmp_path / "none"), "TESTING": True})
-    try:
+    with web_app(tmp_path / "none") as app:
         response = app.test_client().get(path)
-    finally:
-        close(app)
     assert_error(response, 503, "index", code="index_missing")
     documented = path.split("?")[0].replace("/api/articles/x", "/api/articles/{id}")
     validate(spec, documented, response)
@@ -372,14 +356,11 @@ def test_cors_is_off_by_default(client):
 
 
 def test_cors_can_be_allowed_for_configured_origins(index_dir):
-    app = create_app({"INDEX_DIR": index_dir, "TESTING": True, "CORS_ORIGINS": ["https://app.example"]})
-    client = app.test_client()
-    try:
+    with web_app(index_dir, CORS_ORIGINS=["https://app.example"]) as app:
+        client = app.test_client()
         allowed = client.get("/api/stats", headers={"Origin": "https://app.example"})
         other = client.get("/api/stats", headers={"Origin": "https://evil.example"})
         page = client.get("/", headers={"Origin": "https://app.example"})
-    finally:
-        close(app)
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example"
     assert "Origin" in allowed.headers.get("Vary", "")
     assert "Access-Control-Allow-Origin" not in other.headers

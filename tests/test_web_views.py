@@ -10,7 +10,7 @@ import pytest
 
 from search.analysis.convert import convert_display
 from search.highlight import Snippet, to_html
-from tests.webdata import SEED_ID, SEED_TITLE, SEED_TITLE_HANS, build_web_index, speaker_filter_works
+from tests.webdata import SEED_ID, SEED_TITLE, SEED_TITLE_HANS, build_web_index, speaker_filter_works, web_app
 from web import create_app
 from web.views import safe_url, zh_lang
 
@@ -22,16 +22,8 @@ def index_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(index_dir):
-    app = create_app({"INDEX_DIR": index_dir, "TESTING": True})
-    yield app
-    engine = app.extensions.get("engine")
-    if engine is not None:
-        engine.close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+    with web_app(index_dir) as app:
+        yield app
 
 
 class Page(HTMLParser):

@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.reldata import XSS, XSS_IDS, build_xss_index, xss_records
-from web import create_app
+from tests.webdata import web_app
 
 URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "poster", "data", "background", "cite"}
 FORBIDDEN_TAGS = {"iframe", "svg", "object", "embed", "frame", "frameset", "base", "math"}
@@ -25,16 +25,8 @@ FORBIDDEN_TAGS = {"iframe", "svg", "object", "embed", "frame", "frameset", "base
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    app = create_app({"INDEX_DIR": build_xss_index(tmp_path_factory.mktemp("xss")), "TESTING": True})
-    yield app
-    engine = app.extensions.get("engine")
-    if engine is not None:
-        engine.close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+    with web_app(build_xss_index(tmp_path_factory.mktemp("xss"))) as app:
+        yield app
 
 
 class Elements(HTMLParser):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterator
 
 from search.indexer import Indexer, content_hash, to_document
 from search.model import Article, Speaker
@@ -129,3 +131,17 @@ def _speaker_filter(name: str):
     from search.filters import SearchFilters
 
     return SearchFilters(speaker=name)
+
+
+@contextmanager
+def web_app(index_dir, **config) -> Iterator:
+    """The Flask app over ``index_dir`` in testing mode (plus ``config``); its engine is closed on exit."""
+    from web import create_app
+
+    app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True, **config})
+    try:
+        yield app
+    finally:
+        engine = app.extensions.get("engine")
+        if engine is not None:
+            engine.close()

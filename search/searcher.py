@@ -66,9 +66,7 @@ class FacetTables:
     """Per-document facet values of one index generation, read once from the columns."""
 
     year: np.ndarray  # docnum → year, 0 when undated
-    quoted: np.ndarray  # docnum → whether the document quotes someone
-    speakers: dict[int, tuple[str, ...]]  # docnum → speaker ids, for documents that quote someone
-    quotes: dict[int, list[dict]]  # docnum → [{"id", "names", "quotes"}], the same documents
+    quotes: dict[int, list[dict]]  # docnum → [{"id", "names", "quotes"}], for documents that quote someone
     directory: dict[str, dict]  # speaker id → {"names", "count"}
     speaker_ids: list[str]  # the speakers, numbered
     pair_doc: np.ndarray  # one entry per (document, speaker quoted in it): the document …
@@ -77,7 +75,6 @@ class FacetTables:
     @classmethod
     def read(cls, reader) -> "FacetTables":
         year: list[int] = []
-        speakers: dict[int, tuple[str, ...]] = {}
         quotes: dict[int, list[dict]] = {}
         directory: dict[str, dict] = {}
         for sub, offset in reader.leaf_readers():
@@ -90,20 +87,16 @@ class FacetTables:
             for local, raw in enumerate(sub.column_reader("speakers_column")):
                 if not raw or local in deleted:
                     continue
-                found = json.loads(raw)
-                speakers[offset + local] = tuple(sp["id"] for sp in found)
-                quotes[offset + local] = found
+                found = quotes[offset + local] = json.loads(raw)
                 for sp in found:
                     entry = directory.setdefault(sp["id"], {"names": sp["names"], "count": 0})
                     entry["count"] += 1
-        quoted = np.zeros(len(year), dtype=bool)
-        quoted[list(speakers)] = True
         speaker_ids = sorted(directory)
         number = {sid: n for n, sid in enumerate(speaker_ids)}
-        pairs = [(docnum, number[sid]) for docnum, ids in speakers.items() for sid in ids]
+        pairs = [(docnum, number[sp["id"]]) for docnum, found in quotes.items() for sp in found]
         pair_doc = np.array([d for d, _ in pairs], dtype=np.int64)
         pair_speaker = np.array([n for _, n in pairs], dtype=np.int64)
-        return cls(np.array(year, dtype=np.int64), quoted, speakers, quotes, directory, speaker_ids, pair_doc, pair_speaker)
+        return cls(np.array(year, dtype=np.int64), quotes, directory, speaker_ids, pair_doc, pair_speaker)
 
 
 @dataclass(frozen=True)
@@ -207,49 +200,44 @@ class Engine:
         """The first ``needed`` hits ``(docnum, score)`` and the whole result set (a boolean array).
 
         Complete matches (``primary``) rank before partial ones (``fallback``, which also
-        matches every complete match: it is the result set).
+        matches every complete match: it is the result set). Date order, and query shapes
+        :mod:`search.ranking` does not score, go through Whoosh's searcher.
         """
         matching = the_plan.fallback or the_plan.primary
-        if sort == "date":
-            matches = ranker.match(matching)
-            if allowed is not None:
-                matches = matches & allowed
-            if not matches.any():
-                return [], matches
-            ranked = s.search(matching, limit=needed, filter=set(np.flatnonzero(matches).tolist()), sortedby="day", reverse=True, terms=False)
-            return [(hit.docnum, hit.score or 0.0) for hit in ranked], matches
-        try:
-            complete, complete_scores = ranker.scores(the_plan.primary)
-            if the_plan.fallback is not None:
-                matches, fallback_scores = ranker.scores(the_plan.fallback)
+        if sort != "date":
+            try:
+                complete, complete_scores = ranker.scores(the_plan.primary)
+                if the_plan.fallback is not None:
+                    matches, fallback_scores = ranker.scores(the_plan.fallback)
+                else:
+                    matches, fallback_scores = complete, complete_scores
+            except Unsupported:
+                pass
             else:
-                matches, fallback_scores = complete, complete_scores
-        except Unsupported:
-            return self._rank_with_whoosh(s, ranker, the_plan, allowed, needed)
-        if allowed is not None:
-            complete = complete & allowed
-            matches = matches & allowed
-        docnums = top(complete, complete_scores, needed)
-        if len(docnums) < needed and the_plan.fallback is not None:
-            docnums += top(matches & ~complete, fallback_scores, needed - len(docnums))
-        return docnums, matches
-
-    def _rank_with_whoosh(self, s: Searcher, ranker: Ranker, the_plan, allowed, needed: int):
-        """:meth:`_rank` through Whoosh's searcher, for query shapes :mod:`search.ranking` leaves to it."""
-        matches = ranker.match(the_plan.fallback or the_plan.primary)
+                if allowed is not None:
+                    complete = complete & allowed
+                    matches = matches & allowed
+                docnums = top(complete, complete_scores, needed)
+                if len(docnums) < needed and the_plan.fallback is not None:
+                    docnums += top(matches & ~complete, fallback_scores, needed - len(docnums))
+                return docnums, matches
+        matches = ranker.match(matching)
         if allowed is not None:
             matches = matches & allowed
         if not matches.any():
             return [], matches
-        allowed_set = set(np.flatnonzero(matches).tolist())
-        first = s.search(the_plan.primary, limit=needed, filter=allowed_set, terms=False)
+        within = set(np.flatnonzero(matches).tolist())
+        if sort == "date":
+            ranked = s.search(matching, limit=needed, filter=within, sortedby="day", reverse=True, terms=False)
+            return [(hit.docnum, hit.score or 0.0) for hit in ranked], matches
+        first = s.search(the_plan.primary, limit=needed, filter=within, terms=False)
         docnums = [(hit.docnum, hit.score) for hit in first]
         if the_plan.fallback is not None and len(docnums) < needed:
             # Partial matches are the fallback's hits minus the complete ones, removed here in
             # Python: Whoosh's AndNot (and mask=) depend on segment order in multi-segment indexes.
-            complete = {docnum for docnum, _ in docnums}
-            rest = s.search(the_plan.fallback, limit=needed + len(complete), filter=allowed_set, terms=False)
-            docnums += [(hit.docnum, hit.score) for hit in rest if hit.docnum not in complete][: needed - len(docnums)]
+            complete_ids = {docnum for docnum, _ in docnums}
+            rest = s.search(the_plan.fallback, limit=needed + len(complete_ids), filter=within, terms=False)
+            docnums += [(hit.docnum, hit.score) for hit in rest if hit.docnum not in complete_ids][: needed - len(docnums)]
         return docnums, matches
 
     def _plan_options(self, filters: SearchFilters, s: Searcher | None = None) -> dict:

@@ -32,17 +32,16 @@ from pickle import loads
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
-from whoosh.util.numeric import byte_to_length
 
 from search.query.synonyms import SynonymSet, WeightedSynonyms
+from search.writer import field_lengths
 
 #: Postings kept in the shared term cache (16 bytes each: document number and weight).
 CACHE_POSTINGS = 8_000_000
 
-_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
 class Unsupported(Exception):
@@ -94,11 +93,9 @@ class Generation:
         if found is None:
             parts = []
             for sub, _ in reader.leaf_readers():
-                column = sub._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if hasattr(sub, "_perdoc") else None
-                if column is not None:
-                    parts.append(_LENGTH_OF_BYTE[np.frombuffer(bytes(column), dtype=np.uint8)])
-                else:
-                    parts.append(np.array([sub.doc_field_length(d, fieldname, 1) for d in range(sub.doc_count_all())], dtype=np.float64))
+                count = sub.doc_count_all()
+                known = field_lengths(getattr(sub, "_perdoc", sub), fieldname)
+                parts.append(np.array([known[d] for d in range(count)] if known is not None else [0] * count, dtype=np.float64))
             found = np.concatenate(parts) if parts else np.zeros(0)
             found[found == 0] = 1  # Whoosh asks doc_field_length(..., default=1)
             self._lengths[fieldname] = found
@@ -108,10 +105,7 @@ class Generation:
 def _read_postings(reader, fieldname: str, tbytes: bytes, live: np.ndarray) -> TermPostings:
     docs: list[int] = []
     weights: list[float] = []
-    for sub, offset in reader.leaf_readers():
-        if (fieldname, tbytes) not in sub:
-            continue
-        matcher = sub._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
+    for offset, matcher in _leaf_postings(reader, fieldname, tbytes):
         if isinstance(matcher, W3LeafMatcher):
             ids, ws = _block_postings(matcher)
         else:
@@ -128,6 +122,15 @@ def _read_postings(reader, fieldname: str, tbytes: bytes, live: np.ndarray) -> T
     if not keep.all():
         doc_array, weight_array = doc_array[keep], weight_array[keep]
     return TermPostings(doc_array, weight_array)
+
+
+def _leaf_postings(reader, fieldname: str, tbytes: bytes):
+    """``(document offset, raw posting matcher)`` of the term in each segment that has it
+    (deleted documents included: callers filter them)."""
+    format_ = reader.schema[fieldname].format
+    for sub, offset in reader.leaf_readers():
+        if (fieldname, tbytes) in sub:
+            yield offset, sub._terms.matcher(fieldname, tbytes, format_)
 
 
 def _block_postings(matcher: W3LeafMatcher) -> tuple[list[int], list[float]]:
@@ -365,14 +368,10 @@ class Ranker:
         header gives its last document, so a common word costs little when few documents
         hold the whole phrase.
         """
-        field = self.reader.schema[fieldname]
-        tbytes = field.to_bytes(word)
+        tbytes = self.reader.schema[fieldname].to_bytes(word)
         out: dict[int, set[int]] = {}
         count = len(wanted)
-        for sub, offset in self.reader.leaf_readers():
-            if (fieldname, tbytes) not in sub:
-                continue
-            matcher = sub._terms.matcher(fieldname, tbytes, field.format)
+        for offset, matcher in _leaf_postings(self.reader, fieldname, tbytes):
             if not isinstance(matcher, W3LeafMatcher):
                 raise Unsupported("postings not in Whoosh 3 blocks")
             previous = offset - 1  # the last document of the previous block

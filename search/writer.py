@@ -104,22 +104,23 @@ class _FieldWriter(W3FieldWriter):
     min_compress = 80
     #: zlib level of posting blocks (Whoosh: 3); the reader decompresses any level.
     level = 6
+
     def add_term_lists(self, schema, lengths, terms) -> None:
         """Write ``((fieldname, btext), (docnums, weights, values))`` in term order."""
         current = None
-        field_lengths = None
+        doc_lengths = None
         for (fieldname, btext), (docnums, weights, values) in terms:
             if fieldname != current:
                 if current is not None:
                     self.finish_field()
                 current = fieldname
                 self.start_field(fieldname, schema[fieldname])
-                field_lengths = _field_lengths(lengths, fieldname)
-            self._write_term(btext, docnums, weights, values, field_lengths)
+                doc_lengths = field_lengths(lengths, fieldname)
+            self._write_term(btext, docnums, weights, values, doc_lengths)
         if current is not None:
             self.finish_field()
 
-    def _write_term(self, btext: bytes, docnums: list[int], weights: list[float], values: list, field_lengths) -> None:
+    def _write_term(self, btext: bytes, docnums: list[int], weights: list[float], values: list, doc_lengths) -> None:
         """What ``W3PostingsWriter`` writes for these postings, computed a block at a time.
 
         Whoosh's rules, kept exactly: blocks of ``blocklimit`` postings; weights are
@@ -147,8 +148,8 @@ class _FieldWriter(W3FieldWriter):
             total_weight += sum(stored_weights)
             top = max(block_weights)
             block_max = top if top > 0 else 0
-            if field_lengths is not None:
-                present = [n for n in (field_lengths[d] for d in ids) if n]
+            if doc_lengths is not None:
+                present = [n for n in (doc_lengths[d] for d in ids) if n]
             else:
                 present = []
             block_min = min(present) if present else None
@@ -201,9 +202,10 @@ class _FieldWriter(W3FieldWriter):
         self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo.to_bytes())
 
 
-def _field_lengths(lengths, fieldname: str):
-    """Every document's length of ``fieldname`` as Whoosh's posting writer sees it
-    (quantized to a byte and back), or None when the field records no lengths."""
+def field_lengths(lengths, fieldname: str):
+    """Every document's length of ``fieldname`` in the segment of per-document reader
+    ``lengths``, as Whoosh's writer and scorer see it (quantized to a byte and back),
+    or None when the field records no lengths."""
     if lengths is None:
         return None
     if not isinstance(lengths, W3PerDocReader):

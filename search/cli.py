@@ -239,11 +239,15 @@ def _serve_workers(app, args: argparse.Namespace, index_dir: str, options: dict)
 
     import waitress
 
+    from search.processes import die_with_parent
+
     sock = socket.create_server((args.host, args.port), backlog=1024)
     with app.test_client() as client:  # warm up before forking: lexicon, analyzers, caches
         client.get("/api/search?q=warm")
     children: set[int] = set()
     stopping = False
+
+    parent = os.getpid()
 
     def spawn() -> None:
         pid = os.fork()
@@ -252,7 +256,7 @@ def _serve_workers(app, args: argparse.Namespace, index_dir: str, options: dict)
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
-                _die_with_parent()
+                die_with_parent(parent, signal.SIGTERM)
                 waitress.serve(app, sockets=[sock], **options)
             except BaseException:  # noqa: BLE001 - a worker reports nothing but its exit status
                 code = 1
@@ -294,18 +298,6 @@ def _serve_workers(app, args: argparse.Namespace, index_dir: str, options: dict)
         spawn()
     sock.close()
     return 0
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to kill this worker if the serving parent dies."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
 
 
 def _size(path: str) -> int:

@@ -16,7 +16,6 @@ is killed leaves its partial files behind; the next run deletes them.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import multiprocessing.connection
@@ -25,8 +24,6 @@ import pickle
 import queue
 import re
 import shutil
-import signal
-import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -38,6 +35,7 @@ from whoosh.writing import SegmentWriter
 from search.errors import SearchError
 from search.ingest import LoadedFile, iter_files, load_file
 from search.model import Article
+from search.processes import die_with_parent
 from search.store import INDEX_NAME, column_lookup, locked_error, open_or_create, write_lock
 from search.writer import FastSegmentWriter
 
@@ -330,7 +328,7 @@ class _WriterProcess(SubWriterTask):
 
     def run(self) -> None:
         _drop_inherited_lock(self.lock_file)
-        _die_with_parent(self.parent)
+        die_with_parent(self.parent)
         # SubWriterTask.run with the faster segment writer; multisegment only.
         ix = self.storage.open_index(self.indexname)
         writer = self.writer = FastSegmentWriter(ix, _lk=False, **self.kwargs)
@@ -358,16 +356,6 @@ def _drop_inherited_lock(lock_file: tuple[int, int, int] | None) -> None:
             os.close(fd)
     except OSError:
         pass
-
-
-def _die_with_parent(parent: int) -> None:
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # the parent died before the line above
-        os._exit(1)
 
 
 class _ParallelWriter(MpWriter):

@@ -1,0 +1,23 @@
+"""Child processes that do not outlive the process that started them."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+
+
+def die_with_parent(parent: int, sig: int = signal.SIGKILL) -> None:
+    """Ask Linux to send ``sig`` to this (forked) process when its parent dies; exit now if
+    ``parent`` is already gone (it died before the request was made).
+
+    >>> die_with_parent(os.getppid(), signal.SIGTERM)  # doctest: +SKIP
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, sig, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)

@@ -11,7 +11,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from search.analysis import Token, analyze
+from search.analysis import analyze
 from search.analysis.convert import to_simplified
 
 _NEWLINES = re.compile(r"\s*\n\s*")
@@ -22,7 +22,6 @@ _LATIN_WORD = re.compile(r"[a-z\u00df-\u00f6\u00f8-\u00ff\u0100-\u024f']+")
 # half-width forms, ligatures, superscripts, ordinals, circled and squared letters): the
 # analyzer folds them, a substring test on the raw text would miss them.
 _COMPAT = re.compile(r"[\uf900-\ufaff\ufb00-\ufb4f\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uffdc\u00aa\u00b2\u00b3\u00b9\u00ba\u00bc-\u00be\u2070-\u209f\u2150-\u218f\u2460-\u24ff\u3200-\u33ff]")
-_POSITION_GAP = 1_000_000
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.\s")
 
 
@@ -42,13 +41,13 @@ def match_ranges(text: str, terms: set[str], phrases: list[list[str]] = ()) -> l
     """
     if not (terms or phrases) or not text:
         return []
-    tokens = _tokens_near(text, terms, phrases)
-    spans = [(tok.start, tok.end) for tok in tokens if tok.term in terms]
-    if phrases:
-        spans += _phrase_spans(tokens, phrases)
-    spans.sort()
+    sentences = _Sentences(text, terms, phrases)
+    return _merged([r for i in range(len(sentences.spans)) for r in sentences.ranges(i)])
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
-    for start, end in spans:
+    for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
             if end > merged[-1][1]:
                 merged[-1] = (merged[-1][0], end)
@@ -57,40 +56,67 @@ def match_ranges(text: str, terms: set[str], phrases: list[list[str]] = ()) -> l
     return merged
 
 
-def _tokens_near(text: str, terms: set[str], phrases: list[list[str]]) -> list[Token]:
-    """The analyzed tokens of the sentences of ``text`` that may hold a match.
+class _Sentences:
+    """The sentences of ``text`` that may hold a match, analyzed when asked for.
 
     Analyzing a whole article for every hit was most of a search's snippet time.
     A sentence can only match if its simplified, lowercased text contains a
     Chinese term, or the start of an English stem (Snowball changes at most the
     last two letters, "policy" → "polici", except a few short irregular words
     whose prefix is then one letter). Sentences end at punctuation, which also
-    ends jieba's runs, so a sentence's tokens are the whole text's tokens; each
-    sentence's positions start far from the others' so no phrase joins two.
-    Texts this shortcut cannot read exactly (numbers or other scripts among the
-    terms, compatibility characters NFKC would change) are analyzed whole.
+    ends jieba's runs, so a sentence's tokens are the whole text's tokens, and no
+    phrase joins two sentences. Texts this shortcut cannot read exactly (numbers
+    or other scripts among the terms, compatibility characters NFKC would change)
+    are one "sentence", the whole text.
+
+    ``spans[i]`` is a candidate sentence, ``promise[i]`` how many distinct search
+    words and how many occurrences its text holds (an upper bound of what
+    analysis confirms): :func:`snippets` analyzes the most promising first.
     """
-    words = set(terms)
-    for phrase in phrases:
-        words.update(phrase)
-    han = [w for w in words if _HAN_WORD.fullmatch(w)]
-    latin = [w[: max(1, len(w) - 2)] for w in words if _LATIN_WORD.fullmatch(w)]
-    if len(han) + len(latin) != len(words) or _COMPAT.search(text):
-        return list(analyze(text))
-    folded = to_simplified(text).lower().replace("’", "'")
-    if len(folded) != len(text):
-        return list(analyze(text))
-    needles = han + latin
-    tokens: list[Token] = []
-    start = 0
-    for number, boundary in enumerate([*_SENTENCE_BREAK.finditer(text), None]):
-        end = boundary.end() if boundary is not None else len(text)
-        if any(needle in folded[start:end] for needle in needles):
-            base = number * _POSITION_GAP
-            for tok in analyze(text[start:end]):
-                tokens.append(Token(tok.term, tok.start + start, tok.end + start, tok.pos + base, tok.lang))
-        start = end
-    return tokens
+
+    def __init__(self, text: str, terms: set[str], phrases: list[list[str]]) -> None:
+        self.text, self.terms, self.phrases = text, terms, phrases
+        self._ranges: dict[int, list[tuple[int, int]]] = {}
+        self._containing: tuple[str, ...] | None = None
+        words = set(terms)
+        for phrase in phrases:
+            words.update(phrase)
+        han = [w for w in words if _HAN_WORD.fullmatch(w)]
+        latin = [w[: max(1, len(w) - 2)] for w in words if _LATIN_WORD.fullmatch(w)]
+        folded = None
+        if len(han) + len(latin) == len(words) and not _COMPAT.search(text):
+            folded = to_simplified(text).lower().replace("’", "'")
+        if folded is None or len(folded) != len(text):
+            self.spans, self.promise = [(0, len(text))], [(len(words), len(words))]
+            return
+        needles = han + latin
+        # Without phrases, positions do not matter: only the runs holding a needle are analyzed.
+        self._containing = None if phrases else tuple(needles)
+        self.spans, self.promise = [], []
+        start = 0
+        for boundary in [*_SENTENCE_BREAK.finditer(text), None]:
+            end = boundary.end() if boundary is not None else len(text)
+            counts = [folded.count(needle, start, end) for needle in needles]
+            if any(counts):
+                self.spans.append((start, end))
+                self.promise.append((sum(1 for c in counts if c), sum(counts)))
+            start = end
+
+    def ranges(self, i: int) -> list[tuple[int, int]]:
+        """The matched ranges of candidate sentence ``i`` (whole-text offsets)."""
+        found = self._ranges.get(i)
+        if found is None:
+            start, end = self.spans[i]
+            tokens = list(analyze(self.text[start:end], containing=self._containing))
+            found = [(tok.start + start, tok.end + start) for tok in tokens if tok.term in self.terms]
+            if self.phrases:
+                found += [(a + start, b + start) for a, b in _phrase_spans(tokens, self.phrases)]
+            self._ranges[i] = found
+        return found
+
+    def overlapping(self, start: int, end: int) -> list[int]:
+        """Candidate sentences that share characters with ``text[start:end]``."""
+        return [i for i, (a, b) in enumerate(self.spans) if a < end and b > start]
 
 
 def _phrase_spans(tokens: list, phrases: list[list[str]]) -> list[tuple[int, int]]:
@@ -127,7 +153,10 @@ def snippets(
     shown in document order. Without any match, the lead of the text is
     returned unmarked (so the reader still sees that language's text).
     """
-    ranges = match_ranges(text, terms, phrases)
+    if not text:
+        return []
+    sentences = _Sentences(text, terms, phrases) if terms or phrases else None
+    ranges = _promising_ranges(sentences, count) if sentences else []
     if not ranges:
         fragment, offset = _cut(text, 0, width)
         return [_framed(text, fragment, offset, [])] if fragment else []
@@ -146,11 +175,34 @@ def snippets(
             i += 1
     best = sorted(windows, key=lambda w: (-w[0], -w[1], w[2]))[:count]
     out = []
-    for _, _, start, end, inside in sorted(best, key=lambda w: w[2]):
+    for _, _, start, end, _ in sorted(best, key=lambda w: w[2]):
+        # Every match the fragment shows is marked: analyze the neighbours not yet read.
+        around = _merged([r for i in sentences.overlapping(start, end) for r in sentences.ranges(i)])
         fragment, offset = _cut(text, start, end - start)
-        marks = [(a - offset, b - offset) for a, b in inside if a >= offset and b <= offset + len(fragment)]
+        marks = [(a - offset, b - offset) for a, b in around if a >= offset and b <= offset + len(fragment)]
         out.append(_framed(text, fragment, offset, marks))
     return out
+
+
+#: Sentences with a confirmed match :func:`snippets` reads before choosing fragments,
+#: beyond the ``count`` it shows: the rest of a long article is not analyzed.
+_SPARE_SENTENCES = 1
+
+
+def _promising_ranges(sentences: _Sentences, count: int) -> list[tuple[int, int]]:
+    """Matches of the most promising sentences (most distinct words, then occurrences, then
+    earliest) until ``count`` + a few of them have confirmed a match."""
+    order = sorted(range(len(sentences.spans)), key=lambda i: (-sentences.promise[i][0], -sentences.promise[i][1], i))
+    found: list[tuple[int, int]] = []
+    confirmed = 0
+    for i in order:
+        ranges = sentences.ranges(i)
+        if ranges:
+            found += ranges
+            confirmed += 1
+            if confirmed >= count + _SPARE_SENTENCES:
+                break
+    return _merged(found)
 
 
 def _framed(text: str, fragment: str, offset: int, marks: list[tuple[int, int]]) -> Snippet:

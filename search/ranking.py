@@ -39,9 +39,10 @@ from whoosh.system import _INT_SIZE
 from search.query.synonyms import SynonymSet, WeightedSynonyms
 from search.writer import field_lengths
 
-#: Postings kept in the shared term cache (16 bytes each: document number and weight).
+#: Postings kept in the shared term cache (12 bytes each: document number and weight).
 CACHE_POSTINGS = 8_000_000
-
+#: Term statistics remembered per generation before the memo starts over.
+CACHE_TERM_STATS = 500_000
 
 
 class Unsupported(Exception):
@@ -69,6 +70,40 @@ class Generation:
         self._size = 0
         self._lengths: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+        self._df: dict[tuple[str, object], int] = {}
+
+    def doc_frequency(self, reader, fieldname: str, text) -> int:
+        """How many documents hold the term (deleted ones included, as Whoosh counts); 0 if
+        none or the field does not exist. Remembered: query planning asks for the same
+        terms (each word's sub-words and translations, in every field) again and again,
+        and each lookup is a hash-table probe per segment in Python."""
+        key = (fieldname, text)
+        found = self._df.get(key)
+        if found is None:
+            try:
+                found = reader.doc_frequency(fieldname, text) if fieldname in reader.schema else 0
+            except ValueError:  # text the field cannot encode (a word in a numeric field)
+                found = 0
+            if len(self._df) >= CACHE_TERM_STATS:
+                self._df = {}
+            self._df[key] = found
+        return found
+
+    def warm(self, reader, min_df: int) -> int:
+        """Read every posting list of ``min_df`` documents or more into the cache (long lists are
+        what a first query pays for most), largest first while the cache has room; returns
+        how many postings it holds. A server calls this before it starts answering."""
+        totals: dict[tuple[str, bytes], int] = {}
+        for sub, _ in reader.leaf_readers():
+            terms = getattr(sub, "_terms", None)
+            for key, info in terms.items() if terms is not None else ():
+                totals[key] = totals.get(key, 0) + info.doc_frequency()
+        wanted = sorted((df, key) for key, df in totals.items() if df >= min_df)
+        for df, (fieldname, tbytes) in reversed(wanted):
+            if self._size + df > self.limit:
+                continue
+            self.postings(reader, fieldname, tbytes)
+        return self._size
 
     def postings(self, reader, fieldname: str, tbytes: bytes) -> TermPostings:
         key = (fieldname, tbytes)
@@ -116,7 +151,7 @@ def _read_postings(reader, fieldname: str, tbytes: bytes, live: np.ndarray) -> T
                 matcher.next()
         docs.extend(ids if not offset else [d + offset for d in ids])
         weights.extend(ws)
-    doc_array = np.array(docs, dtype=np.int64)
+    doc_array = np.array(docs, dtype=np.int32 if live.size < 2**31 else np.int64)
     weight_array = np.array(weights, dtype=np.float64)
     keep = live[doc_array] if len(doc_array) else np.zeros(0, dtype=bool)
     if not keep.all():
@@ -268,12 +303,9 @@ class Ranker:
         schema = self.reader.schema
         if fieldname not in schema:
             return None
-        try:
-            tbytes = schema[fieldname].to_bytes(text)
-        except ValueError:
+        if not self.gen.doc_frequency(self.reader, fieldname, text):
             return None
-        if (fieldname, tbytes) not in self.reader:
-            return None
+        tbytes = schema[fieldname].to_bytes(text)
         return self.gen.postings(self.reader, fieldname, tbytes)
 
     def _term(self, fieldname: str, text, boost: float, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:

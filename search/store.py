@@ -46,6 +46,12 @@ class _ViewReader:
         self._pos = max(self._pos, end)
         return out
 
+    def peek(self, size: int = 0) -> bytes:
+        # With peek, pickle.load (Whoosh's block headers) prefetches instead of calling
+        # read() once per opcode; the unpickler asks for 64 KiB, a header is ~40 bytes.
+        end = min(len(self._view), self._pos + min(max(size, 1), 256))
+        return self._view[self._pos : end].tobytes()
+
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))
         buffer[: len(data)] = data

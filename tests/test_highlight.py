@@ -250,3 +250,31 @@ def test_marks_are_those_of_the_whole_text(pieces, query_pieces):
     terms = {t.term for piece in query_pieces for t in query_terms(piece)}
     phrases = [[t.term for t in query_terms(piece)] for piece in query_pieces if len(query_terms(piece)) > 1]
     assert match_ranges(text, terms, phrases) == _whole_text_ranges(text, terms, phrases)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(_PIECES), max_size=60),
+    st.lists(st.sampled_from(_QUERIES), min_size=1, max_size=3),
+    st.integers(min_value=10, max_value=80),
+)
+def test_a_fragment_marks_every_match_it_shows(pieces, query_pieces, width):
+    # Snippets analyze only the most promising sentences first; whatever a fragment
+    # shows must still be marked as analyzing the whole text would mark it.
+    text = "".join(pieces)
+    terms = {t.term for piece in query_pieces for t in query_terms(piece)}
+    phrases = [[t.term for t in query_terms(piece)] for piece in query_pieces if len(query_terms(piece)) > 1]
+    whole = _whole_text_ranges(text, terms, phrases)
+    for s in snippets(text, terms, phrases, width=width):
+        shift = 1 if s.text.startswith("…") else 0
+        body = s.text[shift:].removesuffix("…") if s.text != "…" else s.text
+        marks = [(a - shift, b - shift) for a, b in s.marks]
+        offsets = [m.start() for m in re.finditer(re.escape(body), text)] if body else [0]
+        expected = [[(a - o, b - o) for a, b in whole if a >= o and b <= o + len(body)] for o in offsets]
+        assert marks in expected
+
+
+def test_the_fragment_with_most_words_wins_however_late_it_comes():
+    text = "。".join(["普京发表讲话"] * 30 + ["普京与习近平会晤"] + ["普京发表讲话"] * 5)
+    (best,) = snippets(text, {"普京", "习近平"}, width=20, count=1)
+    assert {"普京", "习近平"} <= set(surfaces(best.text, best.marks))

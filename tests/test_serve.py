@@ -130,7 +130,9 @@ def test_html_page_over_http(server):
 
 def test_server_announces_where_it_listens(server):
     base, proc = server
-    # the announcement is the first line the server prints; it is flushed before serving
+    # the server reports its warm-up, then where it listens; both are flushed before serving
+    ready = proc.stdout.readline()
+    assert ready.startswith("ready in ") and "postings in memory" in ready
     line = proc.stdout.readline()
     assert line.startswith("serving ")
     assert line.rstrip().endswith(f"on {base}/")

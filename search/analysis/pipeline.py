@@ -30,11 +30,14 @@ def _load_zh_stopwords() -> frozenset[str]:
 STOPWORDS_ZH = _load_zh_stopwords()
 
 
-def analyze(text: str, *, subwords: bool = True) -> Iterator[Token]:
+def analyze(text: str, *, subwords: bool = True, containing: tuple[str, ...] | None = None) -> Iterator[Token]:
     """Analyze mixed Chinese/English text.
 
     ``subwords=False`` keeps only the longest jieba words (used for query
     phrases, where the index's sub-words would be redundant).
+    ``containing`` analyzes only the script runs whose simplified, lowercased
+    text contains one of these strings (highlighting looks for known terms and
+    skips the rest; the tokens it gets are the same, their positions are not).
 
     >>> [(t.term, t.start, t.end, t.pos) for t in analyze("中俄關係 cooperating")]
     [('中俄关系', 0, 4, 0), ('中俄', 0, 2, 0), ('关系', 2, 4, 0), ('cooper', 5, 16, 1)]
@@ -42,6 +45,10 @@ def analyze(text: str, *, subwords: bool = True) -> Iterator[Token]:
     pos = -1
     for run in script_runs(text):
         kind = run.kind
+        if containing is not None:
+            folded = to_simplified(run.text) if kind == "han" else run.text.lower().replace("’", "'")
+            if not any(needle in folded for needle in containing):
+                continue
         if kind == "han":
             simplified = to_simplified(run.text)
             last_index = None

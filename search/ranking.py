@@ -32,6 +32,7 @@ from pickle import loads
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.fields import ID, KEYWORD, TEXT
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE
@@ -71,26 +72,32 @@ class Generation:
         self._lengths: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
         self._df: dict[tuple[str, object], int] = {}
+        self._complete: frozenset[str] = frozenset()  # fields whose whole lexicon is in _df
 
     def doc_frequency(self, reader, fieldname: str, text) -> int:
         """How many documents hold the term (deleted ones included, as Whoosh counts); 0 if
         none or the field does not exist. Remembered: query planning asks for the same
         terms (each word's sub-words and translations, in every field) again and again,
-        and each lookup is a hash-table probe per segment in Python."""
+        and each lookup is a hash-table probe per segment in Python. After :meth:`warm`
+        the whole lexicon of the text fields is known and nothing is asked of Whoosh."""
         key = (fieldname, text)
         found = self._df.get(key)
         if found is None:
+            if fieldname in self._complete:
+                return 0
             try:
                 found = reader.doc_frequency(fieldname, text) if fieldname in reader.schema else 0
             except ValueError:  # text the field cannot encode (a word in a numeric field)
                 found = 0
             if len(self._df) >= CACHE_TERM_STATS:
                 self._df = {}
+                self._complete = frozenset()
             self._df[key] = found
         return found
 
     def warm(self, reader, min_df: int) -> int:
-        """Read every posting list of ``min_df`` documents or more into the cache (long lists are
+        """Learn the lexicon of the text fields (every term's document frequency) and read
+        every posting list of ``min_df`` documents or more into the cache (long lists are
         what a first query pays for most), largest first while the cache has room; returns
         how many postings it holds. A server calls this before it starts answering."""
         totals: dict[tuple[str, bytes], int] = {}
@@ -98,6 +105,13 @@ class Generation:
             terms = getattr(sub, "_terms", None)
             for key, info in terms.items() if terms is not None else ():
                 totals[key] = totals.get(key, 0) + info.doc_frequency()
+        schema = reader.schema
+        textual = {name for name in schema.names() if isinstance(schema[name], (TEXT, ID, KEYWORD))}
+        if len(totals) + len(self._df) < CACHE_TERM_STATS:
+            for (fieldname, tbytes), df in totals.items():
+                if fieldname in textual:
+                    self._df[(fieldname, tbytes.decode("utf-8"))] = df
+            self._complete = frozenset(textual)
         wanted = sorted((df, key) for key, df in totals.items() if df >= min_df)
         for df, (fieldname, tbytes) in reversed(wanted):
             if self._size + df > self.limit:

@@ -136,3 +136,24 @@ def test_a_common_word_ranks_every_match(engine):
     scores = [hit.score for hit in result.hits]
     assert result.total > 100 and len(scores) == 100
     assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1] > 0
+
+
+def test_a_warmed_engine_answers_exactly_as_a_cold_one(engine):
+    # A server warms up (the whole lexicon, long posting lists in memory) before serving:
+    # that must change how fast it answers, never what.
+    warmed = Engine(engine.index_dir)
+    try:
+        cached = warmed.warm(min_df=2)
+        assert cached > 0
+        s = warmed.searcher()
+        reader = s.reader()
+        generation = warmed._shared(s).postings
+        for fieldname, tbytes in list(reader.all_terms())[::7]:
+            text = tbytes.decode("utf-8") if fieldname != "day" else tbytes
+            assert generation.doc_frequency(reader, fieldname, text) == reader.doc_frequency(fieldname, tbytes)
+        assert generation.doc_frequency(reader, "body_zh", "不存在的词") == 0
+        for text in QUERIES:
+            assert summary(warmed.search(text)) == summary(engine.search(text)), text
+            assert warmed.search(text).facets == engine.search(text).facets, text
+    finally:
+        warmed.close()

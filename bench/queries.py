@@ -331,7 +331,7 @@ def http_bench(index: Path, queries: list[str], warm: list[str], levels: list[in
     proc, port = start_server(index, log, workers=workers)
     try:
         http_load(port, warm, 1, seconds)
-        shape = "8 threads" if workers == 1 else f"{workers} processes × 8 threads"
+        shape = "1 process" if workers == 1 else f"{workers} processes"
         out: dict[str, object] = {"server": f"python -m search serve --workers {workers} (waitress, {shape}) on 127.0.0.1", "workers": workers}
         for threads in levels:
             print(f"HTTP with {threads} client thread(s) ...", file=sys.stderr, flush=True)

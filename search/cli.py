@@ -64,7 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     _index_arg(p_serve)
     p_serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p_serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p_serve.add_argument("--threads", type=int, default=8, help="worker threads per process (default 8)")
+    p_serve.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="requests each process computes at once (default 1: searches are CPU work, and Python "
+        "threads contending for one core cost more than they give; use --workers for parallelism)",
+    )
     p_serve.add_argument(
         "--workers",
         type=int,
@@ -217,6 +223,8 @@ def _cmd_serve(args: argparse.Namespace, index_dir: str) -> int:
 
     if not 1 <= args.workers <= 64:
         raise SearchError(f"--workers must be between 1 and 64, got {args.workers}", param="workers")
+    if not 1 <= args.threads <= 64:
+        raise SearchError(f"--threads must be between 1 and 64, got {args.threads}", param="threads")
     app = create_app({"INDEX_DIR": index_dir})
     _warm(app)
     options = {"threads": args.threads, "max_request_body_size": 1024 * 1024, "channel_timeout": 30, "ident": "news-search"}

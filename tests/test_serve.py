@@ -163,11 +163,12 @@ def test_several_worker_processes_share_the_port_and_stop_together(seed_index):
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
 
 
-def test_workers_out_of_range_is_a_clear_error(seed_index):
+@pytest.mark.parametrize("option", ["--workers", "--threads"])
+def test_workers_or_threads_out_of_range_is_a_clear_error(seed_index, option):
     result = subprocess.run(
-        [sys.executable, "-m", "search", "serve", "--index", seed_index, "--workers", "0"],
+        [sys.executable, "-m", "search", "serve", "--index", seed_index, option, "0"],
         cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=60,
     )
     assert result.returncode != 0
-    assert "--workers must be between 1 and 64" in result.stderr
+    assert f"{option} must be between 1 and 64" in result.stderr
     assert "Traceback" not in result.stderr

@@ -42,6 +42,8 @@ from search.writer import field_lengths
 
 #: Postings kept in the shared term cache (12 bytes each: document number and weight).
 CACHE_POSTINGS = 8_000_000
+#: Phrases whose matching documents are remembered per generation.
+CACHE_PHRASES = 20_000
 #: Term statistics remembered per generation before the memo starts over.
 CACHE_TERM_STATS = 500_000
 
@@ -73,6 +75,23 @@ class Generation:
         self._lock = threading.Lock()
         self._df: dict[tuple[str, object], int] = {}
         self._complete: frozenset[str] = frozenset()  # fields whose whole lexicon is in _df
+        self._phrases: OrderedDict[tuple[str, tuple[str, ...]], np.ndarray] = OrderedDict()
+
+    def phrase_docs(self, key: tuple[str, tuple[str, ...]]) -> np.ndarray | None:
+        """The live documents holding phrase ``(field, words)``, if a search of this generation
+        has checked it: checking reads the positions of every document that has all the
+        words, and translations bring the same phrases ("start school") again and again."""
+        with self._lock:
+            found = self._phrases.get(key)
+            if found is not None:
+                self._phrases.move_to_end(key)
+            return found
+
+    def remember_phrase(self, key: tuple[str, tuple[str, ...]], docs: np.ndarray) -> None:
+        with self._lock:
+            self._phrases[key] = docs
+            while len(self._phrases) > CACHE_PHRASES:
+                self._phrases.popitem(last=False)
 
     def doc_frequency(self, reader, fieldname: str, text) -> int:
         """How many documents hold the term (deleted ones included, as Whoosh counts); 0 if
@@ -388,15 +407,22 @@ class Ranker:
         mask = terms[0][0].copy()
         for word_mask, _ in terms[1:]:
             mask &= word_mask
-        candidates = np.flatnonzero(mask)
-        if len(candidates):
-            wanted = candidates.tolist()
-            positions = [self._positions(q.fieldname, word, wanted) for word in q.words]
-            for docnum in candidates.tolist():
-                starts = positions[0].get(docnum, ())
-                later = [positions[i].get(docnum, set()) for i in range(1, len(positions))]
-                if not any(all(p + i in found for i, found in enumerate(later, start=1)) for p in starts):
-                    mask[docnum] = False
+        key = (q.fieldname, tuple(q.words))
+        found = self.gen.phrase_docs(key)
+        if found is not None:
+            mask[:] = False
+            mask[found] = True
+        else:
+            candidates = np.flatnonzero(mask)
+            if len(candidates):
+                wanted = candidates.tolist()
+                positions = [self._positions(q.fieldname, word, wanted) for word in q.words]
+                for docnum in wanted:
+                    starts = positions[0].get(docnum, ())
+                    later = [positions[i].get(docnum, set()) for i in range(1, len(positions))]
+                    if not any(all(p + i in found for i, found in enumerate(later, start=1)) for p in starts):
+                        mask[docnum] = False
+            self.gen.remember_phrase(key, np.flatnonzero(mask))
         if not scored:
             return mask, None
         scores = terms[0][1].copy()

@@ -146,7 +146,7 @@ def queries_section(r: dict) -> list[str]:
     if runs:
         out += [
             "",
-            "Over HTTP: `python -m search serve --workers N` (waitress, 8 threads per process) on 127.0.0.1; "
+            "Over HTTP: `python -m search serve --workers N` (waitress, one request at a time per process, warmed up before it listens) on 127.0.0.1; "
             f"`GET /api/search?q=…&size=10` (snippets and facets), the same {sample['queries']:,} queries, "
             "client threads on the same machine with keep-alive connections.",
             "",

@@ -258,14 +258,37 @@ def _warm(app) -> None:
     print(f"ready in {time.perf_counter() - started:.1f} s ({postings:,} postings in memory)", flush=True)
 
 
+def _fewest_connections_accept(server, open_counts, slot: int) -> None:
+    """Let ``server`` accept a connection only while no other worker holds fewer.
+
+    Workers share one listening socket, and waitress accepts whatever is waiting:
+    the first worker to wake took all eight keep-alive connections of a benchmark
+    while the other sat idle. Each worker publishes its number of open connections
+    in ``open_counts`` (shared memory) whenever its loop turns — which it does after
+    every accept and close — and listens only while its count is the lowest, so
+    connections alternate between workers. The lowest count always listens.
+    """
+    readable = server.readable
+
+    def balanced_readable() -> bool:
+        listening = readable()
+        mine = len(server.active_channels)
+        open_counts[slot] = mine
+        return listening and mine <= min(open_counts)
+
+    server.readable = balanced_readable
+
+
 def _serve_workers(app, args: argparse.Namespace, index_dir: str, options: dict) -> int:
-    """Several server processes on one listening socket; the kernel spreads connections.
+    """Several server processes on one listening socket, connections spread evenly.
 
     One Python process runs one thread at a time, so a single server uses one core
     however many threads it has. The parent loads the dictionaries and the index
     statistics once (the children share those pages), forks the workers, restarts a
     worker that dies, and stops them all on SIGTERM or Ctrl-C.
     """
+    import logging
+    import multiprocessing
     import signal
     import socket
 
@@ -274,12 +297,15 @@ def _serve_workers(app, args: argparse.Namespace, index_dir: str, options: dict)
     from search.processes import die_with_parent
 
     sock = socket.create_server((args.host, args.port), backlog=1024)
+    open_counts = multiprocessing.RawArray("l", args.workers)
+    slots: dict[int, int] = {}  # worker pid → its slot in open_counts
     children: set[int] = set()
     stopping = False
 
     parent = os.getpid()
 
-    def spawn() -> None:
+    def spawn(slot: int) -> None:
+        open_counts[slot] = 0
         pid = os.fork()
         if pid == 0:
             code = 0
@@ -287,12 +313,16 @@ def _serve_workers(app, args: argparse.Namespace, index_dir: str, options: dict)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 die_with_parent(parent, signal.SIGTERM)
-                waitress.serve(app, sockets=[sock], **options)
+                logging.basicConfig()  # as waitress.serve does: its warnings reach stderr
+                server = waitress.create_server(app, sockets=[sock], **options)
+                _fewest_connections_accept(server, open_counts, slot)
+                server.run()
             except BaseException:  # noqa: BLE001 - a worker reports nothing but its exit status
                 code = 1
             finally:
                 os._exit(code)
         children.add(pid)
+        slots[pid] = slot
 
     def stop(signum, frame) -> None:
         nonlocal stopping
@@ -305,8 +335,8 @@ def _serve_workers(app, args: argparse.Namespace, index_dir: str, options: dict)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for _ in range(args.workers):
-        spawn()
+    for slot in range(args.workers):
+        spawn(slot)
     print(f"serving {os.path.abspath(index_dir)} on http://{args.host}:{args.port}/ with {args.workers} processes", flush=True)
     restarts: list[float] = []
     while children:
@@ -317,6 +347,10 @@ def _serve_workers(app, args: argparse.Namespace, index_dir: str, options: dict)
         except InterruptedError:
             continue
         children.discard(pid)
+        slot = slots.pop(pid, None)
+        if slot is None:
+            continue
+        open_counts[slot] = 2**31  # until its successor starts, the dead worker's count must not hold others back
         if stopping:
             continue
         now = time.monotonic()
@@ -325,7 +359,7 @@ def _serve_workers(app, args: argparse.Namespace, index_dir: str, options: dict)
             print("error: server workers keep dying; stopping", file=sys.stderr)
             stop(signal.SIGTERM, None)
             return 1
-        spawn()
+        spawn(slot)
     sock.close()
     return 0
 

@@ -163,6 +163,34 @@ def test_several_worker_processes_share_the_port_and_stop_together(seed_index):
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
 
 
+def test_keep_alive_connections_are_spread_evenly_over_the_workers(seed_index):
+    # Eight clients that keep their connections open: each worker must serve four of them,
+    # not the first worker to wake all eight while the other idles.
+    import http.client
+
+    import psutil
+
+    base, proc = start(seed_index, "--workers", "2")
+    port = int(base.rsplit(":", 1)[1])
+    connections = []
+    try:
+        for _ in range(8):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/api/search?" + urllib.parse.urlencode({"q": "普京"}))
+            response = conn.getresponse()
+            assert response.status == 200 and json.loads(response.read())["total"] == 2
+            connections.append(conn)
+        per_worker = sorted(
+            sum(1 for c in worker.net_connections("tcp") if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
+            for worker in psutil.Process(proc.pid).children()
+        )
+        assert per_worker == [4, 4]
+    finally:
+        for conn in connections:
+            conn.close()
+        stop(proc)
+
+
 @pytest.mark.parametrize("option", ["--workers", "--threads"])
 def test_workers_or_threads_out_of_range_is_a_clear_error(seed_index, option):
     result = subprocess.run(

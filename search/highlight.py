@@ -77,29 +77,33 @@ class _Sentences:
     def __init__(self, text: str, terms: set[str], phrases: list[list[str]]) -> None:
         self.text, self.terms, self.phrases = text, terms, phrases
         self._ranges: dict[int, list[tuple[int, int]]] = {}
-        self._containing: tuple[str, ...] | None = None
+        self._needles: tuple[str, ...] | None = None
+        self._whole: list[bool] = [True]  # per candidate: analyze all of it (a phrase may be there)
         words = set(terms)
         for phrase in phrases:
             words.update(phrase)
-        han = [w for w in words if _HAN_WORD.fullmatch(w)]
-        latin = [w[: max(1, len(w) - 2)] for w in words if _LATIN_WORD.fullmatch(w)]
+        needle = {w: w for w in words if _HAN_WORD.fullmatch(w)}
+        needle.update((w, w[: max(1, len(w) - 2)]) for w in words if _LATIN_WORD.fullmatch(w))
         folded = None
-        if len(han) + len(latin) == len(words) and not _COMPAT.search(text):
+        if len(needle) == len(words) and not _COMPAT.search(text):
             folded = to_simplified(text).lower().replace("’", "'")
         if folded is None or len(folded) != len(text):
             self.spans, self.promise = [(0, len(text))], [(len(words), len(words))]
             return
-        needles = han + latin
-        # Without phrases, positions do not matter: only the runs holding a needle are analyzed.
-        self._containing = None if phrases else tuple(needles)
-        self.spans, self.promise = [], []
+        needles = tuple(set(needle.values()))
+        phrase_needles = [[needle[w] for w in phrase] for phrase in phrases]
+        self._needles = needles
+        self.spans, self.promise, self._whole = [], [], []
         start = 0
         for boundary in [*_SENTENCE_BREAK.finditer(text), None]:
             end = boundary.end() if boundary is not None else len(text)
-            counts = [folded.count(needle, start, end) for needle in needles]
-            if any(counts):
+            counts = {n: folded.count(n, start, end) for n in needles}
+            if any(counts.values()):
                 self.spans.append((start, end))
-                self.promise.append((sum(1 for c in counts if c), sum(counts)))
+                self.promise.append((sum(1 for c in counts.values() if c), sum(counts.values())))
+                # A phrase needs all its words in one sentence; elsewhere positions do not
+                # matter and only the runs holding a needle are analyzed.
+                self._whole.append(any(all(counts[n] for n in p) for p in phrase_needles))
             start = end
 
     def ranges(self, i: int) -> list[tuple[int, int]]:
@@ -107,9 +111,10 @@ class _Sentences:
         found = self._ranges.get(i)
         if found is None:
             start, end = self.spans[i]
-            tokens = list(analyze(self.text[start:end], containing=self._containing))
+            whole = self._whole[i] or self._needles is None
+            tokens = list(analyze(self.text[start:end], containing=None if whole else self._needles))
             found = [(tok.start + start, tok.end + start) for tok in tokens if tok.term in self.terms]
-            if self.phrases:
+            if whole and self.phrases:
                 found += [(a + start, b + start) for a, b in _phrase_spans(tokens, self.phrases)]
             self._ranges[i] = found
         return found

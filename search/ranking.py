@@ -25,8 +25,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from bisect import bisect_left, bisect_right
-from itertools import accumulate
+from itertools import accumulate, chain
 from math import log
 from pickle import loads
 
@@ -35,6 +34,7 @@ from whoosh import query as wq
 from whoosh.fields import ID, KEYWORD, TEXT
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.formats import Positions
+from whoosh.matching import ListMatcher
 from whoosh.system import _INT_SIZE
 
 from search.query.synonyms import SynonymSet, WeightedSynonyms
@@ -42,6 +42,10 @@ from search.writer import field_lengths
 
 #: Postings kept in the shared term cache (12 bytes each: document number and weight).
 CACHE_POSTINGS = 8_000_000
+#: Positions (and documents) kept decoded for phrase checks, and how common a word must
+#: be to have its positions kept (rarer words are decoded for the documents asked about).
+CACHE_POSITIONS = 16_000_000
+CACHE_POSITIONS_MIN_DF = 1000
 #: Phrases whose matching documents are remembered per generation.
 CACHE_PHRASES = 20_000
 #: Term statistics remembered per generation before the memo starts over.
@@ -75,7 +79,42 @@ class Generation:
         self._lock = threading.Lock()
         self._df: dict[tuple[str, object], int] = {}
         self._complete: frozenset[str] = frozenset()  # fields whose whole lexicon is in _df
+        self._infos: dict[tuple[str, bytes], list] = {}
+        self._positions: OrderedDict[tuple[str, bytes], TermPositions] = OrderedDict()
+        self._positions_size = 0
         self._phrases: OrderedDict[tuple[str, tuple[str, ...]], np.ndarray] = OrderedDict()
+
+    def positions(self, reader, fieldname: str, tbytes: bytes, infos) -> TermPositions:
+        """All positions of a common term, decoded once and kept while the cache has room:
+        a phrase check asks for the same common words ("year", 国内) query after query."""
+        key = (fieldname, tbytes)
+        with self._lock:
+            found = self._positions.get(key)
+            if found is not None:
+                self._positions.move_to_end(key)
+                return found
+        found = _decode_positions(reader, fieldname, tbytes, infos, None)
+        with self._lock:
+            if key not in self._positions and found.size <= CACHE_POSITIONS // 4:
+                self._positions[key] = found
+                self._positions_size += found.size
+                while self._positions_size > CACHE_POSITIONS and self._positions:
+                    _, old = self._positions.popitem(last=False)
+                    self._positions_size -= old.size
+        return found
+
+    def term_infos(self, reader, fieldname: str, tbytes: bytes) -> list:
+        """Where the term's postings are: ``[(segment number, Whoosh term info)]``, remembered
+        (a phrase check reads the positions of the same words again and again). Term infos
+        are read-only; each thread opens its own matchers on them."""
+        key = (fieldname, tbytes)
+        found = self._infos.get(key)
+        if found is None:
+            found = _term_infos(reader.leaf_readers(), fieldname, tbytes)
+            if len(self._infos) >= CACHE_TERM_STATS:
+                self._infos = {}
+            self._infos[key] = found
+        return found
 
     def phrase_docs(self, key: tuple[str, tuple[str, ...]]) -> np.ndarray | None:
         """The live documents holding phrase ``(field, words)``, if a search of this generation
@@ -136,6 +175,13 @@ class Generation:
             if self._size + df > self.limit:
                 continue
             self.postings(reader, fieldname, tbytes)
+        # The positions of the commonest words, for phrase checks (translations are full of
+        # phrases of common words: "compared with the same period of the previous year").
+        for df, (fieldname, tbytes) in reversed(wanted):
+            if df < CACHE_POSITIONS_MIN_DF or self._positions_size > CACHE_POSITIONS * 3 // 4:
+                break
+            if isinstance(schema[fieldname].format, Positions):
+                self.positions(reader, fieldname, tbytes, self.term_infos(reader, fieldname, tbytes))
         return self._size
 
     def postings(self, reader, fieldname: str, tbytes: bytes) -> TermPostings:
@@ -145,7 +191,7 @@ class Generation:
             if found is not None:
                 self._terms.move_to_end(key)
                 return found
-        found = _read_postings(reader, fieldname, tbytes, self.live)
+        found = _read_postings(reader, fieldname, tbytes, self.live, self.term_infos(reader, fieldname, tbytes))
         with self._lock:
             if key not in self._terms and len(found.docs) <= self.limit // 4:
                 self._terms[key] = found
@@ -170,10 +216,10 @@ class Generation:
         return found
 
 
-def _read_postings(reader, fieldname: str, tbytes: bytes, live: np.ndarray) -> TermPostings:
+def _read_postings(reader, fieldname: str, tbytes: bytes, live: np.ndarray, infos=None) -> TermPostings:
     docs: list[int] = []
     weights: list[float] = []
-    for offset, matcher in _leaf_postings(reader, fieldname, tbytes):
+    for offset, matcher in _leaf_postings(reader, fieldname, tbytes, infos):
         if isinstance(matcher, W3LeafMatcher):
             ids, ws = _block_postings(matcher)
         else:
@@ -192,13 +238,123 @@ def _read_postings(reader, fieldname: str, tbytes: bytes, live: np.ndarray) -> T
     return TermPostings(doc_array, weight_array)
 
 
-def _leaf_postings(reader, fieldname: str, tbytes: bytes):
+def _leaf_postings(reader, fieldname: str, tbytes: bytes, infos=None):
     """``(document offset, raw posting matcher)`` of the term in each segment that has it
-    (deleted documents included: callers filter them)."""
+    (deleted documents included: callers filter them). ``infos``: the term's
+    ``[(segment number, term info)]`` if known (:meth:`Generation.term_infos`)."""
     format_ = reader.schema[fieldname].format
-    for sub, offset in reader.leaf_readers():
-        if (fieldname, tbytes) in sub:
-            yield offset, sub._terms.matcher(fieldname, tbytes, format_)
+    leaves = reader.leaf_readers()
+    if infos is None:
+        infos = _term_infos(leaves, fieldname, tbytes)
+    for number, info in infos:
+        sub, offset = leaves[number]
+        terms = sub._terms
+        yield offset, terms._codec.postings_reader(terms._postfile, info, format_, term=(fieldname, tbytes))
+
+
+def _term_infos(leaves, fieldname: str, tbytes: bytes) -> list:
+    return [(n, sub._terms.term_info(fieldname, tbytes)) for n, (sub, _) in enumerate(leaves) if (fieldname, tbytes) in sub]
+
+
+@dataclass(frozen=True)
+class TermPositions:
+    """A term's positions in some documents: ``docs`` ascending (global numbers), and for
+    ``docs[i]`` the positions ``positions[starts[i] : starts[i] + lengths[i]]``."""
+
+    docs: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+    positions: np.ndarray
+
+    def of(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(documents, positions)``, one entry per position, of the ``wanted`` documents
+        (ascending) that hold the term."""
+        if not len(self.docs) or not len(wanted):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.docs, wanted), len(self.docs) - 1)
+        chosen = at[self.docs[at] == wanted]
+        lengths = self.lengths[chosen]
+        # Indices of the chosen documents' positions, range after range.
+        before = np.cumsum(lengths) - lengths
+        gather = np.arange(int(lengths.sum())) - np.repeat(before - self.starts[chosen], lengths)
+        return np.repeat(self.docs[chosen], lengths), self.positions[gather].astype(np.int64)
+
+    @property
+    def size(self) -> int:
+        return len(self.positions) + len(self.docs)
+
+
+def _decode_positions(reader, fieldname: str, tbytes: bytes, infos, wanted: np.ndarray | None) -> TermPositions:
+    """The term's positions in the ``wanted`` documents (global numbers, ascending), or in
+    all its documents (``None``). Only blocks whose document range holds a wanted
+    document are decompressed (a block's header gives its last document); a block's
+    position lists are unpickled in one call (:func:`_unpickle_lists`)."""
+    docs: list[int] = []
+    lists: list[list[int]] = []
+    for offset, matcher in _leaf_postings(reader, fieldname, tbytes, infos):
+        if isinstance(matcher, ListMatcher):  # a term inlined in the term index
+            blocks = [(np.asarray(matcher._ids, dtype=np.int64), matcher._values)]
+        elif isinstance(matcher, W3LeafMatcher):
+            blocks = _blocks_with(matcher, None if wanted is None else wanted - offset)
+        else:
+            raise Unsupported("postings not in Whoosh 3 blocks")
+        for ids, values in blocks:
+            if wanted is None:
+                found = np.arange(len(ids))
+            else:
+                local = wanted[(wanted >= offset + ids[0]) & (wanted <= offset + ids[-1])] - offset
+                at = np.searchsorted(ids, local)
+                found = at[ids[at] == local]
+            if len(found):
+                docs.extend((ids[found] + offset).tolist())
+                lists.extend(_unpickle_lists([values[i] for i in found.tolist()]))
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(lengths.sum()))
+    starts = np.cumsum(lengths) - lengths
+    # Positions are stored as deltas per document: a running sum restarted at each document.
+    running = np.cumsum(deltas)
+    keep = lengths > 0
+    base = np.zeros(len(lists), dtype=np.int64)
+    base[keep] = running[starts[keep]] - deltas[starts[keep]]
+    positions = (running - np.repeat(base, lengths)).astype(np.int32)
+    return TermPositions(np.asarray(docs, dtype=np.int64), starts.astype(np.int32), lengths.astype(np.int32), positions)
+
+
+def _blocks_with(matcher: W3LeafMatcher, wanted: np.ndarray | None):
+    """``(document numbers, values)`` of each block of ``matcher`` (segment-local numbers)
+    whose range holds one of the ``wanted`` local numbers (ascending; ``None``: every
+    block); the others are skipped unread."""
+    previous = -1  # the last document of the previous block
+    while not matcher._atend:
+        last = matcher._maxid
+        first = 0 if wanted is None else int(np.searchsorted(wanted, previous, side="right"))
+        if wanted is None or (first < len(wanted) and wanted[first] <= last):
+            if matcher._data is None:
+                matcher._read_data()
+            deltas, _, values = matcher._data
+            yield np.cumsum(np.asarray(deltas, dtype=np.int64)), values
+        previous = last
+        matcher._next_block()
+
+
+_PICKLE_HEAD = b"\x80\x02"  # protocol 2, as Whoosh's Positions.encode pickles (no framing)
+
+
+def _unpickle_lists(values: list[bytes]) -> list[list[int]]:
+    """The position deltas of several ``Positions`` values, unpickled in one call.
+
+    Each value is a 4-byte count then ``pickle.dumps(deltas, 2)``: a list built by
+    opcodes between the protocol header and the final STOP. Those middles, laid
+    side by side inside one outer list, are one pickle of the list of lists.
+    Whoosh tolerates a value without its STOP; so does this.
+    """
+    middles = []
+    for value in values:
+        body = value[_INT_SIZE:]
+        if not body.startswith(_PICKLE_HEAD):
+            return [loads(v[_INT_SIZE:] if v.endswith(b".") else v[_INT_SIZE:] + b".") for v in values]
+        middles.append(body[2:-1] if body.endswith(b".") else body[2:])
+    return loads(_PICKLE_HEAD + b"](" + b"".join(middles) + b"e.")
 
 
 def _block_postings(matcher: W3LeafMatcher) -> tuple[list[int], list[float]]:
@@ -415,13 +571,23 @@ class Ranker:
         else:
             candidates = np.flatnonzero(mask)
             if len(candidates):
-                wanted = candidates.tolist()
-                positions = [self._positions(q.fieldname, word, wanted) for word in q.words]
-                for docnum in wanted:
-                    starts = positions[0].get(docnum, ())
-                    later = [positions[i].get(docnum, set()) for i in range(1, len(positions))]
-                    if not any(all(p + i in found for i, found in enumerate(later, start=1)) for p in starts):
-                        mask[docnum] = False
+                # A document holds the phrase where word i stands at p + i for some p: shift
+                # each word's positions back by i and intersect (document, position) keys.
+                # Rarest word first, and each next word read only in the documents still in
+                # the running: "compared with the same period of the previous year" narrows
+                # thousands of candidates at its first two words.
+                common = None
+                order = sorted(range(len(q.words)), key=lambda i: int(np.count_nonzero(terms[i][0])))
+                for i in order:
+                    docs, positions = self._positions(q.fieldname, q.words[i], candidates)
+                    keys = (docs << 32) | (positions - i)
+                    keys = np.unique(keys[positions >= i])
+                    common = keys if common is None else np.intersect1d(common, keys, assume_unique=True)
+                    candidates = np.unique(common >> 32)
+                    if not len(candidates):
+                        break
+                mask[:] = False
+                mask[candidates] = True
             self.gen.remember_phrase(key, np.flatnonzero(mask))
         if not scored:
             return mask, None
@@ -433,39 +599,19 @@ class Ranker:
             scores = scores * q.boost
         return mask, scores
 
-    def _positions(self, fieldname: str, word: str, wanted: list[int]) -> dict[int, set[int]]:
-        """Positions of ``word`` in each of the ``wanted`` documents (global numbers, ascending).
+    def _positions(self, fieldname: str, word: str, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(documents, positions)``: every position of ``word`` in each of the ``wanted``
+        documents (global numbers, ascending) that holds it, one entry per position.
 
-        Only blocks whose document range holds a wanted document are decompressed: a block's
-        header gives its last document, so a common word costs little when few documents
-        hold the whole phrase.
+        A common word's positions are decoded once per generation and kept
+        (:meth:`Generation.positions`); a rarer word's are decoded for the wanted
+        documents only (:func:`_decode_positions`).
         """
         tbytes = self.reader.schema[fieldname].to_bytes(word)
-        out: dict[int, set[int]] = {}
-        count = len(wanted)
-        for offset, matcher in _leaf_postings(self.reader, fieldname, tbytes):
-            if not isinstance(matcher, W3LeafMatcher):
-                raise Unsupported("postings not in Whoosh 3 blocks")
-            previous = offset - 1  # the last document of the previous block
-            while not matcher._atend:
-                last = matcher._maxid + offset
-                first_wanted = bisect_right(wanted, previous)
-                if first_wanted < count and wanted[first_wanted] <= last:
-                    if matcher._data is None:
-                        matcher._read_data()
-                    ids, _, values = matcher._data
-                    ids = list(accumulate(ids))
-                    for docnum in wanted[first_wanted : bisect_right(wanted, last)]:
-                        local = docnum - offset
-                        at = bisect_left(ids, local)
-                        if at < len(ids) and ids[at] == local:
-                            value = values[at]
-                            if not value.endswith(b"."):  # as Positions.decode_positions reads it
-                                value += b"."
-                            out[docnum] = set(accumulate(loads(value[_INT_SIZE:])))
-                previous = last
-                matcher._next_block()
-        return out
+        infos = self.gen.term_infos(self.reader, fieldname, tbytes)
+        if self.gen.doc_frequency(self.reader, fieldname, word) >= CACHE_POSITIONS_MIN_DF:
+            return self.gen.positions(self.reader, fieldname, tbytes, infos).of(wanted)
+        return _decode_positions(self.reader, fieldname, tbytes, infos, wanted).of(wanted)
 
     def _whoosh(self, q: wq.Query, candidates: np.ndarray | None, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """Ask Whoosh (phrases, ranges, anything else) within ``candidates``."""

@@ -157,3 +157,19 @@ def test_a_warmed_engine_answers_exactly_as_a_cold_one(engine):
             assert warmed.search(text).facets == engine.search(text).facets, text
     finally:
         warmed.close()
+
+
+def test_phrases_checked_on_kept_positions_match_whoosh(engine, monkeypatch):
+    # Common words' positions are decoded once and kept; here every word counts as common.
+    from search import ranking
+
+    monkeypatch.setattr(ranking, "CACHE_POSITIONS_MIN_DF", 1)
+    fresh = Engine(engine.index_dir)
+    try:
+        fresh.warm(min_df=1)
+        assert fresh._shared(fresh.searcher()).postings._positions  # positions were kept
+        for text in [q for q in QUERIES if '"' in q] + ["Putin trade", "普京 合作"]:
+            expected = reference(fresh, text, SearchFilters(), 1, 10)
+            assert summary(fresh.search(text)) == expected, text
+    finally:
+        fresh.close()

@@ -341,9 +341,11 @@ def http_bench(index: Path, queries: list[str], warm: list[str], levels: list[in
             processes = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children()]
             memory = [p.memory_full_info() for p in processes]
             out["server_rss_mb"] = round(sum(m.rss for m in memory) / 2**20, 1)
-            # RSS counts the mapped index once per searcher (one per server thread); USS is the
-            # memory the server's processes alone hold.
+            # RSS counts shared pages (the dictionaries and caches loaded before forking, the
+            # mapped index) once per process; PSS splits them between the processes sharing
+            # them, so its sum is the memory the server holds; USS leaves shared pages out.
             out["server_uss_mb"] = round(sum(m.uss for m in memory) / 2**20, 1)
+            out["server_pss_mb"] = round(sum(getattr(m, "pss", m.uss) for m in memory) / 2**20, 1)
         except psutil.Error:
             pass
         return out

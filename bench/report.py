@@ -107,7 +107,7 @@ def queries_section(r: dict) -> list[str]:
         "### Query latency",
         "",
         f"`{r['command']}` — {sample['queries']:,} queries sampled from the article titles (seed {sample['seed']}): {kinds}; "
-        f"over the same two corpora ({r['corpus']['mb']} MB). In-process, one thread, after 50 warm-up queries; "
+        f"over the same two corpora ({r['corpus']['mb']} MB). In-process, one thread, after 50 warm-up queries (without the server's warm-up, `Engine.warm()`); "
         f"{_machine(r)}; {r['date']}.",
         "",
         "| system | what is returned | p50 ms | p95 ms | p99 ms | queries/s | queries with a hit |",
@@ -150,19 +150,22 @@ def queries_section(r: dict) -> list[str]:
             f"`GET /api/search?q=…&size=10` (snippets and facets), the same {sample['queries']:,} queries, "
             "client threads on the same machine with keep-alive connections.",
             "",
-            "| server processes | client threads | p50 ms | p95 ms | p99 ms | requests/s | errors | server memory (USS) |",
+            "| server processes | client threads | p50 ms | p95 ms | p99 ms | requests/s | errors | server memory (PSS) |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for workers, http in runs.items():
-            memory = f"{http['server_uss_mb']:.0f} MB" if "server_uss_mb" in http else "–"
+            held = http.get("server_pss_mb", http.get("server_uss_mb"))
+            memory = f"{held:.0f} MB" if held is not None else "–"
             for key, m in http.items():
                 if key.startswith("threads_"):
                     out.append(
                         f"| {workers} | {m['threads']} | {_ms(m['p50_ms'])} | {_ms(m['p95_ms'])} | {_ms(m['p99_ms'])} | "
                         f"{_n(m['qps'])} | {m['errors']} | {memory} |"
                     )
-        out += ["", "USS is the memory the server's processes alone hold, measured after the run; their RSS also "
-                "counts the memory-mapped index once per server thread."]
+        out += ["", "PSS sums the memory of all the server's processes, measured after the run, with the pages "
+                "they share (what the parent loaded before forking, the memory-mapped index as far as it was "
+                "read) counted once; the server warmed up before listening (it reads the posting lists and "
+                "positions of common words into memory)."]
     out.append("")
     return out
 

@@ -62,6 +62,47 @@ class TermPostings:
     weights: np.ndarray  # float64 copies of Whoosh's stored (float32) weights
 
 
+class _LRU:
+    """A map shared by threads that keeps its most recently used values while their total
+    size (``size(value)``: postings, positions…) stays within ``limit``; a value larger
+    than a quarter of the limit is returned but not kept."""
+
+    def __init__(self, limit: int, size=lambda value: 1) -> None:
+        self.limit, self._sizeof = limit, size
+        self.size = 0
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key):
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def get_or_load(self, key, load):
+        """The value of ``key``, from ``load()`` (run outside the lock) if it is not kept."""
+        found = self.get(key)
+        if found is None:
+            found = load()
+            self.put(key, found)
+        return found
+
+    def put(self, key, value) -> None:
+        size = self._sizeof(value)
+        with self._lock:
+            if key in self._items or size > self.limit // 4:
+                return
+            self._items[key] = value
+            self.size += size
+            while self.size > self.limit and self._items:
+                _, old = self._items.popitem(last=False)
+                self.size -= self._sizeof(old)
+
+
 class Generation:
     """What every search of one index generation shares: posting arrays, field lengths, live documents."""
 
@@ -72,36 +113,18 @@ class Generation:
             if sub.has_deletions():
                 dead = np.fromiter(sub.deleted_docs_set, dtype=np.int64)
                 self.live[dead + offset] = False
-        self.limit = limit
-        self._terms: OrderedDict[tuple[str, bytes], TermPostings] = OrderedDict()
-        self._size = 0
+        self._postings = _LRU(limit, lambda found: len(found.docs))
         self._lengths: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
         self._df: dict[tuple[str, object], int] = {}
         self._complete: frozenset[str] = frozenset()  # fields whose whole lexicon is in _df
         self._infos: dict[tuple[str, bytes], list] = {}
-        self._positions: OrderedDict[tuple[str, bytes], TermPositions] = OrderedDict()
-        self._positions_size = 0
-        self._phrases: OrderedDict[tuple[str, tuple[str, ...]], np.ndarray] = OrderedDict()
+        self._positions = _LRU(CACHE_POSITIONS, lambda found: found.size)
+        self._phrases = _LRU(CACHE_PHRASES)
 
     def positions(self, reader, fieldname: str, tbytes: bytes, infos) -> TermPositions:
         """All positions of a common term, decoded once and kept while the cache has room:
         a phrase check asks for the same common words ("year", 国内) query after query."""
-        key = (fieldname, tbytes)
-        with self._lock:
-            found = self._positions.get(key)
-            if found is not None:
-                self._positions.move_to_end(key)
-                return found
-        found = _decode_positions(reader, fieldname, tbytes, infos, None)
-        with self._lock:
-            if key not in self._positions and found.size <= CACHE_POSITIONS // 4:
-                self._positions[key] = found
-                self._positions_size += found.size
-                while self._positions_size > CACHE_POSITIONS and self._positions:
-                    _, old = self._positions.popitem(last=False)
-                    self._positions_size -= old.size
-        return found
+        return self._positions.get_or_load((fieldname, tbytes), lambda: _decode_positions(reader, fieldname, tbytes, infos, None))
 
     def term_infos(self, reader, fieldname: str, tbytes: bytes) -> list:
         """Where the term's postings are: ``[(segment number, Whoosh term info)]``, remembered
@@ -120,17 +143,10 @@ class Generation:
         """The live documents holding phrase ``(field, words)``, if a search of this generation
         has checked it: checking reads the positions of every document that has all the
         words, and translations bring the same phrases ("start school") again and again."""
-        with self._lock:
-            found = self._phrases.get(key)
-            if found is not None:
-                self._phrases.move_to_end(key)
-            return found
+        return self._phrases.get(key)
 
     def remember_phrase(self, key: tuple[str, tuple[str, ...]], docs: np.ndarray) -> None:
-        with self._lock:
-            self._phrases[key] = docs
-            while len(self._phrases) > CACHE_PHRASES:
-                self._phrases.popitem(last=False)
+        self._phrases.put(key, docs)
 
     def doc_frequency(self, reader, fieldname: str, text) -> int:
         """How many documents hold the term (deleted ones included, as Whoosh counts); 0 if
@@ -172,34 +188,22 @@ class Generation:
             self._complete = frozenset(textual)
         wanted = sorted((df, key) for key, df in totals.items() if df >= min_df)
         for df, (fieldname, tbytes) in reversed(wanted):
-            if self._size + df > self.limit:
+            if self._postings.size + df > self._postings.limit:
                 continue
             self.postings(reader, fieldname, tbytes)
         # The positions of the commonest words, for phrase checks (translations are full of
         # phrases of common words: "compared with the same period of the previous year").
         for df, (fieldname, tbytes) in reversed(wanted):
-            if df < CACHE_POSITIONS_MIN_DF or self._positions_size > CACHE_POSITIONS * 3 // 4:
+            if df < CACHE_POSITIONS_MIN_DF or self._positions.size > self._positions.limit * 3 // 4:
                 break
             if isinstance(schema[fieldname].format, Positions):
                 self.positions(reader, fieldname, tbytes, self.term_infos(reader, fieldname, tbytes))
-        return self._size
+        return self._postings.size
 
     def postings(self, reader, fieldname: str, tbytes: bytes) -> TermPostings:
-        key = (fieldname, tbytes)
-        with self._lock:
-            found = self._terms.get(key)
-            if found is not None:
-                self._terms.move_to_end(key)
-                return found
-        found = _read_postings(reader, fieldname, tbytes, self.live, self.term_infos(reader, fieldname, tbytes))
-        with self._lock:
-            if key not in self._terms and len(found.docs) <= self.limit // 4:
-                self._terms[key] = found
-                self._size += len(found.docs)
-                while self._size > self.limit and self._terms:
-                    _, old = self._terms.popitem(last=False)
-                    self._size -= len(old.docs)
-        return found
+        return self._postings.get_or_load(
+            (fieldname, tbytes), lambda: _read_postings(reader, fieldname, tbytes, self.live, self.term_infos(reader, fieldname, tbytes))
+        )
 
     def lengths(self, reader, fieldname: str) -> np.ndarray:
         """Each document's length of ``fieldname`` as Whoosh's scorer reads it (quantized; 0 → 1)."""

@@ -173,3 +173,17 @@ def test_phrases_checked_on_kept_positions_match_whoosh(engine, monkeypatch):
             assert summary(fresh.search(text)) == expected, text
     finally:
         fresh.close()
+
+
+def test_shared_caches_stay_within_their_size_and_drop_the_least_recently_used():
+    from search.ranking import _LRU
+
+    cache = _LRU(100, size=len)
+    for name in "abcd":
+        cache.put(name, [0] * 20)
+    assert cache.get("a") is not None  # used again: "b" is now the oldest
+    cache.put("e", [0] * 20)
+    cache.put("f", [0] * 20)
+    assert cache.size <= 100 and cache.get("b") is None and cache.get("a") is not None
+    assert cache.get_or_load("huge", lambda: [0] * 60) == [0] * 60  # returned, not kept
+    assert cache.get("huge") is None and cache.size <= 100

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from search.analysis import analyze
@@ -56,6 +58,14 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+def _separates(ch: str) -> bool:
+    """No script run holds ``ch`` (see :mod:`search.analysis.scripts`)."""
+    return ch.isspace() or (unicodedata.category(ch)[0] in "PSZC" and ch not in _JOINERS)
+
+
+_JOINERS = "'’\uff07.\uff0e"  # join letters ("Putin's") or digits ("5.93") into one run
+
+
 class _Sentences:
     """The sentences of ``text`` that may hold a match, analyzed when asked for.
 
@@ -92,32 +102,59 @@ class _Sentences:
             return
         needles = tuple(set(needle.values()))
         phrase_needles = [[needle[w] for w in phrase] for phrase in phrases]
-        self._needles = needles
+        self._needles, self._folded = needles, folded
         self.spans, self.promise, self._whole = [], [], []
-        start = 0
-        for boundary in [*_SENTENCE_BREAK.finditer(text), None]:
-            end = boundary.end() if boundary is not None else len(text)
-            counts = {n: folded.count(n, start, end) for n in needles}
-            if any(counts.values()):
-                self.spans.append((start, end))
-                self.promise.append((sum(1 for c in counts.values() if c), sum(counts.values())))
-                # A phrase needs all its words in one sentence; elsewhere positions do not
-                # matter and only the runs holding a needle are analyzed.
-                self._whole.append(any(all(counts[n] for n in p) for p in phrase_needles))
-            start = end
+        ends = [m.end() for m in _SENTENCE_BREAK.finditer(text)]
+        # Occurrences of each needle, by sentence (needles hold no sentence-ending punctuation).
+        counts: dict[int, dict[str, int]] = {}
+        for n in needles:
+            at = folded.find(n)
+            while at >= 0:
+                per = counts.setdefault(bisect_right(ends, at), {})
+                per[n] = per.get(n, 0) + 1
+                at = folded.find(n, at + len(n))
+        for k in sorted(counts):
+            found = counts[k]
+            self.spans.append((ends[k - 1] if k else 0, ends[k] if k < len(ends) else len(text)))
+            self.promise.append((len(found), sum(found.values())))
+            # A phrase needs all its words in one sentence; elsewhere positions do not
+            # matter and only the runs holding a needle are analyzed.
+            self._whole.append(any(all(n in found for n in p) for p in phrase_needles))
 
     def ranges(self, i: int) -> list[tuple[int, int]]:
         """The matched ranges of candidate sentence ``i`` (whole-text offsets)."""
         found = self._ranges.get(i)
         if found is None:
             start, end = self.spans[i]
-            whole = self._whole[i] or self._needles is None
-            tokens = list(analyze(self.text[start:end], containing=None if whole else self._needles))
-            found = [(tok.start + start, tok.end + start) for tok in tokens if tok.term in self.terms]
-            if whole and self.phrases:
-                found += [(a + start, b + start) for a, b in _phrase_spans(tokens, self.phrases)]
+            if self._whole[i] or self._needles is None:
+                tokens = list(analyze(self.text[start:end]))
+                found = [(tok.start + start, tok.end + start) for tok in tokens if tok.term in self.terms]
+                if self.phrases:
+                    found += [(a + start, b + start) for a, b in _phrase_spans(tokens, self.phrases)]
+            else:
+                found = []
+                for a, b in self._around_needles(start, end):
+                    found += [(tok.start + a, tok.end + a) for tok in analyze(self.text[a:b], containing=self._needles) if tok.term in self.terms]
             self._ranges[i] = found
         return found
+
+    def _around_needles(self, start: int, end: int) -> list[tuple[int, int]]:
+        """Stretches of ``text[start:end]`` around each needle, widened to characters no
+        script run can hold (spaces, punctuation other than the apostrophes and dots that
+        join words or numbers): they hold whole runs, so their tokens are the sentence's."""
+        text, folded = self.text, self._folded
+        stretches: list[tuple[int, int]] = []
+        for needle in self._needles:
+            at = folded.find(needle, start, end)
+            while at >= 0:
+                a, b = at, at + len(needle)
+                while a > start and not _separates(text[a - 1]):
+                    a -= 1
+                while b < end and not _separates(text[b]):
+                    b += 1
+                stretches.append((a, b))
+                at = folded.find(needle, b, end)
+        return _merged(stretches)
 
     def overlapping(self, start: int, end: int) -> list[int]:
         """Candidate sentences that share characters with ``text[start:end]``."""

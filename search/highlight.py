@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -58,12 +57,9 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _separates(ch: str) -> bool:
-    """No script run holds ``ch`` (see :mod:`search.analysis.scripts`)."""
-    return ch.isspace() or (unicodedata.category(ch)[0] in "PSZC" and ch not in _JOINERS)
-
-
-_JOINERS = "'’\uff07.\uff0e"  # join letters ("Putin's") or digits ("5.93") into one run
+# What a script run can hold (letters, digits, and the apostrophes and dots that join words
+# like "Putin's" or numbers like 5.93): see search.analysis.scripts. Anything else ends a run.
+_IN_RUNS = re.compile(r"(?:[^\W_]|['’\uff07.\uff0e])+")
 
 
 class _Sentences:
@@ -103,6 +99,7 @@ class _Sentences:
         needles = tuple(set(needle.values()))
         phrase_needles = [[needle[w] for w in phrase] for phrase in phrases]
         self._needles, self._folded = needles, folded
+        self._reversed: str | None = None
         self.spans, self.promise, self._whole = [], [], []
         ends = [m.end() for m in _SENTENCE_BREAK.finditer(text)]
         # Occurrences of each needle, by sentence (needles hold no sentence-ending punctuation).
@@ -143,15 +140,19 @@ class _Sentences:
         script run can hold (spaces, punctuation other than the apostrophes and dots that
         join words or numbers): they hold whole runs, so their tokens are the sentence's."""
         text, folded = self.text, self._folded
+        if self._reversed is None:
+            self._reversed = text[::-1]
         stretches: list[tuple[int, int]] = []
         for needle in self._needles:
             at = folded.find(needle, start, end)
             while at >= 0:
                 a, b = at, at + len(needle)
-                while a > start and not _separates(text[a - 1]):
-                    a -= 1
-                while b < end and not _separates(text[b]):
-                    b += 1
+                left = _IN_RUNS.match(self._reversed, len(text) - a)
+                if left:
+                    a = max(start, a - (left.end() - left.start()))
+                right = _IN_RUNS.match(text, b)
+                if right:
+                    b = min(end, right.end())
                 stretches.append((a, b))
                 at = folded.find(needle, b, end)
         return _merged(stretches)

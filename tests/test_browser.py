@@ -7,12 +7,7 @@ Screenshots go to ``artifacts/screenshots/``.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,18 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.reldata import Server
 from tests.webdata import SEED_ID, SEED_TITLE, SEED_TITLE_HANS, build_web_index, speaker_filter_works
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
-STARTUP_WAIT = 20.0
 TIMEOUT_MS = 15_000
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -41,43 +30,11 @@ def index_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def base_url(index_dir):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "SEARCH_INDEX"}
-    env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", index_dir, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_WAIT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}: {proc.stderr.read()}")
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, socket.timeout):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer within {STARTUP_WAIT:.0f} s")
-            time.sleep(0.1)
-        # Warm up (the first query loads the segmenter) so browser waits stay short.
-        with urllib.request.urlopen(base + "/?q=%E6%99%AE%E4%BA%AC", timeout=30) as response:
+    with Server(index_dir, threads=None) as server:
+        # Warm up (the first page loads the templates) so browser waits stay short.
+        with urllib.request.urlopen(server.base + "/?q=%E6%99%AE%E4%BA%AC", timeout=30) as response:
             response.read()
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+        yield server.base
 
 
 class Tab:

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import http.client
 import socket
-import subprocess
-import sys
-import time
 
 import psutil
 import pytest
 
 from search.cli import build_parser, main
-from tests.reldata import ROOT, cli_env, free_port, http_get
+from tests.reldata import Server, http_get
 from web import create_app
 
 BODY_LIMIT = 1024 * 1024
@@ -49,34 +46,8 @@ def test_flask_caps_request_bodies():
 @pytest.fixture(scope="module")
 def default_server(seed_index):
     """The server as a user starts it: no --host."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", seed_index, "--port", str(port)],
-        cwd=ROOT,
-        env=cli_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, proc.stderr.read()
-            try:
-                if http_get(f"http://127.0.0.1:{port}/healthz", timeout=5)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
-        yield proc, port
-    finally:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+    with Server(seed_index, host=None, threads=None) as server:
+        yield server.proc, server.port
 
 
 def test_server_listens_on_loopback_only(default_server):

@@ -124,6 +124,8 @@ class Engine:
         self._shared_lock = threading.Lock()
         self._by_generation: dict[object, _Shared] = {}
         self._weighting = scoring.BM25F(B=0.75, K1=1.2)
+        self._warm_min_df: int | None = None  # set by warm(): later generations are warmed too
+        self.warmer: threading.Thread | None = None  # the latest background warm-up
 
     def searcher(self) -> Searcher:
         current = getattr(self._local, "searcher", None)
@@ -141,7 +143,9 @@ class Engine:
         """Get ready to answer quickly: run a few searches that load the dictionaries and
         analyzers, then read every posting list of ``min_df`` documents or more into the
         shared cache (a cold common word costs a first search milliseconds per field).
-        Returns the number of postings cached. A server calls this before it listens.
+        Returns the number of postings cached. A server calls this before it listens;
+        from then on, each new index generation (a commit while serving) is warmed the
+        same way in a background thread, so searches get fast again without a restart.
 
         >>> Engine("index").warm()  # doctest: +SKIP
         4304004
@@ -149,7 +153,23 @@ class Engine:
         for text in _WARM_QUERIES:
             self.search(text)
         s = self.searcher()
+        self._warm_min_df = min_df
         return self._shared(s).postings.warm(s.reader(), min_df)
+
+    def _warm_in_background(self, generation: object, state: "_Shared") -> None:
+        def run() -> None:
+            # Its own searcher: Whoosh's readers keep file positions, a thread must not share one.
+            s = self.ix.searcher(weighting=self._weighting)
+            try:
+                if s.reader().generation() == generation:
+                    state.postings.warm(s.reader(), self._warm_min_df)
+            except Exception:  # noqa: BLE001 - warming is an optimization; searches work without it
+                pass
+            finally:
+                s.close()
+
+        self.warmer = threading.Thread(target=run, name="warm-new-generation", daemon=True)
+        self.warmer.start()
 
     def close(self) -> None:
         current = getattr(self._local, "searcher", None)
@@ -319,6 +339,8 @@ class Engine:
             if state is None:
                 state = _Shared(Generation(s.reader()), FacetTables.read(s.reader()))
                 self._by_generation = {generation: state, **dict(list(self._by_generation.items())[:1])}
+                if self._warm_min_df is not None:
+                    self._warm_in_background(generation, state)
             return state
 
     def suggest_speakers(self, prefix: str, limit: int = 10) -> list[dict]:

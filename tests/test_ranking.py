@@ -17,6 +17,7 @@ import pytest
 
 from whoosh import query as wq
 
+from search.analysis import query_terms
 from search.filters import SearchFilters
 from search.indexer import Indexer
 from search.query.build import plan
@@ -187,3 +188,41 @@ def test_shared_caches_stay_within_their_size_and_drop_the_least_recently_used()
     assert cache.size <= 100 and cache.get("b") is None and cache.get("a") is not None
     assert cache.get_or_load("huge", lambda: [0] * 60) == [0] * 60  # returned, not kept
     assert cache.get("huge") is None and cache.size <= 100
+
+
+def test_a_commit_while_serving_is_warmed_in_the_background(tmp_path):
+    # A server warms up once; articles indexed while it serves make a new index generation,
+    # which must be warmed too (without a restart) and answer like a cold engine.
+    rng = random.Random(5)
+    data = tmp_path / "data"
+    data.mkdir()
+    records = [synthetic(i, rng) for i in range(120)]
+    (data / "a.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records[:80]), "utf-8")
+    index_dir = str(tmp_path / "index")
+    Indexer(index_dir, procs=1).run([str(data)])
+    served = Engine(index_dir)
+    try:
+        served.warm(min_df=2)
+        first = served.warmer
+        new = [dict(r, body=r["body"] + " 新加的词汇 freshlyadded") for r in records[80:]]
+        (data / "b.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new), "utf-8")
+        Indexer(index_dir, procs=1).run([str(data)])
+        result = served.search("freshlyadded")
+        assert served.warmer is not first and served.warmer is not None
+        served.warmer.join(30)
+        s = served.searcher()
+        generation = served._shared(s).postings
+        assert generation._postings.size > 0  # the new generation's posting lists are in memory
+        assert "body_en" in generation._complete  # the new lexicon is known: planning asks Whoosh nothing
+        assert generation.doc_frequency(s.reader(), "body_en", "zzqqxx") == 0
+        stem = query_terms("freshlyadded")[0].term
+        assert sum(generation.doc_frequency(s.reader(), f, stem) for f in ("body_en", "body_zh")) == len(new)
+        cold = Engine(index_dir)
+        try:
+            assert result.total == len(new)
+            for text in ["freshlyadded", "新加的词汇", *QUERIES[:8]]:
+                assert summary(served.search(text)) == summary(cold.search(text)), text
+        finally:
+            cold.close()
+    finally:
+        served.close()

@@ -253,6 +253,10 @@ def _warm(app) -> None:
             return  # the index may be built after start-up: the first search opens it
     with app.test_client() as client:  # Flask's own first-request work
         client.get("/api/search?q=warm")
+    with app.app_context():
+        warmer = engine().warmer
+    if warmer is not None:  # a commit landed meanwhile: no thread may be running at fork time
+        warmer.join()
     gc.collect()
     gc.freeze()
     print(f"ready in {time.perf_counter() - started:.1f} s ({postings:,} postings in memory)", flush=True)

@@ -115,7 +115,7 @@ class _Sentences:
             self.spans.append((ends[k - 1] if k else 0, ends[k] if k < len(ends) else len(text)))
             self.promise.append((len(found), sum(found.values())))
             # A phrase needs all its words in one sentence; elsewhere positions do not
-            # matter and only the runs holding a needle are analyzed.
+            # matter and only the stretches around a needle are analyzed.
             self._whole.append(any(all(n in found for n in p) for p in phrase_needles))
 
     def ranges(self, i: int) -> list[tuple[int, int]]:
@@ -131,7 +131,7 @@ class _Sentences:
             else:
                 found = []
                 for a, b in self._around_needles(start, end):
-                    found += [(tok.start + a, tok.end + a) for tok in analyze(self.text[a:b], containing=self._needles) if tok.term in self.terms]
+                    found += [(tok.start + a, tok.end + a) for tok in analyze(self.text[a:b]) if tok.term in self.terms]
             self._ranges[i] = found
         return found
 

@@ -30,14 +30,11 @@ def _load_zh_stopwords() -> frozenset[str]:
 STOPWORDS_ZH = _load_zh_stopwords()
 
 
-def analyze(text: str, *, subwords: bool = True, containing: tuple[str, ...] | None = None) -> Iterator[Token]:
+def analyze(text: str, *, subwords: bool = True) -> Iterator[Token]:
     """Analyze mixed Chinese/English text.
 
     ``subwords=False`` keeps only the longest jieba words (used for query
     phrases, where the index's sub-words would be redundant).
-    ``containing`` analyzes only the script runs whose simplified, lowercased
-    text contains one of these strings (highlighting looks for known terms and
-    skips the rest; the tokens it gets are the same, their positions are not).
 
     >>> [(t.term, t.start, t.end, t.pos) for t in analyze("中俄關係 cooperating")]
     [('中俄关系', 0, 4, 0), ('中俄', 0, 2, 0), ('关系', 2, 4, 0), ('cooper', 5, 16, 1)]
@@ -45,10 +42,6 @@ def analyze(text: str, *, subwords: bool = True, containing: tuple[str, ...] | N
     pos = -1
     for run in script_runs(text):
         kind = run.kind
-        if containing is not None:
-            folded = to_simplified(run.text) if kind == "han" else run.text.lower().replace("’", "'")
-            if not any(needle in folded for needle in containing):
-                continue
         if kind == "han":
             simplified = to_simplified(run.text)
             last_index = None

@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from itertools import accumulate, chain
+from itertools import chain
 from math import log
 from pickle import loads
 
@@ -221,22 +221,28 @@ class Generation:
 
 
 def _read_postings(reader, fieldname: str, tbytes: bytes, live: np.ndarray, infos=None) -> TermPostings:
-    docs: list[int] = []
-    weights: list[float] = []
+    docs: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
     for offset, matcher in _leaf_postings(reader, fieldname, tbytes, infos):
         if isinstance(matcher, W3LeafMatcher):
-            ids, ws = _block_postings(matcher)
+            for ids, block_weights, _ in _blocks_with(matcher, None):
+                docs.append(ids + offset)
+                # Whoosh stores a block of equal weights as one float, of 1.0 as None.
+                if block_weights is None or isinstance(block_weights, float):
+                    weights.append(np.full(len(ids), 1.0 if block_weights is None else block_weights))
+                else:
+                    weights.append(np.asarray(block_weights, dtype=np.float64))
         else:
             ids, ws = [], []
             while matcher.is_active():
-                ids.append(matcher.id())
+                ids.append(matcher.id() + offset)
                 ws.append(matcher.weight())
                 matcher.next()
-        docs.extend(ids if not offset else [d + offset for d in ids])
-        weights.extend(ws)
-    doc_array = np.array(docs, dtype=np.int32 if live.size < 2**31 else np.int64)
-    weight_array = np.array(weights, dtype=np.float64)
-    keep = live[doc_array] if len(doc_array) else np.zeros(0, dtype=bool)
+            docs.append(np.asarray(ids, dtype=np.int64))
+            weights.append(np.asarray(ws, dtype=np.float64))
+    doc_array = (np.concatenate(docs) if docs else np.zeros(0)).astype(np.int32 if live.size < 2**31 else np.int64)
+    weight_array = np.concatenate(weights) if weights else np.zeros(0)
+    keep = live[doc_array]
     if not keep.all():
         doc_array, weight_array = doc_array[keep], weight_array[keep]
     return TermPostings(doc_array, weight_array)
@@ -297,12 +303,12 @@ def _decode_positions(reader, fieldname: str, tbytes: bytes, infos, wanted: np.n
     lists: list[list[int]] = []
     for offset, matcher in _leaf_postings(reader, fieldname, tbytes, infos):
         if isinstance(matcher, ListMatcher):  # a term inlined in the term index
-            blocks = [(np.asarray(matcher._ids, dtype=np.int64), matcher._values)]
+            blocks = [(np.asarray(matcher._ids, dtype=np.int64), None, matcher._values)]
         elif isinstance(matcher, W3LeafMatcher):
             blocks = _blocks_with(matcher, None if wanted is None else wanted - offset)
         else:
             raise Unsupported("postings not in Whoosh 3 blocks")
-        for ids, values in blocks:
+        for ids, _, values in blocks:
             if wanted is None:
                 found = np.arange(len(ids))
             else:
@@ -325,9 +331,10 @@ def _decode_positions(reader, fieldname: str, tbytes: bytes, infos, wanted: np.n
 
 
 def _blocks_with(matcher: W3LeafMatcher, wanted: np.ndarray | None):
-    """``(document numbers, values)`` of each block of ``matcher`` (segment-local numbers)
-    whose range holds one of the ``wanted`` local numbers (ascending; ``None``: every
-    block); the others are skipped unread."""
+    """``(document numbers, weights, values)`` of each block of ``matcher`` (segment-local
+    numbers; weights and values as the block stores them) whose range holds one of the
+    ``wanted`` local numbers (ascending; ``None``: every block); the others are skipped
+    unread."""
     previous = -1  # the last document of the previous block
     while not matcher._atend:
         last = matcher._maxid
@@ -335,8 +342,8 @@ def _blocks_with(matcher: W3LeafMatcher, wanted: np.ndarray | None):
         if wanted is None or (first < len(wanted) and wanted[first] <= last):
             if matcher._data is None:
                 matcher._read_data()
-            deltas, _, values = matcher._data
-            yield np.cumsum(np.asarray(deltas, dtype=np.int64)), values
+            deltas, weights, values = matcher._data
+            yield np.cumsum(np.asarray(deltas, dtype=np.int64)), weights, values
         previous = last
         matcher._next_block()
 
@@ -359,26 +366,6 @@ def _unpickle_lists(values: list[bytes]) -> list[list[int]]:
             return [loads(v[_INT_SIZE:] if v.endswith(b".") else v[_INT_SIZE:] + b".") for v in values]
         middles.append(body[2:-1] if body.endswith(b".") else body[2:])
     return loads(_PICKLE_HEAD + b"](" + b"".join(middles) + b"e.")
-
-
-def _block_postings(matcher: W3LeafMatcher) -> tuple[list[int], list[float]]:
-    """Document numbers and weights of a posting list, decoded a block at a time."""
-    ids: list[int] = []
-    weights: list[float] = []
-    while not matcher._atend:
-        if matcher._data is None:
-            matcher._read_data()
-        block_ids, block_weights = matcher._data[0], matcher._data[1]
-        ids.extend(accumulate(block_ids))
-        count = matcher._blocklength
-        if block_weights is None:
-            weights.extend([1.0] * count)
-        elif isinstance(block_weights, float):
-            weights.extend([block_weights] * count)
-        else:
-            weights.extend(block_weights)
-        matcher._next_block()
-    return ids, weights
 
 
 class Ranker:

@@ -248,15 +248,14 @@ def _warm(app) -> None:
     started = time.perf_counter()
     with app.app_context():
         try:
-            postings = engine().warm()
+            warmed = engine()
+            postings = warmed.warm()
         except IndexMissingError:
             return  # the index may be built after start-up: the first search opens it
     with app.test_client() as client:  # Flask's own first-request work
         client.get("/api/search?q=warm")
-    with app.app_context():
-        warmer = engine().warmer
-    if warmer is not None:  # a commit landed meanwhile: no thread may be running at fork time
-        warmer.join()
+    if warmed.warmer is not None:  # a commit landed meanwhile: no thread may be running at fork time
+        warmed.warmer.join()
     gc.collect()
     gc.freeze()
     print(f"ready in {time.perf_counter() - started:.1f} s ({postings:,} postings in memory)", flush=True)

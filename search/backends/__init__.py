@@ -1,0 +1,1 @@
+"""Storage backends: where analyzed articles are kept and searched."""

@@ -414,7 +414,7 @@ class Engine:
         if found is None:  # two threads may both build it: the same result, no lock held while reading
             reader = s.reader()
             zh_words: dict[str, int] = {}
-            for fieldname in ("title_zh", "body_zh"):
+            for fieldname in ("title_zh",):  # titles' words: a body's lexicon takes seconds to read
                 if fieldname in reader.indexed_field_names():
                     for term, info in reader.iter_field(fieldname):
                         word = term.decode("utf-8") if isinstance(term, bytes) else term

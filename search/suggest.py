@@ -1,7 +1,7 @@
 """Suggestions as the user types: frequent words, speakers and article titles from the index.
 
 Built once per index generation (:meth:`search.searcher.Engine.suggest` keeps it) from the
-Chinese words of the lexicon, the words of the English titles, the speaker directory and the
+words of the titles (Chinese from the index's lexicon, English as written), the speaker directory and the
 stored titles. Matching ignores script and case: 習, 习 and 习近平 all find 习近平; what is
 shown follows the script the user typed.
 
@@ -43,6 +43,9 @@ class Suggestions:
     counts: dict[str, int]  # word → articles (Chinese) or titles (English) holding it
     titles: list[tuple[str, str, str, str, int]]  # (key, title as published, lang, article id, YYYYMMDD), newest first
     speakers: dict[str, dict]  # id → {"names", "count"}
+    names: list[tuple[str, str]]  # sorted (a speaker's name as matched, id): the whole name and each English word
+    blob: str  # the title keys, one per line: searched with str.find, in C
+    starts: list[int]  # the offset of the newline starting each title's line
 
     @classmethod
     def build(cls, titles: Iterable[tuple[str, str | None, str | None, int]], zh_words: dict[str, int], speakers: dict[str, dict]) -> "Suggestions":
@@ -57,7 +60,18 @@ class Suggestions:
             if title_en:
                 counts.update({w.lower() for w in _EN_WORD.findall(title_en) if len(w) > 2})
         rows.sort(key=lambda row: -row[4])
-        return cls(sorted(counts), dict(counts), rows, speakers)
+        names = sorted(
+            (name, sid)
+            for sid, entry in speakers.items()
+            for name in {key(entry["names"].get("zh") or ""), *_words_of((entry["names"].get("en") or "").lower())}
+            if name
+        )
+        keys = [row[0].replace("\n", " ") for row in rows]
+        starts, offset = [], 0
+        for k in keys:  # where each title's line starts in the blob (at its newline)
+            starts.append(offset)
+            offset += len(k) + 1
+        return cls(sorted(counts), dict(counts), rows, speakers, names, "\n" + "\n".join(keys) + "\n", starts)
 
     def suggest(self, prefix: str, limit: int = 8) -> list[dict]:
         """Up to ``limit`` suggestions for what the user typed so far, in the script they typed."""
@@ -80,39 +94,58 @@ class Suggestions:
         return sorted(out[:limit], key=lambda item: order.index(item["type"]))
 
     def _words(self, wanted: str, shown) -> list[dict]:
-        start = bisect_left(self.words, wanted)
-        matching = []
-        for word in self.words[start:]:
-            if not word.startswith(wanted):
-                break
-            matching.append(word)
-        matching.sort(key=lambda w: (-self.counts[w], w))
+        matching = sorted(_prefixed(self.words, wanted), key=lambda w: (-self.counts[w], w))
         return [
             {"type": "term", "text": shown(w) if _HAN.match(w) else w, "lang": "zh" if _HAN.match(w) else "en", "count": self.counts[w]}
             for w in matching[:MAX_LIMIT]
         ]
 
     def _speakers(self, wanted: str, shown) -> list[dict]:
+        start = bisect_left(self.names, (wanted, ""))
+        ids = []
+        for name, sid in self.names[start:]:
+            if not name.startswith(wanted):
+                break
+            if sid not in ids:
+                ids.append(sid)
         out = []
-        for sid, entry in self.speakers.items():
-            zh = entry["names"].get("zh") or ""
-            en = entry["names"].get("en") or ""
-            if key(zh).startswith(wanted) or any(word.startswith(wanted) for word in [en.lower(), *en.lower().split()]):
-                names = {"zh": shown(zh) if zh else None, "en": en or None}
-                out.append({"type": "speaker", "text": names["zh"] or en, "id": sid, "names": names, "count": entry["count"]})
+        for sid in ids:
+            entry = self.speakers[sid]
+            zh, en = entry["names"].get("zh") or "", entry["names"].get("en") or ""
+            names = {"zh": shown(zh) if zh else None, "en": en or None}
+            out.append({"type": "speaker", "text": names["zh"] or en, "id": sid, "names": names, "count": entry["count"]})
         out.sort(key=lambda item: (-item["count"], item["id"]))
         return out[:MAX_LIMIT]
 
     def _titles(self, wanted: str) -> list[dict]:
+        """Titles starting with ``wanted`` first, then titles containing it; newest first."""
+        if "\n" in wanted:
+            return []
         starting, containing = [], []
-        for row_key, text, lang, article_id, _day in self.titles:
-            if row_key.startswith(wanted):
-                starting.append({"type": "title", "text": text, "lang": lang, "id": article_id})
-            elif wanted in row_key and len(containing) < MAX_LIMIT:
-                containing.append({"type": "title", "text": text, "lang": lang, "id": article_id})
-            if len(starting) >= MAX_LIMIT:
-                break
-        return (starting + containing)[:MAX_LIMIT]
+        pos = self.blob.find(wanted)
+        while pos != -1 and len(starting) < MAX_LIMIT and len(starting) + len(containing) < 4 * MAX_LIMIT:
+            begin = self.blob.rfind("\n", 0, pos)  # the newline before this title
+            row = self.titles[bisect_left(self.starts, begin)]
+            (starting if begin == pos - 1 else containing).append(row)
+            pos = self.blob.find(wanted, self.blob.find("\n", pos))
+        return [
+            {"type": "title", "text": text, "lang": lang, "id": article_id}
+            for _key, text, lang, article_id, _day in (starting + containing)[:MAX_LIMIT]
+        ]
+
+
+def _prefixed(words: list[str], wanted: str) -> list[str]:
+    start = bisect_left(words, wanted)
+    out = []
+    for word in words[start:]:
+        if not word.startswith(wanted):
+            break
+        out.append(word)
+    return out
+
+
+def _words_of(name: str) -> list[str]:
+    return [name, *name.split()] if name else []
 
 
 __all__ = ["MAX_LIMIT", "Suggestions", "key"]

@@ -21,6 +21,7 @@ import urllib.parse
 from bench.common import header, write_result
 from pathlib import Path
 
+from bench import load
 from bench.load import start_server, stop_server
 
 SIZES = (1_000, 2_500, 5_000, 10_000)
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--out", default="export", help="result name under bench/results/")
     args = parser.parse_args(argv)
+    load.STARTUP_WAIT = 300.0  # the warm-up of a full index takes minutes on a busy machine
     proc, port = start_server(args.index, threads=1)
     try:
         runs = []

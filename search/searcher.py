@@ -6,10 +6,12 @@ kept per thread and reopened only after a commit changed the index.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 from whoosh import query as wq
@@ -21,6 +23,8 @@ from search.backends.whoosh.ranking import Generation, Ranker, Unsupported, top
 from search.errors import NotFoundError, QueryError
 from search.filters import SearchFilters
 from search.highlight import snippets, to_html
+from search.suggest import Suggestions
+from search.timeline import timeline
 from search.model import LANGS, Hit, SearchResult
 from search.query.build import plan
 from search.query.parse import parse
@@ -71,6 +75,7 @@ class FacetTables:
     """Per-document facet values of one index generation, read once from the columns."""
 
     year: np.ndarray  # docnum → year, 0 when undated
+    day: np.ndarray  # docnum → YYYYMMDD, 0 when undated
     quotes: dict[int, list[dict]]  # docnum → [{"id", "names", "quotes"}], for documents that quote someone
     directory: dict[str, dict]  # speaker id → {"names", "count"}
     speaker_ids: list[str]  # the speakers, numbered
@@ -80,12 +85,15 @@ class FacetTables:
     @classmethod
     def read(cls, reader) -> "FacetTables":
         year: list[int] = []
+        day: list[int] = []
         quotes: dict[int, list[dict]] = {}
         directory: dict[str, dict] = {}
         for sub, offset in reader.leaf_readers():
             count = sub.doc_count_all()
             days = list(sub.column_reader("day")) if sub.has_column("day") else [0] * count
-            year.extend(day // 10000 if 10000101 <= day <= 99991231 else 0 for day in days)  # undated: 0 or 2**32 - 1
+            dated = [value if 10000101 <= value <= 99991231 else 0 for value in days]  # undated: 0 or 2**32 - 1
+            day.extend(dated)
+            year.extend(value // 10000 for value in dated)
             if not sub.has_column("speakers_column"):
                 continue
             deleted = sub.deleted_docs_set if sub.has_deletions() else ()
@@ -101,13 +109,14 @@ class FacetTables:
         pairs = [(docnum, number[sp["id"]]) for docnum, found in quotes.items() for sp in found]
         pair_doc = np.array([d for d, _ in pairs], dtype=np.int64)
         pair_speaker = np.array([n for _, n in pairs], dtype=np.int64)
-        return cls(np.array(year, dtype=np.int64), quotes, directory, speaker_ids, pair_doc, pair_speaker)
+        return cls(np.array(year, dtype=np.int64), np.array(day, dtype=np.int64), quotes, directory, speaker_ids, pair_doc, pair_speaker)
 
 
 @dataclass(frozen=True)
 class _Shared:
     postings: Generation
     tables: FacetTables
+    built: dict = dataclasses.field(default_factory=dict)  # what is built on first use: "suggestions"
 
 
 class Engine:
@@ -153,6 +162,7 @@ class Engine:
         for text in _WARM_QUERIES:
             self.search(text)
         s = self.searcher()
+        self._suggestions(s)
         self._warm_min_df = min_df
         return self._shared(s).postings.warm(s.reader(), min_df)
 
@@ -192,25 +202,10 @@ class Engine:
         ``highlight=False`` skips snippets and ``facets=False`` skips facet counts
         (evaluation and benchmarks need only ids).
         """
-        if not isinstance(text, str):
-            raise QueryError("q (the query text) is required", param="q")
         paging = Paging.checked(page, size)
         filters = filters or SearchFilters()
         started = time.perf_counter()
-        parsed = parse(text)
-        s = self.searcher()
-        reader = s.reader()
-        shared = self._shared(s)
-        known = shared.postings.doc_frequency
-        the_plan = plan(parsed, text, lambda fieldname, term: known(reader, fieldname, term) > 0, **self._plan_options(filters, s))
-        ranker = Ranker(s, shared.postings)
-        restrict = self._filter_query(filters, s)
-        allowed = ranker.match(restrict) if restrict is not None else None
-        if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
-            the_plan.primary, the_plan.fallback = wq.Every(), None
-        if allowed is not None and not allowed.any():
-            # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
-            the_plan.primary, the_plan.fallback = None, None
+        s, ranker, the_plan, allowed = self._prepare(text, filters)
         offset = (paging.page - 1) * paging.size
         needed = offset + paging.size
         docnums: list[tuple[int, float]] = []
@@ -236,6 +231,50 @@ class Engine:
             filters=filters.active,
             sort=filters.sort,
         )
+
+    def _prepare(self, text: object, filters: SearchFilters):
+        """The searcher, ranker, plan and filter set (``None``: no filter) of one search."""
+        if not isinstance(text, str):
+            raise QueryError("q (the query text) is required", param="q")
+        parsed = parse(text)
+        s = self.searcher()
+        reader = s.reader()
+        shared = self._shared(s)
+        known = shared.postings.doc_frequency
+        the_plan = plan(parsed, text, lambda fieldname, term: known(reader, fieldname, term) > 0, **self._plan_options(filters, s))
+        ranker = Ranker(s, shared.postings)
+        restrict = self._filter_query(filters, s)
+        allowed = ranker.match(restrict) if restrict is not None else None
+        if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
+            the_plan.primary, the_plan.fallback = wq.Every(), None
+        if allowed is not None and not allowed.any():
+            # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
+            the_plan.primary, the_plan.fallback = None, None
+        return s, ranker, the_plan, allowed
+
+    def matches(self, text: object, *, filters: SearchFilters | None = None, limit: int = 10_000, bodies: bool = False) -> tuple[int, Iterator[Hit]]:
+        """Every match of a search, in the order of its pages (at most ``limit``): the total
+        and an iterator of hits without snippets, each article read from the index only when
+        its turn comes, so memory does not grow with the articles' text (exports, feeds).
+        ``bodies`` puts the article's text in ``Hit.snippets`` (``{"zh": [body], "en": [body]}``).
+
+        >>> total, hits = Engine("index").matches("習近平", limit=100)  # doctest: +SKIP
+        """
+        filters = filters or SearchFilters()
+        s, ranker, the_plan, allowed = self._prepare(text, filters)
+        if the_plan.primary is None or limit < 1:
+            return 0, iter(())
+        docnums, matches = self._rank(s, ranker, the_plan, allowed, limit, filters.sort)
+
+        def rows() -> Iterator[Hit]:
+            for docnum, score in docnums:
+                hit = self._hit(s, docnum, score, None, [])
+                if bodies:
+                    fields = s.stored_fields(docnum)
+                    hit = dataclasses.replace(hit, snippets={lang: [fields[f"body_{lang}"]] if fields.get(f"body_{lang}") else [] for lang in LANGS})
+                yield hit
+
+        return int(np.count_nonzero(matches)), rows()
 
     def _rank(self, s: Searcher, ranker: Ranker, the_plan, allowed, needed: int, sort: str):
         """The first ``needed`` hits ``(docnum, score)`` and the whole result set (a boolean array).
@@ -360,8 +399,33 @@ class Engine:
         out.sort(key=lambda item: (-item["count"], item["id"]))
         return out[: max(1, min(limit, 50))]
 
+    def suggest(self, prefix: str, limit: int = 8) -> list[dict]:
+        """Words, speakers and titles completing ``prefix`` (see :mod:`search.suggest`).
+
+        >>> Engine("index").suggest("習近")[0]  # doctest: +SKIP
+        {'type': 'speaker', 'text': '習近平', 'id': 'xi-jinping', 'names': {...}, 'count': 1}
+        """
+        return self._suggestions().suggest(prefix, limit)
+
+    def _suggestions(self, s: Searcher | None = None) -> Suggestions:
+        s = s or self.searcher()
+        shared = self._shared(s)
+        found = shared.built.get("suggestions")
+        if found is None:  # two threads may both build it: the same result, no lock held while reading
+            reader = s.reader()
+            zh_words: dict[str, int] = {}
+            for fieldname in ("title_zh",):  # titles' words: a body's lexicon takes seconds to read
+                if fieldname in reader.indexed_field_names():
+                    for term, info in reader.iter_field(fieldname):
+                        word = term.decode("utf-8") if isinstance(term, bytes) else term
+                        zh_words[word] = max(zh_words.get(word, 0), info.doc_frequency())
+            days = shared.tables.day
+            titles = ((fields.get("id", ""), fields.get("title_zh"), fields.get("title_en"), int(days[docnum])) for docnum, fields in reader.iter_docs())
+            found = shared.built["suggestions"] = Suggestions.build(titles, zh_words, shared.tables.directory)
+        return found
+
     def _facets(self, s: Searcher, matches: np.ndarray) -> dict[str, list[dict]]:
-        """Speaker and year counts over the whole result set (``matches``, not just this page)."""
+        """Speaker, year, month (and day) counts over the whole result set (``matches``, not just this page)."""
         tables = self._shared(s).tables
         per_year = np.bincount(tables.year[matches])
         years = {int(year): int(per_year[year]) for year in np.flatnonzero(per_year) if year}  # 0: undated
@@ -376,6 +440,7 @@ class Engine:
                 for i in best
             ],
             "years": [{"year": year, "count": count} for year, count in sorted(years.items(), reverse=True)],
+            **timeline(tables.day[matches]),
         }
 
     def _hit(self, s: Searcher, docnum: int, score: float, terms: set[str] | None, phrases: list[list[str]]) -> Hit:

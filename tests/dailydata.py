@@ -9,7 +9,7 @@ from pathlib import Path
 
 from search.indexer import content_hash, to_document
 from search.model import Article, Speaker
-from search.store import open_or_create
+from search.backends.whoosh.store import open_or_create
 from tests.webdata import CST, build_web_index
 
 #: Fourteen people (more than the ten the facet shows before "Show more"), each quoted once or more.

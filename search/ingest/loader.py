@@ -86,7 +86,8 @@ def load_file(path: str) -> LoadedFile:
         loaded.errors.append(IngestError(f"{path}: cannot read ({exc.strerror})", param=path))
         return loaded
     if is_jsonl:
-        for lineno, item in _jsonl_items(lines if lines is not None else text.split("\n"), path):
+        for lineno, item, warnings in _jsonl_items(lines if lines is not None else text.split("\n"), path):
+            loaded.warnings.extend(warnings)
             if isinstance(item, IngestError):
                 loaded.errors.append(item)
             else:
@@ -147,8 +148,8 @@ def _utf8_lines(data: bytes) -> list[str | UnicodeDecodeError] | None:
     return lines if good_non_ascii and good_non_ascii >= bad else None
 
 
-def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[tuple[int, Article | IngestError]]:
-    """``(line number, Article or IngestError)`` per non-blank line.
+def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[tuple[int, Article | IngestError, list[str]]]:
+    """``(line number, Article or IngestError, warnings)`` per non-blank line.
 
     Lines are split at ``\\n`` only: U+2028, U+0085 and the like are legal inside JSON
     strings and must not cut a record in two.
@@ -156,7 +157,7 @@ def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[t
     for lineno, line in enumerate(lines, start=1):
         where = f"{path}:{lineno}"
         if isinstance(line, UnicodeDecodeError):
-            yield lineno, IngestError(f"{where}: not valid UTF-8 ({line.reason} at byte {line.start + 1} of the line); line skipped", param=path)
+            yield lineno, IngestError(f"{where}: not valid UTF-8 ({line.reason} at byte {line.start + 1} of the line); line skipped", param=path), []
             continue
         line = line.removesuffix("\r")
         if not line.strip():
@@ -164,19 +165,19 @@ def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[t
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield lineno, IngestError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})", param=path)
+            yield lineno, IngestError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})", param=path), []
             continue
         except RecursionError:
-            yield lineno, IngestError(f"{where}: invalid JSON (nested too deeply)", param=path)
+            yield lineno, IngestError(f"{where}: invalid JSON (nested too deeply)", param=path), []
             continue
         try:
-            article = article_from_record(record, where, path=path)
+            article, warnings = article_from_record(record, where, path=path)
             _check_length(article, where)
-            yield lineno, with_speakers(article)
+            yield lineno, with_speakers(article), warnings
         except IngestError as exc:
-            yield lineno, exc
+            yield lineno, exc, []
         except Exception as exc:
-            yield lineno, IngestError(f"{where}: cannot be read as an article ({type(exc).__name__}: {str(exc)[:200]})", param=path)
+            yield lineno, IngestError(f"{where}: cannot be read as an article ({type(exc).__name__}: {str(exc)[:200]})", param=path), []
 
 
 def _check_length(article: Article, where: str) -> None:

@@ -172,14 +172,15 @@ def queries_section(r: dict) -> list[str]:
 
 def quality_section(r: dict) -> list[str]:
     systems = [s for s in ("engine", "whoosh_jieba", "cjk_bigram") if any(s in v for v in r["results"].values())]
-    head = " | ".join(f"{NAMES[s]} MRR@10 | R@10" for s in systems)
+    head = " | ".join(f"{NAMES[s]} MRR@10 | S@10" for s in systems)
     out = [
         "### Retrieval quality",
         "",
         f"`{r['command']}` — each question's relevant document is the paragraph holding its answer; "
         f"baselines in the same run over the same paragraphs ({r['date']}). "
         "The project's index is written by one process (one segment), so the ranking is the same on every run. "
-        "Whoosh baselines: one TEXT field, BM25F defaults, `QueryParser` with `OrGroup`.",
+        "Whoosh baselines: one TEXT field, BM25F defaults, `QueryParser` with `OrGroup`. "
+        "MRR@10 and S@10 (Success@10: the paragraph among the first 10 hits) as trec_eval computes them (`ir-measures`).",
         "",
         f"| set | questions | {head} |",
         "|---|---:|" + "---:|---:|" * len(systems),
@@ -188,7 +189,7 @@ def quality_section(r: dict) -> list[str]:
         cells = []
         for s in systems:
             m = by_system.get(s)
-            cells += [f"{m['mrr@10']:.4f}", f"{m['recall@10']:.3f}"] if m else ["–", "–"]
+            cells += [f"{m['mrr@10']:.4f}", f"{m['success@10']:.3f}"] if m else ["–", "–"]
         if cells and by_system.get("engine"):
             cells[0], cells[1] = f"**{cells[0]}**", f"**{cells[1]}**"
         queries = next(iter(by_system.values()))["queries"]

@@ -60,8 +60,24 @@ def iter_files(paths: list[str]) -> Iterator[tuple[str, bool]]:
             raise IngestError(f"{raw}: no such file or folder", param=raw)
 
 
+#: JSON Lines records per part of :func:`load_parts`.
+PART_LINES = 256
+
+
 def load_file(path: str) -> LoadedFile:
     """Read one file; problems become ``errors`` on the result, never exceptions."""
+    whole = LoadedFile(path=path)
+    for part in load_parts(path):
+        whole.encoding = whole.encoding or part.encoding
+        whole.articles += part.articles
+        whole.errors += part.errors
+        whole.warnings += part.warnings
+    return whole
+
+
+def load_parts(path: str, lines_per_part: int = PART_LINES) -> Iterator[LoadedFile]:
+    """:func:`load_file` in parts of up to ``lines_per_part`` JSONL records (one part for other
+    files), so that indexing can work on the first articles while the next are parsed."""
     loaded = LoadedFile(path=path)
     is_jsonl = path.lower().endswith(".jsonl")
     lines: list[str | UnicodeDecodeError] | None = None
@@ -81,25 +97,36 @@ def load_file(path: str) -> LoadedFile:
             loaded.encoding = "utf-8"
     except IngestError as exc:
         loaded.errors.append(exc)
-        return loaded
+        yield loaded
+        return
     except OSError as exc:
         loaded.errors.append(IngestError(f"{path}: cannot read ({exc.strerror})", param=path))
-        return loaded
+        yield loaded
+        return
     if is_jsonl:
+        del data  # the lines hold the text now
+        count = 0
         for lineno, item, warnings in _jsonl_items(lines if lines is not None else text.split("\n"), path):
             loaded.warnings.extend(warnings)
             if isinstance(item, IngestError):
                 loaded.errors.append(item)
             else:
                 loaded.articles.append((f"{path}:{lineno}", item))
-        return loaded
+            count += 1
+            if count == lines_per_part:
+                yield loaded
+                loaded, count = LoadedFile(path=path, encoding=loaded.encoding), 0
+        if count or not (loaded.articles or loaded.errors):
+            yield loaded
+        return
     suffix = os.path.splitext(path)[1].lower()
     limit = MAX_PAGE_CHARS.get(suffix, MAX_ARTICLE_CHARS)
     if len(text) > limit:
         loaded.errors.append(
             IngestError(f"{path}: {len(text):,} characters of text, over the limit of {MAX_ARTICLE_CHARS:,} for one article; split it", param=path)
         )
-        return loaded
+        yield loaded
+        return
     try:
         if suffix in (".html", ".htm"):
             from search.ingest.html import parse_html
@@ -113,13 +140,15 @@ def load_file(path: str) -> LoadedFile:
         article = with_speakers(article)
     except IngestError as exc:
         loaded.errors.append(exc)
-        return loaded
+        yield loaded
+        return
     except Exception as exc:  # a parser failing on hostile input: this file fails, the run goes on
         loaded.errors.append(IngestError(f"{path}: cannot be parsed ({type(exc).__name__}: {str(exc)[:200]})", param=path))
-        return loaded
+        yield loaded
+        return
     loaded.warnings.extend(warnings)
     loaded.articles.append((path, article))
-    return loaded
+    yield loaded
 
 
 def _utf8_lines(data: bytes) -> list[str | UnicodeDecodeError] | None:

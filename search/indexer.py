@@ -33,7 +33,8 @@ from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
 from search.errors import SearchError
-from search.ingest import LoadedFile, iter_files, load_file
+from search.ingest import LoadedFile, iter_files
+from search.ingest.loader import load_parts
 from search.model import Article
 from search.processes import die_with_parent
 from search.backends.whoosh.store import INDEX_NAME, column_lookup, locked_error, open_or_create, write_lock
@@ -165,33 +166,39 @@ class Indexer:
         seen_ids: dict[str, str] = {}
         ids_by_path: dict[str, set[str]] = {}
         clean_paths: set[str] = set()
-        pending: list[tuple[Article, str, bool]] = []  # (article, digest, exists)
-        with self.ix.searcher() as searcher:
-            digest_of = column_lookup(searcher.reader(), "digest")
-            for path, supported in files:
-                if not supported:
-                    report.skipped_files.append(path)
-                    continue
-                loaded = load_file(path)
-                if loaded.encoding:
-                    report.encodings[path] = loaded.encoding
-                self._collect(loaded, searcher, digest_of, report, seen_ids, pending)
-                abspath = os.path.abspath(path)
-                ids_by_path[abspath] = {a.id for _, a in loaded.articles}
-                if not loaded.errors:
-                    clean_paths.add(abspath)
-                while len(pending) >= self.batch_size:
-                    self._write(pending[: self.batch_size], report)
-                    pending = pending[self.batch_size :]
-                if progress:
-                    progress(_size(path))
-        if pending:
-            self._write(pending, report)
+        batch = _Batch(self, report)
+        try:
+            with self.ix.searcher() as searcher:
+                digest_of = column_lookup(searcher.reader(), "digest")
+                for path, supported in files:
+                    if not supported:
+                        report.skipped_files.append(path)
+                        continue
+                    ids: set[str] = set()
+                    clean = True
+                    # Part by part: the writer processes analyze the first articles of a
+                    # file while this process parses the next (and finds their speakers).
+                    for loaded in load_parts(path):
+                        if loaded.encoding:
+                            report.encodings[path] = loaded.encoding
+                        self._collect(loaded, searcher, digest_of, report, seen_ids, batch)
+                        ids.update(a.id for _, a in loaded.articles)
+                        clean = clean and not loaded.errors
+                    abspath = os.path.abspath(path)
+                    ids_by_path[abspath] = ids
+                    if clean:
+                        clean_paths.add(abspath)
+                    if progress:
+                        progress(_size(path))
+            batch.commit()
+        except BaseException:
+            batch.cancel()
+            raise
         if prune:
             report.deleted = self._prune(ids_by_path, clean_paths)
         return report
 
-    def _collect(self, loaded: LoadedFile, searcher, digest_of, report: IndexReport, seen_ids: dict[str, str], pending: list) -> None:
+    def _collect(self, loaded: LoadedFile, searcher, digest_of, report: IndexReport, seen_ids: dict[str, str], batch: _Batch) -> None:
         report.warnings.extend(loaded.warnings)
         for error in loaded.errors:
             report.failed += 1
@@ -208,32 +215,13 @@ class Indexer:
             if docnum is not None and digest_of(docnum) == bytes.fromhex(digest):
                 report.unchanged += 1
                 continue
-            pending.append((article, digest, docnum is not None))
+            batch.add(article, digest, docnum is not None)
 
     def _writer(self, count: int):
         """A writer for ``count`` articles; the caller holds the write lock (see :meth:`run`)."""
         if count >= PARALLEL_MIN_BATCH and self.procs > 1:
             return _ParallelWriter(self.ix, self.procs, self._lock_file)
         return FastSegmentWriter(self.ix, limitmb=LIMIT_MB, _lk=False)
-
-    def _write(self, pending: list[tuple[Article, str, bool]], report: IndexReport) -> None:
-        writer = self._writer(len(pending))
-        try:
-            for article, digest, exists in pending:
-                doc = to_document(article, digest)
-                if exists:
-                    writer.update_document(**doc)
-                else:
-                    writer.add_document(**doc)
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        for _, _, exists in pending:
-            if exists:
-                report.updated += 1
-            else:
-                report.indexed += 1
 
     def _prune(self, ids_by_path: dict[str, set[str]], clean_paths: set[str]) -> int:
         """Delete articles whose file is gone, or whose id vanished from a cleanly read file."""
@@ -266,6 +254,62 @@ class Indexer:
             writer.cancel()
             raise
         return deleted
+
+
+class _Batch:
+    """New and changed articles on their way into the index, committed every ``batch_size``.
+
+    The first :data:`PARALLEL_MIN_BATCH` are held back: a run that changes only a few
+    articles writes them in this process at the end, without starting writer processes.
+    Past that, the parallel writer starts and takes each article as it comes.
+    """
+
+    def __init__(self, indexer: Indexer, report: IndexReport) -> None:
+        self.indexer, self.report = indexer, report
+        self.held: list[tuple[Article, str, bool]] = []
+        self.writer = None
+        self.added: list[bool] = []  # per article in this batch: did it replace one?
+
+    def add(self, article: Article, digest: str, exists: bool) -> None:
+        self.added.append(exists)
+        if self.writer is not None:
+            self._add(article, digest, exists)
+        else:
+            self.held.append((article, digest, exists))
+            if len(self.held) >= PARALLEL_MIN_BATCH and self.indexer.procs > 1:
+                self._open(len(self.held))
+        if len(self.added) >= self.indexer.batch_size:
+            self.commit()
+
+    def _open(self, count: int) -> None:
+        self.writer = self.indexer._writer(count)
+        held, self.held = self.held, []
+        for article, digest, exists in held:
+            self._add(article, digest, exists)
+
+    def _add(self, article: Article, digest: str, exists: bool) -> None:
+        doc = to_document(article, digest)
+        if exists:
+            self.writer.update_document(**doc)
+        else:
+            self.writer.add_document(**doc)
+
+    def commit(self) -> None:
+        if not self.added:
+            return
+        if self.writer is None:
+            self._open(len(self.held))
+        self.writer.commit()  # if it fails, the run's cancel() cancels it
+        self.writer = None
+        updated = sum(self.added)
+        self.report.updated += updated
+        self.report.indexed += len(self.added) - updated
+        self.added = []
+
+    def cancel(self) -> None:
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            writer.cancel()
 
 
 def _size(path: str) -> int:

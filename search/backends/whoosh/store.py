@@ -99,11 +99,6 @@ BufferFile.__init__ = _buffer_file_init
 
 
 
-def default_index_dir() -> str:
-    """``$SEARCH_INDEX`` if set, else ``index/`` in the current folder."""
-    return os.environ.get("SEARCH_INDEX") or "index"
-
-
 def versions() -> dict[str, int]:
     return {"analyzer_version": ANALYZER_VERSION, "schema_version": SCHEMA_VERSION}
 

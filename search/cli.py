@@ -11,8 +11,8 @@ import os
 import sys
 import time
 
+from search.backends.base import DEFAULT_OPENSEARCH_INDEX, BackendConfig
 from search.errors import SearchError
-from search.backends.whoosh.store import default_index_dir
 
 
 def _index_arg(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +20,44 @@ def _index_arg(parser: argparse.ArgumentParser) -> None:
         "--index",
         default=None,
         metavar="DIR",
-        help="index folder (default: $SEARCH_INDEX, else ./index)",
+        help="index folder of the whoosh backend (default: $SEARCH_INDEX, else ./index)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("whoosh", "opensearch"),
+        default=None,
+        help="where articles are stored and searched: whoosh (an index folder, the default) or "
+        "opensearch (a cluster); default $SEARCH_BACKEND, else whoosh",
+    )
+    parser.add_argument(
+        "--opensearch",
+        action="append",
+        default=None,
+        metavar="URL",
+        help="OpenSearch node URL; repeat it or separate with commas for a cluster "
+        "(default $SEARCH_OPENSEARCH_URL, else http://127.0.0.1:9200)",
+    )
+    parser.add_argument(
+        "--opensearch-index",
+        default=None,
+        metavar="NAME",
+        help=f"OpenSearch index name (default {DEFAULT_OPENSEARCH_INDEX})",
+    )
+    parser.add_argument("--shards", type=_positive_int, default=None, metavar="N", help="primary shards of a new OpenSearch index (default 1)")
+    parser.add_argument(
+        "--replicas", type=_count, default=None, metavar="N", help="replicas of each shard of a new OpenSearch index (default 0)"
+    )
+
+
+def backend_config(args: argparse.Namespace) -> BackendConfig:
+    """The storage configuration from the command line, then the environment."""
+    return BackendConfig.from_env(
+        backend=args.backend,
+        index_dir=args.index,
+        urls=args.opensearch,
+        index_name=args.opensearch_index,
+        shards=args.shards,
+        replicas=args.replicas,
     )
 
 
@@ -87,20 +124,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
+def _at_least(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, got {value}")
+        return value
+
+    return whole
+
+
+_positive_int = _at_least(1)
+_count = _at_least(0)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    index_dir = args.index or default_index_dir()
     try:
+        args.backend_config = backend_config(args)
+        index_dir = args.backend_config.index_dir
         if args.command == "index":
             return _cmd_index(args, index_dir)
         if args.command == "query":
@@ -124,7 +171,7 @@ def _cmd_index(args: argparse.Namespace, index_dir: str) -> int:
     from search.ingest import iter_files
 
     total = sum(_size(path) for path, ok in iter_files(args.paths) if ok)
-    indexer = Indexer(index_dir, procs=args.procs, batch_size=args.batch_size or BATCH_SIZE)
+    indexer = Indexer(procs=args.procs, batch_size=args.batch_size or BATCH_SIZE, config=args.backend_config)
     with tqdm(total=total, unit="B", unit_scale=True, desc="indexing", disable=True if args.quiet else None, file=sys.stderr) as bar:
         report = indexer.run(args.paths, prune=args.prune, progress=bar.update)
     for path, encoding in report.encodings.items():
@@ -156,7 +203,7 @@ def _cmd_query(args: argparse.Namespace, index_dir: str) -> int:
                 "translate": not args.no_translate,
             }
         )
-        engine = Engine(index_dir)
+        engine = Engine(config=args.backend_config)
         result = engine.search(args.text, page=args.page, size=args.limit, filters=filters)
     except QueryError as exc:
         name = option.get(exc.param or "", exc.param)
@@ -232,11 +279,11 @@ def _cmd_serve(args: argparse.Namespace, index_dir: str) -> int:
         raise SearchError(f"--workers must be between 1 and 64, got {args.workers}", param="workers")
     if not 1 <= args.threads <= 64:
         raise SearchError(f"--threads must be between 1 and 64, got {args.threads}", param="threads")
-    app = create_app({"INDEX_DIR": index_dir})
+    app = create_app({"INDEX_DIR": index_dir, "BACKEND": args.backend_config})
     _warm(app)
     options = {"threads": args.threads, "max_request_body_size": 1024 * 1024, "channel_timeout": 30, "ident": "news-search"}
     if args.workers == 1:
-        print(f"serving {os.path.abspath(index_dir)} on http://{args.host}:{args.port}/", flush=True)
+        print(f"serving {args.backend_config.where} on http://{args.host}:{args.port}/", flush=True)
         waitress.serve(app, host=args.host, port=args.port, **options)
         return 0
     return _serve_workers(app, args, index_dir, options)
@@ -347,7 +394,7 @@ def _serve_workers(app, args: argparse.Namespace, index_dir: str, options: dict)
     signal.signal(signal.SIGINT, stop)
     for slot in range(args.workers):
         spawn(slot)
-    print(f"serving {os.path.abspath(index_dir)} on http://{args.host}:{args.port}/ with {args.workers} processes", flush=True)
+    print(f"serving {args.backend_config.where} on http://{args.host}:{args.port}/ with {args.workers} processes", flush=True)
     restarts: list[float] = []
     while children:
         try:

@@ -54,3 +54,9 @@ class NotFoundError(SearchError):
     """A requested article does not exist."""
 
     code = "not_found"
+
+
+class BackendUnavailableError(SearchError):
+    """The storage backend cannot be reached or cannot serve (an OpenSearch cluster down or red)."""
+
+    code = "backend_unavailable"

@@ -1,54 +1,28 @@
 """Add, replace and delete articles in the index, incrementally and in batches.
 
-An article is unchanged when the index holds its id with the same content hash
-(the ``digest`` column), so re-running over the same folder only reads and hashes. Changed
-articles are analyzed in worker processes (Whoosh's multiprocessing writer)
-when a batch is large enough to pay for them, and every batch is committed on
-its own, so an interrupted run keeps what it finished.
-
-Crash safety: a run holds the index's write lock from start to end (a second
-run fails at once, naming the process that holds it); a commit becomes
-visible all at once (Whoosh writes the new table of contents to a temporary
-file and renames it); the writer processes die with the indexer and never keep
-its lock, and a batch whose writer process died is not committed. A run that
-is killed leaves its partial files behind; the next run deletes them.
+An article is unchanged when the index holds its id with the same content hash,
+so re-running over the same folder only reads and hashes. Changed articles go to
+the backend in batches (analyzed in worker processes when a batch is large enough
+to pay for them), and every batch is committed on its own, so an interrupted run
+keeps what it finished. The backend's writer holds exclusive write access for the
+whole run (see :mod:`search.backends.whoosh.indexing` for the Whoosh folder's
+crash safety).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing.connection
 import os
-import pickle
-import queue
-import re
-import shutil
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from whoosh.index import TOC, clean_files
-from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.util import random_name
-from whoosh.writing import SegmentWriter
-
-from search.errors import SearchError
+from search.backends.base import BackendConfig, Writer, open_backend
 from search.ingest import LoadedFile, iter_files
 from search.ingest.loader import load_parts
 from search.model import Article
-from search.processes import die_with_parent
-from search.backends.whoosh.store import INDEX_NAME, column_lookup, locked_error, open_or_create, write_lock
-from search.backends.whoosh.writer import FastSegmentWriter
 
 BATCH_SIZE = 20_000
-PARALLEL_MIN_BATCH = 400
-LIMIT_MB = 512
-
-
-class WriterProcessError(SearchError):
-    """A writer process died: the batch it was writing is not committed."""
-
-    code = "writer_failed"
 
 
 @dataclass
@@ -89,51 +63,26 @@ def content_hash(article: Article) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def to_document(article: Article, digest: str) -> dict[str, object]:
-    """The Whoosh field values for one article (empty fields omitted)."""
-    doc: dict[str, object] = {
-        "id": article.id,
-        "digest": bytes.fromhex(digest),
-        "lang": " ".join(article.languages),
-    }
-    for part in ("title", "body", "captions"):
-        for lang in ("zh", "en"):
-            text = article.text(part, lang)
-            if text:
-                doc[f"{part}_{lang}"] = text
-    if article.path:
-        doc["path"] = os.path.abspath(article.path)
-    if article.date:
-        doc["date_iso"] = article.date.isoformat()
-    # Column fields get a value on every document: Whoosh's column readers fail on a
-    # segment whose last documents have none.
-    doc["day"] = int(article.date.strftime("%Y%m%d")) if article.date else 0
-    doc["speakers_column"] = b""
-    if article.speakers:
-        doc["speakers"] = ",".join(sp.id for sp in article.speakers)
-        doc["speakers_column"] = json.dumps([sp.to_dict() for sp in article.speakers], ensure_ascii=False).encode("utf-8")
-    if article.meta:
-        doc["meta"] = dict(article.meta)
-    for key in ("source", "url", "dateline"):
-        value = getattr(article, key)
-        if value:
-            doc[key] = value
-    return doc
-
-
 class Indexer:
-    """Index files and folders into the index at ``index_dir``.
+    """Index files and folders into the index at ``index_dir`` (or the one ``config`` names).
 
     >>> Indexer("index").run(["samples/"]).summary()  # doctest: +SKIP
     'indexed 1 / updated 0 / unchanged 0 / failed 0'
     """
 
-    def __init__(self, index_dir: str, *, procs: int | None = None, batch_size: int = BATCH_SIZE) -> None:
-        self.index_dir = index_dir
-        self.ix = open_or_create(index_dir)
+    def __init__(
+        self,
+        index_dir: str | None = None,
+        *,
+        procs: int | None = None,
+        batch_size: int = BATCH_SIZE,
+        config: BackendConfig | None = None,
+    ) -> None:
+        self.config = config = BackendConfig.resolve(index_dir, config)
+        self.index_dir = config.index_dir
+        self.backend = open_backend(config, create=True)
         self.procs = procs if procs is not None else min(2, os.cpu_count() or 1)
         self.batch_size = max(1, batch_size)
-        self._lock_file: tuple[int, int, int] | None = None  # (fd, device, inode) while running
 
     def run(
         self,
@@ -146,63 +95,51 @@ class Indexer:
 
         Raises :class:`IndexLockedError` at once if another process is writing the index.
         """
-        lock = write_lock(self.index_dir)
-        if not lock.acquire(blocking=False):
-            raise locked_error(self.index_dir)
-        try:
-            info = os.fstat(lock.fd)
-            self._lock_file = (lock.fd, info.st_dev, info.st_ino)
-            _record_pid(lock.fd, os.getpid())
-            remove_stale_files(self.index_dir)
-            return self._run(paths, prune=prune, progress=progress)
-        finally:
-            self._lock_file = None
-            _record_pid(lock.fd, None)
-            lock.release()
+        with self.backend.writer(procs=self.procs, batch_size=self.batch_size) as writer:
+            return self._run(writer, paths, prune=prune, progress=progress)
 
-    def _run(self, paths: list[str], *, prune: bool, progress: Callable[[int], None] | None) -> IndexReport:
+    def _run(self, writer: Writer, paths: list[str], *, prune: bool, progress: Callable[[int], None] | None) -> IndexReport:
         report = IndexReport()
         files = list(iter_files(paths))
         seen_ids: dict[str, str] = {}
         ids_by_path: dict[str, set[str]] = {}
         clean_paths: set[str] = set()
-        batch = _Batch(self, report)
+        pending: list[tuple[str, str | None, bool]] = []  # this batch: (id, path, replaces one)
         try:
-            with self.ix.searcher() as searcher:
-                digest_of = column_lookup(searcher.reader(), "digest")
-                for path, supported in files:
-                    if not supported:
-                        report.skipped_files.append(path)
-                        continue
-                    ids: set[str] = set()
-                    clean = True
-                    # Part by part: the writer processes analyze the first articles of a
-                    # file while this process parses the next (and finds their speakers).
-                    for loaded in load_parts(path):
-                        if loaded.encoding:
-                            report.encodings[path] = loaded.encoding
-                        self._collect(loaded, searcher, digest_of, report, seen_ids, batch)
-                        ids.update(a.id for _, a in loaded.articles)
-                        clean = clean and not loaded.errors
-                    abspath = os.path.abspath(path)
-                    ids_by_path[abspath] = ids
-                    if clean:
-                        clean_paths.add(abspath)
-                    if progress:
-                        progress(_size(path))
-            batch.commit()
+            for path, supported in files:
+                if not supported:
+                    report.skipped_files.append(path)
+                    continue
+                ids: set[str] = set()
+                clean = True
+                # Part by part: the backend analyzes (in its writer processes) the first articles
+                # of a file while this process parses the next ones and finds their speakers.
+                for loaded in load_parts(path):
+                    if loaded.encoding:
+                        report.encodings[path] = loaded.encoding
+                    self._collect(loaded, writer, report, seen_ids, pending)
+                    ids.update(a.id for _, a in loaded.articles)
+                    clean = clean and not loaded.errors
+                abspath = os.path.abspath(path)
+                ids_by_path[abspath] = ids
+                if clean:
+                    clean_paths.add(abspath)
+                if progress:
+                    progress(_size(path))
+            self._commit(writer, pending, report)
         except BaseException:
-            batch.cancel()
+            writer.cancel()
             raise
         if prune:
-            report.deleted = self._prune(ids_by_path, clean_paths)
+            report.deleted = self._prune(writer, ids_by_path, clean_paths)
         return report
 
-    def _collect(self, loaded: LoadedFile, searcher, digest_of, report: IndexReport, seen_ids: dict[str, str], batch: _Batch) -> None:
+    def _collect(self, loaded: LoadedFile, writer: Writer, report: IndexReport, seen_ids: dict[str, str], pending: list) -> None:
         report.warnings.extend(loaded.warnings)
         for error in loaded.errors:
             report.failed += 1
             report.failures.append(error.message)
+        fresh: list[tuple[Article, str]] = []
         for where, article in loaded.articles:
             first = seen_ids.get(article.id)
             if first is not None:
@@ -210,106 +147,45 @@ class Indexer:
                 report.failures.append(f"{where}: duplicate id {article.id!r} (first seen at {first}); kept the first")
                 continue
             seen_ids[article.id] = where
-            digest = content_hash(article)
-            docnum = searcher.document_number(id=article.id)
-            if docnum is not None and digest_of(docnum) == bytes.fromhex(digest):
+            fresh.append((article, content_hash(article)))
+        stored = writer.digests([article.id for article, _ in fresh]) if fresh else {}
+        for article, digest in fresh:
+            found = stored.get(article.id)
+            if found == digest:
                 report.unchanged += 1
                 continue
-            batch.add(article, digest, docnum is not None)
+            writer.add(article, digest, found is not None)
+            pending.append((article.id, article.path, found is not None))
+            if len(pending) >= self.batch_size:
+                self._commit(writer, pending, report)
 
-    def _writer(self, count: int):
-        """A writer for ``count`` articles; the caller holds the write lock (see :meth:`run`)."""
-        if count >= PARALLEL_MIN_BATCH and self.procs > 1:
-            return _ParallelWriter(self.ix, self.procs, self._lock_file)
-        return FastSegmentWriter(self.ix, limitmb=LIMIT_MB, _lk=False)
-
-    def _prune(self, ids_by_path: dict[str, set[str]], clean_paths: set[str]) -> int:
-        """Delete articles whose file is gone, or whose id vanished from a cleanly read file."""
-        doomed: list[tuple[str, str]] = []
-        with self.ix.searcher() as searcher:
-            reader = searcher.reader()
-            id_column = reader.column_reader("id") if reader.has_column("id") else None
-            for raw in list(reader.lexicon("path")):
-                path = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                if not os.path.exists(path):
-                    doomed.append(("path", path))
-                    continue
-                if path in clean_paths:
-                    keep = ids_by_path.get(path, set())
-                    for docnum in searcher.document_numbers(path=path):
-                        doc_id = id_column[docnum] if id_column else searcher.stored_fields(docnum)["id"]
-                        if isinstance(doc_id, bytes):
-                            doc_id = doc_id.decode("utf-8")
-                        if doc_id not in keep:
-                            doomed.append(("id", doc_id))
-        if not doomed:
-            return 0
-        writer = self._writer(0)
-        deleted = 0
-        try:
-            for fieldname, value in doomed:
-                deleted += writer.delete_by_term(fieldname, value)
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        return deleted
-
-
-class _Batch:
-    """New and changed articles on their way into the index, committed every ``batch_size``.
-
-    The first :data:`PARALLEL_MIN_BATCH` are held back: a run that changes only a few
-    articles writes them in this process at the end, without starting writer processes.
-    Past that, the parallel writer starts and takes each article as it comes.
-    """
-
-    def __init__(self, indexer: Indexer, report: IndexReport) -> None:
-        self.indexer, self.report = indexer, report
-        self.held: list[tuple[Article, str, bool]] = []
-        self.writer = None
-        self.added: list[bool] = []  # per article in this batch: did it replace one?
-
-    def add(self, article: Article, digest: str, exists: bool) -> None:
-        self.added.append(exists)
-        if self.writer is not None:
-            self._add(article, digest, exists)
-        else:
-            self.held.append((article, digest, exists))
-            if len(self.held) >= PARALLEL_MIN_BATCH and self.indexer.procs > 1:
-                self._open(len(self.held))
-        if len(self.added) >= self.indexer.batch_size:
-            self.commit()
-
-    def _open(self, count: int) -> None:
-        self.writer = self.indexer._writer(count)
-        held, self.held = self.held, []
-        for article, digest, exists in held:
-            self._add(article, digest, exists)
-
-    def _add(self, article: Article, digest: str, exists: bool) -> None:
-        doc = to_document(article, digest)
-        if exists:
-            self.writer.update_document(**doc)
-        else:
-            self.writer.add_document(**doc)
-
-    def commit(self) -> None:
-        if not self.added:
+    def _commit(self, writer: Writer, pending: list[tuple[str, str | None, bool]], report: IndexReport) -> None:
+        """Commit the articles added since the last commit and count them (``pending`` is emptied)."""
+        if not pending:
             return
-        if self.writer is None:
-            self._open(len(self.held))
-        self.writer.commit()  # if it fails, the run's cancel() cancels it
-        self.writer = None
-        updated = sum(self.added)
-        self.report.updated += updated
-        self.report.indexed += len(self.added) - updated
-        self.added = []
+        failed = {failure.article_id: failure.reason for failure in writer.commit()}
+        for article_id, path, exists in pending:
+            reason = failed.get(article_id)
+            if reason is not None:
+                report.failed += 1
+                where = f"{path}: " if path else ""
+                report.failures.append(f"{where}article {article_id!r} was not stored: {reason}")
+            elif exists:
+                report.updated += 1
+            else:
+                report.indexed += 1
+        pending.clear()
 
-    def cancel(self) -> None:
-        if self.writer is not None:
-            writer, self.writer = self.writer, None
-            writer.cancel()
+    def _prune(self, writer: Writer, ids_by_path: dict[str, set[str]], clean_paths: set[str]) -> int:
+        """Delete articles whose file is gone, or whose id vanished from a cleanly read file."""
+        doomed: list[str] = []
+        for path, ids in writer.paths().items():
+            if not os.path.exists(path):
+                doomed.extend(sorted(ids))
+            elif path in clean_paths:
+                keep = ids_by_path.get(path, set())
+                doomed.extend(sorted(ids - keep))
+        return writer.delete(doomed) if doomed else 0
 
 
 def _size(path: str) -> int:
@@ -319,173 +195,8 @@ def _size(path: str) -> int:
         return 0
 
 
-def _record_pid(fd: int, pid: int | None) -> None:
-    """Write the lock holder's pid into the lock file (for the message a second run prints)."""
-    try:
-        os.ftruncate(fd, 0)
-        if pid is not None:
-            os.pwrite(fd, f"{pid}\n".encode("ascii"), 0)
-    except OSError:
-        pass
-
-
-_TOC_TEMP = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\..+")
-
-
-def remove_stale_files(index_dir: str) -> None:
-    """Delete what a killed writer left behind: a half-written table of contents, its
-    temporary folder, and segment files no committed table of contents refers to.
-
-    Call only while holding the write lock (no live writer can own these files).
-    """
-    from whoosh.filedb.filestore import FileStorage
-
-    storage = FileStorage(index_dir)
-    for name in os.listdir(index_dir):
-        path = os.path.join(index_dir, name)
-        if _TOC_TEMP.match(name):
-            try:
-                os.remove(path)
-            except OSError:
-                pass
-        elif name.endswith(".tmp") and os.path.isdir(path):
-            shutil.rmtree(path, ignore_errors=True)
-    toc = TOC.read(storage, INDEX_NAME)
-    clean_files(storage, INDEX_NAME, toc.generation, toc.segments)
-
-
-# --- Whoosh's multi-process writer, made crash-safe ---------------------------------------------
-#
-# Whoosh forks its writer processes while the parent holds the write lock, so they
-# inherit the lock's file descriptor: if the indexer is killed they linger, blocked
-# on their job queue, and keep the index locked for ever. And when a writer process
-# dies, Whoosh commits the batch without its documents. Here the processes drop the
-# inherited descriptor, are killed by the kernel when the indexer dies (Linux), and a
-# batch is committed only if every one of them finished.
-
-
-class _WriterProcess(SubWriterTask):
-    def __init__(self, *args, parent: int, lock_file: tuple[int, int, int] | None) -> None:
-        super().__init__(*args)
-        self.parent = parent
-        self.lock_file = lock_file
-
-    def run(self) -> None:
-        _drop_inherited_lock(self.lock_file)
-        die_with_parent(self.parent)
-        # SubWriterTask.run with the faster segment writer; multisegment only.
-        ix = self.storage.open_index(self.indexname)
-        writer = self.writer = FastSegmentWriter(ix, _lk=False, **self.kwargs)
-        while self.running:
-            job = self.jobqueue.get()
-            if job is None:
-                break
-            self._process_file(*job)
-        if not self.running:
-            writer.cancel()
-            return
-        fieldnames = writer.pool.fieldnames
-        segment = writer._finalize_segment()
-        self.resultqueue.put((None, fieldnames, segment), timeout=5)
-
-
-def _drop_inherited_lock(lock_file: tuple[int, int, int] | None) -> None:
-    """Close this (forked) process's copy of the lock descriptor; the parent keeps the lock."""
-    if lock_file is None:
-        return
-    fd, device, inode = lock_file
-    try:
-        info = os.fstat(fd)
-        if (info.st_dev, info.st_ino) == (device, inode):  # the inherited copy, not a reused number
-            os.close(fd)
-    except OSError:
-        pass
-
-
-class _ParallelWriter(MpWriter):
-    """``MpWriter(multisegment=True)`` without the lock, with the fixes described above."""
-
-    def __init__(self, ix, procs: int, lock_file: tuple[int, int, int] | None) -> None:
-        super().__init__(ix, procs=procs, multisegment=True, subargs={"limitmb": LIMIT_MB}, _lk=False, limitmb=LIMIT_MB)
-        self._lock_file = lock_file
-
-    def _new_task(self):
-        task = _WriterProcess(
-            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment,
-            parent=os.getpid(), lock_file=self._lock_file,
-        )
-        self.tasks.append(task)
-        task.start()
-        return task
-
-    def _put(self, item) -> None:
-        """Queue a job; fail instead of waiting for ever when a writer process died."""
-        while True:
-            self._check_workers()
-            try:
-                self.jobqueue.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                pass
-
-    def _check_workers(self) -> None:
-        # One death is enough to fail: a process killed while holding the job queue's lock
-        # leaves the others blocked on it for ever.
-        failed = [task.exitcode for task in self.tasks if task.exitcode not in (None, 0)]
-        if failed:
-            raise WriterProcessError(
-                f"a writer process died (exit status {failed[0]}); nothing of this batch was committed: run the same command again"
-            )
-
-    def _enqueue(self) -> None:
-        filename = f"{random_name()}.doclist"
-        with self.temp_storage().create_file(filename).raw_file() as handle:
-            for item in self.docbuffer:
-                pickle.dump(item, handle, 2)
-        if len(self.tasks) < self.procs:
-            self._new_task()
-        self._put((filename, len(self.docbuffer)))
-        self.docbuffer = []
-
-    def _commit(self, mergetype, optimize, merge) -> None:
-        if self.docbuffer:
-            self._enqueue()
-        for _ in self.tasks:
-            self._put(None)
-        finalsegments = self._merge_segments(mergetype, optimize, merge)
-        while any(task.is_alive() for task in self.tasks):
-            self._check_workers()
-            multiprocessing.connection.wait([task.sentinel for task in self.tasks if task.is_alive()], timeout=1.0)
-        self._check_workers()
-        results = []
-        for _ in self.tasks:
-            try:
-                results.append(self.resultqueue.get(timeout=5))
-            except queue.Empty:
-                break
-        if len(results) != len(self.tasks):
-            raise WriterProcessError("a writer process ended without its results; nothing of this batch was committed: run the same command again")
-        finalsegments += [segment for _, _, segment in results]
-        if self._added:
-            finalsegments.append(self._finalize_segment())
-        else:
-            self._close_segment()
-        self._commit_toc(finalsegments)
-        self._finish()
-
-    def cancel(self) -> None:
-        try:
-            for task in self.tasks:
-                if task.is_alive():
-                    task.terminate()
-            for task in self.tasks:
-                task.join(timeout=5)
-        finally:
-            SegmentWriter.cancel(self)
-
-
 def index_paths(index_dir: str, paths: Iterable[str], **kwargs) -> IndexReport:
     return Indexer(index_dir).run(list(paths), **kwargs)
 
 
-__all__ = ["Indexer", "IndexReport", "content_hash", "index_paths", "to_document"]
+__all__ = ["BATCH_SIZE", "Indexer", "IndexReport", "content_hash", "index_paths"]

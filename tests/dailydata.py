@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from search.indexer import content_hash, to_document
+from search.backends.whoosh.indexing import to_document
+from search.indexer import content_hash
 from search.model import Article, Speaker
 from search.backends.whoosh.store import open_or_create
 from tests.webdata import CST, build_web_index

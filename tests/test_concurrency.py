@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from whoosh.reading import ReaderClosed
 
+from search.backends.whoosh import WhooshBackend
 from search.searcher import Engine
 from search.backends.whoosh.store import INDEX_NAME
 from tests.reldata import Server, finish, http_get, marker, run_cli, sample_records, start_cli, stored_articles, write_files
@@ -233,7 +234,7 @@ def test_a_commit_landing_during_a_search_does_not_break_it(corpus, tmp_path):
     extra = tmp_path / "extra"
     write_files(corpus["records"][BASE : BASE + 10], extra, 10)
 
-    class CommitDuringSearch(Engine):
+    class CommitDuringSearch(WhooshBackend):
         calls = 0
 
         def searcher(self):
@@ -242,7 +243,8 @@ def test_a_commit_landing_during_a_search_does_not_break_it(corpus, tmp_path):
                 Indexer(str(index_dir)).run([str(extra)])
             return super().searcher()
 
-    engine = CommitDuringSearch(str(index_dir))
+    engine = Engine(str(index_dir))
+    engine.backend = CommitDuringSearch(engine.config)
     try:
         result = engine.search(STABLE, size=5, facets=False)
         assert result.total == BASE

@@ -11,7 +11,8 @@ import pytest
 
 from search.errors import IndexVersionError
 from search.filters import SearchFilters
-from search.indexer import PARALLEL_MIN_BATCH, Indexer
+from search.backends.whoosh.indexing import PARALLEL_MIN_BATCH
+from search.indexer import Indexer
 from search.searcher import Engine
 from search.backends.whoosh.store import META_FILE, open_index
 
@@ -400,7 +401,7 @@ def test_file_names_with_spaces_and_chinese(data, ix):
     assert stored_ids(ix) == ["j1", "my news story", "普京 会见 领导人"]
     engine = Engine(ix)
     try:
-        s = engine.searcher()
+        s = engine.backend.searcher()
         docnum = s.document_number(path=str((data / "普京 会见 领导人.txt").resolve()))  # what --prune looks up
         assert docnum is not None and s.stored_fields(docnum)["id"] == "普京 会见 领导人"
     finally:

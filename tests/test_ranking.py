@@ -22,6 +22,7 @@ from search.filters import SearchFilters
 from search.indexer import Indexer
 from search.query.build import plan
 from search.query.parse import parse
+from search.backends.whoosh.backend import compiled
 from search.backends.whoosh.ranking import Ranker, Unsupported
 from search.searcher import Engine
 from tests.reldata import synthetic
@@ -55,8 +56,8 @@ def engine(tmp_path_factory):
     (data / "part0.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in changed + records[0::3][40:]), "utf-8")
     Indexer(index_dir, procs=1, batch_size=150).run([str(data)])
     engine = Engine(index_dir)
-    assert len(engine.searcher().reader().leaf_readers()) > 1
-    assert engine.searcher().reader().has_deletions()
+    assert len(engine.backend.searcher().reader().leaf_readers()) > 1
+    assert engine.backend.searcher().reader().has_deletions()
     yield engine
     engine.close()
 
@@ -65,10 +66,11 @@ def reference(engine: Engine, text: str, filters: SearchFilters, page: int, size
     """The engine's result computed with Whoosh alone: every match scored by Whoosh's searcher
     (no limit: Whoosh's limited search can miss better documents on a multi-segment index with
     deletions), complete matches first, then partial ones, each by score then document number."""
-    s = engine.searcher()
+    s = engine.backend.searcher()
     reader = s.reader()
-    the_plan = plan(parse(text), text, lambda f, t: (f, t) in reader, **engine._plan_options(filters, s))
-    restrict = engine._filter_query(filters, s)
+    the_plan = plan(parse(text), text, lambda f, t: (f, t) in reader, **engine.backend._plan_options(filters, s))
+    primary, fallback = compiled(the_plan)
+    restrict = restriction(engine, filters)
     allowed = set(s.search(restrict, limit=None, scored=False).docs()) if restrict is not None else None
     if allowed is not None and not allowed:
         return {"total": 0, "hits": []}
@@ -77,15 +79,21 @@ def reference(engine: Engine, text: str, filters: SearchFilters, page: int, size
         hits = s.search(q, limit=None, filter=allowed, terms=False)
         return sorted(((hit.score, hit.docnum) for hit in hits), key=lambda x: (-x[0], x[1]))
 
-    result = ranked(the_plan.primary)
+    result = ranked(primary)
     total = len(result)
-    if the_plan.fallback is not None:
+    if fallback is not None:
         complete = {docnum for _, docnum in result}
-        rest = ranked(the_plan.fallback)
+        rest = ranked(fallback)
         total = len(rest)
         result += [x for x in rest if x[1] not in complete]
     window = result[(page - 1) * size : page * size]
     return {"total": total, "hits": [(s.stored_fields(d)["id"], pytest.approx(score, rel=1e-9, abs=1e-12)) for score, d in window]}
+
+
+def restriction(engine: Engine, filters: SearchFilters):
+    """The filters as one Whoosh query (``None``: no filter)."""
+    ids = tuple(engine.speaker_ids(filters.speaker)) if filters.speaker else None
+    return engine.backend._filter_query(filters, ids)
 
 
 def summary(result) -> dict:
@@ -108,13 +116,13 @@ def test_filters_give_whooshs_results(engine, params):
     for text in ("合作", "trade talks", "普京"):
         assert summary(engine.search(text, filters=filters, size=20)) == reference(engine, text, filters, 1, 20), (text, params)
     everything = engine.search("*", filters=filters, size=20)
-    restrict = engine._filter_query(filters, engine.searcher())
-    assert everything.total == len(engine.searcher().search(restrict, limit=None, scored=False).docs())
+    restrict = restriction(engine, filters)
+    assert everything.total == len(engine.backend.searcher().search(restrict, limit=None, scored=False).docs())
 
 
 def test_facets_count_the_whole_result_set(engine):
     result = engine.search("合作 trade", size=5)
-    s = engine.searcher()
+    s = engine.backend.searcher()
     every = reference(engine, "合作 trade", SearchFilters(), 1, 10_000)["hits"]
     years: dict[int, int] = {}
     for article_id, _ in every:
@@ -125,8 +133,8 @@ def test_facets_count_the_whole_result_set(engine):
 
 
 def test_shapes_it_does_not_score_go_to_whoosh(engine):
-    s = engine.searcher()
-    ranker = Ranker(s, engine._shared(s).postings)
+    s = engine.backend.searcher()
+    ranker = Ranker(s, engine.backend._shared(s).postings)
     with pytest.raises(Unsupported):
         ranker.scores(wq.Every())
     assert engine.search("*", size=3).total == s.doc_count()
@@ -146,9 +154,9 @@ def test_a_warmed_engine_answers_exactly_as_a_cold_one(engine):
     try:
         cached = warmed.warm(min_df=2)
         assert cached > 0
-        s = warmed.searcher()
+        s = warmed.backend.searcher()
         reader = s.reader()
-        generation = warmed._shared(s).postings
+        generation = warmed.backend._shared(s).postings
         for fieldname, tbytes in list(reader.all_terms())[::7]:
             text = tbytes.decode("utf-8") if fieldname != "day" else tbytes
             assert generation.doc_frequency(reader, fieldname, text) == reader.doc_frequency(fieldname, tbytes)
@@ -168,7 +176,7 @@ def test_phrases_checked_on_kept_positions_match_whoosh(engine, monkeypatch):
     fresh = Engine(engine.index_dir)
     try:
         fresh.warm(min_df=1)
-        assert fresh._shared(fresh.searcher()).postings._positions  # positions were kept
+        assert fresh.backend._shared(fresh.backend.searcher()).postings._positions  # positions were kept
         for text in [q for q in QUERIES if '"' in q] + ["Putin trade", "普京 合作"]:
             expected = reference(fresh, text, SearchFilters(), 1, 10)
             assert summary(fresh.search(text)) == expected, text
@@ -210,8 +218,8 @@ def test_a_commit_while_serving_is_warmed_in_the_background(tmp_path):
         result = served.search("freshlyadded")
         assert served.warmer is not first and served.warmer is not None
         served.warmer.join(30)
-        s = served.searcher()
-        generation = served._shared(s).postings
+        s = served.backend.searcher()
+        generation = served.backend._shared(s).postings
         assert generation._postings.size > 0  # the new generation's posting lists are in memory
         assert "body_en" in generation._complete  # the new lexicon is known: planning asks Whoosh nothing
         assert generation.doc_frequency(s.reader(), "body_en", "zzqqxx") == 0

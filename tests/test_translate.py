@@ -11,7 +11,9 @@ from whoosh import query as wq
 from search.indexer import Indexer
 from search.lexicon import Lexicon, lexicon
 from search.lexicon.cedict import compile_cedict, parse_gloss
-from search.query.build import TRANSLATION_BOOST, plan
+from search.backends.whoosh.compile import compile_node
+from search.query import build
+from search.query.build import TRANSLATION_BOOST
 from search.query.parse import parse
 from search.backends.whoosh.synonyms import SynonymSet, WeightedSynonyms, _MaxMatcher
 from search.query.translate import (
@@ -200,6 +202,13 @@ def test_alias_adds_to_the_dictionary_without_replacing_it():
 # Synonym-set structure
 
 
+def plan(*args, **kwargs):
+    """The planned search with its queries compiled for Whoosh (the structure these tests check)."""
+    planned = build.plan(*args, **kwargs)
+    planned.primary, planned.fallback = compile_node(planned.primary), compile_node(planned.fallback)
+    return planned
+
+
 def test_translations_of_one_word_form_one_weighted_set_per_field():
     the_plan = plan(parse("meeting"), "meeting", translate=True)
     sets = [q for q in walk(the_plan.primary) if isinstance(q, WeightedSynonyms)]
@@ -266,7 +275,7 @@ def tiny_engine(tmp_path_factory):
 
 
 def scores(engine, q) -> dict[str, float]:
-    s = engine.searcher()
+    s = engine.backend.searcher()
     return {s.stored_fields(hit.docnum)["id"]: hit.score for hit in s.search(q, limit=None)}
 
 
@@ -277,7 +286,7 @@ def test_weighted_set_scores_one_term_not_a_sum(tiny_engine):
     assert set(syn) == {"three", "best", "weak"}
     assert syn["three"] < bag["three"]  # repeating translations of one word is not a sum of matches
     assert syn["best"] > syn["weak"]  # the likelier translation counts more
-    assert list(WeightedSynonyms("body_zh", items).docs(tiny_engine.searcher()))  # unscored matching works too
+    assert list(WeightedSynonyms("body_zh", items).docs(tiny_engine.backend.searcher()))  # unscored matching works too
 
 
 def test_disjunction_max_keeps_the_live_side_when_one_is_exhausted():

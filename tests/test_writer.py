@@ -21,7 +21,8 @@ from whoosh.fields import FieldType
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.writing import SegmentWriter
 
-from search.indexer import content_hash, to_document
+from search.backends.whoosh.indexing import to_document
+from search.indexer import content_hash
 from search.ingest import load_file
 from search.ingest.jsonl import article_from_record
 from search.backends.whoosh.schema import BilingualText, build_schema

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
-from search.indexer import Indexer, content_hash, to_document
+from search.backends.whoosh.indexing import to_document
+from search.indexer import Indexer, content_hash
 from search.model import Article, Speaker
 from search.backends.whoosh.store import open_or_create
 

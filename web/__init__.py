@@ -2,8 +2,10 @@
 
 No Whoosh here: the engine's dataclasses cross the boundary.
 
-Configuration (``create_app({...})``): ``INDEX_DIR`` (default ``$SEARCH_INDEX``,
-else ``index``); ``CORS_ORIGINS``: origins allowed to read ``/api/*`` from a
+Configuration (``create_app({...})``): ``BACKEND`` (a
+:class:`~search.backends.base.BackendConfig`; default from ``$SEARCH_BACKEND``,
+``$SEARCH_OPENSEARCH_URL``), ``INDEX_DIR`` (the Whoosh index folder; default
+``$SEARCH_INDEX``, else ``index``); ``CORS_ORIGINS``: origins allowed to read ``/api/*`` from a
 browser (default none: CORS is off).
 """
 
@@ -15,10 +17,10 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.errors import SearchError
+from search.backends.base import BackendConfig
 from search.searcher import Engine
-from search.backends.whoosh.store import default_index_dir
 
-_STATUS = {"invalid_parameter": 400, "not_found": 404, "index_missing": 503, "index_version": 503, "index_locked": 503}
+_STATUS = {"invalid_parameter": 400, "not_found": 404, "index_missing": 503, "index_version": 503, "index_locked": 503, "backend_unavailable": 503}
 
 CSP = (
     "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
@@ -28,7 +30,7 @@ CSP = (
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.from_mapping(INDEX_DIR=default_index_dir(), MAX_CONTENT_LENGTH=1024 * 1024, CORS_ORIGINS=())
+    app.config.from_mapping(BACKEND=None, INDEX_DIR=None, MAX_CONTENT_LENGTH=1024 * 1024, CORS_ORIGINS=())
     if test_config:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False
@@ -100,7 +102,7 @@ def engine() -> Engine:
 
     eng = current_app.extensions.get("engine")
     if eng is None:
-        eng = Engine(current_app.config["INDEX_DIR"])
+        eng = Engine(current_app.config["INDEX_DIR"], config=current_app.config["BACKEND"])
         current_app.extensions["engine"] = eng
     return eng
 

@@ -101,11 +101,10 @@ def speakers():
 
 @bp.get("/api/stats")
 def stats():
-    from search.backends.whoosh.stats import index_stats
     from web import engine
 
     check_params(ENDPOINT_PARAMS["/api/stats"])
-    return jsonify(index_stats(engine()))
+    return jsonify(engine().stats())
 
 
 @bp.get("/healthz")

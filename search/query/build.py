@@ -1,13 +1,14 @@
-"""Build Whoosh queries from the syntax tree, through the same analyzer as the index.
+"""Plan a search from the syntax tree, through the same analyzer as the index.
 
 Every word goes through :func:`search.analysis.query_terms`, so 習近平 and
 习近平 become the same term and ``cooperating`` becomes ``cooper``. A bare
-sequence of words is planned in two passes (see :class:`Plan`): documents with
-every word first, then documents with some.
+sequence of words is planned in two passes (see :class:`~search.query.plan.Plan`): documents with
+every word first, then documents with some. The plan is plain data
+(:mod:`search.query.plan`) that each storage backend compiles.
 
 With ``translate=True`` each query concept also searches its translations in
 the other language (:mod:`search.query.translate`) as one synonym set
-(:mod:`search.backends.whoosh.synonyms`, Pirkola's structured query): the single-word
+(Pirkola's structured query): the single-word
 translations are one weighted BM25 term per field (summed term frequency,
 expected document frequency), a phrase translation is an alternative to them
 scored by disjunction-max, so a word with eight translations weighs no more
@@ -24,12 +25,12 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from whoosh import query as wq
-
 from search.analysis import Token, query_terms
 from search.analysis.convert import convert_display
 from search.model import Interpretation
+from search.query import plan as qp
 from search.query.parse import And, Node, Not, Or, Parsed, Phrase, Pref, Word
+from search.query.plan import NOTHING, TEXT_FIELDS, Plan, boosted
 from search.query.translate import (
     MAX_PER_CONCEPT,
     MAX_TRANSLATIONS,
@@ -40,8 +41,6 @@ from search.query.translate import (
     translate_phrase,
     translate_run,
 )
-from search.backends.whoosh.synonyms import SynonymSet, WeightedSynonyms
-from search.backends.whoosh.schema import TEXT_FIELDS
 
 FIELD_GROUPS: dict[str | None, tuple[str, ...]] = {
     None: TEXT_FIELDS,
@@ -53,30 +52,6 @@ PHRASE_BONUS = 1.5
 MAX_TERMS = 128
 #: Weight of a concept's translations relative to the word as typed.
 TRANSLATION_BOOST = 0.4
-
-
-def _boosted(q: wq.Query, factor: float) -> wq.Query:
-    """``q`` with its boost multiplied (a one-child compound passes it down: Whoosh ignores it there)."""
-    if factor == 1.0:
-        return q
-    if isinstance(q, wq.CompoundQuery) and len(q.subqueries) == 1:
-        return _boosted(q.subqueries[0], factor * q.boost)
-    return q.with_boost(q.boost * factor)
-
-
-@dataclass
-class Plan:
-    """Whoosh queries for one search.
-
-    ``primary`` hits rank first; ``fallback`` (if any) adds the documents that
-    match only part of the query, ranked after every primary hit.
-    """
-
-    primary: wq.Query | None
-    fallback: wq.Query | None
-    highlight: set[str]
-    phrases: list[list[str]]
-    interpretation: Interpretation
 
 
 @dataclass
@@ -92,7 +67,7 @@ class _Collect:
     doc_frequency: Callable[[str, str], int] | None = None
     doc_count: int | None = None
     # id(Word or Phrase node) → token index (or "phrase") → [(synonym set, share of a concept)]
-    trans: dict[int, dict[object, list[tuple[wq.Query, float]]]] = field(default_factory=dict)
+    trans: dict[int, dict[object, list[tuple[qp.Node, float]]]] = field(default_factory=dict)
     concepts: list[dict] = field(default_factory=list)
     trans_phrases: list[list[str]] = field(default_factory=list)
     trans_count: int = 0
@@ -135,8 +110,8 @@ def plan(
         doc_count=doc_count,
     )
     node = parsed.node
-    primary: wq.Query | None = None
-    fallback: wq.Query | None = None
+    primary: qp.Node | None = None
+    fallback: qp.Node | None = None
     if node is not None:
         if translate:
             _prepare(node, col, False)
@@ -150,16 +125,16 @@ def plan(
             primary = _query_of(units[0])
         elif units:
             parts = [_query_of(u) for u in units]
-            primary = wq.And(parts)
-            fallback = wq.Or(parts)
+            primary = qp.All(tuple(parts))
+            fallback = qp.Any(tuple(parts))
             if bonus is not None:
-                primary, fallback = wq.AndMaybe(primary, bonus), wq.AndMaybe(fallback, bonus)
+                primary, fallback = qp.Maybe(primary, bonus), qp.Maybe(fallback, bonus)
         elif exclude:
-            primary = wq.Every()
+            primary = qp.Everything()
         if exclude:
-            banned = exclude[0] if len(exclude) == 1 else wq.Or(exclude)
-            primary = wq.AndNot(primary, banned) if primary is not None else None
-            fallback = wq.AndNot(fallback, banned) if fallback is not None else None
+            banned = exclude[0] if len(exclude) == 1 else qp.Any(tuple(exclude))
+            primary = qp.Without(primary, banned) if primary is not None else None
+            fallback = qp.Without(fallback, banned) if fallback is not None else None
     terms = {lang: values for lang, values in col.terms.items() if values or lang != "other"}
     interpretation = Interpretation(
         normalized=_normalize(raw),
@@ -177,14 +152,14 @@ def plan(
 class _Soft:
     """A typed chunk that analyzed to several words (e.g. 金砖国家领导人)."""
 
-    parts: list[wq.Query]
-    phrase: wq.Query | None
+    parts: list[qp.Node]
+    phrase: qp.Node | None
 
 
-def _query_of(unit: wq.Query | _Soft) -> wq.Query:
+def _query_of(unit: qp.Node | _Soft) -> qp.Node:
     if isinstance(unit, _Soft):
-        inner = wq.Or(unit.parts)
-        return wq.AndMaybe(inner, unit.phrase) if unit.phrase is not None else inner
+        inner = qp.Any(tuple(unit.parts))
+        return qp.Maybe(inner, unit.phrase) if unit.phrase is not None else inner
     return unit
 
 
@@ -195,14 +170,14 @@ def _split(node: Node) -> tuple[list[Node], list[Node]]:
     return positives, negatives
 
 
-def _build(node: Node, col: _Collect, negated: bool) -> wq.Query | _Soft | None:
+def _build(node: Node, col: _Collect, negated: bool) -> qp.Node | _Soft | None:
     if isinstance(node, Word):
         return _word(node, col, negated)
     if isinstance(node, Phrase):
         return _phrase(node, col, negated)
     if isinstance(node, Not):
         inner = _build(node.child, col, not negated)
-        return wq.AndNot(wq.Every(), _query_of(inner)) if inner is not None else None
+        return qp.Without(qp.Everything(), _query_of(inner)) if inner is not None else None
     parts = [p for p in (_build(child, col, negated) for child in node.children) if p is not None]
     if not parts:
         return None
@@ -210,10 +185,10 @@ def _build(node: Node, col: _Collect, negated: bool) -> wq.Query | _Soft | None:
     if len(queries) == 1:
         return queries[0]
     if isinstance(node, And):
-        return wq.And(queries)
+        return qp.All(tuple(queries))
     if isinstance(node, Or):
-        return wq.Or(queries)
-    return wq.Or(queries)
+        return qp.Any(tuple(queries))
+    return qp.Any(tuple(queries))
 
 
 def _fields(name: str | None, col: _Collect) -> tuple[str, ...]:
@@ -222,11 +197,11 @@ def _fields(name: str | None, col: _Collect) -> tuple[str, ...]:
     return FIELD_GROUPS[name]
 
 
-def _term_query(term: str, fields: tuple[str, ...], col: _Collect) -> wq.Query:
-    present = [wq.Term(f, term) for f in fields if col.has_term(f, term)]
+def _term_query(term: str, fields: tuple[str, ...], col: _Collect) -> qp.Node:
+    present = [qp.Term(f, term) for f in fields if col.has_term(f, term)]
     if not present:
-        return wq.NullQuery
-    return present[0] if len(present) == 1 else wq.Or(present)
+        return NOTHING
+    return present[0] if len(present) == 1 else qp.Any(tuple(present))
 
 
 def _tokens(text: str, col: _Collect) -> list[Token]:
@@ -237,7 +212,7 @@ def _tokens(text: str, col: _Collect) -> list[Token]:
     return tokens
 
 
-def _word(node: Word, col: _Collect, negated: bool) -> wq.Query | _Soft | None:
+def _word(node: Word, col: _Collect, negated: bool) -> qp.Node | _Soft | None:
     tokens = _tokens(node.text, col)
     if not tokens:
         return None
@@ -247,11 +222,11 @@ def _word(node: Word, col: _Collect, negated: bool) -> wq.Query | _Soft | None:
         return _translated(_term_query(tokens[0].term, fields, col), col, node, 0)
     parts = [_translated(_term_query(tok.term, fields, col), col, node, k) for k, tok in enumerate(tokens)]
     if negated:
-        return wq.And(parts)
+        return qp.All(tuple(parts))
     return _Soft(parts, _phrase_query([t.term for t in tokens], fields, col, boost=PHRASE_BONUS))
 
 
-def _phrase(node: Phrase, col: _Collect, negated: bool) -> wq.Query | None:
+def _phrase(node: Phrase, col: _Collect, negated: bool) -> qp.Node | None:
     tokens = _tokens(node.text, col)
     if not tokens:
         return None
@@ -265,11 +240,11 @@ def _phrase(node: Phrase, col: _Collect, negated: bool) -> wq.Query | None:
     return _translated(_phrase_query(words, fields, col), col, node, "phrase")
 
 
-def _phrase_query(words: list[str], fields: tuple[str, ...], col: _Collect, boost: float = 1.0) -> wq.Query:
-    present = [wq.Phrase(f, words, boost=boost) for f in fields if all(col.has_term(f, w) for w in words)]
+def _phrase_query(words: list[str], fields: tuple[str, ...], col: _Collect, boost: float = 1.0) -> qp.Node:
+    present = [qp.Phrase(f, tuple(words), boost=boost) for f in fields if all(col.has_term(f, w) for w in words)]
     if not present:
-        return wq.NullQuery
-    return present[0] if len(present) == 1 else wq.Or(present)
+        return NOTHING
+    return present[0] if len(present) == 1 else qp.Any(tuple(present))
 
 
 def _normalize(raw: str) -> str:
@@ -345,8 +320,8 @@ def _prepare_phrase(node: Phrase, col: _Collect, negated: bool) -> None:
         col.trans.setdefault(id(node), {})[key] = [(synset, 1.0)]
 
 
-def _synonym_set(concept: Concept, fields: tuple[str, ...], col: _Collect, negated: bool) -> wq.Query | None:
-    """The concept's selected translations as one :class:`SynonymSet` (or one query)."""
+def _synonym_set(concept: Concept, fields: tuple[str, ...], col: _Collect, negated: bool) -> qp.Node | None:
+    """The concept's selected translations as one :class:`~search.query.plan.Best` (or one query)."""
     targets = tuple(f for f in fields if f.endswith("_" + concept.target))
     room = MAX_TRANSLATIONS - col.trans_count
     if not targets or room <= 0:
@@ -365,26 +340,26 @@ def _synonym_set(concept: Concept, fields: tuple[str, ...], col: _Collect, negat
     chosen = select(concept, present, frequency, col.doc_count, 1 if negated else min(MAX_PER_CONCEPT, room))
     if not chosen:
         return None
-    parts: list[wq.Query] = []
+    parts: list[qp.Node] = []
     singles = [c for c in chosen if len(c.terms) == 1]
     if singles:
         # One weighted term per field for all single-word translations; fields are summed as for any word.
         best = max(c.weight for c in singles)
-        per_field: list[wq.Query] = []
+        per_field: list[qp.Node] = []
         for f in targets:
             items = [(c.terms[0], c.weight / best) for c in singles if col.has_term(f, c.terms[0])]
             if len(items) > 1:
-                per_field.append(WeightedSynonyms(f, items))
+                per_field.append(qp.WeightedTerms(f, tuple(items)))
             elif items:
-                per_field.append(wq.Term(f, items[0][0], boost=items[0][1]))
+                per_field.append(qp.Term(f, items[0][0], boost=items[0][1]))
         if per_field:
-            parts.append(_boosted(per_field[0] if len(per_field) == 1 else wq.Or(per_field), best))
+            parts.append(boosted(per_field[0] if len(per_field) == 1 else qp.Any(tuple(per_field)), best))
     for cand in chosen:
         if len(cand.terms) > 1:
             q = _phrase_query(list(cand.terms), targets, col)
-            if q is not wq.NullQuery:
-                parts.append(_boosted(q, cand.weight))
-    parts = [q for q in parts if q is not wq.NullQuery]
+            if q is not NOTHING:
+                parts.append(boosted(q, cand.weight))
+    parts = [q for q in parts if q is not NOTHING]
     if not parts:
         return None
     for cand in chosen if not negated else ():
@@ -399,16 +374,16 @@ def _synonym_set(concept: Concept, fields: tuple[str, ...], col: _Collect, negat
     if negated:
         entry["excluded"] = True
     col.concepts.append(entry)
-    return parts[0] if len(parts) == 1 else SynonymSet(parts)
+    return parts[0] if len(parts) == 1 else qp.Best(tuple(parts))
 
 
-def _translated(q: wq.Query, col: _Collect, node: Word | Phrase, key: object) -> wq.Query:
+def _translated(q: qp.Node, col: _Collect, node: Word | Phrase, key: object) -> qp.Node:
     """``q`` (the word as typed) OR its synonym sets, each down-weighted by TRANSLATION_BOOST × its share."""
     items = col.trans.get(id(node), {}).get(key)
     if not items:
         return q
-    sets = [_boosted(synset, TRANSLATION_BOOST * share) for synset, share in items]
-    translated = sets[0] if len(sets) == 1 else wq.Or(sets)
-    if q is wq.NullQuery:
+    sets = [boosted(synset, TRANSLATION_BOOST * share) for synset, share in items]
+    translated = sets[0] if len(sets) == 1 else qp.Any(tuple(sets))
+    if q is NOTHING:
         return translated
-    return wq.Or([q, translated])
+    return qp.Any((q, translated))

@@ -11,14 +11,12 @@ from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from search.backends.whoosh.analyzer import BilingualAnalyzer
 from search.analysis.pipeline import analyze
+from search.query.plan import CAPTION_BOOST, TITLE_BOOST
 
 #: Bump when fields change (stored in the index beside the analyzer version).
 SCHEMA_VERSION = 5
 
-TITLE_BOOST = 2.5
-CAPTION_BOOST = 0.5
 
-TEXT_FIELDS = ("title_zh", "title_en", "body_zh", "body_en", "captions_zh", "captions_en")
 
 
 class BilingualText(TEXT):

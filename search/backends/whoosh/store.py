@@ -27,11 +27,6 @@ LOCK_NAME = "WRITELOCK"
 CREATE_WAIT = 10.0  # seconds to wait for another process that is creating the index
 
 
-def default_index_dir() -> str:
-    """``$SEARCH_INDEX`` if set, else ``index/`` in the current folder."""
-    return os.environ.get("SEARCH_INDEX") or "index"
-
-
 def versions() -> dict[str, int]:
     return {"analyzer_version": ANALYZER_VERSION, "schema_version": SCHEMA_VERSION}
 

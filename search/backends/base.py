@@ -1,0 +1,259 @@
+"""The storage interface: what the engine asks of a backend, and how one is chosen.
+
+The engine (:mod:`search.searcher`, :mod:`search.indexer`) parses, analyzes, plans and
+highlights; a backend stores analyzed articles and runs a :class:`~search.query.plan.Plan`
+with filters, sort, paging and facets. Only dataclasses and plain dicts cross this line.
+
+Stored fields, as every backend returns them: ``id``, ``title_zh``/``title_en``,
+``body_*``, ``captions_*`` (original text), ``date_iso``, ``source``, ``url``,
+``dateline``, ``meta``, ``lang``.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable, Iterator, Mapping, TypeVar
+
+from search.errors import SearchError
+from search.filters import SearchFilters
+from search.model import Article
+from search.query.plan import Plan
+
+BACKENDS = ("whoosh", "opensearch")
+DEFAULT_OPENSEARCH_URL = "http://127.0.0.1:9200"
+DEFAULT_OPENSEARCH_INDEX = "news"
+T = TypeVar("T")
+
+
+def default_index_dir() -> str:
+    """``$SEARCH_INDEX`` if set, else ``index/`` in the current folder."""
+    return os.environ.get("SEARCH_INDEX") or "index"
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Which backend, and where its data lives.
+
+    ``backend``: ``whoosh`` (an index folder, ``index_dir``) or ``opensearch`` (a cluster
+    at ``urls``, index ``index_name``, created with ``shards``/``replicas``).
+    """
+
+    backend: str = "whoosh"
+    index_dir: str = field(default_factory=default_index_dir)
+    urls: tuple[str, ...] = (DEFAULT_OPENSEARCH_URL,)
+    index_name: str = DEFAULT_OPENSEARCH_INDEX
+    shards: int = 1
+    replicas: int = 0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **given: object) -> "BackendConfig":
+        """The configuration from ``given`` values (``None`` = not given), else ``$SEARCH_BACKEND``,
+        ``$SEARCH_OPENSEARCH_URL`` and ``$SEARCH_INDEX``, else the defaults. Raises :class:`SearchError`."""
+        env = os.environ if env is None else env
+        values = {key: value for key, value in given.items() if value is not None}
+        backend = str(values.pop("backend", None) or env.get("SEARCH_BACKEND") or "whoosh").strip().lower()
+        if backend not in BACKENDS:
+            raise SearchError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}", param="backend")
+        urls = values.pop("urls", None) or env.get("SEARCH_OPENSEARCH_URL") or DEFAULT_OPENSEARCH_URL
+        values.setdefault("index_dir", default_index_dir() if env is os.environ else env.get("SEARCH_INDEX") or "index")
+        config = cls(backend=backend, urls=split_urls(urls), **values)
+        for name in ("shards", "replicas"):
+            value = getattr(config, name)
+            if not isinstance(value, int) or value < (1 if name == "shards" else 0):
+                raise SearchError(f"{name} must be a whole number of at least {1 if name == 'shards' else 0}, got {value!r}", param=name)
+        return config
+
+    @classmethod
+    def resolve(cls, index_dir: str | None, config: "BackendConfig | None") -> "BackendConfig":
+        """``config`` (from the environment when ``None``), with ``index_dir`` if one is given."""
+        if config is None:
+            return cls.from_env(index_dir=index_dir)
+        return config if index_dir is None else replace(config, index_dir=index_dir)
+
+    @property
+    def where(self) -> str:
+        """Where the data is, for messages."""
+        if self.backend == "opensearch":
+            return f"index {self.index_name!r} on {', '.join(self.urls)}"
+        return os.path.abspath(self.index_dir)
+
+
+def split_urls(value: str | Iterable[str]) -> tuple[str, ...]:
+    """URLs given as one comma-separated string, or repeated (each may hold commas)."""
+    items = [value] if isinstance(value, str) else list(value)
+    urls = tuple(part.strip().rstrip("/") for item in items for part in str(item).split(",") if part.strip())
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise SearchError(f"an OpenSearch URL must start with http:// or https://, got {url!r}", param="opensearch")
+    if not urls:
+        raise SearchError("no OpenSearch URL given", param="opensearch")
+    return urls
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search as a backend runs it: the plan, the filters, which hits, whether to count facets.
+
+    ``speaker_ids`` is the speaker filter resolved to canonical ids (``None``: no speaker
+    filter; empty: a speaker nobody in the index matches).
+    """
+
+    plan: Plan
+    filters: SearchFilters
+    speaker_ids: tuple[str, ...] | None
+    offset: int
+    size: int
+    facets: bool = True
+
+
+@dataclass
+class StoredHit:
+    """One hit: the article's stored fields, its score and who it quotes."""
+
+    fields: dict
+    score: float
+    speakers: list[dict]
+
+
+@dataclass
+class BackendResult:
+    """What a backend answers: the whole result set's size and facets, one page of hits."""
+
+    total: int
+    hits: list[StoredHit]
+    facets: dict[str, list[dict]]
+
+
+class View(ABC):
+    """One consistent state of the index, for one search: term statistics to plan with
+    (leaving out terms that cannot match, translations that would flood), then the search."""
+
+    doc_count: int
+
+    @abstractmethod
+    def doc_frequency(self, fieldname: str, term: str) -> int:
+        """Articles whose ``fieldname`` holds ``term``."""
+
+    def has_term(self, fieldname: str, term: str) -> bool:
+        return self.doc_frequency(fieldname, term) > 0
+
+    def planned(self, make_plan: Callable[["View"], Plan]) -> Plan:
+        """``make_plan(self)``; a backend whose statistics live elsewhere may fetch the ones the
+        planner asked for and plan again."""
+        return make_plan(self)
+
+    @abstractmethod
+    def search(self, request: SearchRequest) -> BackendResult:
+        """Run the request: matches of ``plan.primary`` first, then those only ``plan.fallback``
+        matches, by score (or newest first for ``sort=date``); ``total`` and facets over all."""
+
+    @abstractmethod
+    def speaker_directory(self) -> dict[str, dict]:
+        """Every speaker quoted in the index: id → ``{"names", "count"}``."""
+
+    @abstractmethod
+    def titles(self) -> Iterator[tuple[str, str | None, str | None, int]]:
+        """Every article's ``(id, Chinese title, English title, YYYYMMDD or 0)`` (suggestions)."""
+
+    @abstractmethod
+    def term_frequencies(self, fieldname: str) -> Iterator[tuple[str, int]]:
+        """Every indexed term of ``fieldname`` with its document frequency (suggestions)."""
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``, kept while the index does not change (a backend that cannot tell when
+        it changes builds it every time)."""
+        return build()
+
+
+@dataclass
+class WriteFailure:
+    """An article a backend could not store, and why."""
+
+    article_id: str
+    reason: str
+
+
+class Writer(AbstractContextManager):
+    """Exclusive write access for one indexing run (a context manager)."""
+
+    @abstractmethod
+    def digests(self, ids: list[str]) -> dict[str, str]:
+        """Id → the content hash (hex) stored with it, for the ids the index holds."""
+
+    @abstractmethod
+    def write(self, batch: list[tuple[Article, str, bool]]) -> list[WriteFailure]:
+        """Store ``(article, digest, exists)`` items (replacing those that exist) and make them
+        searchable; return the articles that could not be stored (the rest are stored)."""
+
+    # Streaming: the indexer adds articles one at a time and commits every batch. By default
+    # they are queued and written by :meth:`write`; a backend that can start on an article at
+    # once (the Whoosh writer processes analyze while the next file is parsed) overrides these.
+    def add(self, article: Article, digest: str, exists: bool) -> None:
+        """Queue one article for the next :meth:`commit`."""
+        self.__dict__.setdefault("_queue", []).append((article, digest, exists))
+
+    def commit(self) -> list[WriteFailure]:
+        """Store and make searchable what was added since the last commit; return the failures."""
+        batch = self.__dict__.pop("_queue", [])
+        return self.write(batch) if batch else []
+
+    def cancel(self) -> None:
+        """Drop what was added since the last commit."""
+        self.__dict__.pop("_queue", None)
+
+    @abstractmethod
+    def paths(self) -> dict[str, set[str]]:
+        """Source file (absolute path) → ids of the articles indexed from it."""
+
+    @abstractmethod
+    def delete(self, ids: list[str]) -> int:
+        """Delete articles by id; return how many were deleted."""
+
+
+class Backend(ABC):
+    """Storage for analyzed articles: write, search, fetch, describe."""
+
+    name: str
+    config: BackendConfig
+
+    @abstractmethod
+    def view(self) -> View:
+        """The current state of the index, for one search."""
+
+    @abstractmethod
+    def writer(self, *, procs: int, batch_size: int) -> Writer:
+        """Exclusive write access (``procs`` analysis processes); raises if another run holds it."""
+
+    @abstractmethod
+    def article(self, article_id: str) -> dict | None:
+        """One article's stored fields plus ``speakers_data``, or ``None``."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """Articles in the index."""
+
+    @abstractmethod
+    def stats(self) -> dict:
+        """``articles``, ``languages``, ``years``, ``undated``, ``index_bytes`` (and versions)."""
+
+    def warm(self, min_df: int) -> int:
+        """Load what first searches would otherwise load; return a measure of what was loaded."""
+        return 0
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections, files and caches."""
+
+
+def open_backend(config: BackendConfig, *, create: bool = False) -> Backend:
+    """The backend ``config`` names, opened (``create``: made if there is no index yet)."""
+    if config.backend == "opensearch":
+        from search.backends.opensearch import OpenSearchBackend
+
+        return OpenSearchBackend(config, create=create)
+    from search.backends.whoosh import WhooshBackend
+
+    return WhooshBackend(config, create=create)

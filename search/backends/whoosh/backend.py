@@ -1,0 +1,319 @@
+"""The Whoosh backend: search one on-disk index (plan compiled to Whoosh queries, numpy ranking).
+
+Whoosh searchers are kept per thread and reopened only after a commit changed the
+index; what every thread's searcher of one index generation shares (posting caches,
+facet tables) is built once per generation.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, TypeVar
+
+import numpy as np
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.searching import Searcher
+
+from search.backends.base import Backend, BackendConfig, BackendResult, SearchRequest, StoredHit, View
+from search.backends.whoosh.compile import compile_node
+from search.backends.whoosh.ranking import Generation, Ranker, Unsupported, top
+from search.backends.whoosh.store import open_index, open_or_create
+from search.filters import SearchFilters
+from search.query.plan import Plan
+from search.timeline import timeline
+
+MAX_FACET_VALUES = 50
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FacetTables:
+    """Per-document facet values of one index generation, read once from the columns."""
+
+    year: np.ndarray  # docnum → year, 0 when undated
+    day: np.ndarray  # docnum → YYYYMMDD, 0 when undated
+    quotes: dict[int, list[dict]]  # docnum → [{"id", "names", "quotes"}], for documents that quote someone
+    directory: dict[str, dict]  # speaker id → {"names", "count"}
+    speaker_ids: list[str]  # the speakers, numbered
+    pair_doc: np.ndarray  # one entry per (document, speaker quoted in it): the document …
+    pair_speaker: np.ndarray  # … and the speaker's number, so facet counts are one bincount
+
+    @classmethod
+    def read(cls, reader) -> "FacetTables":
+        year: list[int] = []
+        day: list[int] = []
+        quotes: dict[int, list[dict]] = {}
+        directory: dict[str, dict] = {}
+        for sub, offset in reader.leaf_readers():
+            count = sub.doc_count_all()
+            days = list(sub.column_reader("day")) if sub.has_column("day") else [0] * count
+            dated = [value if 10000101 <= value <= 99991231 else 0 for value in days]  # undated: 0 or 2**32 - 1
+            day.extend(dated)
+            year.extend(value // 10000 for value in dated)
+            if not sub.has_column("speakers_column"):
+                continue
+            deleted = sub.deleted_docs_set if sub.has_deletions() else ()
+            for local, raw in enumerate(sub.column_reader("speakers_column")):
+                if not raw or local in deleted:
+                    continue
+                found = quotes[offset + local] = json.loads(raw)
+                for sp in found:
+                    entry = directory.setdefault(sp["id"], {"names": sp["names"], "count": 0})
+                    entry["count"] += 1
+        speaker_ids = sorted(directory)
+        number = {sid: n for n, sid in enumerate(speaker_ids)}
+        pairs = [(docnum, number[sp["id"]]) for docnum, found in quotes.items() for sp in found]
+        pair_doc = np.array([d for d, _ in pairs], dtype=np.int64)
+        pair_speaker = np.array([n for _, n in pairs], dtype=np.int64)
+        return cls(np.array(year, dtype=np.int64), np.array(day, dtype=np.int64), quotes, directory, speaker_ids, pair_doc, pair_speaker)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    postings: Generation
+    tables: FacetTables
+    built: dict = field(default_factory=dict)  # what views build on first use (View.memo): suggestions
+
+
+class WhooshBackend(Backend):
+    """An index folder searched in this process."""
+
+    name = "whoosh"
+
+    def __init__(self, config: BackendConfig, *, create: bool = False) -> None:
+        self.config = config
+        self.index_dir = config.index_dir
+        self.ix = open_or_create(self.index_dir) if create else open_index(self.index_dir)
+        self._local = threading.local()
+        self._shared_lock = threading.Lock()
+        self._by_generation: dict[object, _Shared] = {}
+        self._weighting = scoring.BM25F(B=0.75, K1=1.2)
+        self._warm_min_df: int | None = None  # set by warm(): later generations are warmed too
+        self.warmer: threading.Thread | None = None  # the latest background warm-up
+
+    def searcher(self) -> Searcher:
+        current = getattr(self._local, "searcher", None)
+        if current is not None and not current.up_to_date():
+            # A fresh searcher, not refresh(): Whoosh's reader reuse keeps the old
+            # deletion sets, so replaced articles would still match.
+            current.close()
+            current = None
+        if current is None:
+            current = self.ix.searcher(weighting=self._weighting)
+        self._local.searcher = current
+        return current
+
+    def view(self) -> "_WhooshView":
+        return _WhooshView(self, self.searcher())
+
+    def writer(self, *, procs: int, batch_size: int):
+        from search.backends.whoosh.indexing import WhooshWriter
+
+        return WhooshWriter(self, procs=procs)
+
+    def warm(self, min_df: int) -> int:
+        s = self.searcher()
+        self._warm_min_df = min_df
+        return self._shared(s).postings.warm(s.reader(), min_df)
+
+    def _warm_in_background(self, generation: object, state: "_Shared") -> None:
+        def run() -> None:
+            # Its own searcher: Whoosh's readers keep file positions, a thread must not share one.
+            s = self.ix.searcher(weighting=self._weighting)
+            try:
+                if s.reader().generation() == generation:
+                    state.postings.warm(s.reader(), self._warm_min_df)
+            except Exception:  # noqa: BLE001 - warming is an optimization; searches work without it
+                pass
+            finally:
+                s.close()
+
+        self.warmer = threading.Thread(target=run, name="warm-new-generation", daemon=True)
+        self.warmer.start()
+
+    def close(self) -> None:
+        current = getattr(self._local, "searcher", None)
+        if current is not None:
+            current.close()
+            self._local.searcher = None
+
+    def _shared(self, s: Searcher) -> "_Shared":
+        """The state every thread's searcher of this index generation shares."""
+        generation = s.reader().generation()
+        with self._shared_lock:
+            state = self._by_generation.get(generation)
+            if state is None:
+                state = _Shared(Generation(s.reader()), FacetTables.read(s.reader()))
+                self._by_generation = {generation: state, **dict(list(self._by_generation.items())[:1])}
+                if self._warm_min_df is not None:
+                    self._warm_in_background(generation, state)
+            return state
+
+    def _plan_options(self, filters: SearchFilters, s: Searcher | None = None) -> dict:
+        """Options for :func:`search.query.build.plan`: translation, with the index statistics for flood control."""
+        if not filters.translate:
+            return {"translate": False}
+        s = s or self.searcher()
+        reader = s.reader()
+        known = self._shared(s).postings.doc_frequency
+        return {"translate": True, "doc_frequency": lambda fieldname, text: known(reader, fieldname, text), "doc_count": reader.doc_count()}
+
+    def _filter_query(self, filters: SearchFilters, speaker_ids: tuple[str, ...] | None) -> wq.Query | None:
+        parts: list[wq.Query] = []
+        if filters.date_from or filters.date_to:
+            low = int(filters.date_from.strftime("%Y%m%d")) if filters.date_from else None
+            high = int(filters.date_to.strftime("%Y%m%d")) if filters.date_to else None
+            parts.append(wq.NumericRange("day", low, high))
+        if filters.lang:
+            parts.append(wq.Term("lang", filters.lang))
+        if speaker_ids is not None:
+            parts.append(wq.Or([wq.Term("speakers", sid) for sid in speaker_ids]) if speaker_ids else wq.NullQuery)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    def article(self, article_id: str) -> dict | None:
+        s = self.searcher()
+        docnum = s.document_number(id=article_id)
+        if docnum is None:
+            return None
+        fields = dict(s.stored_fields(docnum))
+        fields["speakers_data"] = [dict(sp) for sp in self._shared(s).tables.quotes.get(docnum, ())]
+        return fields
+
+    def count(self) -> int:
+        return self.searcher().doc_count()
+
+    def stats(self) -> dict:
+        from search.backends.whoosh.stats import index_stats
+
+        return index_stats(self)
+
+
+class _WhooshView(View):
+    """One searcher (one index generation) for one search."""
+
+    def __init__(self, backend: WhooshBackend, s: Searcher) -> None:
+        self.backend = backend
+        self.s = s
+        self.reader = s.reader()
+        self.shared = backend._shared(s)
+        self.doc_count = self.reader.doc_count()
+
+    def doc_frequency(self, fieldname: str, term: str) -> int:
+        return self.shared.postings.doc_frequency(self.reader, fieldname, term)
+
+    def speaker_directory(self) -> dict[str, dict]:
+        return self.shared.tables.directory
+
+    def titles(self) -> Iterator[tuple[str, str | None, str | None, int]]:
+        days = self.shared.tables.day
+        for docnum, fields in self.reader.iter_docs():
+            yield fields.get("id", ""), fields.get("title_zh"), fields.get("title_en"), int(days[docnum])
+
+    def term_frequencies(self, fieldname: str) -> Iterator[tuple[str, int]]:
+        if fieldname not in self.reader.indexed_field_names():
+            return
+        for term, info in self.reader.iter_field(fieldname):
+            yield (term.decode("utf-8") if isinstance(term, bytes) else term), info.doc_frequency()
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        found = self.shared.built.get(key)
+        if found is None:  # two threads may both build it: the same result, and no lock held while reading
+            found = self.shared.built[key] = build()
+        return found
+
+    def search(self, request: SearchRequest) -> BackendResult:
+        s = self.s
+        primary, fallback = compile_node(request.plan.primary), compile_node(request.plan.fallback)
+        ranker = Ranker(s, self.shared.postings)
+        restrict = self.backend._filter_query(request.filters, request.speaker_ids)
+        allowed = ranker.match(restrict) if restrict is not None else None
+        if allowed is not None and not allowed.any():
+            # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
+            primary, fallback = None, None
+        needed = request.offset + request.size
+        docnums: list[tuple[int, float]] = []
+        matches = None
+        if primary is not None:
+            docnums, matches = self._rank(ranker, primary, fallback, allowed, needed, request.filters.sort)
+        total = int(np.count_nonzero(matches)) if matches is not None else 0
+        quotes = self.shared.tables.quotes
+        hits = [
+            StoredHit(dict(s.stored_fields(docnum)), float(score), [dict(sp) for sp in quotes.get(docnum, ())])
+            for docnum, score in docnums[request.offset : needed]
+        ]
+        facets = self._facets(matches) if request.facets and matches is not None else {}
+        return BackendResult(total, hits, facets)
+
+    def _rank(self, ranker: Ranker, primary, fallback, allowed, needed: int, sort: str):
+        """The first ``needed`` hits ``(docnum, score)`` and the whole result set (a boolean array).
+
+        Complete matches (``primary``) rank before partial ones (``fallback``, which also
+        matches every complete match: it is the result set). Date order, and query shapes
+        :mod:`search.backends.whoosh.ranking` does not score, go through Whoosh's searcher.
+        """
+        s = self.s
+        matching = fallback or primary
+        if sort != "date":
+            try:
+                complete, complete_scores = ranker.scores(primary)
+                if fallback is not None:
+                    matches, fallback_scores = ranker.scores(fallback)
+                else:
+                    matches, fallback_scores = complete, complete_scores
+            except Unsupported:
+                pass
+            else:
+                if allowed is not None:
+                    complete = complete & allowed
+                    matches = matches & allowed
+                docnums = top(complete, complete_scores, needed)
+                if len(docnums) < needed and fallback is not None:
+                    docnums += top(matches & ~complete, fallback_scores, needed - len(docnums))
+                return docnums, matches
+        matches = ranker.match(matching)
+        if allowed is not None:
+            matches = matches & allowed
+        if not matches.any():
+            return [], matches
+        within = set(np.flatnonzero(matches).tolist())
+        if sort == "date":
+            ranked = s.search(matching, limit=needed, filter=within, sortedby="day", reverse=True, terms=False)
+            return [(hit.docnum, hit.score or 0.0) for hit in ranked], matches
+        first = s.search(primary, limit=needed, filter=within, terms=False)
+        docnums = [(hit.docnum, hit.score) for hit in first]
+        if fallback is not None and len(docnums) < needed:
+            # Partial matches are the fallback's hits minus the complete ones, removed here in
+            # Python: Whoosh's AndNot (and mask=) depend on segment order in multi-segment indexes.
+            complete_ids = {docnum for docnum, _ in docnums}
+            rest = s.search(fallback, limit=needed + len(complete_ids), filter=within, terms=False)
+            docnums += [(hit.docnum, hit.score) for hit in rest if hit.docnum not in complete_ids][: needed - len(docnums)]
+        return docnums, matches
+
+    def _facets(self, matches: np.ndarray) -> dict[str, list[dict]]:
+        """Speaker, year, month (and day) counts over the whole result set (``matches``, not just this page)."""
+        tables = self.shared.tables
+        per_year = np.bincount(tables.year[matches])
+        years = {int(year): int(per_year[year]) for year in np.flatnonzero(per_year) if year}  # 0: undated
+        per_speaker = np.bincount(tables.pair_speaker[matches[tables.pair_doc]], minlength=len(tables.speaker_ids))
+        quoted = np.flatnonzero(per_speaker)
+        # Most quoted first, then by id (speaker numbers follow id order): a stable sort.
+        best = quoted[np.argsort(-per_speaker[quoted], kind="stable")][:MAX_FACET_VALUES].tolist()
+        directory = tables.directory
+        return {
+            "speakers": [
+                {"id": tables.speaker_ids[i], "names": directory[tables.speaker_ids[i]]["names"], "count": int(per_speaker[i])}
+                for i in best
+            ],
+            "years": [{"year": year, "count": count} for year, count in sorted(years.items(), reverse=True)],
+            **timeline(tables.day[matches]),
+        }
+
+
+def compiled(plan: Plan) -> tuple[wq.Query | None, wq.Query | None]:
+    """The plan's primary and fallback as Whoosh queries (tests compare them with Whoosh's own search)."""
+    return compile_node(plan.primary), compile_node(plan.fallback)

@@ -1,0 +1,375 @@
+"""Writing a Whoosh index: the run's write lock, batches through Whoosh's (multi-process) writer.
+
+Crash safety: a run holds the index's write lock from start to end (a second
+run fails at once, naming the process that holds it); a commit becomes
+visible all at once (Whoosh writes the new table of contents to a temporary
+file and renames it); the writer processes die with the indexer and never keep
+its lock, and a batch whose writer process died is not committed. A run that
+is killed leaves its partial files behind; the next run deletes them.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing.connection
+import os
+import pickle
+import queue
+import re
+import shutil
+
+from whoosh.index import TOC, clean_files
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util import random_name
+from whoosh.writing import SegmentWriter
+
+from search.backends.base import WriteFailure, Writer
+from search.backends.whoosh.store import INDEX_NAME, column_lookup, locked_error, write_lock
+from search.backends.whoosh.writer import FastSegmentWriter
+from search.errors import SearchError
+from search.model import Article
+from search.processes import die_with_parent
+
+PARALLEL_MIN_BATCH = 400
+LIMIT_MB = 512
+
+
+class WriterProcessError(SearchError):
+    """A writer process died: the batch it was writing is not committed."""
+
+    code = "writer_failed"
+
+
+def to_document(article: Article, digest: str) -> dict[str, object]:
+    """The Whoosh field values for one article (empty fields omitted)."""
+    doc: dict[str, object] = {
+        "id": article.id,
+        "digest": bytes.fromhex(digest),
+        "lang": " ".join(article.languages),
+    }
+    for part in ("title", "body", "captions"):
+        for lang in ("zh", "en"):
+            text = article.text(part, lang)
+            if text:
+                doc[f"{part}_{lang}"] = text
+    if article.path:
+        doc["path"] = os.path.abspath(article.path)
+    if article.date:
+        doc["date_iso"] = article.date.isoformat()
+    # Column fields get a value on every document: Whoosh's column readers fail on a
+    # segment whose last documents have none.
+    doc["day"] = int(article.date.strftime("%Y%m%d")) if article.date else 0
+    doc["speakers_column"] = b""
+    if article.speakers:
+        doc["speakers"] = ",".join(sp.id for sp in article.speakers)
+        doc["speakers_column"] = json.dumps([sp.to_dict() for sp in article.speakers], ensure_ascii=False).encode("utf-8")
+    if article.meta:
+        doc["meta"] = dict(article.meta)
+    for key in ("source", "url", "dateline"):
+        value = getattr(article, key)
+        if value:
+            doc[key] = value
+    return doc
+
+
+class WhooshWriter(Writer):
+    """One indexing run's exclusive access to the index folder (its write lock, held throughout)."""
+
+    def __init__(self, backend, *, procs: int) -> None:
+        self.backend = backend
+        self.ix = backend.ix
+        self.index_dir = backend.index_dir
+        self.procs = procs
+        self._lock = None
+        self._lock_file: tuple[int, int, int] | None = None  # (fd, device, inode) while running
+        self._searcher = None
+        self._digest_of = None
+        self._held: list[tuple[Article, str, bool]] = []  # added, not yet sent to a writer
+        self._open_writer = None  # the Whoosh writer of the batch being added
+
+    def __enter__(self) -> "WhooshWriter":
+        lock = write_lock(self.index_dir)
+        if not lock.acquire(blocking=False):
+            raise locked_error(self.index_dir)
+        self._lock = lock
+        try:
+            info = os.fstat(lock.fd)
+            self._lock_file = (lock.fd, info.st_dev, info.st_ino)
+            _record_pid(lock.fd, os.getpid())
+            remove_stale_files(self.index_dir)
+            # The index as the run found it: articles written by this run are not looked up again.
+            self._searcher = self.ix.searcher()
+            self._digest_of = column_lookup(self._searcher.reader(), "digest")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cancel()  # a batch added but not committed is not kept
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        if self._lock is not None:
+            self._lock_file = None
+            _record_pid(self._lock.fd, None)
+            self._lock.release()
+            self._lock = None
+
+    def digests(self, ids: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for article_id in ids:
+            docnum = self._searcher.document_number(id=article_id)
+            if docnum is not None:
+                raw = self._digest_of(docnum)
+                out[article_id] = raw.hex() if raw else ""
+        return out
+
+    def _writer(self, count: int):
+        """A Whoosh writer for ``count`` articles (this run holds the write lock)."""
+        if count >= PARALLEL_MIN_BATCH and self.procs > 1:
+            return _ParallelWriter(self.ix, self.procs, self._lock_file)
+        return FastSegmentWriter(self.ix, limitmb=LIMIT_MB, _lk=False)
+
+    def write(self, batch: list[tuple[Article, str, bool]]) -> list[WriteFailure]:
+        for article, digest, exists in batch:
+            self.add(article, digest, exists)
+        return self.commit()
+
+    # The first PARALLEL_MIN_BATCH articles of a batch are held back: a run that changes only a
+    # few articles writes them in this process at commit, without starting writer processes.
+    # Past that, the parallel writer starts and takes each article as it comes, so its processes
+    # analyze while the indexer parses the next file.
+    def add(self, article: Article, digest: str, exists: bool) -> None:
+        if self._open_writer is not None:
+            self._send(article, digest, exists)
+            return
+        self._held.append((article, digest, exists))
+        if len(self._held) >= PARALLEL_MIN_BATCH and self.procs > 1:
+            self._start(len(self._held))
+
+    def _start(self, count: int) -> None:
+        self._open_writer = self._writer(count)
+        held, self._held = self._held, []
+        for article, digest, exists in held:
+            self._send(article, digest, exists)
+
+    def _send(self, article: Article, digest: str, exists: bool) -> None:
+        doc = to_document(article, digest)
+        if exists:
+            self._open_writer.update_document(**doc)
+        else:
+            self._open_writer.add_document(**doc)
+
+    def commit(self) -> list[WriteFailure]:
+        if self._open_writer is None:
+            if not self._held:
+                return []
+            self._start(len(self._held))
+        writer, self._open_writer = self._open_writer, None
+        try:
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        return []
+
+    def cancel(self) -> None:
+        self._held = []
+        if self._open_writer is not None:
+            writer, self._open_writer = self._open_writer, None
+            writer.cancel()
+
+    def paths(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        with self.ix.searcher() as searcher:
+            reader = searcher.reader()
+            id_column = reader.column_reader("id") if reader.has_column("id") else None
+            for raw in list(reader.lexicon("path")):
+                path = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                ids = out.setdefault(path, set())
+                for docnum in searcher.document_numbers(path=path):
+                    doc_id = id_column[docnum] if id_column else searcher.stored_fields(docnum)["id"]
+                    ids.add(doc_id.decode("utf-8") if isinstance(doc_id, bytes) else doc_id)
+        return out
+
+    def delete(self, ids: list[str]) -> int:
+        if not ids:
+            return 0
+        writer = self._writer(0)
+        deleted = 0
+        try:
+            for article_id in ids:
+                deleted += writer.delete_by_term("id", article_id)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        return deleted
+
+
+def _record_pid(fd: int, pid: int | None) -> None:
+    """Write the lock holder's pid into the lock file (for the message a second run prints)."""
+    try:
+        os.ftruncate(fd, 0)
+        if pid is not None:
+            os.pwrite(fd, f"{pid}\n".encode("ascii"), 0)
+    except OSError:
+        pass
+
+
+_TOC_TEMP = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\..+")
+
+
+def remove_stale_files(index_dir: str) -> None:
+    """Delete what a killed writer left behind: a half-written table of contents, its
+    temporary folder, and segment files no committed table of contents refers to.
+
+    Call only while holding the write lock (no live writer can own these files).
+    """
+    from whoosh.filedb.filestore import FileStorage
+
+    storage = FileStorage(index_dir)
+    for name in os.listdir(index_dir):
+        path = os.path.join(index_dir, name)
+        if _TOC_TEMP.match(name):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+        elif name.endswith(".tmp") and os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+    toc = TOC.read(storage, INDEX_NAME)
+    clean_files(storage, INDEX_NAME, toc.generation, toc.segments)
+
+
+# --- Whoosh's multi-process writer, made crash-safe ---------------------------------------------
+#
+# Whoosh forks its writer processes while the parent holds the write lock, so they
+# inherit the lock's file descriptor: if the indexer is killed they linger, blocked
+# on their job queue, and keep the index locked for ever. And when a writer process
+# dies, Whoosh commits the batch without its documents. Here the processes drop the
+# inherited descriptor, are killed by the kernel when the indexer dies (Linux), and a
+# batch is committed only if every one of them finished.
+
+
+class _WriterProcess(SubWriterTask):
+    def __init__(self, *args, parent: int, lock_file: tuple[int, int, int] | None) -> None:
+        super().__init__(*args)
+        self.parent = parent
+        self.lock_file = lock_file
+
+    def run(self) -> None:
+        _drop_inherited_lock(self.lock_file)
+        die_with_parent(self.parent)
+        # SubWriterTask.run with the faster segment writer; multisegment only.
+        ix = self.storage.open_index(self.indexname)
+        writer = self.writer = FastSegmentWriter(ix, _lk=False, **self.kwargs)
+        while self.running:
+            job = self.jobqueue.get()
+            if job is None:
+                break
+            self._process_file(*job)
+        if not self.running:
+            writer.cancel()
+            return
+        fieldnames = writer.pool.fieldnames
+        segment = writer._finalize_segment()
+        self.resultqueue.put((None, fieldnames, segment), timeout=5)
+
+
+def _drop_inherited_lock(lock_file: tuple[int, int, int] | None) -> None:
+    """Close this (forked) process's copy of the lock descriptor; the parent keeps the lock."""
+    if lock_file is None:
+        return
+    fd, device, inode = lock_file
+    try:
+        info = os.fstat(fd)
+        if (info.st_dev, info.st_ino) == (device, inode):  # the inherited copy, not a reused number
+            os.close(fd)
+    except OSError:
+        pass
+
+
+class _ParallelWriter(MpWriter):
+    """``MpWriter(multisegment=True)`` without the lock, with the fixes described above."""
+
+    def __init__(self, ix, procs: int, lock_file: tuple[int, int, int] | None) -> None:
+        super().__init__(ix, procs=procs, multisegment=True, subargs={"limitmb": LIMIT_MB}, _lk=False, limitmb=LIMIT_MB)
+        self._lock_file = lock_file
+
+    def _new_task(self):
+        task = _WriterProcess(
+            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment,
+            parent=os.getpid(), lock_file=self._lock_file,
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def _put(self, item) -> None:
+        """Queue a job; fail instead of waiting for ever when a writer process died."""
+        while True:
+            self._check_workers()
+            try:
+                self.jobqueue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                pass
+
+    def _check_workers(self) -> None:
+        # One death is enough to fail: a process killed while holding the job queue's lock
+        # leaves the others blocked on it for ever.
+        failed = [task.exitcode for task in self.tasks if task.exitcode not in (None, 0)]
+        if failed:
+            raise WriterProcessError(
+                f"a writer process died (exit status {failed[0]}); nothing of this batch was committed: run the same command again"
+            )
+
+    def _enqueue(self) -> None:
+        filename = f"{random_name()}.doclist"
+        with self.temp_storage().create_file(filename).raw_file() as handle:
+            for item in self.docbuffer:
+                pickle.dump(item, handle, 2)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        self._put((filename, len(self.docbuffer)))
+        self.docbuffer = []
+
+    def _commit(self, mergetype, optimize, merge) -> None:
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self._put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        while any(task.is_alive() for task in self.tasks):
+            self._check_workers()
+            multiprocessing.connection.wait([task.sentinel for task in self.tasks if task.is_alive()], timeout=1.0)
+        self._check_workers()
+        results = []
+        for _ in self.tasks:
+            try:
+                results.append(self.resultqueue.get(timeout=5))
+            except queue.Empty:
+                break
+        if len(results) != len(self.tasks):
+            raise WriterProcessError("a writer process ended without its results; nothing of this batch was committed: run the same command again")
+        finalsegments += [segment for _, _, segment in results]
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments)
+        self._finish()
+
+    def cancel(self) -> None:
+        try:
+            for task in self.tasks:
+                if task.is_alive():
+                    task.terminate()
+            for task in self.tasks:
+                task.join(timeout=5)
+        finally:
+            SegmentWriter.cancel(self)
+
+

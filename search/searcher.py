@@ -61,8 +61,10 @@ def _as_int(value: object, name: str) -> int:
         raise QueryError(f"{name} must be an integer", param=name)
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value.strip()) <= 9:
-        return int(value.strip())
+    text = value.strip() if isinstance(value, str) else ""
+    # ASCII only: str.isdigit() also accepts ² and ①, which int() refuses, and ٣, read as 3.
+    if text.isascii() and text.lstrip("+-").isdigit() and len(text) <= 9:
+        return int(text)
     raise QueryError(f"{name} must be an integer, got {str(value)[:40]!r}", param=name)
 
 

@@ -29,7 +29,7 @@ from search.store import open_index
 MAX_SIZE = 100
 MAX_FACET_VALUES = 50
 MAX_SPEAKER_IDS = 64
-MAX_DEPTH = 10_000  # page * size: deeper paging is refused, not computed
+MAX_DEPTH = 10_000  # hits past this rank are never computed: pages beyond it are empty
 #: Posting lists of at least this many documents are read into memory by :meth:`Engine.warm`.
 WARM_MIN_DF = 100
 #: Searches that load what a first search would otherwise load: the lexicon, the analyzers,
@@ -51,8 +51,8 @@ class Paging:
             raise QueryError(f"size must be between 1 and {MAX_SIZE}, got {size_i}", param="size")
         if page_i < 1:
             raise QueryError(f"page must be 1 or more, got {page_i}", param="page")
-        if page_i * size_i > MAX_DEPTH:
-            raise QueryError(f"page {page_i} is too deep: page × size may be at most {MAX_DEPTH}", param="page")
+        if page_i > MAX_DEPTH:
+            raise QueryError(f"page is too large: at most {MAX_DEPTH}, got {page_i}", param="page")
         return cls(page_i, size_i)
 
 
@@ -63,7 +63,9 @@ def _as_int(value: object, name: str) -> int:
         return value
     text = value.strip() if isinstance(value, str) else ""
     # ASCII only: str.isdigit() also accepts ² and ①, which int() refuses, and ٣, read as 3.
-    if text.isascii() and text.lstrip("+-").isdigit() and len(text) <= 9:
+    if text.isascii() and text.lstrip("+-").isdigit():
+        if len(text) > 9:
+            raise QueryError(f"{name} is too large, got {text[:20]!r}", param=name)
         return int(text)
     raise QueryError(f"{name} must be an integer, got {str(value)[:40]!r}", param=name)
 
@@ -106,6 +108,20 @@ class FacetTables:
         return cls(np.array(year, dtype=np.int64), quotes, directory, speaker_ids, pair_doc, pair_speaker)
 
 
+class _Throttle:
+    """``pause()`` for a background warm-up: after each ``slice`` seconds of work, sleep as
+    long, so searches of the same process keep most of the interpreter meanwhile."""
+
+    def __init__(self, slice: float = 0.005) -> None:
+        self.slice = slice
+        self.since = time.perf_counter()
+
+    def __call__(self) -> None:
+        if time.perf_counter() - self.since >= self.slice:
+            time.sleep(self.slice)
+            self.since = time.perf_counter()
+
+
 @dataclass(frozen=True)
 class _Shared:
     postings: Generation
@@ -128,14 +144,21 @@ class Engine:
         self._weighting = scoring.BM25F(B=0.75, K1=1.2)
         self._warm_min_df: int | None = None  # set by warm(): later generations are warmed too
         self.warmer: threading.Thread | None = None  # the latest background warm-up
+        self._ready: set[object] = set()  # generations warmed: searches may switch to them
 
     def searcher(self) -> Searcher:
+        """This thread's searcher. After a commit, an engine that was warmed keeps answering
+        from the generation it has until the new one is warmed (in a background thread):
+        searching a cold generation under load was a brownout of tens of seconds."""
         current = getattr(self._local, "searcher", None)
         if current is not None and not current.up_to_date():
-            # A fresh searcher, not refresh(): Whoosh's reader reuse keeps the old
-            # deletion sets, so replaced articles would still match.
-            current.close()
-            current = None
+            if self._warm_min_df is None or self.ix.latest_generation() in self._ready:
+                # A fresh searcher, not refresh(): Whoosh's reader reuse keeps the old
+                # deletion sets, so replaced articles would still match.
+                current.close()
+                current = None
+            else:
+                self._warm_in_background()
         if current is None:
             current = self.ix.searcher(weighting=self._weighting)
         self._local.searcher = current
@@ -147,7 +170,7 @@ class Engine:
         shared cache (a cold common word costs a first search milliseconds per field).
         Returns the number of postings cached. A server calls this before it listens;
         from then on, each new index generation (a commit while serving) is warmed the
-        same way in a background thread, so searches get fast again without a restart.
+        same way in a background thread before searches switch to it.
 
         >>> Engine("index").warm()  # doctest: +SKIP
         4304004
@@ -155,23 +178,34 @@ class Engine:
         for text in _WARM_QUERIES:
             self.search(text)
         s = self.searcher()
-        self._warm_min_df = min_df
+        with self._shared_lock:
+            self._warm_min_df = min_df
+            self._ready.add(s.reader().generation())
         return self._shared(s).postings.warm(s.reader(), min_df)
 
-    def _warm_in_background(self, generation: object, state: "_Shared") -> None:
-        def run() -> None:
-            # Its own searcher: Whoosh's readers keep file positions, a thread must not share one.
-            s = self.ix.searcher(weighting=self._weighting)
-            try:
-                if s.reader().generation() == generation:
-                    state.postings.warm(s.reader(), self._warm_min_df)
-            except Exception:  # noqa: BLE001 - warming is an optimization; searches work without it
-                pass
-            finally:
-                s.close()
+    def _warm_in_background(self) -> None:
+        """Warm the newest generation in a thread of its own, unless one is doing it already."""
+        with self._shared_lock:
+            if self.warmer is not None and self.warmer.is_alive():
+                return
 
-        self.warmer = threading.Thread(target=run, name="warm-new-generation", daemon=True)
-        self.warmer.start()
+            def run() -> None:
+                # This thread's own searchers: Whoosh's readers keep file positions, threads must not share one.
+                try:
+                    s = self.searcher()
+                    generation = s.reader().generation()
+                    for text in _WARM_QUERIES:
+                        self.search(text)
+                    self._shared(s).postings.warm(s.reader(), self._warm_min_df, _Throttle())
+                    with self._shared_lock:
+                        self._ready.add(generation)
+                except Exception:  # noqa: BLE001 - searches keep the old generation; the next one retries
+                    time.sleep(1)
+                finally:
+                    self.close()
+
+            self.warmer = threading.Thread(target=run, name="warm-new-generation", daemon=True)
+            self.warmer.start()
 
     def close(self) -> None:
         current = getattr(self._local, "searcher", None)
@@ -214,7 +248,7 @@ class Engine:
             # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
             the_plan.primary, the_plan.fallback = None, None
         offset = (paging.page - 1) * paging.size
-        needed = offset + paging.size
+        needed = min(offset + paging.size, MAX_DEPTH)
         docnums: list[tuple[int, float]] = []
         matches = None
         if the_plan.primary is not None:
@@ -341,8 +375,6 @@ class Engine:
             if state is None:
                 state = _Shared(Generation(s.reader()), FacetTables.read(s.reader()))
                 self._by_generation = {generation: state, **dict(list(self._by_generation.items())[:1])}
-                if self._warm_min_df is not None:
-                    self._warm_in_background(generation, state)
             return state
 
     def suggest_speakers(self, prefix: str, limit: int = 10) -> list[dict]:

@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 from search.backends.base import DEFAULT_OPENSEARCH_INDEX, BackendConfig
 from search.errors import SearchError
@@ -121,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="server processes sharing the port (default 1; use the number of cores for more requests/s)",
     )
+    p_serve.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S", help="a worker busy with one request longer than this is killed and replaced (default 60)")
+    p_serve.add_argument("--graceful-timeout", type=_positive_float, default=30.0, metavar="S", help="on SIGTERM or SIGHUP, how long requests in progress may take to finish (default 30)")
+    p_serve.add_argument("--max-requests", type=int, default=0, metavar="N", help="replace a worker after about N requests (default 0: never)")
+    p_serve.add_argument("--max-connections", type=_positive_int, default=1000, metavar="N", help="open connections per worker; more are answered 503 at once (default 1000)")
+    p_serve.add_argument("--read-timeout", type=_positive_float, default=10.0, metavar="S", help="a request must arrive whole within this many seconds of its first byte (default 10)")
     return parser
 
 
@@ -141,6 +145,16 @@ def _at_least(minimum: int):
 
 _positive_int = _at_least(1)
 _count = _at_least(0)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,154 +285,27 @@ def _render_text(result) -> str:
 
 
 def _cmd_serve(args: argparse.Namespace, index_dir: str) -> int:
-    import waitress
-
     from web import create_app
+    from web.server import ServeOptions, serve, warm
 
-    if not 1 <= args.workers <= 64:
-        raise SearchError(f"--workers must be between 1 and 64, got {args.workers}", param="workers")
-    if not 1 <= args.threads <= 64:
-        raise SearchError(f"--threads must be between 1 and 64, got {args.threads}", param="threads")
+    for name, low, high in (("workers", 1, 64), ("threads", 1, 64)):
+        if not low <= getattr(args, name) <= high:
+            raise SearchError(f"--{name} must be between {low} and {high}, got {getattr(args, name)}", param=name)
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        max_connections=args.max_connections,
+        read_timeout=args.read_timeout,
+        request_timeout=args.timeout,
+        graceful_timeout=args.graceful_timeout,
+        max_requests=args.max_requests,
+    )
     app = create_app({"INDEX_DIR": index_dir, "BACKEND": args.backend_config})
-    _warm(app)
-    options = {"threads": args.threads, "max_request_body_size": 1024 * 1024, "channel_timeout": 30, "ident": "news-search"}
-    if args.workers == 1:
-        print(f"serving {args.backend_config.where} on http://{args.host}:{args.port}/", flush=True)
-        waitress.serve(app, host=args.host, port=args.port, **options)
-        return 0
-    return _serve_workers(app, args, index_dir, options)
-
-
-def _warm(app) -> None:
-    """Load the dictionaries, analyzers and long posting lists before serving (before forking,
-    so that worker processes share them), then move everything loaded out of the garbage
-    collector's sight: a full collection walking millions of start-up objects was a
-    50 ms pause in the middle of a search."""
-    import gc
-
-    from search.errors import IndexMissingError
-    from web import engine
-
-    started = time.perf_counter()
-    with app.app_context():
-        try:
-            warmed = engine()
-            postings = warmed.warm()
-        except IndexMissingError:
-            return  # the index may be built after start-up: the first search opens it
-    with app.test_client() as client:  # Flask's own first-request work
-        client.get("/api/search?q=warm")
-    if warmed.warmer is not None:  # a commit landed meanwhile: no thread may be running at fork time
-        warmed.warmer.join()
-    gc.collect()
-    gc.freeze()
-    print(f"ready in {time.perf_counter() - started:.1f} s ({postings:,} postings in memory)", flush=True)
-
-
-def _fewest_connections_accept(server, open_counts, slot: int) -> None:
-    """Let ``server`` accept a connection only while no other worker holds fewer.
-
-    Workers share one listening socket, and waitress accepts whatever is waiting:
-    the first worker to wake took all eight keep-alive connections of a benchmark
-    while the other sat idle. Each worker publishes its number of open connections
-    in ``open_counts`` (shared memory) whenever its loop turns — which it does after
-    every accept and close — and listens only while its count is the lowest, so
-    connections alternate between workers. The lowest count always listens.
-    """
-    readable = server.readable
-
-    def balanced_readable() -> bool:
-        listening = readable()
-        mine = len(server.active_channels)
-        open_counts[slot] = mine
-        return listening and mine <= min(open_counts)
-
-    server.readable = balanced_readable
-
-
-def _serve_workers(app, args: argparse.Namespace, index_dir: str, options: dict) -> int:
-    """Several server processes on one listening socket, connections spread evenly.
-
-    One Python process runs one thread at a time, so a single server uses one core
-    however many threads it has. The parent loads the dictionaries and the index
-    statistics once (the children share those pages), forks the workers, restarts a
-    worker that dies, and stops them all on SIGTERM or Ctrl-C.
-    """
-    import logging
-    import multiprocessing
-    import signal
-    import socket
-
-    import waitress
-
-    from search.processes import die_with_parent
-
-    sock = socket.create_server((args.host, args.port), backlog=1024)
-    open_counts = multiprocessing.RawArray("l", args.workers)
-    slots: dict[int, int] = {}  # worker pid → its slot in open_counts
-    children: set[int] = set()
-    stopping = False
-
-    parent = os.getpid()
-
-    def spawn(slot: int) -> None:
-        open_counts[slot] = 0
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                die_with_parent(parent, signal.SIGTERM)
-                logging.basicConfig()  # as waitress.serve does: its warnings reach stderr
-                server = waitress.create_server(app, sockets=[sock], **options)
-                _fewest_connections_accept(server, open_counts, slot)
-                server.run()
-            except BaseException:  # noqa: BLE001 - a worker reports nothing but its exit status
-                code = 1
-            finally:
-                os._exit(code)
-        children.add(pid)
-        slots[pid] = slot
-
-    def stop(signum, frame) -> None:
-        nonlocal stopping
-        stopping = True
-        for pid in list(children):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for slot in range(args.workers):
-        spawn(slot)
-    print(f"serving {args.backend_config.where} on http://{args.host}:{args.port}/ with {args.workers} processes", flush=True)
-    restarts: list[float] = []
-    while children:
-        try:
-            pid, _ = os.wait()
-        except ChildProcessError:
-            break
-        except InterruptedError:
-            continue
-        children.discard(pid)
-        slot = slots.pop(pid, None)
-        if slot is None:
-            continue
-        open_counts[slot] = 2**31  # until its successor starts, the dead worker's count must not hold others back
-        if stopping:
-            continue
-        now = time.monotonic()
-        restarts = [t for t in restarts if now - t < 60] + [now]
-        if len(restarts) > 10:
-            print("error: server workers keep dying; stopping", file=sys.stderr)
-            stop(signal.SIGTERM, None)
-            return 1
-        spawn(slot)
-    sock.close()
-    return 0
+    warm(app)
+    processes = f" with {args.workers} processes" if args.workers > 1 else ""
+    return serve(app, options, announce=f"serving {args.backend_config.where} on http://{args.host}:{args.port}/{processes}")
 
 
 def _size(path: str) -> int:

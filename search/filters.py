@@ -52,7 +52,7 @@ class SearchFilters:
                 raise QueryError("speaker must be at most 100 characters", param="speaker")
             speaker = speaker or None
         lang = params.get("lang")
-        if lang in ("", "both", "all", None):
+        if lang in ("", "both", None):
             lang = None
         elif lang not in LANG_FILTERS:
             raise QueryError(f"lang must be zh, en or both, got {str(lang)[:20]!r}", param="lang")

@@ -25,7 +25,7 @@ from search.suggest import Suggestions
 
 MAX_SIZE = 100
 MAX_SPEAKER_IDS = 64
-MAX_DEPTH = 10_000  # page * size: deeper paging is refused, not computed
+MAX_DEPTH = 10_000  # hits past this rank are never computed: pages beyond it are empty
 EXPORT_PAGE = 500  # hits read from the backend at a time by Engine.matches
 #: Posting lists of at least this many documents are read into memory by :meth:`Engine.warm`.
 WARM_MIN_DF = 100
@@ -48,8 +48,8 @@ class Paging:
             raise QueryError(f"size must be between 1 and {MAX_SIZE}, got {size_i}", param="size")
         if page_i < 1:
             raise QueryError(f"page must be 1 or more, got {page_i}", param="page")
-        if page_i * size_i > MAX_DEPTH:
-            raise QueryError(f"page {page_i} is too deep: page × size may be at most {MAX_DEPTH}", param="page")
+        if page_i > MAX_DEPTH:
+            raise QueryError(f"page is too large: at most {MAX_DEPTH}, got {page_i}", param="page")
         return cls(page_i, size_i)
 
 
@@ -58,8 +58,12 @@ def _as_int(value: object, name: str) -> int:
         raise QueryError(f"{name} must be an integer", param=name)
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value.strip()) <= 9:
-        return int(value.strip())
+    text = value.strip() if isinstance(value, str) else ""
+    # ASCII only: str.isdigit() also accepts ² and ①, which int() refuses, and ٣, read as 3.
+    if text.isascii() and text.lstrip("+-").isdigit():
+        if len(text) > 9:
+            raise QueryError(f"{name} is too large, got {text[:20]!r}", param=name)
+        return int(text)
     raise QueryError(f"{name} must be an integer, got {str(value)[:40]!r}", param=name)
 
 
@@ -92,7 +96,14 @@ class Engine:
         for text in _WARM_QUERIES:
             self.search(text)
         self._suggestions()
-        return self.backend.warm(min_df)
+        return self.backend.warm(min_df, self._rehearse)
+
+    def _rehearse(self) -> None:
+        """What :meth:`warm` does before the backend loads its caches (run again, in a background
+        thread, for each new index generation before searches switch to it)."""
+        for text in _WARM_QUERIES:
+            self.search(text)
+        self._suggestions()
 
     def close(self) -> None:
         self.backend.close()
@@ -119,8 +130,8 @@ class Engine:
         started = time.perf_counter()
         view = self.backend.view()
         the_plan, speaker_ids = self._prepare(text, filters, view)
-        offset = (paging.page - 1) * paging.size
-        found = view.search(SearchRequest(the_plan, filters, speaker_ids, offset, paging.size, facets))
+        offset = min((paging.page - 1) * paging.size, MAX_DEPTH)
+        found = view.search(SearchRequest(the_plan, filters, speaker_ids, offset, min(paging.size, MAX_DEPTH - offset), facets))
         terms = the_plan.highlight if highlight else None
         hits = [self._hit(hit, terms, the_plan.phrases) for hit in found.hits]
         took = (time.perf_counter() - started) * 1000

@@ -163,8 +163,11 @@ def test_searches_stay_correct_while_another_process_commits(corpus, tmp_path):
         assert len(seen) >= 2, f"the searches did not overlap any commit (counts seen: {seen})"
         # After the run both see everything.
         assert engine.count() == BASE + INCOMING
-        status, body = http_get(server.base + "/healthz")
-        assert json.loads(body)["articles"] == BASE + INCOMING
+        # The server switches to the last generation once it has warmed it (in the background).
+        deadline = time.monotonic() + 60
+        while json.loads(http_get(server.base + "/healthz")[1])["articles"] != BASE + INCOMING and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert json.loads(http_get(server.base + "/healthz")[1])["articles"] == BASE + INCOMING
         err = server.stop()
         # A search never breaks because a commit landed during it (the searcher is taken once per search).
         assert err.count("Traceback") == 0, err[-3000:]

@@ -14,29 +14,30 @@ import socket
 import psutil
 import pytest
 
-from search.cli import build_parser, main
+from search.cli import build_parser
 from tests.reldata import Server, http_get
 from web import create_app
 
 BODY_LIMIT = 1024 * 1024
 
 
-def test_serve_defaults_to_loopback_and_passes_limits_to_waitress(seed_index, monkeypatch):
-    import waitress
-
-    assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
-    seen = {}
-    monkeypatch.setattr(waitress, "serve", lambda app, **kwargs: seen.update(kwargs))
-    assert main(["serve", "--index", seed_index]) == 0
-    assert seen["host"] == "127.0.0.1"
-    assert 0 < seen["max_request_body_size"] <= BODY_LIMIT
-    assert 0 < seen["channel_timeout"] <= 60
-    # and waitress accepts them, with its own header limit in place
+def test_serve_defaults_to_loopback_and_passes_limits_to_waitress():
     from waitress.adjustments import Adjustments
 
+    from web.server import ServeOptions
+
+    args = build_parser().parse_args(["serve"])
+    assert args.host == "127.0.0.1"
+    options = ServeOptions(host=args.host, max_connections=args.max_connections, read_timeout=args.read_timeout)
+    seen = options.waitress()
+    assert 0 < seen["max_request_body_size"] <= BODY_LIMIT
+    assert 0 < seen["channel_timeout"] <= 60
+    assert 0 < options.read_timeout <= 30
+    # and waitress accepts them, with its own header limit in place
     adjustments = Adjustments(**{k: v for k, v in seen.items() if k != "ident"})
     assert adjustments.max_request_body_size == seen["max_request_body_size"]
     assert adjustments.max_request_header_size <= 256 * 1024
+    assert adjustments.connection_limit > options.max_connections  # ours answers 503 first
 
 
 def test_flask_caps_request_bodies():

@@ -308,7 +308,7 @@ def test_empty_result_for_a_traditional_query_offers_simplified(client):
         ({"sort": "score"}, "sort must be relevance or date"),
         ({"script": "latin"}, "script must be orig, hans or hant"),
         ({"size": "0"}, "size must be between 1 and 100"),
-        ({"page": "x"}, "page must be an integer"),
+        ({"page": "x"}, "page must be a whole number"),
         ({"translate": "perhaps"}, "translate must be true or false"),
     ],
 )

@@ -12,6 +12,7 @@ browser (default none: CORS is off).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -49,6 +50,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if response.location:
+            # Werkzeug builds a redirect's URL (merged slashes: /api/articles//x) from the
+            # request's Host header; a relative Location never sends anyone to another host.
+            response.location = relative(response.location)
         origin = request.headers.get("Origin")
         if origin and is_api_path(request.path) and origin in app.config["CORS_ORIGINS"]:
             response.headers["Access-Control-Allow-Origin"] = origin
@@ -66,8 +71,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def http_error(exc: HTTPException):
         if is_api_path(request.path):
             code = (exc.name or "error").lower().replace(" ", "_")
-            return error_response(code, exc.description or exc.name, None, exc.code or 500)
-        return error_page(exc.code or 500, exc.description or exc.name)
+            response = error_response(code, exc.description or exc.name, None, exc.code or 500)
+        else:
+            response = error_page(exc.code or 500, exc.description or exc.name)
+        response = app.make_response(response)
+        # Werkzeug's own headers, such as a 405's Allow (RFC 9110 15.5.6), survive the new body.
+        for name, value in exc.get_headers(request.environ):
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # never a traceback to the client
@@ -82,6 +94,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def is_api_path(path: str) -> bool:
     return path.startswith("/api/") or path in ("/healthz", "/openapi.json")
+
+
+def relative(location: str) -> str:
+    """``location`` without its scheme and host: ``http://evil.example/a?b`` → ``/a?b``."""
+    parts = urlsplit(location)
+    return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment)) if parts.scheme or parts.netloc else location
 
 
 def error_response(code: str, message: str, param: str | None, status: int):

@@ -12,6 +12,8 @@ from flask import Blueprint, jsonify, request
 from search.errors import QueryError
 from search.filters import PARAMS as FILTER_PARAMS
 from search.filters import SearchFilters
+from search.searcher import MAX_DEPTH, MAX_SIZE
+from web import params
 
 bp = Blueprint("api", __name__)
 
@@ -19,6 +21,9 @@ SEARCH_PARAMS = ("q", "size", "page", *FILTER_PARAMS)
 SPEAKER_PARAMS = ("prefix", "limit")
 SPEAKER_LIMIT_MAX = 50
 SPEAKER_PREFIX_MAX = 100
+#: The documented values of the enum parameters (``/openapi.json``), accepted exactly.
+LANG_VALUES = ("zh", "en", "both")
+SORT_VALUES = ("relevance", "date")
 
 #: Route (as written in the OpenAPI document) → the query parameters it accepts.
 ENDPOINT_PARAMS: dict[str, tuple[str, ...]] = {
@@ -32,10 +37,8 @@ ENDPOINT_PARAMS: dict[str, tuple[str, ...]] = {
 
 
 def check_params(accepted: tuple[str, ...]) -> None:
-    unknown = sorted(set(request.args) - set(accepted))
-    if unknown:
-        listed = ", ".join(accepted) if accepted else "none"
-        raise QueryError(f"unknown parameter {unknown[0]!r}; accepted: {listed}", param=unknown[0])
+    """Refuse unknown parameters and repeated ones (every parameter takes one value)."""
+    params.check_names(request.args, accepted)
 
 
 @bp.get("/api/search")
@@ -47,8 +50,13 @@ def search():
     q = args.get("q")
     if q is None or not q.strip():
         raise QueryError("q (the query text) is required and must not be empty", param="q")
+    size = params.integer(args, "size", default=10, maximum=MAX_SIZE)
+    page = params.integer(args, "page", default=1, maximum=MAX_DEPTH)
+    params.choice(args, "lang", LANG_VALUES)
+    params.choice(args, "sort", SORT_VALUES)
+    params.not_blank(args, ("from", "to", "translate"))
     filters = SearchFilters.from_params(args)
-    result = engine().search(q, page=args.get("page", "1"), size=args.get("size", "10"), filters=filters)
+    result = engine().search(q, page=page, size=size, filters=filters)
     return jsonify(result.to_dict())
 
 
@@ -83,11 +91,9 @@ def speakers():
     prefix = request.args.get("prefix", "").strip()
     if len(prefix) > SPEAKER_PREFIX_MAX:
         raise QueryError(f"prefix must be at most {SPEAKER_PREFIX_MAX} characters", param="prefix")
-    raw = request.args.get("limit", "10").strip()
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not 1 <= int(raw) <= SPEAKER_LIMIT_MAX:
-        raise QueryError(f"limit must be an integer between 1 and {SPEAKER_LIMIT_MAX}, got {raw[:20]!r}", param="limit")
+    limit = params.integer(request.args, "limit", default=10, maximum=SPEAKER_LIMIT_MAX)
     eng = engine()  # 503 without an index, even for an empty prefix
-    found = eng.suggest_speakers(prefix, int(raw)) if prefix else []
+    found = eng.suggest_speakers(prefix, limit) if prefix else []
     return jsonify(
         {
             "prefix": prefix,

@@ -36,7 +36,7 @@ def _filter(name: str) -> str:
 SEARCH_PARAMETERS = [
     _query("q", {"type": "string", "minLength": 1}, "the query, in any script and language, with the query syntax (quotes, AND/OR/NOT, -word, title:/body:); `*` alone matches every article (with the filters). Longer than 2,000 characters is truncated (see interpreted.warnings).", required=True, example="習近平"),
     _query("size", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "hits per page"),
-    _query("page", {"type": "integer", "minimum": 1, "default": 1}, "page number, from 1; page × size may be at most 10,000"),
+    _query("page", {"type": "integer", "minimum": 1, "maximum": 10_000, "default": 1}, "page number, from 1; hits past the 10,000th are not served (such pages are empty)"),
     _query("from", {"type": "string", "format": "date"}, _filter("from"), example="2024-10-01"),
     _query("to", {"type": "string", "format": "date"}, _filter("to") + "; not before `from`", example="2024-10-31"),
     _query("speaker", {"type": "string", "maxLength": 100}, _filter("speaker"), example="普京"),

@@ -23,7 +23,9 @@ from search.analysis.convert import convert_display
 from search.errors import QueryError, SearchError
 from search.filters import SearchFilters
 from search.render import highlight_terms, paragraphs_html
-from search.searcher import MAX_DEPTH
+from search.query.parse import MAX_QUERY_CHARS
+from search.searcher import MAX_DEPTH, MAX_SIZE
+from web import params
 from web.timeline import timeline_view
 
 bp = Blueprint("views", __name__)
@@ -45,6 +47,9 @@ class State:
 
     def __init__(self, args) -> None:
         self.values = {key: (args.get(key) or "").strip() for key in STATE_KEYS}
+        # The engine reads no more of a query than this; echoing more would make every link
+        # on the page (pager, facets, hits) as long as the query: a 100 KB q gave an 8.5 MB page.
+        self.values["q"] = self.values["q"][:MAX_QUERY_CHARS]
         self.speaker_ids: set[str] = set()  # what the speaker filter resolved to, if the engine knows
 
     def get(self, key: str) -> str:
@@ -363,11 +368,12 @@ def index():
         if script not in SCRIPTS:
             script = "orig"
             raise QueryError(f"script must be orig, hans or hant, got {state.get('script')[:20]!r}", param="script")
+        page, size = _checked_page_params(request.args)
         filters = SearchFilters.from_params(state.filter_params())
         if filters.speaker:
             state.speaker_ids = set(engine().speaker_ids(filters.speaker))
         if q:
-            result = engine().search(q, page=state.get("page") or "1", size=state.get("size") or "10", filters=filters)
+            result = engine().search(q, page=page, size=size, filters=filters)
         else:
             articles = engine().count()
     except SearchError as exc:
@@ -409,11 +415,25 @@ def index():
     return render_template("search.html", **context), status
 
 
+def _checked_page_params(args) -> tuple[int, int]:
+    """Refuse repeated state parameters and values outside the documented ones; ``(page, size)``.
+
+    Blank values are treated as absent: the page's form submits its empty fields."""
+    for key in STATE_KEYS:
+        params.single(args, key)
+    params.choice(args, "lang", ("zh", "en", "both"), blank_is_missing=True)
+    params.choice(args, "sort", ("relevance", "date"), blank_is_missing=True)
+    page = params.integer(args, "page", default=1, maximum=MAX_DEPTH, blank_is_missing=True)
+    size = params.integer(args, "size", default=10, maximum=MAX_SIZE, blank_is_missing=True)
+    return page, size
+
+
 @bp.get("/articles/<path:article_id>")
 def article(article_id: str):
     from web import engine
     from web.api import article_json
 
+    _checked_page_params(request.args)
     state = State(request.args)
     script = state.get("script") or "orig"
     if script not in SCRIPTS:

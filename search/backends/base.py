@@ -239,8 +239,10 @@ class Backend(ABC):
     def stats(self) -> dict:
         """``articles``, ``languages``, ``years``, ``undated``, ``index_bytes`` (and versions)."""
 
-    def warm(self, min_df: int) -> int:
-        """Load what first searches would otherwise load; return a measure of what was loaded."""
+    def warm(self, min_df: int, rehearse: Callable[[], None] | None = None) -> int:
+        """Load what first searches would otherwise load; return a measure of what was loaded.
+        ``rehearse()`` runs typical searches; a backend that sees the index change under it
+        (a commit while serving) may run it again to warm the new state before switching."""
         return 0
 
     @abstractmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, TypeVar
 
@@ -71,6 +72,20 @@ class FacetTables:
         return cls(np.array(year, dtype=np.int64), np.array(day, dtype=np.int64), quotes, directory, speaker_ids, pair_doc, pair_speaker)
 
 
+class _Throttle:
+    """``pause()`` for a background warm-up: after each ``slice`` seconds of work, sleep as
+    long, so searches of the same process keep most of the interpreter meanwhile."""
+
+    def __init__(self, slice: float = 0.005) -> None:
+        self.slice = slice
+        self.since = time.perf_counter()
+
+    def __call__(self) -> None:
+        if time.perf_counter() - self.since >= self.slice:
+            time.sleep(self.slice)
+            self.since = time.perf_counter()
+
+
 @dataclass(frozen=True)
 class _Shared:
     postings: Generation
@@ -92,15 +107,23 @@ class WhooshBackend(Backend):
         self._by_generation: dict[object, _Shared] = {}
         self._weighting = scoring.BM25F(B=0.75, K1=1.2)
         self._warm_min_df: int | None = None  # set by warm(): later generations are warmed too
+        self._rehearse: Callable[[], None] | None = None  # the engine's warm-up searches
         self.warmer: threading.Thread | None = None  # the latest background warm-up
+        self._ready: set[object] = set()  # generations warmed: searches may switch to them
 
     def searcher(self) -> Searcher:
+        """This thread's searcher. After a commit, a backend that was warmed keeps answering
+        from the generation it has until the new one is warmed (in a background thread):
+        searching a cold generation under load was a brownout of tens of seconds."""
         current = getattr(self._local, "searcher", None)
         if current is not None and not current.up_to_date():
-            # A fresh searcher, not refresh(): Whoosh's reader reuse keeps the old
-            # deletion sets, so replaced articles would still match.
-            current.close()
-            current = None
+            if self._warm_min_df is None or self.ix.latest_generation() in self._ready:
+                # A fresh searcher, not refresh(): Whoosh's reader reuse keeps the old
+                # deletion sets, so replaced articles would still match.
+                current.close()
+                current = None
+            else:
+                self._warm_in_background()
         if current is None:
             current = self.ix.searcher(weighting=self._weighting)
         self._local.searcher = current
@@ -114,25 +137,37 @@ class WhooshBackend(Backend):
 
         return WhooshWriter(self, procs=procs)
 
-    def warm(self, min_df: int) -> int:
+    def warm(self, min_df: int, rehearse: Callable[[], None] | None = None) -> int:
         s = self.searcher()
-        self._warm_min_df = min_df
+        with self._shared_lock:
+            self._warm_min_df = min_df
+            self._rehearse = rehearse
+            self._ready.add(s.reader().generation())
         return self._shared(s).postings.warm(s.reader(), min_df)
 
-    def _warm_in_background(self, generation: object, state: "_Shared") -> None:
-        def run() -> None:
-            # Its own searcher: Whoosh's readers keep file positions, a thread must not share one.
-            s = self.ix.searcher(weighting=self._weighting)
-            try:
-                if s.reader().generation() == generation:
-                    state.postings.warm(s.reader(), self._warm_min_df)
-            except Exception:  # noqa: BLE001 - warming is an optimization; searches work without it
-                pass
-            finally:
-                s.close()
+    def _warm_in_background(self) -> None:
+        """Warm the newest generation in a thread of its own, unless one is doing it already."""
+        with self._shared_lock:
+            if self.warmer is not None and self.warmer.is_alive():
+                return
 
-        self.warmer = threading.Thread(target=run, name="warm-new-generation", daemon=True)
-        self.warmer.start()
+            def run() -> None:
+                # This thread's own searchers: Whoosh's readers keep file positions, threads must not share one.
+                try:
+                    s = self.searcher()
+                    generation = s.reader().generation()
+                    if self._rehearse is not None:
+                        self._rehearse()
+                    self._shared(s).postings.warm(s.reader(), self._warm_min_df, _Throttle())
+                    with self._shared_lock:
+                        self._ready.add(generation)
+                except Exception:  # noqa: BLE001 - searches keep the old generation; the next one retries
+                    time.sleep(1)
+                finally:
+                    self.close()
+
+            self.warmer = threading.Thread(target=run, name="warm-new-generation", daemon=True)
+            self.warmer.start()
 
     def close(self) -> None:
         current = getattr(self._local, "searcher", None)
@@ -148,8 +183,6 @@ class WhooshBackend(Backend):
             if state is None:
                 state = _Shared(Generation(s.reader()), FacetTables.read(s.reader()))
                 self._by_generation = {generation: state, **dict(list(self._by_generation.items())[:1])}
-                if self._warm_min_df is not None:
-                    self._warm_in_background(generation, state)
             return state
 
     def _plan_options(self, filters: SearchFilters, s: Searcher | None = None) -> dict:

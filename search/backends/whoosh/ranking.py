@@ -169,11 +169,12 @@ class Generation:
             self._df[key] = found
         return found
 
-    def warm(self, reader, min_df: int) -> int:
+    def warm(self, reader, min_df: int, pause=None) -> int:
         """Learn the lexicon of the text fields (every term's document frequency) and read
         every posting list of ``min_df`` documents or more into the cache (long lists are
         what a first query pays for most), largest first while the cache has room; returns
-        how many postings it holds. A server calls this before it starts answering."""
+        how many postings it holds. A server calls this before it starts answering.
+        ``pause()``, if given, is called after each list read (a background warm-up yields there)."""
         totals: dict[tuple[str, bytes], int] = {}
         for sub, _ in reader.leaf_readers():
             for key, info in internals.term_items(sub):
@@ -190,6 +191,8 @@ class Generation:
             if self._postings.size + df > self._postings.limit:
                 continue
             self.postings(reader, fieldname, tbytes)
+            if pause is not None:
+                pause()
         # The positions of the commonest words, for phrase checks (translations are full of
         # phrases of common words: "compared with the same period of the previous year").
         for df, (fieldname, tbytes) in reversed(wanted):
@@ -197,6 +200,8 @@ class Generation:
                 break
             if isinstance(schema[fieldname].format, Positions):
                 self.positions(reader, fieldname, tbytes, self.term_infos(reader, fieldname, tbytes))
+                if pause is not None:
+                    pause()
         return self._postings.size
 
     def postings(self, reader, fieldname: str, tbytes: bytes) -> TermPostings:

@@ -1,0 +1,272 @@
+"""``web/server.py`` over real HTTP on 127.0.0.1: slow and hostile clients, graceful stop,
+reload, recycling, hung and dying workers."""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+import psutil
+import pytest
+
+from tests.test_serve import ROOT, get, start, stop
+
+SEARCH = "/api/search?" + urllib.parse.urlencode({"q": "普京"})
+
+
+def port_of(base: str) -> int:
+    return int(base.rsplit(":", 1)[1])
+
+
+def children(proc) -> set[int]:
+    return {p.pid for p in psutil.Process(proc.pid).children()}
+
+
+class Hammer:
+    """``clients`` threads sending searches on keep-alive connections until stopped; every
+    request that was sent must be answered 200 (a closed idle connection is reopened)."""
+
+    def __init__(self, port: int, clients: int = 4) -> None:
+        self.port, self.ok, self.failures = port, 0, []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
+
+    def __enter__(self) -> "Hammer":
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self.threads:
+            t.join(30)
+
+    def _run(self) -> None:
+        conn: list[http.client.HTTPConnection] = []  # the one open connection, if any
+        try:
+            while not self._stop.is_set():
+                self._one(conn)
+        finally:
+            for c in conn:
+                c.close()
+
+    def _one(self, conn: list) -> None:
+        if not conn:
+            conn.append(http.client.HTTPConnection("127.0.0.1", self.port, timeout=30))
+        try:
+            conn[0].request("GET", SEARCH)
+            response = conn[0].getresponse()
+            response.read()
+            status, closing = response.status, response.will_close
+        except (ConnectionError, http.client.RemoteDisconnected) as exc:
+            if not self._stop.is_set():
+                with self._lock:
+                    self.failures.append(repr(exc))
+            conn.pop().close()
+            return
+        with self._lock:
+            if status == 200:
+                self.ok += 1
+            else:
+                self.failures.append(status)
+        if closing:
+            conn.pop().close()
+
+
+def test_sighup_replaces_every_worker_without_dropping_a_request(seed_index):
+    base, proc = start(seed_index, "--workers", "2")
+    try:
+        before = children(proc)
+        with Hammer(port_of(base)) as hammer:
+            time.sleep(1)
+            proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and (len(children(proc)) != 2 or children(proc) & before):
+                time.sleep(0.1)
+            time.sleep(1)
+        assert hammer.failures == [] and hammer.ok > 20
+        after = children(proc)
+        assert len(after) == 2 and not after & before
+    finally:
+        stop(proc)
+
+
+def test_sigterm_finishes_the_request_in_progress_and_exits_0(seed_index):
+    base, proc = start(seed_index)
+    port = port_of(base)
+    sock = socket.create_connection(("127.0.0.1", port))
+    try:
+        sock.sendall(b"GET " + SEARCH.encode() + b" HTTP/1.1\r\nHost: x\r\n")  # half a request
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        sock.sendall(b"\r\n")
+        sock.settimeout(10)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200")
+        assert b"Connection: close" in answer  # and then the server closed it
+        proc.wait(15)
+        assert proc.returncode == 0
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        sock.close()
+        stop(proc)
+
+
+def test_workers_are_recycled_after_max_requests(seed_index):
+    base, proc = start(seed_index, "--max-requests", "20")
+    try:
+        first = children(proc)
+        with Hammer(port_of(base), clients=2) as hammer:
+            deadline = time.monotonic() + 30
+            while hammer.ok < 120 and time.monotonic() < deadline:
+                time.sleep(0.1)
+        assert hammer.failures == [] and hammer.ok >= 120
+        deadline = time.monotonic() + 10
+        while len(children(proc)) > 1 and time.monotonic() < deadline:  # the last one retired may still be closing
+            time.sleep(0.1)
+        assert len(children(proc)) == 1 and not children(proc) & first
+    finally:
+        stop(proc)
+
+
+def test_a_crash_loop_backs_off_instead_of_exiting(seed_index):
+    base, proc = start(seed_index)
+    try:
+        for _ in range(8):
+            deadline = time.monotonic() + 40
+            while not children(proc) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            for pid in children(proc):
+                psutil.Process(pid).kill()
+            time.sleep(0.1)
+        assert proc.poll() is None  # the old server gave up after 11 deaths in 60 s
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            try:
+                if get(base + "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert get(base + "/healthz")[0] == 200
+    finally:
+        out, err = stop(proc)
+    assert "restarting in" in err
+
+
+HUNG_SERVER = """
+import sys, time
+from web.server import ServeOptions, serve
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/hang":
+        while True:
+            time.sleep(1)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+serve(app, ServeOptions(port=int(sys.argv[1]), request_timeout=2.0), announce="serving")
+"""
+
+
+def test_a_worker_stuck_in_one_request_is_replaced(seed_index):
+    from tests.test_serve import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", HUNG_SERVER, str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "serving"
+        base = f"http://127.0.0.1:{port}"
+        assert get(base + "/")[0] == 200
+        first = children(proc)
+        started = time.monotonic()
+        with pytest.raises((ConnectionError, http.client.RemoteDisconnected)):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+            conn.request("GET", "/hang")
+            conn.getresponse()
+        assert time.monotonic() - started < 10
+        time.sleep(0.5)
+        assert get(base + "/")[0] == 200
+        assert children(proc) and not children(proc) & first
+    finally:
+        out, err = stop(proc)
+    assert "more than 2 s on one request" in err
+
+
+def trickle(port: int, stop_at: threading.Event, sockets: list) -> None:
+    sock = socket.create_connection(("127.0.0.1", port))
+    sockets.append(sock)
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-a: b\r\n" * 1000
+    for byte in head:
+        if stop_at.is_set():
+            return
+        try:
+            sock.send(bytes([byte]))
+        except OSError:
+            return
+        time.sleep(0.2)
+
+
+def test_slowloris_does_not_starve_healthz_and_trickled_heads_time_out(seed_index):
+    base, proc = start(seed_index, "--read-timeout", "3")
+    port = port_of(base)
+    stop_at, sockets = threading.Event(), []
+    threads = [threading.Thread(target=trickle, args=(port, stop_at, sockets), daemon=True) for _ in range(110)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        for _ in range(3):
+            started = time.monotonic()
+            assert get(base + "/healthz")[0] == 200
+            assert time.monotonic() - started < 2
+        time.sleep(4)  # past the read deadline: the server has closed the trickling connections
+        closed = 0
+        for sock in list(sockets):
+            sock.settimeout(0.5)
+            try:
+                closed += sock.recv(1) == b""
+            except (ConnectionError, socket.timeout):
+                closed += 1
+        assert closed >= 100, closed
+    finally:
+        stop_at.set()
+        for sock in sockets:
+            sock.close()
+        stop(proc)
+
+
+def test_connections_over_the_cap_are_refused_at_once(seed_index):
+    base, proc = start(seed_index, "--max-connections", "20")
+    port = port_of(base)
+    idle = []
+    try:
+        for _ in range(20):
+            idle.append(socket.create_connection(("127.0.0.1", port)))
+        time.sleep(0.5)
+        started = time.monotonic()
+        extra = socket.create_connection(("127.0.0.1", port), timeout=5)
+        answer = extra.recv(1024)
+        extra.close()
+        assert answer.startswith(b"HTTP/1.1 503") and time.monotonic() - started < 2
+        for sock in idle:
+            sock.close()
+        time.sleep(1.5)
+        assert get(base + "/healthz")[0] == 200
+    finally:
+        for sock in idle:
+            sock.close()
+        stop(proc)

@@ -1,0 +1,381 @@
+"""The HTTP server of ``python -m search serve``: pre-forked waitress workers under a supervisor.
+
+The supervisor loads and warms the app once, opens the listening socket, forks the workers
+(they share what it loaded) and then only watches them:
+
+- SIGTERM or Ctrl-C: every worker stops accepting, finishes the requests it has (at most
+  ``graceful_timeout`` seconds), closes its connections; the server exits 0.
+- SIGHUP: each worker is replaced by a fresh one, the new one forked before the old one
+  stops accepting, so no request is refused or dropped.
+- A worker busy with one request for longer than ``request_timeout`` is killed and replaced.
+- A worker that has answered ``max_requests`` requests is replaced the same way as on SIGHUP.
+- A worker that dies is restarted; when workers keep dying, the restarts back off (up to
+  30 s apart) instead of the server giving up.
+
+Each worker is a waitress server: its I/O thread reads requests while the app thread
+computes, so a slow client holds only a buffer, never the app. On top of waitress's limits
+(1 MB bodies, 256 KB heads, idle connections closed after ``idle_timeout``) a worker closes a
+connection whose request has not fully arrived ``read_timeout`` seconds after its first byte,
+however the bytes trickle, and answers a connection beyond ``max_connections`` with an
+immediate 503 instead of leaving it in the kernel's queue.
+
+Why not gunicorn: its workers read a request's head with blocking calls in the thread that
+then runs the app, so a client trickling its head holds a worker (see README, "Serving").
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import multiprocessing
+import os
+import random
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher, WSGITask
+
+from search.processes import die_with_parent
+
+#: The answer to a connection over the limit: sent and closed at once, before any read.
+REJECTED = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\nRetry-After: 1\r\n\r\n"
+#: A stopping worker closes a kept-alive connection once it has been idle this long
+#: (a client sending on it meanwhile is answered, with ``Connection: close``).
+STOP_LINGER = 1.0
+MAX_BACKOFF = 30.0
+_FREE = 2**31  # a free slot's connection count: never the lowest
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    threads: int = 1
+    max_connections: int = 1000  # per worker
+    read_timeout: float = 10.0  # first byte of a request → its last byte
+    idle_timeout: float = 30.0  # a kept-alive connection with no request
+    request_timeout: float = 60.0  # the app's time for one request
+    graceful_timeout: float = 30.0
+    max_requests: int = 0  # 0: never recycle
+    max_request_body: int = 1024 * 1024
+
+    def waitress(self) -> dict:
+        """The waitress adjustments of one worker (its own connection cap is never reached: ours answers first)."""
+        return {
+            "threads": self.threads,
+            "connection_limit": self.max_connections + 16,
+            "channel_timeout": self.idle_timeout,
+            "cleanup_interval": 1,
+            "max_request_body_size": self.max_request_body,
+            "asyncore_use_poll": True,  # select() stops at file descriptor 1024
+            "ident": "news-search",
+        }
+
+
+class _Shared:
+    """What the supervisor and its workers see of each other (shared memory, one entry per slot)."""
+
+    def __init__(self, slots: int) -> None:
+        self.open = multiprocessing.RawArray("l", [_FREE] * slots)  # open connections
+        self.busy_since = multiprocessing.RawArray("d", slots)  # start of the oldest request in progress, 0: idle
+        self.retire = multiprocessing.RawArray("b", slots)  # 1: the worker asks to be replaced
+
+
+class _Task(WSGITask):
+    def build_response_header(self):
+        if self.channel.server.stopping_since is not None and not self.close_on_finish:
+            self.set_close_on_finish()  # a stopping worker answers with "Connection: close"
+        return super().build_response_header()
+
+
+class _Channel(HTTPChannel):
+    """A connection that remembers when the request it is reading began."""
+
+    task_class = _Task
+    request_began: float | None = None
+
+    def received(self, data):
+        if self.request is None and data:
+            self.request_began = time.monotonic()
+        try:
+            return super().received(data)
+        finally:
+            if self.request is None:
+                self.request_began = None
+
+
+class _Server(TcpWSGIServer):
+    """A waitress server sharing the listening socket with the other workers."""
+
+    channel_class = _Channel
+
+    def __init__(self, app, sock: socket.socket, options: ServeOptions, shared: _Shared, slot: int) -> None:
+        self.options, self.shared, self.slot = options, shared, slot
+        self.stopping_since: float | None = None
+        adj = Adjustments(sockets=[sock], **options.waitress())
+        dispatcher = ThreadedTaskDispatcher()
+        dispatcher.set_thread_count(options.threads)
+        sockinfo = (sock.family, sock.type, sock.proto, sock.getsockname())
+        super().__init__(app, {}, True, sock, dispatcher=dispatcher, adj=adj, bind_socket=False, sockinfo=sockinfo)
+
+    def readable(self) -> bool:
+        # Workers share one listening socket and waitress accepts whatever is waiting: the first
+        # worker to wake took all eight keep-alive connections of a benchmark while the other sat
+        # idle. Each worker publishes its count and listens only while none has fewer.
+        listening = super().readable()
+        mine = len(self.active_channels)
+        self.shared.open[self.slot] = mine if self.stopping_since is None else _FREE
+        return listening and mine <= min(self.shared.open)
+
+    def handle_accept(self) -> None:
+        if len(self.active_channels) < self.options.max_connections:
+            return super().handle_accept()
+        try:
+            accepted = self.accept()
+        except OSError:
+            return
+        if accepted is not None:
+            conn = accepted[0]
+            try:
+                conn.setblocking(False)
+                conn.send(REJECTED)
+            except OSError:
+                pass
+            conn.close()
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)  # idle connections
+        late = time.monotonic() - self.options.read_timeout
+        idle = now - STOP_LINGER
+        for channel in list(self.active_channels.values()):
+            began = getattr(channel, "request_began", None)
+            if began is not None and began < late and not channel.requests:
+                channel.will_close = True  # a request that never finishes arriving
+            elif self.stopping_since is not None and not channel.requests and channel.request is None and channel.last_activity < idle:
+                channel.will_close = True
+
+    def stop_accepting(self) -> None:
+        self.stopping_since = time.monotonic()
+        self.accepting = False
+        self.shared.open[self.slot] = _FREE
+
+
+class _Tracked:
+    """WSGI middleware of one worker: publishes when its oldest request began (the supervisor
+    kills a worker stuck in one) and counts requests (recycling)."""
+
+    def __init__(self, app, shared: _Shared, slot: int, max_requests: int) -> None:
+        self.app, self.shared, self.slot = app, shared, slot
+        self.limit = max_requests + random.randint(0, max_requests // 10) if max_requests else 0  # workers do not all recycle at once
+        self.served = 0
+        self._began: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        key = threading.get_ident()
+        with self._lock:
+            self._began[key] = time.monotonic()
+            self.shared.busy_since[self.slot] = min(self._began.values())
+        try:
+            result = self.app(environ, start_response)
+            try:
+                return list(result)  # the work is done here, while the request counts as busy
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        finally:
+            with self._lock:
+                del self._began[key]
+                self.shared.busy_since[self.slot] = min(self._began.values(), default=0.0)
+                self.served += 1
+                if self.limit and self.served >= self.limit:
+                    self.shared.retire[self.slot] = 1
+
+
+def _run_worker(app, sock: socket.socket, options: ServeOptions, shared: _Shared, slot: int) -> int:
+    """One worker process: serve until SIGTERM, then finish what it has and return 0."""
+    tracked = _Tracked(app, shared, slot, options.max_requests)
+    server = _Server(tracked, sock, options, shared, slot)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the supervisor decides
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    from waitress import wasyncore
+
+    while not stop.is_set():
+        wasyncore.loop(timeout=0.5, use_poll=True, map=server._map, count=1)
+    server.stop_accepting()
+    deadline = time.monotonic() + options.graceful_timeout
+    while server.active_channels and time.monotonic() < deadline:
+        server.maintenance(time.time())
+        wasyncore.loop(timeout=0.2, use_poll=True, map=server._map, count=1)
+    server.task_dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
+    return 0
+
+
+@dataclass
+class _Worker:
+    slot: int
+    started: float
+    retiring: bool = False
+
+
+class Supervisor:
+    """Fork, watch and replace the workers; see the module's docstring."""
+
+    def __init__(self, app, options: ServeOptions, sock: socket.socket, *, out=sys.stdout, err=sys.stderr) -> None:
+        self.app, self.options, self.sock, self.out, self.err = app, options, sock, out, err
+        self.shared = _Shared(options.workers * 2)  # room for a replacement beside each worker
+        self.workers: dict[int, _Worker] = {}
+        self.crashes: list[float] = []
+        self.respawn_at: list[float] = []  # when the next restarts are due (backing off)
+        self.stopping = False
+        self.reloading = False
+
+    def log(self, message: str) -> None:
+        print(message, file=self.err, flush=True)
+
+    def run(self, announce: str) -> int:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_reload)
+        gc.collect()
+        gc.freeze()  # what the supervisor loaded stays shared: no collection walks (and copies) it
+        for _ in range(self.options.workers):
+            self._spawn()
+        print(announce, file=self.out, flush=True)
+        while not self.stopping:
+            self._reap()
+            now = time.monotonic()
+            if self.reloading:
+                self.reloading = False
+                self.log(f"SIGHUP: replacing {len(self.workers)} worker(s)")
+                for pid in [pid for pid, w in self.workers.items() if not w.retiring]:
+                    self._replace(pid)
+            for pid, worker in list(self.workers.items()):
+                if worker.retiring:
+                    continue
+                if self.shared.retire[worker.slot]:
+                    self._replace(pid)
+                    continue
+                began = self.shared.busy_since[worker.slot]
+                if began and now - began > self.options.request_timeout:
+                    self.log(f"worker {pid} spent more than {self.options.request_timeout:g} s on one request: killed")
+                    self._kill(pid, signal.SIGKILL)
+            while self.respawn_at and self.respawn_at[0] <= now and self._serving() < self.options.workers:
+                self.respawn_at.pop(0)
+                self._spawn()
+            time.sleep(0.05)
+        return self._shutdown()
+
+    def _on_stop(self, signum, frame) -> None:
+        self.stopping = True
+
+    def _on_reload(self, signum, frame) -> None:
+        self.reloading = True
+
+    def _serving(self) -> int:
+        return sum(1 for w in self.workers.values() if not w.retiring)
+
+    def _spawn(self) -> None:
+        used = {w.slot for w in self.workers.values()}
+        slot = next(n for n in range(len(self.shared.open)) if n not in used)
+        self.shared.open[slot], self.shared.busy_since[slot], self.shared.retire[slot] = 0, 0.0, 0
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                die_with_parent(parent, signal.SIGTERM)
+                logging.basicConfig()  # as waitress.serve does: its warnings reach stderr
+                code = _run_worker(self.app, self.sock, self.options, self.shared, slot)
+            except BaseException:  # noqa: BLE001 - a worker reports nothing but its exit status
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        self.workers[pid] = _Worker(slot, time.monotonic())
+
+    def _replace(self, pid: int) -> None:
+        """A fresh worker first, then the old one stops accepting and finishes what it has."""
+        self.workers[pid].retiring = True
+        self._spawn()
+        self._kill(pid, signal.SIGTERM)
+
+    def _kill(self, pid: int, sig: int) -> None:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def _reap(self) -> None:
+        while self.workers:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            worker = self.workers.pop(pid, None)
+            if worker is None:
+                continue
+            self.shared.open[worker.slot] = _FREE
+            self.shared.busy_since[worker.slot] = 0.0
+            if worker.retiring or self.stopping:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            now = time.monotonic()
+            self.crashes = [t for t in self.crashes if now - t < 60] + [now]
+            delay = 0.0 if len(self.crashes) <= 3 else min(MAX_BACKOFF, 0.5 * 2 ** (len(self.crashes) - 4))
+            how = f"signal {-code}" if code < 0 else f"status {code}"
+            self.log(f"worker {pid} died ({how}); restarting" + (f" in {delay:g} s ({len(self.crashes)} deaths in the last minute)" if delay else ""))
+            self.respawn_at.append(now + delay)
+            self.respawn_at.sort()
+
+    def _shutdown(self) -> int:
+        for pid in self.workers:
+            self._kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.options.graceful_timeout + 5
+        while self.workers and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.05)
+        for pid in self.workers:
+            self._kill(pid, signal.SIGKILL)
+        self.sock.close()
+        return 0
+
+
+def serve(app, options: ServeOptions, *, announce: str) -> int:
+    """Listen on ``options.host:port`` and serve ``app`` (already warmed) until SIGTERM."""
+    sock = socket.create_server((options.host, options.port), backlog=2048)
+    return Supervisor(app, options, sock).run(announce)
+
+
+def warm(app) -> None:
+    """Load the dictionaries, analyzers and long posting lists before serving (before forking,
+    so that worker processes share them)."""
+    from search.errors import IndexMissingError
+    from web import engine
+
+    started = time.perf_counter()
+    with app.app_context():
+        try:
+            warmed = engine()
+            postings = warmed.warm()
+        except IndexMissingError:
+            return  # the index may be built after start-up: the first search opens it
+    with app.test_client() as client:  # Flask's own first-request work
+        client.get("/api/search?q=warm")
+    if warmed.warmer is not None:  # a commit landed meanwhile: no thread may be running at fork time
+        warmed.warmer.join()
+    print(f"ready in {time.perf_counter() - started:.1f} s ({postings:,} postings in memory)", flush=True)

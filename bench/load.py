@@ -12,8 +12,17 @@ failures, unexpected statuses; the first few described), latency p50/p95/p99/max
 per second, and the server's resident memory after warm-up, at the end and at its peak
 (psutil, else ``/proc/PID/status``).
 
+With ``--commit N`` a copy of the index is served and N new articles are indexed into it
+(``python -m search index``, competing for the same cores) ``--commit-at`` seconds into the measured run;
+with ``--sigterm`` the run ends with SIGTERM to the server while the clients are mid-request
+(they start no new request from then on; every request already sent must succeed, and the
+server must exit 0). Per-second figures (requests, errors, p50, p99) are reported, and the
+worst second after the commit against the p99 before it.
+
     .venv/bin/python -m bench.load                  # 60 s, 8 clients, 1,000 + 1,000 articles
     .venv/bin/python -m bench.load --index index --duration 10
+    .venv/bin/python -m bench.load --index index --workers 2 --threads 1 --commit 2000 --sigterm \\
+        --out bench/results/reliability.json
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ import argparse
 import http.client
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -33,7 +44,7 @@ from pathlib import Path
 
 from bench.common import RESULTS, ROOT, header, latency_summary, limited_copies, news_paths
 
-STARTUP_WAIT = 60.0
+STARTUP_WAIT = 300.0  # the full index warms in 9 s on an idle machine, minutes on a busy one
 REQUEST_TIMEOUT = 30.0
 MAX_ERRORS_SHOWN = 10
 
@@ -72,10 +83,15 @@ def free_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
+    """Resident memory of the server: its process and its workers."""
     try:
         import psutil
 
-        return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
+        try:
+            parent = psutil.Process(pid)
+            return round(sum(p.memory_info().rss for p in [parent, *parent.children()]) / 2**20, 1)
+        except psutil.Error:
+            return float("nan")
     except ImportError:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -89,22 +105,25 @@ def get(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
     return response.status, response.read()
 
 
-def start_server(index_dir: str, threads: int) -> tuple[subprocess.Popen, int]:
+def start_server(index_dir: str, threads: int, workers: int = 1) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "SEARCH_INDEX"}
     env["PYTHONUNBUFFERED"] = "1"
+    # The server's stderr goes to a file: a pipe nobody reads meanwhile fills up and blocks the server.
+    log = tempfile.TemporaryFile("w+", encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", index_dir, "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)],
+        [sys.executable, "-m", "search", "serve", "--index", index_dir, "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads), "--workers", str(workers)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
+    proc.log = log
     deadline = time.monotonic() + STARTUP_WAIT
     while True:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}: {proc.stderr.read()[-2000:]}")
+            raise SystemExit(f"server exited with {proc.returncode}: {server_log(proc)[-2000:]}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             try:
@@ -120,15 +139,22 @@ def start_server(index_dir: str, threads: int) -> tuple[subprocess.Popen, int]:
         time.sleep(0.1)
 
 
+def server_log(proc: subprocess.Popen) -> str:
+    proc.log.seek(0)
+    return proc.log.read()
+
+
 def stop_server(proc: subprocess.Popen) -> str:
     if proc.poll() is None:
         proc.terminate()
     try:
-        _, err = proc.communicate(timeout=15)
+        proc.wait(timeout=45)
     except subprocess.TimeoutExpired:
         proc.kill()
-        _, err = proc.communicate()
-    return err or ""
+        proc.wait()
+    err = server_log(proc)
+    proc.log.close()
+    return err
 
 
 # --- clients -------------------------------------------------------------------------------------------
@@ -145,11 +171,15 @@ class Load:
         self.errors: list[str] = []
         self.error_count = 0
         self.sent = 0
+        self.samples: list[tuple[float, float, bool]] = []  # (seconds since the run began, latency, ok)
+        self.stopping = threading.Event()  # no new request once set
+        self.counts_seen: dict[int, float] = {}  # article count in /healthz → when first seen (s since the run began)
+        self.started = time.monotonic()
 
     def run(self, seconds: float, max_requests: int, record: bool = True) -> float:
         deadline = time.monotonic() + seconds
         budget = [max_requests]
-        started = time.monotonic()
+        started = self.started = time.monotonic()
         threads = [threading.Thread(target=self._client, args=(n, deadline, budget, record), daemon=True) for n in range(self.clients)]
         for thread in threads:
             thread.start()
@@ -168,7 +198,7 @@ class Load:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
         i = n * 7
         try:
-            while time.monotonic() < deadline and self._take(budget):
+            while time.monotonic() < deadline and not self.stopping.is_set() and self._take(budget):
                 path, expected = self.mix[i % len(self.mix)]
                 i += 1
                 started = time.perf_counter()
@@ -179,6 +209,10 @@ class Load:
                         problem = f"{path}: status {status}, expected {expected}: {body[:200]!r}"
                     elif b"Traceback" in body:
                         problem = f"{path}: traceback in the body"
+                    elif path == "/healthz" and record:
+                        count = json.loads(body)["articles"]
+                        with self.lock:
+                            self.counts_seen.setdefault(count, round(time.monotonic() - self.started, 2))
                 except (OSError, http.client.HTTPException) as exc:
                     status, problem = -1, f"{path}: {type(exc).__name__}: {exc}"
                     conn.close()
@@ -189,6 +223,7 @@ class Load:
                 with self.lock:
                     self.sent += 1
                     self.latencies.append(elapsed)
+                    self.samples.append((time.monotonic() - self.started, elapsed, problem is None))
                     self.statuses[status] = self.statuses.get(status, 0) + 1
                     if problem:
                         self.error_count += 1
@@ -229,8 +264,44 @@ def some_ids(port: int) -> list[str]:
         conn.close()
 
 
-def run(index_dir: str, *, clients: int, duration: float, warmup: float, max_requests: int, threads: int) -> dict:
-    proc, port = start_server(index_dir, threads)
+def commit_file(count: int, folder: Path) -> Path:
+    """``count`` articles not in the index: the first lines of the news corpora under new ids."""
+    target = folder / "commit.jsonl"
+    written = 0
+    with open(target, "w", encoding="utf-8") as out:
+        for path in news_paths():
+            with open(path, encoding="utf-8") as src:
+                for line in src:
+                    if written >= count:
+                        break
+                    record = json.loads(line)
+                    record["id"] = f"reliability-{record['id']}"
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    written += 1
+    return target
+
+
+def per_second(samples: list[tuple[float, float, bool]]) -> list[dict]:
+    """Requests, errors, p50 and p99 of the requests that ended in each second of the run."""
+    seconds: dict[int, list[tuple[float, bool]]] = {}
+    for at, latency, ok in samples:
+        seconds.setdefault(int(at), []).append((latency, ok))
+    out = []
+    for second in sorted(seconds):
+        latencies = [latency for latency, _ in seconds[second]]
+        summary = latency_summary(latencies, 1.0)
+        out.append({"second": second, "requests": len(latencies), "errors": sum(1 for _, ok in seconds[second] if not ok), "p50_ms": summary["p50_ms"], "p99_ms": summary["p99_ms"]})
+    return out
+
+
+def run(index_dir: str, *, clients: int, duration: float, warmup: float, max_requests: int, threads: int, workers: int = 1, commit: int = 0, commit_at: float = 20.0, sigterm: bool = False, scratch: Path | None = None) -> dict:
+    if commit:
+        served = scratch / "served-index"
+        shutil.copytree(index_dir, served)  # the commit must not change the index given
+        index_dir = str(served)
+        articles = commit_file(commit, scratch)
+    proc, port = start_server(index_dir, threads, workers)
+    events: dict[str, float | int | str | None] = {}
     try:
         mix = request_mix(some_ids(port))
         load = Load(port, mix, clients)
@@ -241,30 +312,78 @@ def run(index_dir: str, *, clients: int, duration: float, warmup: float, max_req
 
         def sample() -> None:
             while not done.wait(0.5):
-                peak[0] = max(peak[0], rss_mb(proc.pid))
+                if proc.poll() is None:
+                    peak[0] = max(peak[0], rss_mb(proc.pid))
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        wall = load.run(duration, max_requests)
+        def index_meanwhile() -> None:
+            time.sleep(commit_at)
+            events["commit_started_s"] = round(time.monotonic() - load.started, 2)
+            result = subprocess.run(
+                [sys.executable, "-m", "search", "index", str(articles), "--index", index_dir, "--quiet"],
+                cwd=ROOT, capture_output=True, text=True, timeout=600,
+            )
+            events["commit_finished_s"] = round(time.monotonic() - load.started, 2)
+            events["commit_output"] = (result.stdout.strip() or result.stderr.strip()[-500:])
+            events["commit_status"] = result.returncode
+
+        def terminate_at_the_end() -> None:
+            time.sleep(duration)
+            load.stopping.set()  # then the signal, while the clients' last requests are in flight
+            proc.send_signal(signal.SIGTERM)
+            events["sigterm_s"] = round(time.monotonic() - load.started, 2)
+            try:
+                events["exit_status"] = proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                events["exit_status"] = None
+            events["exited_s"] = round(time.monotonic() - load.started, 2)
+
+        helpers = [threading.Thread(target=sample, daemon=True)]
+        if commit:
+            helpers.append(threading.Thread(target=index_meanwhile, daemon=True))
+        if sigterm:
+            helpers.append(threading.Thread(target=terminate_at_the_end, daemon=True))
+            rss_end = None
+        for helper in helpers:
+            helper.start()
+        wall = load.run(duration + (5 if sigterm else 0), max_requests)
+        for helper in helpers[1:]:
+            helper.join(timeout=600)
         done.set()
-        sampler.join(timeout=5)
-        rss_end = rss_mb(proc.pid)
-        peak[0] = max(peak[0], rss_end)
+        helpers[0].join(timeout=5)
+        if not sigterm:
+            rss_end = rss_mb(proc.pid)
+            peak[0] = max(peak[0], rss_end)
         alive = proc.poll() is None
     finally:
         stderr = stop_server(proc)
-    return {
-        "config": {"clients": clients, "duration_s": duration, "warmup_s": warmup, "max_requests": max_requests, "server_threads": threads, "request_kinds": len(mix)},
+    report = {
+        "config": {"clients": clients, "duration_s": duration, "warmup_s": warmup, "max_requests": max_requests, "server_threads": threads, "server_workers": workers, "request_kinds": len(mix), "commit_articles": commit, "sigterm_at_end": sigterm},
         "requests": load.sent,
         "errors": load.error_count,
         "error_examples": load.errors,
         "statuses": {str(k): v for k, v in sorted(load.statuses.items())},
         "latency": latency_summary(load.latencies, wall),
         "wall_s": round(wall, 1),
-        "server_rss_mb": {"after_warmup": rss_warm, "end": rss_end, "peak": peak[0], "growth": round(rss_end / rss_warm, 3) if rss_warm else None},
+        "server_rss_mb": {"after_warmup": rss_warm, "end": rss_end, "peak": peak[0], "growth": round(rss_end / rss_warm, 3) if rss_warm and rss_end else None},
         "server_alive_at_end": alive,
         "server_tracebacks": stderr.count("Traceback"),
     }
+    if commit or sigterm:
+        seconds = per_second(load.samples)
+        report["events"] = {**events, "article_counts_seen": {str(k): v for k, v in sorted(load.counts_seen.items(), key=lambda kv: kv[1])}}
+        report["per_second"] = seconds
+        if commit and "commit_started_s" in events:
+            before = [latency for at, latency, _ in load.samples if at < events["commit_started_s"]]
+            steady = latency_summary(before)["p99_ms"]
+            after = [s for s in seconds if s["second"] >= int(events["commit_started_s"]) and s["requests"] >= clients]
+            worst = max(after, key=lambda s: s["p99_ms"], default=None)
+            report["commit"] = {
+                "steady_p99_ms": steady,
+                "steady_requests_per_s": round(len(before) / events["commit_started_s"], 1),
+                "worst_second_after_commit": worst,
+                "worst_p99_ratio": round(worst["p99_ms"] / steady, 2) if worst and steady else None,
+            }
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,13 +395,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring (default 5)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests (default 200,000)")
     parser.add_argument("--threads", type=int, default=8, help="server worker threads (default 8)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    parser.add_argument("--commit", type=int, default=0, metavar="N", help="index N new articles into a copy of the index while serving")
+    parser.add_argument("--commit-at", type=float, default=20.0, metavar="S", help="seconds into the measured run to start the commit (default 20)")
+    parser.add_argument("--sigterm", action="store_true", help="end the run with SIGTERM to the server under load")
     parser.add_argument("--out", help="result file (default bench/results/load.json)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         index_dir = args.index or build_index(args.limit, Path(tmp))
         report = header("python -m bench.load " + " ".join(argv if argv is not None else sys.argv[1:]))
         report["index"] = {"path": "temporary" if not args.index else os.path.abspath(index_dir), "limit_per_file": None if args.index else args.limit}
-        report.update(run(index_dir, clients=args.clients, duration=args.duration, warmup=args.warmup, max_requests=args.max_requests, threads=args.threads))
+        report.update(run(index_dir, clients=args.clients, duration=args.duration, warmup=args.warmup, max_requests=args.max_requests, threads=args.threads,
+                          workers=args.workers, commit=args.commit, commit_at=args.commit_at, sigterm=args.sigterm, scratch=Path(tmp)))
     out = Path(args.out) if args.out else RESULTS / "load.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
@@ -292,6 +416,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{report['requests']} requests, {report['errors']} errors, p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms, "
         f"{lat['qps']} req/s; server RSS {rss['after_warmup']} → {rss['end']} MB (peak {rss['peak']}) → {out}"
     )
+    if "commit" in report:
+        c = report["commit"]
+        print(f"commit: steady p99 {c['steady_p99_ms']} ms; worst second after it {c['worst_second_after_commit']} ({c['worst_p99_ratio']}×)")
+    if args.sigterm:
+        print(f"SIGTERM: exit status {report['events'].get('exit_status')}")
+        return 1 if report["errors"] or report["events"].get("exit_status") != 0 else 0
     return 1 if report["errors"] or not report["server_alive_at_end"] else 0
 
 

@@ -29,7 +29,7 @@ NOT_ASCII = ["%C2%B2", "%C2%B9%C2%B2", "%E2%91%A0", "%E2%82%83", "%D9%A3", "%EF%
 
 
 @pytest.mark.parametrize("name", ["size", "page"])
-@pytest.mark.parametrize("value", NOT_ASCII + ["+3", "-1", "3.0", "0x10", "1e3", "%E3%80%803", "", "1_0"])
+@pytest.mark.parametrize("value", NOT_ASCII + ["%2B3", "-1", "3.0", "0x10", "1e3", "%E3%80%803", "", "1_0"])
 def test_api_integers_are_ascii_digits_only(client, name, value):
     message = api_error(client, f"q=oil&{name}={value}", name)
     assert name in message

@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     for module in (suggest, export, feeds):  # the search page's suggestions, exports and Atom feeds
         app.register_blueprint(module.bp)
+    app.wsgi_app = _options_asterisk(app.wsgi_app)
 
     @app.after_request
     def security_headers(response):
@@ -90,6 +91,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return error_page(500, message)
 
     return app
+
+
+def _options_asterisk(wsgi_app):
+    """``OPTIONS *`` asks about the server as a whole (RFC 9110 9.3.7): every resource here
+    takes GET, HEAD and OPTIONS. Werkzeug would route ``*`` as a path and answer 404."""
+
+    def handle(environ, start_response):
+        if environ.get("REQUEST_METHOD") == "OPTIONS" and environ.get("PATH_INFO") == "*":
+            start_response("200 OK", [("Allow", "GET, HEAD, OPTIONS"), ("Content-Length", "0")])
+            return [b""]
+        return wsgi_app(environ, start_response)
+
+    return handle
 
 
 def is_api_path(path: str) -> bool:

@@ -297,6 +297,8 @@ class Supervisor:
             try:
                 die_with_parent(parent, signal.SIGTERM)
                 logging.basicConfig()  # as waitress.serve does: its warnings reach stderr
+                # "Task queue depth is N": requests waiting for the one app thread is the design, not news.
+                logging.getLogger("waitress.queue").setLevel(logging.ERROR)
                 code = _run_worker(self.app, self.sock, self.options, self.shared, slot)
             except BaseException:  # noqa: BLE001 - a worker reports nothing but its exit status
                 import traceback

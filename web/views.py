@@ -373,7 +373,8 @@ def index():
         if filters.speaker:
             state.speaker_ids = set(engine().speaker_ids(filters.speaker))
         if q:
-            result = engine().search(q, page=page, size=size, filters=filters)
+            # The whole query, so the engine's warning says it was cut; the page echoes the part read.
+            result = engine().search((request.args.get("q") or "").strip(), page=page, size=size, filters=filters)
         else:
             articles = engine().count()
     except SearchError as exc:

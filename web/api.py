@@ -41,6 +41,14 @@ def check_params(accepted: tuple[str, ...]) -> None:
     params.check_names(request.args, accepted)
 
 
+def filter_args(args) -> SearchFilters:
+    """The filters of a search request (``/api/search``, exports, feeds), strictly read."""
+    params.choice(args, "lang", LANG_VALUES)
+    params.choice(args, "sort", SORT_VALUES)
+    params.not_blank(args, ("from", "to", "translate"))
+    return SearchFilters.from_params(args)
+
+
 @bp.get("/api/search")
 def search():
     from web import engine
@@ -52,10 +60,7 @@ def search():
         raise QueryError("q (the query text) is required and must not be empty", param="q")
     size = params.integer(args, "size", default=10, maximum=MAX_SIZE)
     page = params.integer(args, "page", default=1, maximum=MAX_DEPTH)
-    params.choice(args, "lang", LANG_VALUES)
-    params.choice(args, "sort", SORT_VALUES)
-    params.not_blank(args, ("from", "to", "translate"))
-    filters = SearchFilters.from_params(args)
+    filters = filter_args(args)
     result = engine().search(q, page=page, size=size, filters=filters)
     return jsonify(result.to_dict())
 

@@ -15,12 +15,11 @@ from typing import Iterator
 
 from flask import Blueprint, Response, request, stream_with_context, url_for
 
-from search.errors import QueryError
 from search.filters import PARAMS as FILTER_PARAMS
 from search.filters import SearchFilters
 from search.filters import _bool as parse_bool
 from search.model import Hit
-from web.suggest import bounded_int
+from web import params
 
 bp = Blueprint("export", __name__)
 
@@ -36,8 +35,10 @@ _FORMULA = re.compile(r"^[=+\-@\t\r]")
 
 def search_args() -> tuple[str, SearchFilters]:
     """The query (``*`` when absent: everything) and filters of an export or feed request."""
+    from web.api import filter_args
+
     q = request.args.get("q", "").strip() or "*"
-    return q, SearchFilters.from_params(request.args)
+    return q, filter_args(request.args)
 
 
 @bp.get("/api/export")
@@ -46,10 +47,8 @@ def export():
     from web.api import check_params
 
     check_params(EXPORT_PARAMS)
-    fmt = request.args.get("format", "csv").strip()
-    if fmt not in FORMATS:
-        raise QueryError(f"format must be csv or jsonl, got {fmt[:20]!r}", param="format")
-    limit = bounded_int("limit", EXPORT_MAX, 1, EXPORT_MAX)
+    fmt = params.choice(request.args, "format", tuple(FORMATS)) or "csv"
+    limit = params.integer(request.args, "limit", default=EXPORT_MAX, maximum=EXPORT_MAX)
     bodies = parse_bool(request.args.get("body"), "body", default=False)
     q, filters = search_args()
     total, hits = engine().matches(q, filters=filters, limit=limit, bodies=bodies)

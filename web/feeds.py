@@ -14,7 +14,7 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, request, url_for
 
 from web.export import search_args
-from web.suggest import bounded_int
+from web import params
 
 bp = Blueprint("feeds", __name__)
 
@@ -49,7 +49,7 @@ def feed():
     from web.api import check_params
 
     check_params(FEED_PARAMS)
-    size = bounded_int("size", FEED_SIZE, 1, 100)
+    size = params.integer(request.args, "size", default=FEED_SIZE, maximum=100)
     q, filters = search_args()
     result = engine().search(q, size=size, filters=dataclasses.replace(filters, sort="date"))
     state = [(k, request.args[k]) for k in FEED_PARAMS if k not in ("size",) and request.args.get(k, "").strip()]

@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, request
 
 from search.errors import QueryError
 from search.suggest import MAX_LIMIT
+from web import params
 
 bp = Blueprint("suggest", __name__)
 
@@ -16,16 +17,6 @@ SUGGEST_PARAMS = ("q", "limit")
 #: Route → the query parameters it accepts (documented in ``web/openapi.py``).
 ENDPOINT_PARAMS = {"/api/suggest": SUGGEST_PARAMS}
 PREFIX_MAX = 100
-
-
-def bounded_int(name: str, default: int, low: int, high: int) -> int:
-    """The integer query parameter ``name`` (``default`` when absent), or a 400 naming it."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
-        raise QueryError(f"{name} must be an integer between {low:,} and {high:,}, got {raw[:20]!r}", param=name)
-    return int(raw)
 
 
 @bp.get("/api/suggest")
@@ -37,6 +28,6 @@ def suggest():
     q = request.args.get("q", "").strip()
     if len(q) > PREFIX_MAX:
         raise QueryError(f"q must be at most {PREFIX_MAX} characters", param="q")
-    limit = bounded_int("limit", 8, 1, MAX_LIMIT)
+    limit = params.integer(request.args, "limit", default=8, maximum=MAX_LIMIT)
     eng = engine()  # 503 without an index, even for an empty q
     return jsonify({"q": q, "suggestions": eng.suggest(q, limit) if q else []})

@@ -29,7 +29,7 @@ from search.analysis import Token, query_terms
 from search.analysis.convert import convert_display
 from search.model import Interpretation
 from search.query import plan as qp
-from search.query.parse import And, Node, Not, Or, Parsed, Phrase, Pref, Word
+from search.query.parse import MAX_QUERY_CHARS, And, Node, Not, Or, Parsed, Phrase, Pref, Word
 from search.query.plan import NOTHING, TEXT_FIELDS, Plan, boosted
 from search.query.translate import (
     MAX_PER_CONCEPT,
@@ -137,7 +137,7 @@ def plan(
             fallback = qp.Without(fallback, banned) if fallback is not None else None
     terms = {lang: values for lang, values in col.terms.items() if values or lang != "other"}
     interpretation = Interpretation(
-        normalized=_normalize(raw),
+        normalized=_normalize(raw[:MAX_QUERY_CHARS]),  # what the parser read (it stops there)
         terms=terms,
         phrases=col.phrases,
         excluded=col.excluded,

@@ -12,7 +12,7 @@ import sys
 import time
 
 from search.errors import SearchError
-from search.store import default_index_dir
+from search.backends.whoosh.store import default_index_dir
 
 
 def _index_arg(parser: argparse.ArgumentParser) -> None:

@@ -36,8 +36,8 @@ from search.errors import SearchError
 from search.ingest import LoadedFile, iter_files, load_file
 from search.model import Article
 from search.processes import die_with_parent
-from search.store import INDEX_NAME, column_lookup, locked_error, open_or_create, write_lock
-from search.writer import FastSegmentWriter
+from search.backends.whoosh.store import INDEX_NAME, column_lookup, locked_error, open_or_create, write_lock
+from search.backends.whoosh.writer import FastSegmentWriter
 
 BATCH_SIZE = 20_000
 PARALLEL_MIN_BATCH = 400

@@ -17,14 +17,14 @@ from whoosh import scoring
 from whoosh.searching import Searcher
 
 from search.analysis.convert import to_simplified
-from search.ranking import Generation, Ranker, Unsupported, top
+from search.backends.whoosh.ranking import Generation, Ranker, Unsupported, top
 from search.errors import NotFoundError, QueryError
 from search.filters import SearchFilters
 from search.highlight import snippets, to_html
 from search.model import LANGS, Hit, SearchResult
 from search.query.build import plan
 from search.query.parse import parse
-from search.store import open_index
+from search.backends.whoosh.store import open_index
 
 MAX_SIZE = 100
 MAX_FACET_VALUES = 50
@@ -242,7 +242,7 @@ class Engine:
 
         Complete matches (``primary``) rank before partial ones (``fallback``, which also
         matches every complete match: it is the result set). Date order, and query shapes
-        :mod:`search.ranking` does not score, go through Whoosh's searcher.
+        :mod:`search.backends.whoosh.ranking` does not score, go through Whoosh's searcher.
         """
         matching = the_plan.fallback or the_plan.primary
         if sort != "date":

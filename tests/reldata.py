@@ -202,7 +202,7 @@ class Server:
 
 def stored_articles(index_dir: str) -> list[dict]:
     """Every stored article of the index (one dict per live document, duplicates kept)."""
-    from search.store import open_index
+    from search.backends.whoosh.store import open_index
 
     ix = open_index(str(index_dir))
     try:

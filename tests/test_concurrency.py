@@ -23,7 +23,7 @@ import pytest
 from whoosh.reading import ReaderClosed
 
 from search.searcher import Engine
-from search.store import INDEX_NAME
+from search.backends.whoosh.store import INDEX_NAME
 from tests.reldata import Server, finish, http_get, marker, run_cli, sample_records, start_cli, stored_articles, write_files
 
 pytestmark = pytest.mark.slow

@@ -35,7 +35,7 @@ import pytest
 from whoosh.index import TOC
 
 from search.searcher import Engine
-from search.store import INDEX_NAME, META_FILE, index_exists, open_index
+from search.backends.whoosh.store import INDEX_NAME, META_FILE, index_exists, open_index
 from tests.reldata import expected, finish, marker, public, run_cli, sample_records, start_cli, stored_articles, write_files
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from search.errors import IndexVersionError
 from search.filters import SearchFilters
 from search.indexer import PARALLEL_MIN_BATCH, Indexer
 from search.searcher import Engine
-from search.store import META_FILE, open_index
+from search.backends.whoosh.store import META_FILE, open_index
 
 ZH_HANS = (
     "俄罗斯总统普京在莫斯科会见来访的外国领导人。\n\n"

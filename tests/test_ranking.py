@@ -1,6 +1,6 @@
 """Ranking over whole posting lists gives Whoosh's own results.
 
-``search.ranking`` scores queries with array arithmetic instead of Whoosh's
+``search.backends.whoosh.ranking`` scores queries with array arithmetic instead of Whoosh's
 matcher objects. Whatever the query shape the planner builds (words in either
 script or language with their translations, several words, phrases, NOT, OR,
 field prefixes, filters), the hits, their order, their scores, the total and
@@ -22,7 +22,7 @@ from search.filters import SearchFilters
 from search.indexer import Indexer
 from search.query.build import plan
 from search.query.parse import parse
-from search.ranking import Ranker, Unsupported
+from search.backends.whoosh.ranking import Ranker, Unsupported
 from search.searcher import Engine
 from tests.reldata import synthetic
 
@@ -162,7 +162,7 @@ def test_a_warmed_engine_answers_exactly_as_a_cold_one(engine):
 
 def test_phrases_checked_on_kept_positions_match_whoosh(engine, monkeypatch):
     # Common words' positions are decoded once and kept; here every word counts as common.
-    from search import ranking
+    from search.backends.whoosh import ranking
 
     monkeypatch.setattr(ranking, "CACHE_POSITIONS_MIN_DF", 1)
     fresh = Engine(engine.index_dir)
@@ -177,7 +177,7 @@ def test_phrases_checked_on_kept_positions_match_whoosh(engine, monkeypatch):
 
 
 def test_shared_caches_stay_within_their_size_and_drop_the_least_recently_used():
-    from search.ranking import _LRU
+    from search.backends.whoosh.ranking import _LRU
 
     cache = _LRU(100, size=len)
     for name in "abcd":

@@ -13,7 +13,7 @@ from search.lexicon import Lexicon, lexicon
 from search.lexicon.cedict import compile_cedict, parse_gloss
 from search.query.build import TRANSLATION_BOOST, plan
 from search.query.parse import parse
-from search.query.synonyms import SynonymSet, WeightedSynonyms, _MaxMatcher
+from search.backends.whoosh.synonyms import SynonymSet, WeightedSynonyms, _MaxMatcher
 from search.query.translate import (
     MAX_TRANSLATIONS,
     Candidate,

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from search.filters import PARAMS as FILTER_PARAMS
-from search.store import versions
+from search.backends.whoosh.store import versions
 from tests.webdata import SEED_ID, SEED_TITLE, SERIES, build_web_index, speaker_filter_works, web_app
 from web.api import ENDPOINT_PARAMS, SEARCH_PARAMS, SPEAKER_PARAMS
 

@@ -24,10 +24,10 @@ from whoosh.writing import SegmentWriter
 from search.indexer import content_hash, to_document
 from search.ingest import load_file
 from search.ingest.jsonl import article_from_record
-from search.schema import BilingualText, build_schema
+from search.backends.whoosh.schema import BilingualText, build_schema
 from search.searcher import Engine
-from search.store import versions
-from search.writer import FastSegmentWriter, _FieldWriter
+from search.backends.whoosh.store import versions
+from search.backends.whoosh.writer import FastSegmentWriter, _FieldWriter
 from tests.reldata import synthetic
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

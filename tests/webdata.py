@@ -17,7 +17,7 @@ from typing import Iterator
 
 from search.indexer import Indexer, content_hash, to_document
 from search.model import Article, Speaker
-from search.store import open_or_create
+from search.backends.whoosh.store import open_or_create
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "samples" / "000_1797282344cdefbc.txt"

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from search.errors import SearchError
 from search.searcher import Engine
-from search.store import default_index_dir
+from search.backends.whoosh.store import default_index_dir
 
 _STATUS = {"invalid_parameter": 400, "not_found": 404, "index_missing": 503, "index_version": 503, "index_locked": 503}
 

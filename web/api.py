@@ -101,7 +101,7 @@ def speakers():
 
 @bp.get("/api/stats")
 def stats():
-    from search.stats import index_stats
+    from search.backends.whoosh.stats import index_stats
     from web import engine
 
     check_params(ENDPOINT_PARAMS["/api/stats"])

@@ -1,1 +1,1 @@
-"""Storage backends behind one interface."""
+"""Storage backends: where analyzed articles are kept and searched."""

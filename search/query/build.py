@@ -7,7 +7,7 @@ every word first, then documents with some.
 
 With ``translate=True`` each query concept also searches its translations in
 the other language (:mod:`search.query.translate`) as one synonym set
-(:mod:`search.query.synonyms`, Pirkola's structured query): the single-word
+(:mod:`search.backends.whoosh.synonyms`, Pirkola's structured query): the single-word
 translations are one weighted BM25 term per field (summed term frequency,
 expected document frequency), a phrase translation is an alternative to them
 scored by disjunction-max, so a word with eight translations weighs no more
@@ -40,8 +40,8 @@ from search.query.translate import (
     translate_phrase,
     translate_run,
 )
-from search.query.synonyms import SynonymSet, WeightedSynonyms
-from search.schema import TEXT_FIELDS
+from search.backends.whoosh.synonyms import SynonymSet, WeightedSynonyms
+from search.backends.whoosh.schema import TEXT_FIELDS
 
 FIELD_GROUPS: dict[str | None, tuple[str, ...]] = {
     None: TEXT_FIELDS,

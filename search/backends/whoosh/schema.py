@@ -9,11 +9,11 @@ from __future__ import annotations
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from search.analysis.analyzer import BilingualAnalyzer
+from search.backends.whoosh.analyzer import BilingualAnalyzer
 from search.analysis.pipeline import analyze
 
 #: Bump when fields change (stored in the index beside the analyzer version).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TITLE_BOOST = 2.5
 CAPTION_BOOST = 0.5

@@ -17,7 +17,7 @@ from whoosh.util.filelock import try_for
 
 from search.analysis import ANALYZER_VERSION
 from search.errors import IndexLockedError, IndexMissingError, IndexVersionError
-from search.schema import SCHEMA_VERSION, build_schema
+from search.backends.whoosh.schema import SCHEMA_VERSION, build_schema
 
 META_FILE = "search-meta.json"
 INDEX_NAME = "articles"

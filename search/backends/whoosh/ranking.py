@@ -12,7 +12,7 @@ the optional part, disjunction-max takes the best, NOT removes.
 Scores are Whoosh's own: BM25F with its IDF, average field lengths and
 byte-quantized document lengths, the same formula in the same order of
 operations, query boosts where Whoosh applies them, and the weighted
-synonym sets of :mod:`search.query.synonyms`. A phrase is checked on the
+synonym sets of :mod:`search.backends.whoosh.synonyms`. A phrase is checked on the
 positions of the documents holding all its words and scored as Whoosh's
 ``SpanNear2`` scores it. Ranges and anything else are asked of Whoosh. A query
 shape this module cannot score raises :class:`Unsupported` and the engine
@@ -37,8 +37,8 @@ from whoosh.formats import Positions
 from whoosh.matching import ListMatcher
 from whoosh.system import _INT_SIZE
 
-from search.query.synonyms import SynonymSet, WeightedSynonyms
-from search.writer import field_lengths
+from search.backends.whoosh.synonyms import SynonymSet, WeightedSynonyms
+from search.backends.whoosh.writer import field_lengths
 
 #: Postings kept in the shared term cache (12 bytes each: document number and weight).
 CACHE_POSTINGS = 8_000_000

@@ -11,7 +11,7 @@ import os
 from whoosh import query as wq
 
 from search.model import LANGS
-from search.store import versions
+from search.backends.whoosh.store import versions
 
 
 def index_size(index_dir: str) -> int:

@@ -1,0 +1,1 @@
+"""The embedded Whoosh backend: schema, segment writer, ranking, on-disk store."""

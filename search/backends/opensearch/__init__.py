@@ -1,0 +1,1 @@
+"""The OpenSearch backend, and real local nodes to run it on."""

@@ -243,6 +243,17 @@ def test_environment_chooses_the_backend(config):
     assert json.loads(done.stdout)["total"] > 20
 
 
+def test_serve_answers_from_either_backend_in_several_workers(config):
+    from tests.reldata import Server, http_get
+
+    with Server(config.index_dir, threads=None, extra=("--workers", "2", *backend_args(config))) as server:
+        for _ in range(6):  # connections alternate between the two worker processes
+            status, body = http_get(server.base + "/api/search?q=%E6%99%AE%E4%BA%AC&size=3")
+            assert status == 200 and json.loads(body)["total"] > 20
+        status, page = http_get(server.base + "/?q=%E7%BF%92%E8%BF%91%E5%B9%B3")
+        assert status == 200 and "<mark>習近平</mark>" in page.decode("utf-8")
+
+
 # --- the same matching on both ---------------------------------------------------------------------
 
 QUERIES = [

@@ -31,7 +31,7 @@ from search.backends.opensearch import dsl
 from search.backends.opensearch.documents import index_body, stored_fields, to_source, versions
 from search.errors import BackendUnavailableError, IndexMissingError, IndexVersionError
 from search.model import Article
-from search.query.plan import Plan
+from search.query.plan import TEXT_FIELDS, Plan
 
 MAX_FACET_VALUES = 50
 #: Articles per bulk request; the client sends the next chunk only when the cluster answered
@@ -247,7 +247,10 @@ class _OpenSearchView(View):
             the_plan = make_plan(self)
             if not self._asked and not self._count_asked:
                 return the_plan
-            self._fetch(sorted(self._asked))
+            # Each term in every text field: the planner tries fields one by one (the first that
+            # holds a translation wins), so asking for all of them now saves a round later.
+            terms = {term for _, term in self._asked}
+            self._fetch(sorted({(name, term) for term in terms for name in TEXT_FIELDS} - self._known.keys()))
         return make_plan(self)
 
     def _fetch(self, pairs: list[tuple[str, str]]) -> None:

@@ -373,3 +373,23 @@ def test_articles_the_cluster_refuses_are_reported_each_and_indexed_next_time(re
     assert {line.split("article '")[1].split("'")[0] for line in refused} == {"r0", "r1", "r2"}
     again = run_cli("index", str(data), "--quiet", *backend_args(config))
     assert again.returncode == 0 and again.stdout.strip() == "indexed 3 / updated 0 / unchanged 0 / failed 0", again.stderr
+
+
+def test_a_red_cluster_is_refused_with_what_to_do(request, tmp_path):
+    from opensearchpy import OpenSearch
+
+    from search.errors import BackendUnavailableError
+    from search.searcher import Engine
+
+    config = fresh_config("opensearch", request, tmp_path)
+    client = OpenSearch(hosts=list(config.urls))
+    # An index whose only shard may live on no node: its primary is unassigned, the cluster red.
+    settings = {"index.routing.allocation.require._name": "no-such-node", "number_of_replicas": 0}
+    client.indices.create(index=config.index_name, body={"settings": settings}, params={"wait_for_active_shards": "0"})
+    try:
+        with pytest.raises(BackendUnavailableError, match="is red") as caught:
+            Engine(config=config)
+        assert caught.value.param == "opensearch"
+    finally:
+        client.indices.delete(index=config.index_name)
+        client.close()

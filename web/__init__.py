@@ -36,10 +36,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["engine"] = None
 
-    from web import api, views
+    from web import api, export, feeds, suggest, views
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
+    for module in (suggest, export, feeds):  # the search page's suggestions, exports and Atom feeds
+        app.register_blueprint(module.bp)
 
     @app.after_request
     def security_headers(response):

@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: run test install install-test install-bench browser bench lock index serve eval clean-index
+.PHONY: run test install install-test install-bench browser bench lock index serve eval clean-index opensearch
 
 # Locks: requirements.in (runtime), tests/requirements.in, bench/requirements.in name the direct
 # dependencies; `make lock` compiles them into the .txt files beside them (every package pinned,
@@ -77,6 +77,11 @@ run: index
 # pytest exits 5 when it collects no tests; that is not a failure of the code.
 test: install-test browser
 	$(BIN)/python -m pytest -q || [ $$? -eq 5 ]
+
+# One OpenSearch node on 127.0.0.1:9200 in the foreground (Ctrl-C stops it), built from Maven
+# Central jars the first time (needs Java 17+ and Maven); data and log in .opensearch/.
+opensearch: install
+	$(BIN)/python -m search.backends.opensearch.localnode --port 9200 --data .opensearch
 
 # The benchmarks need their baselines (jieba, tantivy) and an evaluation library: bench/requirements.txt.
 bench: install-bench

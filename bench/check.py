@@ -86,7 +86,7 @@ def fast_subset(corpora: Path = CORPORA, questions: int | None = None) -> dict[s
     hans = converted(drcd, "t2s", "drcd-hans")
     out: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine(build_index(drcd, Path(tmp)))
+        engine = Engine(config=build_index(drcd, Path(tmp)))
         try:
             for qa in (drcd, hans):
                 out[f"{qa.name}-first{n}"] = score_runs(_runs(engine, qa.queries[:n]))

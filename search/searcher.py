@@ -21,7 +21,6 @@ from search.model import LANGS, Hit, SearchResult
 from search.query.build import plan
 from search.query.parse import parse
 from search.query.plan import Everything, Plan
-from search.suggest import Suggestions
 
 MAX_SIZE = 100
 MAX_SPEAKER_IDS = 64
@@ -93,9 +92,7 @@ class Engine:
         >>> Engine("index").warm()  # doctest: +SKIP
         4304004
         """
-        for text in _WARM_QUERIES:
-            self.search(text)
-        self._suggestions()
+        self._rehearse()
         return self.backend.warm(min_df, self._rehearse)
 
     def _rehearse(self) -> None:
@@ -103,7 +100,7 @@ class Engine:
         thread, for each new index generation before searches switch to it)."""
         for text in _WARM_QUERIES:
             self.search(text)
-        self._suggestions()
+        self.backend.suggestions()
 
     def close(self) -> None:
         self.backend.close()
@@ -123,14 +120,11 @@ class Engine:
         ``highlight=False`` skips snippets and ``facets=False`` skips facet counts
         (evaluation and benchmarks need only ids).
         """
-        if not isinstance(text, str):
-            raise QueryError("q (the query text) is required", param="q")
         paging = Paging.checked(page, size)
         filters = filters or SearchFilters()
         started = time.perf_counter()
-        view = self.backend.view()
-        the_plan, speaker_ids = self._prepare(text, filters, view)
         offset = min((paging.page - 1) * paging.size, MAX_DEPTH)
+        view, the_plan, speaker_ids = self._prepare(text, filters)
         found = view.search(SearchRequest(the_plan, filters, speaker_ids, offset, min(paging.size, MAX_DEPTH - offset), facets))
         terms = the_plan.highlight if highlight else None
         hits = [self._hit(hit, terms, the_plan.phrases) for hit in found.hits]
@@ -148,11 +142,14 @@ class Engine:
             sort=filters.sort,
         )
 
-    def _prepare(self, text: str, filters: SearchFilters, view: View) -> tuple[Plan, tuple[str, ...] | None]:
-        """The plan of one search and its speaker filter as canonical ids (``None``: no filter)."""
+    def _prepare(self, text: object, filters: SearchFilters) -> tuple[View, Plan, tuple[str, ...] | None]:
+        """The view, plan and speaker filter (``None``: none) of one search."""
+        if not isinstance(text, str):
+            raise QueryError("q (the query text) is required", param="q")
         parsed = parse(text)
+        view = self.backend.view()
 
-        def make_plan(stats: View):
+        def make_plan(stats: View) -> Plan:
             if not filters.translate:
                 return plan(parsed, text, stats.has_term, translate=False)
             return plan(parsed, text, stats.has_term, translate=True, doc_frequency=stats.doc_frequency, doc_count=stats.doc_count)
@@ -161,29 +158,27 @@ class Engine:
         if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
             the_plan.primary, the_plan.fallback = Everything(), None
         speaker_ids = tuple(self.speaker_ids(filters.speaker, view)) if filters.speaker else None
-        return the_plan, speaker_ids
+        return view, the_plan, speaker_ids
 
     def matches(self, text: object, *, filters: SearchFilters | None = None, limit: int = 10_000, bodies: bool = False) -> tuple[int, Iterator[Hit]]:
         """Every match of a search, in the order of its pages (at most ``limit``): the total
-        and an iterator of hits without snippets, read from the index a page at a time as the
-        caller consumes them, so memory does not grow with the result (exports, feeds).
-        ``bodies`` puts the article's text in ``Hit.snippets`` (``{"zh": [body], "en": [body]}``).
+        and an iterator of hits without snippets, read from the backend a page at a time as the
+        caller consumes them (one index state throughout), so memory does not grow with the
+        result (exports, feeds). ``bodies`` puts the article's text in ``Hit.snippets``
+        (``{"zh": [body], "en": [body]}``).
 
         >>> total, hits = Engine("index").matches("習近平", limit=100)  # doctest: +SKIP
         """
-        if not isinstance(text, str):
-            raise QueryError("q (the query text) is required", param="q")
         filters = filters or SearchFilters()
-        view = self.backend.view()  # one index generation for the whole export
-        the_plan, speaker_ids = self._prepare(text, filters, view)
-        first = view.search(SearchRequest(the_plan, filters, speaker_ids, 0, min(limit, EXPORT_PAGE), facets=False)) if limit > 0 else None
-        if first is None or not first.hits:
-            return (first.total if first else 0), iter(())
+        view, the_plan, speaker_ids = self._prepare(text, filters)
+        if the_plan.primary is None or limit < 1:
+            return 0, iter(())
+        first = view.search(SearchRequest(the_plan, filters, speaker_ids, 0, min(limit, EXPORT_PAGE), facets=False))
         wanted = min(limit, first.total)
 
         def rows() -> Iterator[Hit]:
             page, offset = first, 0
-            while True:
+            while page.hits:
                 for stored in page.hits:
                     hit = self._hit(stored, None, [])
                     if bodies:
@@ -191,27 +186,11 @@ class Engine:
                         hit = dataclasses.replace(hit, snippets={lang: [fields[f"body_{lang}"]] if fields.get(f"body_{lang}") else [] for lang in LANGS})
                     yield hit
                 offset += len(page.hits)
-                if offset >= wanted or not page.hits:
+                if offset >= wanted:
                     return
                 page = view.search(SearchRequest(the_plan, filters, speaker_ids, offset, min(EXPORT_PAGE, wanted - offset), facets=False))
 
         return first.total, rows()
-
-    def suggest(self, prefix: str, limit: int = 8) -> list[dict]:
-        """Words, speakers and titles completing ``prefix`` (see :mod:`search.suggest`).
-
-        >>> Engine("index").suggest("習近")[0]  # doctest: +SKIP
-        {'type': 'speaker', 'text': '習近平', 'id': 'xi-jinping', 'names': {...}, 'count': 1}
-        """
-        return self._suggestions().suggest(prefix, limit)
-
-    def _suggestions(self) -> Suggestions:
-        view = self.backend.view()
-        # Titles' words only: a body's whole lexicon takes seconds to read.
-        return view.memo(
-            "suggestions",
-            lambda: Suggestions.build(view.titles(), dict(view.term_frequencies("title_zh")), view.speaker_directory()),
-        )
 
     def speaker_ids(self, name: str, view: View | None = None) -> list[str]:
         """Canonical speaker ids that ``name`` (any alias, any script) may refer to.
@@ -254,6 +233,14 @@ class Engine:
                 out.append({"id": sid, "names": dict(entry["names"]), "count": entry["count"]})
         out.sort(key=lambda item: (-item["count"], item["id"]))
         return out[: max(1, min(limit, 50))]
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[dict]:
+        """Words, speakers and titles completing ``prefix`` (see :mod:`search.suggest`).
+
+        >>> Engine("index").suggest("習近")[0]  # doctest: +SKIP
+        {'type': 'speaker', 'text': '習近平', 'id': 'xi-jinping', 'names': {...}, 'count': 1}
+        """
+        return self.backend.suggestions().suggest(prefix, limit)
 
     def _hit(self, hit: StoredHit, terms: set[str] | None, phrases: list[list[str]]) -> Hit:
         fields = hit.fields

@@ -10,6 +10,9 @@ import pytest
 from search.indexer import Indexer
 from search.searcher import Engine
 
+# A real OpenSearch node for the tests that ask for `opensearch_url`.
+pytest_plugins = ["tests.opensearch_node"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "samples" / "000_1797282344cdefbc.txt"
 SHARED = ROOT.parent / "shared" / "corpora"

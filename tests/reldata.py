@@ -155,13 +155,13 @@ def http_get(url: str, timeout: float = 30):
 class Server:
     """``python -m search serve`` on 127.0.0.1 and a free port, stopped on exit."""
 
-    def __init__(self, index_dir: str, *, threads: int | None = 8, host: str | None = "127.0.0.1") -> None:
-        """``None`` for ``threads`` or ``host`` leaves that option out, as a user would."""
+    def __init__(self, index_dir: str, *, threads: int | None = 8, host: str | None = "127.0.0.1", extra: tuple[str, ...] = ()) -> None:
+        """``None`` for ``threads`` or ``host`` leaves that option out, as a user would; ``extra``: more options."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         where = (["--host", host] if host else []) + (["--threads", str(threads)] if threads else [])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "search", "serve", "--index", str(index_dir), *where, "--port", str(self.port)],
+            [sys.executable, "-m", "search", "serve", "--index", str(index_dir), *where, "--port", str(self.port), *extra],
             cwd=ROOT,
             env=cli_env(),
             stdout=subprocess.DEVNULL,

@@ -3,7 +3,7 @@
 No Whoosh here: the engine's dataclasses cross the boundary.
 
 Configuration (``create_app({...})``): ``BACKEND`` (a
-:class:`~search.backends.base.BackendConfig`; default from ``$SEARCH_BACKEND``,
+:class:`search.searcher.BackendConfig`; default from ``$SEARCH_BACKEND``,
 ``$SEARCH_OPENSEARCH_URL``), ``INDEX_DIR`` (the Whoosh index folder; default
 ``$SEARCH_INDEX``, else ``index``); ``CORS_ORIGINS``: origins allowed to read ``/api/*`` from a
 browser (default none: CORS is off).
@@ -18,7 +18,6 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.errors import SearchError
-from search.backends.base import BackendConfig
 from search.searcher import Engine
 
 _STATUS = {"invalid_parameter": 400, "not_found": 404, "index_missing": 503, "index_version": 503, "index_locked": 503, "backend_unavailable": 503}

@@ -87,7 +87,7 @@ SCHEMAS: dict[str, dict] = {
             "error": {
                 "type": "object",
                 "properties": {
-                    "code": {"type": "string", "description": "machine-readable: invalid_parameter, not_found, method_not_allowed, index_missing, index_version, index_locked, internal_error"},
+                    "code": {"type": "string", "description": "machine-readable: invalid_parameter, not_found, method_not_allowed, index_missing, index_version, index_locked, backend_unavailable, internal_error"},
                     "message": {"type": "string", "minLength": 1},
                     "param": {"type": ["string", "null"], "description": "the parameter that caused the error, if one did"},
                 },
@@ -306,7 +306,10 @@ def _ok(description: str, schema: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
-UNAVAILABLE = _error("no index yet (index_missing), or built by another version (index_version)")
+UNAVAILABLE = _error(
+    "no index yet (index_missing), built by another version (index_version), or an OpenSearch cluster "
+    "that cannot be reached or is red (backend_unavailable)"
+)
 BAD = _error("a parameter is invalid or unknown (invalid_parameter; `param` names it)")
 
 PATHS = {

@@ -15,17 +15,17 @@ import os
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Iterator, Mapping, TypeVar
+from typing import Callable, Iterable, Mapping
 
 from search.errors import SearchError
 from search.filters import SearchFilters
 from search.model import Article
 from search.query.plan import Plan
+from search.suggest import Suggestions
 
 BACKENDS = ("whoosh", "opensearch")
 DEFAULT_OPENSEARCH_URL = "http://127.0.0.1:9200"
 DEFAULT_OPENSEARCH_INDEX = "news"
-T = TypeVar("T")
 
 
 def default_index_dir() -> str:
@@ -120,10 +120,11 @@ class StoredHit:
 
 @dataclass
 class BackendResult:
-    """What a backend answers: the whole result set's size and facets, one page of hits."""
+    """What a backend answers: the whole result set's size and facets, one page of hits
+    (an iterable: a backend may read each hit's article only when it is reached)."""
 
     total: int
-    hits: list[StoredHit]
+    hits: Iterable[StoredHit]
     facets: dict[str, list[dict]]
 
 
@@ -154,19 +155,6 @@ class View(ABC):
     def speaker_directory(self) -> dict[str, dict]:
         """Every speaker quoted in the index: id → ``{"names", "count"}``."""
 
-    @abstractmethod
-    def titles(self) -> Iterator[tuple[str, str | None, str | None, int]]:
-        """Every article's ``(id, Chinese title, English title, YYYYMMDD or 0)`` (suggestions)."""
-
-    @abstractmethod
-    def term_frequencies(self, fieldname: str) -> Iterator[tuple[str, int]]:
-        """Every indexed term of ``fieldname`` with its document frequency (suggestions)."""
-
-    def memo(self, key: str, build: Callable[[], T]) -> T:
-        """``build()``, kept while the index does not change (a backend that cannot tell when
-        it changes builds it every time)."""
-        return build()
-
 
 @dataclass
 class WriteFailure:
@@ -184,25 +172,24 @@ class Writer(AbstractContextManager):
         """Id → the content hash (hex) stored with it, for the ids the index holds."""
 
     @abstractmethod
-    def write(self, batch: list[tuple[Article, str, bool]]) -> list[WriteFailure]:
-        """Store ``(article, digest, exists)`` items (replacing those that exist) and make them
-        searchable; return the articles that could not be stored (the rest are stored)."""
-
-    # Streaming: the indexer adds articles one at a time and commits every batch. By default
-    # they are queued and written by :meth:`write`; a backend that can start on an article at
-    # once (the Whoosh writer processes analyze while the next file is parsed) overrides these.
     def add(self, article: Article, digest: str, exists: bool) -> None:
-        """Queue one article for the next :meth:`commit`."""
-        self.__dict__.setdefault("_queue", []).append((article, digest, exists))
+        """Queue ``article`` (replacing the stored one if ``exists``); a backend may start
+        storing it at once while the indexer reads on."""
 
+    @abstractmethod
     def commit(self) -> list[WriteFailure]:
-        """Store and make searchable what was added since the last commit; return the failures."""
-        batch = self.__dict__.pop("_queue", [])
-        return self.write(batch) if batch else []
+        """Store what was added since the last commit and make it searchable; return the
+        articles that could not be stored (the rest are stored)."""
 
+    @abstractmethod
     def cancel(self) -> None:
-        """Drop what was added since the last commit."""
-        self.__dict__.pop("_queue", None)
+        """Drop what was added since the last commit (a run that fails or is interrupted)."""
+
+    def write(self, batch: list[tuple[Article, str, bool]]) -> list[WriteFailure]:
+        """Add ``(article, digest, exists)`` items and commit them."""
+        for article, digest, exists in batch:
+            self.add(article, digest, exists)
+        return self.commit()
 
     @abstractmethod
     def paths(self) -> dict[str, set[str]]:
@@ -238,6 +225,10 @@ class Backend(ABC):
     @abstractmethod
     def stats(self) -> dict:
         """``articles``, ``languages``, ``years``, ``undated``, ``index_bytes`` (and versions)."""
+
+    @abstractmethod
+    def suggestions(self) -> "Suggestions":
+        """Words, speakers and titles to complete a prefix with (built once, kept while the index is unchanged)."""
 
     def warm(self, min_df: int, rehearse: Callable[[], None] | None = None) -> int:
         """Load what first searches would otherwise load; return a measure of what was loaded.

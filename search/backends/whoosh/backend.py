@@ -7,11 +7,12 @@ facet tables) is built once per generation.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Iterator, TypeVar
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from whoosh import query as wq
@@ -24,10 +25,10 @@ from search.backends.whoosh.ranking import Generation, Ranker, Unsupported, top
 from search.backends.whoosh.store import open_index, open_or_create
 from search.filters import SearchFilters
 from search.query.plan import Plan
+from search.suggest import Suggestions
 from search.timeline import timeline
 
 MAX_FACET_VALUES = 50
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class _Throttle:
 class _Shared:
     postings: Generation
     tables: FacetTables
-    built: dict = field(default_factory=dict)  # what views build on first use (View.memo): suggestions
+    built: dict = dataclasses.field(default_factory=dict)  # what is built on first use: "suggestions"
 
 
 class WhooshBackend(Backend):
@@ -225,6 +226,23 @@ class WhooshBackend(Backend):
 
         return index_stats(self)
 
+    def suggestions(self) -> Suggestions:
+        s = self.searcher()
+        shared = self._shared(s)
+        found = shared.built.get("suggestions")
+        if found is None:  # two threads may both build it: the same result, no lock held while reading
+            reader = s.reader()
+            zh_words: dict[str, int] = {}
+            for fieldname in ("title_zh",):  # titles' words: a body's lexicon takes seconds to read
+                if fieldname in reader.indexed_field_names():
+                    for term, info in reader.iter_field(fieldname):
+                        word = term.decode("utf-8") if isinstance(term, bytes) else term
+                        zh_words[word] = max(zh_words.get(word, 0), info.doc_frequency())
+            days = shared.tables.day
+            titles = ((fields.get("id", ""), fields.get("title_zh"), fields.get("title_en"), int(days[docnum])) for docnum, fields in reader.iter_docs())
+            found = shared.built["suggestions"] = Suggestions.build(titles, zh_words, shared.tables.directory)
+        return found
+
 
 class _WhooshView(View):
     """One searcher (one index generation) for one search."""
@@ -242,23 +260,6 @@ class _WhooshView(View):
     def speaker_directory(self) -> dict[str, dict]:
         return self.shared.tables.directory
 
-    def titles(self) -> Iterator[tuple[str, str | None, str | None, int]]:
-        days = self.shared.tables.day
-        for docnum, fields in self.reader.iter_docs():
-            yield fields.get("id", ""), fields.get("title_zh"), fields.get("title_en"), int(days[docnum])
-
-    def term_frequencies(self, fieldname: str) -> Iterator[tuple[str, int]]:
-        if fieldname not in self.reader.indexed_field_names():
-            return
-        for term, info in self.reader.iter_field(fieldname):
-            yield (term.decode("utf-8") if isinstance(term, bytes) else term), info.doc_frequency()
-
-    def memo(self, key: str, build: Callable[[], T]) -> T:
-        found = self.shared.built.get(key)
-        if found is None:  # two threads may both build it: the same result, and no lock held while reading
-            found = self.shared.built[key] = build()
-        return found
-
     def search(self, request: SearchRequest) -> BackendResult:
         s = self.s
         primary, fallback = compile_node(request.plan.primary), compile_node(request.plan.fallback)
@@ -275,10 +276,11 @@ class _WhooshView(View):
             docnums, matches = self._rank(ranker, primary, fallback, allowed, needed, request.filters.sort)
         total = int(np.count_nonzero(matches)) if matches is not None else 0
         quotes = self.shared.tables.quotes
-        hits = [
+        # Read as they are used: an export of thousands of hits holds one article at a time.
+        hits = (
             StoredHit(dict(s.stored_fields(docnum)), float(score), [dict(sp) for sp in quotes.get(docnum, ())])
             for docnum, score in docnums[request.offset : needed]
-        ]
+        )
         facets = self._facets(matches) if request.facets and matches is not None else {}
         return BackendResult(total, hits, facets)
 
@@ -328,7 +330,7 @@ class _WhooshView(View):
         return docnums, matches
 
     def _facets(self, matches: np.ndarray) -> dict[str, list[dict]]:
-        """Speaker, year, month (and day) counts over the whole result set (``matches``, not just this page)."""
+        """Speaker and year counts over the whole result set (``matches``, not just this page)."""
         tables = self.shared.tables
         per_year = np.bincount(tables.year[matches])
         years = {int(year): int(per_year[year]) for year in np.flatnonzero(per_year) if year}  # 0: undated

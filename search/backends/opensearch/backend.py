@@ -1,0 +1,505 @@
+"""The OpenSearch backend: articles analyzed in Python, stored and searched on a cluster.
+
+Planning asks for term statistics (does a field hold a term, in how many articles):
+here a view answers them from one request per round, asking only for the pairs the
+planner needed (see :meth:`_OpenSearchView.planned`). A search is one ``msearch``
+(the page of complete matches, and the whole result set's total and facets), plus one
+search for partial matches when the page reaches past the complete ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import multiprocessing
+import os
+import threading
+import time
+import weakref
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import numpy as np
+
+from search.analysis import analyze
+from search.backends.base import (
+    Backend,
+    BackendConfig,
+    BackendResult,
+    SearchRequest,
+    StoredHit,
+    View,
+    WriteFailure,
+    Writer,
+)
+from search.backends.opensearch import dsl
+from search.backends.opensearch.documents import index_body, stored_fields, to_source, versions
+from search.errors import BackendUnavailableError, IndexMissingError, IndexVersionError
+from search.model import Article
+from search.query.plan import TEXT_FIELDS, Plan
+from search.suggest import Suggestions
+from search.timeline import timeline
+
+MAX_FACET_VALUES = 50
+#: Articles per bulk request; the client sends the next chunk only when the cluster answered
+#: the last one (and retries a chunk the cluster refused as too busy, 429, with back-off).
+BULK_CHUNK = 500
+#: Batches at least this large are analyzed by a pool of processes.
+PARALLEL_MIN_BATCH = 400
+DIRECTORY_TTL = 2.0  # seconds a speaker directory is reused (Whoosh rebuilds it per commit)
+SUGGESTIONS_TTL = 300.0  # reading every title is a scan of the index
+MGET_CHUNK = 1000
+PAGE_CHUNK = 2000  # hits per response when a search asks for many (exports)
+#: Deepest hit a search may reach (OpenSearch's index.max_result_window): the engine's pages stop
+#: at 10,000, exports go further.
+MAX_RESULT_WINDOW = 100_000
+
+
+def _client(urls: tuple[str, ...]):
+    from opensearchpy import OpenSearch
+
+    # Several hosts: requests rotate over them and a dead node is skipped (and retried later).
+    return OpenSearch(hosts=list(urls), timeout=30, max_retries=3, retry_on_timeout=True, http_compress=False)
+
+
+@contextmanager
+def translated_errors(config: BackendConfig) -> Iterator[None]:
+    """Turn the client's connection and cluster errors into the engine's, naming the cluster."""
+    from opensearchpy import exceptions as ose
+
+    where = ", ".join(config.urls)
+    try:
+        yield
+    except ose.ConnectionError as exc:
+        raise BackendUnavailableError(
+            f"cannot reach OpenSearch at {where} ({type(exc).__name__}): start a node (`make opensearch`) "
+            "or point --opensearch / $SEARCH_OPENSEARCH_URL at a running cluster",
+            param="opensearch",
+        ) from None
+    except ose.NotFoundError as exc:
+        if "index_not_found" in str(exc):
+            raise _missing(config) from None
+        raise
+    except ose.TransportError as exc:
+        raise BackendUnavailableError(
+            f"OpenSearch at {where} could not answer: {exc.status_code} {exc.error}", param="opensearch"
+        ) from None
+
+
+def _missing(config: BackendConfig) -> IndexMissingError:
+    return IndexMissingError(
+        f"no index {config.index_name!r} on OpenSearch at {', '.join(config.urls)}: build one with "
+        f"`python -m search index PATH --backend opensearch --opensearch-index {config.index_name}`",
+        param="index",
+    )
+
+
+class OpenSearchBackend(Backend):
+    """One index on an OpenSearch cluster."""
+
+    name = "opensearch"
+
+    def __init__(self, config: BackendConfig, *, create: bool = False) -> None:
+        self.config = config
+        self.index_dir = config.index_dir
+        self.index = config.index_name
+        self.client = _client(config.urls)
+        # A server forks its workers after warming up: each child needs its own connections
+        # (a socket shared by two processes mixes their responses).
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: ref() is not None and ref()._reconnect())
+        self._directory: tuple[float, dict[str, dict]] | None = None
+        self._suggestions: tuple[float, Suggestions] | None = None
+        self._directory_lock = threading.Lock()
+        with translated_errors(config):
+            health = self.client.cluster.health()
+            if health.get("status") == "red":
+                raise BackendUnavailableError(
+                    f"the OpenSearch cluster at {', '.join(config.urls)} is red (some shards have no live copy): "
+                    "start the missing nodes, or check `GET _cluster/allocation/explain`",
+                    param="opensearch",
+                )
+            if not self.client.indices.exists(index=self.index):
+                if not create:
+                    raise _missing(config)
+                self._create()
+            self._check_versions()
+
+    def _reconnect(self) -> None:
+        self.client = _client(self.config.urls)
+
+    def _create(self) -> None:
+        from opensearchpy import exceptions as ose
+
+        try:
+            self.client.indices.create(index=self.index, body=index_body(self.config.shards, self.config.replicas, MAX_RESULT_WINDOW))
+        except ose.RequestError as exc:
+            if "resource_already_exists" not in str(exc):  # another process created it meanwhile
+                raise
+        self.client.cluster.health(index=self.index, wait_for_status="yellow")
+
+    def _check_versions(self) -> None:
+        mapping = self.client.indices.get_mapping(index=self.index)
+        meta = next(iter(mapping.values()))["mappings"].get("_meta") or {}
+        expected = versions()
+        found = {key: meta.get(key) for key in expected}
+        if found != expected:
+            described = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in found.items())
+            wanted = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in expected.items())
+            raise IndexVersionError(
+                f"the OpenSearch index {self.index!r} on {', '.join(self.config.urls)} was built by an incompatible "
+                f"version ({described}; this program needs {wanted}): delete it (`DELETE /{self.index}`) or choose "
+                "another --opensearch-index, then re-index",
+                param="index",
+            )
+
+    # --- searching ------------------------------------------------------------------------
+
+    def view(self) -> "_OpenSearchView":
+        return _OpenSearchView(self)
+
+    def speaker_directory(self) -> dict[str, dict]:
+        """Every quoted speaker: id → names and the number of articles quoting them."""
+        with self._directory_lock:
+            if self._directory is not None and time.monotonic() - self._directory[0] < DIRECTORY_TTL:
+                return self._directory[1]
+        body = {
+            "size": 0,
+            "aggs": {
+                "speakers": {
+                    "terms": {"field": "speakers", "size": 65_000},
+                    "aggs": {"one": {"top_hits": {"size": 1, "_source": ["doc.speakers_data"]}}},
+                }
+            },
+        }
+        with translated_errors(self.config):
+            answer = self.client.search(index=self.index, body=body)
+        directory: dict[str, dict] = {}
+        for bucket in answer["aggregations"]["speakers"]["buckets"]:
+            sid = bucket["key"]
+            hits = bucket["one"]["hits"]["hits"]
+            quoted = hits[0]["_source"].get("doc", {}).get("speakers_data", []) if hits else []
+            names = next((sp["names"] for sp in quoted if sp["id"] == sid), {"zh": None, "en": None})
+            directory[sid] = {"names": names, "count": bucket["doc_count"]}
+        directory = dict(sorted(directory.items()))
+        with self._directory_lock:
+            self._directory = (time.monotonic(), directory)
+        return directory
+
+    def article(self, article_id: str) -> dict | None:
+        with translated_errors(self.config):
+            found = self.client.get(index=self.index, id=article_id, ignore=[404])
+        if not found.get("found"):
+            return None
+        fields = stored_fields(found["_source"])
+        fields["speakers_data"] = list(found["_source"].get("doc", {}).get("speakers_data", []))
+        return fields
+
+    def count(self) -> int:
+        with translated_errors(self.config):
+            return int(self.client.count(index=self.index)["count"])
+
+    def stats(self) -> dict:
+        body = {
+            "size": 0,
+            "track_total_hits": True,
+            "aggs": {"languages": {"terms": {"field": "lang", "size": 10}}, "years": {"terms": {"field": "year", "size": 10_000}}},
+        }
+        with translated_errors(self.config):
+            answer = self.client.search(index=self.index, body=body)
+            store = self.client.indices.stats(index=self.index, metric="store")
+        total = int(answer["hits"]["total"]["value"])
+        languages = {bucket["key"]: bucket["doc_count"] for bucket in answer["aggregations"]["languages"]["buckets"]}
+        years = {int(b["key"]): b["doc_count"] for b in answer["aggregations"]["years"]["buckets"]}
+        undated = years.pop(0, 0)
+        return {
+            "articles": total,
+            "languages": {lang: languages.get(lang, 0) for lang in ("zh", "en")},
+            "years": [{"year": year, "count": count} for year, count in sorted(years.items(), reverse=True)],
+            "undated": undated,
+            "index_bytes": int(store["_all"]["total"]["store"]["size_in_bytes"]),
+            **versions(),
+        }
+
+    def suggestions(self) -> Suggestions:
+        """Built from every article's titles (read once, then kept for :data:`SUGGESTIONS_TTL` seconds)."""
+        with self._directory_lock:
+            if self._suggestions is not None and time.monotonic() - self._suggestions[0] < SUGGESTIONS_TTL:
+                return self._suggestions[1]
+        from opensearchpy import helpers
+
+        titles: list[tuple[str, str | None, str | None, int]] = []
+        zh_words: dict[str, int] = {}
+        query = {"_source": ["id", "day", "doc.title_zh", "doc.title_en"]}
+        with translated_errors(self.config):
+            for hit in helpers.scan(self.client, index=self.index, query=query, size=2000):
+                source = hit["_source"]
+                doc = source.get("doc") or {}
+                titles.append((source.get("id", ""), doc.get("title_zh"), doc.get("title_en"), int(source.get("day") or 0)))
+                for word in {token.term for token in analyze(doc.get("title_zh") or "")}:  # as a lexicon of title_zh
+                    zh_words[word] = zh_words.get(word, 0) + 1
+        built = Suggestions.build(titles, zh_words, self.speaker_directory())
+        with self._directory_lock:
+            self._suggestions = (time.monotonic(), built)
+        return built
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- writing --------------------------------------------------------------------------
+
+    def writer(self, *, procs: int, batch_size: int) -> "OpenSearchWriter":
+        return OpenSearchWriter(self, procs=procs)
+
+
+class _OpenSearchView(View):
+    """Term statistics fetched in rounds for one search, then the search itself."""
+
+    def __init__(self, backend: OpenSearchBackend) -> None:
+        self.backend = backend
+        self._known: dict[tuple[str, str], int] = {}
+        self._asked: set[tuple[str, str]] = set()
+        self._count_asked = False
+        self._doc_count: int | None = None
+
+    @property
+    def doc_count(self) -> int:
+        if self._doc_count is None:
+            self._count_asked = True
+            return 0  # unknown yet: planned() fetches it with the term statistics and plans again
+        return self._doc_count
+
+    def doc_frequency(self, fieldname: str, term: str) -> int:
+        key = (fieldname, term)
+        if key in self._known:
+            return self._known[key]
+        self._asked.add(key)
+        return 1  # unknown yet: assume present; planned() asks the cluster and plans again
+
+    def planned(self, make_plan: Callable[[View], Plan]) -> Plan:
+        for _ in range(4):
+            self._asked, self._count_asked = set(), False
+            the_plan = make_plan(self)
+            if not self._asked and not self._count_asked:
+                return the_plan
+            # Each term in every text field: the planner tries fields one by one (the first that
+            # holds a translation wins), so asking for all of them now saves a round later.
+            terms = {term for _, term in self._asked}
+            self._fetch(sorted({(name, term) for term in terms for name in TEXT_FIELDS} - self._known.keys()))
+        return make_plan(self)
+
+    def _fetch(self, pairs: list[tuple[str, str]]) -> None:
+        aggs = {f"t{n}": {"filter": {"term": {field: term}}} for n, (field, term) in enumerate(pairs)}
+        body = {"size": 0, "track_total_hits": True, "aggs": aggs}
+        with translated_errors(self.backend.config):
+            answer = self.backend.client.search(index=self.backend.index, body=body)
+        self._doc_count = int(answer["hits"]["total"]["value"])
+        for n, pair in enumerate(pairs):
+            self._known[pair] = int(answer["aggregations"][f"t{n}"]["doc_count"])
+
+    def speaker_directory(self) -> dict[str, dict]:
+        return self.backend.speaker_directory()
+
+    def search(self, request: SearchRequest) -> BackendResult:
+        """One page; a long one (an export) in chunks of :data:`PAGE_CHUNK`, so no response holds them all."""
+        if request.size <= PAGE_CHUNK:
+            return self._page(request)
+        first = self._page(dataclasses.replace(request, size=PAGE_CHUNK))
+
+        def rest() -> Iterator[StoredHit]:
+            for start in range(request.offset + PAGE_CHUNK, min(request.offset + request.size, first.total), PAGE_CHUNK):
+                size = min(PAGE_CHUNK, request.offset + request.size - start)
+                yield from self._page(dataclasses.replace(request, offset=start, size=size, facets=False)).hits
+
+        return BackendResult(first.total, itertools.chain(first.hits, rest()), first.facets)
+
+    def _page(self, request: SearchRequest) -> BackendResult:
+        the_plan = request.plan
+        if the_plan.primary is None or request.speaker_ids == ():
+            return BackendResult(0, [], {})
+        filters = dsl.filter_clauses(request.filters, request.speaker_ids)
+        by_date = request.filters.sort == "date"
+        primary, fallback = the_plan.primary, the_plan.fallback
+        first_node = the_plan.matching if by_date else primary
+        page: dict = {
+            "query": dsl.restricted(first_node, filters),
+            "from": request.offset,
+            "size": request.size,
+            "track_total_hits": True,
+            "_source": ["id", "doc"],
+        }
+        if by_date:
+            page["sort"] = [{"day": {"order": "desc"}}, {"_score": {"order": "desc"}}, {"id": {"order": "asc"}}]
+            page["track_scores"] = True
+        searches = [page]
+        if fallback is None or by_date:
+            if request.facets:
+                page["aggs"] = dsl.facet_aggregations(MAX_FACET_VALUES)
+        else:
+            whole: dict = {"query": dsl.restricted(fallback, filters), "size": 0, "track_total_hits": True}
+            if request.facets:
+                whole["aggs"] = dsl.facet_aggregations(MAX_FACET_VALUES)
+            searches.append(whole)
+        answers = self._msearch(searches)
+        first = answers[0]
+        result_set = answers[-1]
+        hits = [self._hit(hit) for hit in first["hits"]["hits"]]
+        complete = int(first["hits"]["total"]["value"])
+        total = int(result_set["hits"]["total"]["value"])
+        if fallback is not None and not by_date and len(hits) < request.size and total > complete:
+            rest = {
+                "query": dsl.restricted(fallback, filters, without=primary),
+                "from": max(0, request.offset - complete),
+                "size": request.size - len(hits),
+                "_source": ["id", "doc"],
+            }
+            hits += [self._hit(hit) for hit in self._msearch([rest])[0]["hits"]["hits"]]
+        facets = self._facets(result_set.get("aggregations")) if request.facets else {}
+        return BackendResult(total, hits, facets)
+
+    def _msearch(self, searches: list[dict]) -> list[dict]:
+        lines: list[dict] = []
+        for body in searches:
+            lines += [{"index": self.backend.index}, body]
+        with translated_errors(self.backend.config):
+            answers = self.backend.client.msearch(body=lines)["responses"]
+        for answer in answers:
+            if "error" in answer:
+                raise BackendUnavailableError(f"OpenSearch could not run the search: {answer['error']}", param="opensearch")
+        return answers
+
+    @staticmethod
+    def _hit(hit: dict) -> StoredHit:
+        source = hit["_source"]
+        speakers = [dict(sp) for sp in source.get("doc", {}).get("speakers_data", [])]
+        return StoredHit(stored_fields(source), float(hit.get("_score") or 0.0), speakers)
+
+    def _facets(self, aggregations: dict | None) -> dict[str, list[dict]]:
+        if not aggregations:
+            return {}
+        years = sorted(((int(b["key"]), b["doc_count"]) for b in aggregations["years"]["buckets"] if b["key"]), reverse=True)
+        buckets = aggregations["speakers"]["buckets"]
+        directory = self.backend.speaker_directory() if buckets else {}
+        unknown = {"zh": None, "en": None}
+        return {
+            "speakers": [
+                {"id": b["key"], "names": directory.get(b["key"], {"names": unknown})["names"], "count": b["doc_count"]} for b in buckets
+            ],
+            "years": [{"year": year, "count": count} for year, count in years],
+            **timeline(np.repeat(
+                np.array([int(b["key"]) for b in aggregations["days"]["buckets"]], dtype=np.int64),
+                [b["doc_count"] for b in aggregations["days"]["buckets"]],
+            )),
+        }
+
+
+class OpenSearchWriter(Writer):
+    """Bulk writes for one indexing run: analysis in worker processes, streaming bulk requests."""
+
+    def __init__(self, backend: OpenSearchBackend, *, procs: int) -> None:
+        self.backend = backend
+        self.client = backend.client
+        self.index = backend.index
+        self.procs = procs
+        self._pending: list[tuple[Article, str]] = []
+
+    def __enter__(self) -> "OpenSearchWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with translated_errors(self.backend.config):
+            self.client.indices.refresh(index=self.index)
+
+    def digests(self, ids: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        with translated_errors(self.backend.config):
+            for start in range(0, len(ids), MGET_CHUNK):
+                chunk = ids[start : start + MGET_CHUNK]
+                answer = self.client.mget(index=self.index, body={"ids": chunk}, _source_includes=["digest"])
+                for doc in answer["docs"]:
+                    if doc.get("found"):
+                        out[doc["_id"]] = doc["_source"].get("digest") or ""
+        return out
+
+    def add(self, article: Article, digest: str, exists: bool) -> None:
+        self._pending.append((article, digest))
+
+    def cancel(self) -> None:
+        self._pending = []
+
+    def commit(self) -> list[WriteFailure]:
+        from opensearchpy import helpers
+
+        items, self._pending = self._pending, []
+        if not items:
+            return []
+        failures: list[WriteFailure] = []
+        with _analyzed(items, self.procs) as sources:
+            actions = ({"_op_type": "index", "_index": self.index, "_id": source["id"], "_source": source} for source in sources)
+            with translated_errors(self.backend.config):
+                for ok, item in helpers.streaming_bulk(
+                    self.client,
+                    actions,
+                    chunk_size=BULK_CHUNK,
+                    max_retries=5,
+                    initial_backoff=1,
+                    max_backoff=30,
+                    raise_on_error=False,
+                    raise_on_exception=False,
+                    yield_ok=False,
+                ):
+                    if not ok:
+                        failures.append(_failure(item))
+        with translated_errors(self.backend.config):
+            self.client.indices.refresh(index=self.index)
+        return failures
+
+    def paths(self) -> dict[str, set[str]]:
+        from opensearchpy import helpers
+
+        out: dict[str, set[str]] = {}
+        with translated_errors(self.backend.config):
+            self.client.indices.refresh(index=self.index)
+            query = {"query": {"exists": {"field": "path"}}, "_source": ["id", "path"]}
+            for hit in helpers.scan(self.client, index=self.index, query=query, size=2000):
+                out.setdefault(hit["_source"]["path"], set()).add(hit["_source"]["id"])
+        return out
+
+    def delete(self, ids: list[str]) -> int:
+        from opensearchpy import helpers
+
+        deleted = 0
+        actions = ({"_op_type": "delete", "_index": self.index, "_id": article_id} for article_id in ids)
+        with translated_errors(self.backend.config):
+            for ok, item in helpers.streaming_bulk(self.client, actions, chunk_size=BULK_CHUNK, raise_on_error=False, max_retries=5):
+                if ok and item.get("delete", {}).get("result") == "deleted":
+                    deleted += 1
+            self.client.indices.refresh(index=self.index)
+        return deleted
+
+
+def _failure(item: dict) -> WriteFailure:
+    """A failed bulk item as the engine reports it."""
+    info = next(iter(item.values())) if item else {}
+    error = info.get("error")
+    if isinstance(error, dict):
+        reason = f"{error.get('type')}: {error.get('reason')}"
+    else:
+        reason = str(error or info.get("exception") or "unknown error")
+    status = info.get("status")
+    return WriteFailure(str(info.get("_id")), f"OpenSearch refused it ({status}, {reason})" if status else f"OpenSearch refused it ({reason})")
+
+
+@contextmanager
+def _analyzed(items: list[tuple[Article, str]], procs: int) -> Iterator[Iterator[dict]]:
+    """The documents for ``items``, analyzed by ``procs`` processes when the batch is large enough."""
+    if procs <= 1 or len(items) < PARALLEL_MIN_BATCH:
+        yield (to_source(item) for item in items)
+        return
+    # fork: workers start with the parent's dictionaries already loaded.
+    context = multiprocessing.get_context("fork")
+    with context.Pool(procs) as pool:
+        yield pool.imap(to_source, items, chunksize=32)
+
+
+__all__ = ["OpenSearchBackend", "OpenSearchWriter"]

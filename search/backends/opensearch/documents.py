@@ -1,0 +1,104 @@
+"""The OpenSearch index: its settings and mapping, and articles as the documents it stores.
+
+The project's own analysis runs in Python; OpenSearch is sent its terms. Each text
+field (``title_zh``…``captions_en``) is a string of analyzed terms, one group per
+position separated by spaces, the terms of a group (jieba's sub-words sharing their
+word's position) joined by ``|``: ``中俄关系|中俄|关系 cooper``. The index analyzer
+splits on whitespace, then ``pattern_capture`` puts each term of a group at the group's
+position, so terms, frequencies and positions are the ones the Whoosh index holds and
+phrases match the same articles. The original text lives under ``doc`` in ``_source``
+(not indexed) for snippets; the term strings are left out of ``_source``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from search.analysis import ANALYZER_VERSION, analyze
+from search.model import Article
+from search.query.plan import TEXT_FIELDS
+
+#: Bump when the mapping or the document layout changes (stored in the index's ``_meta``).
+SCHEMA_VERSION = 1
+GROUP = "|"  # joins the terms at one position; never part of a term (terms are letters, digits, dots)
+
+
+def versions() -> dict[str, int]:
+    return {"analyzer_version": ANALYZER_VERSION, "schema_version": SCHEMA_VERSION}
+
+
+def index_body(shards: int, replicas: int, max_result_window: int) -> dict:
+    """Settings and mappings of a new index."""
+    text = {"type": "text", "analyzer": "terms", "search_analyzer": "whitespace", "index_options": "positions"}
+    return {
+        "settings": {
+            "index": {"number_of_shards": shards, "number_of_replicas": replicas, "max_result_window": max_result_window},
+            "analysis": {
+                # Terms may be long (a URL-like run of letters): keep them whole, as Whoosh does.
+                "tokenizer": {"spaces": {"type": "whitespace", "max_token_length": 4096}},
+                "filter": {"stacked": {"type": "pattern_capture", "preserve_original": False, "patterns": [r"([^|]+)"]}},
+                "analyzer": {"terms": {"type": "custom", "tokenizer": "spaces", "filter": ["stacked"]}},
+            },
+        },
+        "mappings": {
+            "_meta": {"created_by": "news-search", **versions()},
+            "_source": {"excludes": list(TEXT_FIELDS)},
+            "dynamic": "strict",
+            "properties": {
+                "id": {"type": "keyword"},
+                "digest": {"type": "keyword", "index": False, "doc_values": False},
+                "path": {"type": "keyword"},
+                "lang": {"type": "keyword"},
+                "day": {"type": "integer"},  # YYYYMMDD in the article's own time zone, 0 when undated
+                "year": {"type": "integer"},  # 0 when undated
+                "speakers": {"type": "keyword"},
+                **{name: dict(text) for name in TEXT_FIELDS},
+                "doc": {"type": "object", "enabled": False},
+            },
+        },
+    }
+
+
+def terms_string(text: str) -> str:
+    """``text`` analyzed, as the index analyzer reads it back: position groups of terms."""
+    groups: list[list[str]] = []
+    for token in analyze(text):
+        while len(groups) <= token.pos:
+            groups.append([])
+        groups[token.pos].append(token.term)
+    return " ".join(GROUP.join(group) for group in groups if group)
+
+
+def to_source(item: tuple[Article, str]) -> dict:
+    """The document stored for ``(article, digest)`` (runs in analysis worker processes)."""
+    article, digest = item
+    stored: dict[str, object] = {}
+    source: dict[str, object] = {"id": article.id, "digest": digest, "lang": article.languages}
+    for part in ("title", "body", "captions"):
+        for lang in ("zh", "en"):
+            text = article.text(part, lang)
+            if text:
+                stored[f"{part}_{lang}"] = text
+                source[f"{part}_{lang}"] = terms_string(text)
+    if article.path:
+        source["path"] = os.path.abspath(article.path)
+    if article.date:
+        stored["date_iso"] = article.date.isoformat()
+    source["day"] = int(article.date.strftime("%Y%m%d")) if article.date else 0
+    source["year"] = article.date.year if article.date else 0
+    source["speakers"] = [sp.id for sp in article.speakers]
+    stored["speakers_data"] = [sp.to_dict() for sp in article.speakers]
+    stored.update({key: value for key in ("source", "url", "dateline") if (value := getattr(article, key))})
+    if article.meta:
+        stored["meta"] = dict(article.meta)
+    stored["lang"] = " ".join(article.languages)
+    source["doc"] = stored
+    return source
+
+
+def stored_fields(source: dict) -> dict:
+    """A hit's ``_source`` as the engine's stored fields (the Whoosh backend's names)."""
+    fields = dict(source.get("doc") or {})
+    fields["id"] = source.get("id")
+    fields.pop("speakers_data", None)
+    return fields

@@ -1,0 +1,427 @@
+"""The API and CLI contract on both storage backends: the same answers from Whoosh and OpenSearch.
+
+Each backend holds the web test articles (seed page, 普京 series, speakers, captions); the
+OpenSearch ones run on a real node (the ``opensearch_url`` fixture). A second corpus of
+shared news articles checks that boolean and phrase queries match the same articles
+(the same ``total``) on both.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from search.backends.base import BackendConfig
+from search.indexer import Indexer, content_hash
+from tests.conftest import SHARED, SEED
+from tests.webdata import OTHERS, SEED_ID, SERIES, SPEAKER_ARTICLES, web_app
+
+BACKENDS = ("whoosh", "opensearch")
+_names = itertools.count()
+
+
+def fresh_config(backend: str, request, folder) -> BackendConfig:
+    """An empty index on ``backend`` (a new folder, or a new index name on the test node)."""
+    if backend == "whoosh":
+        return BackendConfig(index_dir=str(folder / "index"))
+    url = request.getfixturevalue("opensearch_url")
+    name = f"test-{os.getpid()}-{next(_names)}"
+    config = BackendConfig(backend="opensearch", urls=(url,), index_name=name)
+    request.addfinalizer(lambda: _drop(config))
+    return config
+
+
+def _drop(config: BackendConfig) -> None:
+    from opensearchpy import OpenSearch
+
+    client = OpenSearch(hosts=list(config.urls))
+    client.indices.delete(index=config.index_name, ignore=[404])
+    client.close()
+
+
+def build_web_articles(config: BackendConfig, folder) -> None:
+    data = folder / "data"
+    data.mkdir()
+    (data / SEED.name).write_bytes(SEED.read_bytes())
+    (data / "web.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in SERIES + OTHERS), "utf-8")
+    indexer = Indexer(config=config)
+    report = indexer.run([str(data)])
+    assert report.failed == 0, report.failures
+    # Speakers and captions come from articles the JSONL reader does not make: written directly.
+    with indexer.backend.writer(procs=1, batch_size=100) as writer:
+        assert writer.write([(a, content_hash(a), False) for a in SPEAKER_ARTICLES]) == []
+    indexer.backend.close()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def config(request, tmp_path_factory) -> BackendConfig:
+    folder = tmp_path_factory.mktemp(f"contract-{request.param}")
+    config = fresh_config(request.param, request, folder)
+    build_web_articles(config, folder)
+    return config
+
+
+@pytest.fixture(scope="module")
+def client(config):
+    with web_app(config.index_dir, BACKEND=config) as app:
+        yield app.test_client()
+
+
+def search(client, **params) -> dict:
+    response = client.get("/api/search", query_string=params)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def ids(body: dict) -> set[str]:
+    return {hit["id"] for hit in body["hits"]}
+
+
+# --- search, phrases, NOT, highlights ------------------------------------------------------------
+
+
+def test_a_word_in_either_script_is_found_and_marked_as_published(client):
+    for query in ("習近平", "习近平"):
+        body = search(client, q=query)
+        assert SEED_ID in ids(body)
+        seed = next(hit for hit in body["hits"] if hit["id"] == SEED_ID)
+        assert "<mark>習近平</mark>" in " ".join(seed["snippets"]["zh"])  # the original (traditional) script
+
+
+def test_a_phrase_matches_consecutive_words_only(client):
+    body = search(client, q='"一带一路"')
+    assert ids(body) == {SEED_ID}
+    assert "<mark>一帶一路</mark>" in " ".join(body["hits"][0]["snippets"]["zh"])
+    assert body["interpreted"]["phrases"] == [["一带", "一路"]]
+    assert search(client, q='"一路 一带"')["total"] == 0  # the same words in the other order
+
+
+def test_not_removes_the_articles_with_the_word(client):
+    everything, excluded = search(client, q="普京", size=100), search(client, q="合作", size=100)
+    body = search(client, q="普京 -合作", size=100)
+    assert body["interpreted"]["excluded"] == ["合作"]
+    assert ids(body) == ids(everything) - ids(excluded) and body["total"] == len(ids(body))
+
+
+def test_english_stems_and_translations_find_chinese_articles(client):
+    assert SEED_ID in ids(search(client, q="Xi Jinping", size=50))
+    assert {"speaker-putin-1"} <= ids(search(client, q="cooperating", size=50))
+
+
+# --- paging, sort, filters, facets ---------------------------------------------------------------------
+
+
+def test_pages_split_one_ranking(client):
+    whole = search(client, q="普京", size=12)
+    first, second = search(client, q="普京", size=6, page=1), search(client, q="普京", size=6, page=2)
+    assert first["total"] == second["total"] == whole["total"] > 12
+    assert [h["id"] for h in first["hits"] + second["hits"]] == [h["id"] for h in whole["hits"]]
+    assert search(client, q="普京", size=10, page=100)["hits"] == []
+
+
+def test_partial_matches_follow_complete_ones(client):
+    body = search(client, q="普京 通电话", size=100)
+    assert body["hits"][0]["id"] == "speaker-both-1"  # the only article with both words
+    assert body["total"] == len(ids(search(client, q="普京", size=100)) | ids(search(client, q="通电话", size=100)))
+
+
+def test_date_sort_and_filters(client):
+    dated = search(client, q="普京", sort="date", size=100)
+    days = [h["date"][:10] for h in dated["hits"] if h["date"]]
+    assert days == sorted(days, reverse=True) and dated["hits"][0]["id"] == SEED_ID
+    ranged = search(client, q="普京", **{"from": "2022-03-01", "to": "2023-02-01"}, size=100)
+    assert ranged["filters"] == {"from": "2022-03-01", "to": "2023-02-01"}
+    assert {"speaker-putin-1", "speaker-both-1"} <= ids(ranged)
+    assert all("2022-03-01" <= h["date"][:10] <= "2023-02-01" for h in ranged["hits"])
+    english = search(client, q="cooperation", lang="en", size=100)
+    assert "unsafe-1" in ids(english)
+    assert "unsafe-1" not in ids(search(client, q="cooperation", lang="zh", size=100))
+
+
+def test_speaker_filter_by_any_name(client):
+    for name in ("普京", "Putin", "Vladimir Putin"):
+        found = ids(search(client, q="*", speaker=name, size=100))
+        assert {"speaker-putin-1", "speaker-both-1"} <= found and "speaker-xi-1" not in found, name
+        assert found == ids(search(client, q="*", speaker="普京", size=100))
+    xi = ids(search(client, q="*", speaker="習近平", size=100))
+    assert {"speaker-xi-1", "speaker-both-1"} <= xi and "speaker-putin-1" not in xi
+    assert search(client, q="*", speaker="Nobody Atall")["total"] == 0
+
+
+def test_facets_count_the_whole_result_set(client):
+    body = search(client, q="普京", size=1)
+    assert sum(y["count"] for y in body["facets"]["years"]) == body["total"]
+    assert {"year": 2022, "count": 2} in body["facets"]["years"]
+    speakers = {s["id"]: s for s in body["facets"]["speakers"]}
+    assert speakers["vladimir-putin"]["names"] == {"zh": "普京", "en": "Vladimir Putin"}
+    assert speakers["vladimir-putin"]["count"] == search(client, q="普京", speaker="普京")["total"] >= 2
+
+
+def test_timeline_facets_count_months_and_days(client):
+    body = search(client, q="普京", size=1)
+    assert sum(m["count"] for m in body["facets"]["months"]) == body["total"] - 0  # every 普京 article is dated
+    assert {"month": "2022-03", "count": 2} in body["facets"]["months"]
+    short = search(client, q="普京", **{"from": "2022-03-01", "to": "2022-03-31"})["facets"]
+    assert short["days"] == [{"day": "2022-03-01", "count": 1}, {"day": "2022-03-23", "count": 1}]
+
+
+def test_suggestions_and_exports(client):
+    found = client.get("/api/suggest", query_string={"q": "普"}).get_json()["suggestions"]
+    assert any(s.get("id") == "vladimir-putin" for s in found)
+    export = client.get("/api/export", query_string={"q": "普京", "format": "jsonl", "body": "true"})
+    assert export.status_code == 200
+    rows = [json.loads(line) for line in export.get_data(as_text=True).splitlines() if line.strip()]
+    assert len(rows) == search(client, q="普京")["total"] and any("普京" in json.dumps(r, ensure_ascii=False) for r in rows)
+
+
+def test_all_matches_come_in_page_order(config, monkeypatch):
+    from search.backends.opensearch import backend
+    from search.searcher import Engine
+
+    monkeypatch.setattr(backend, "PAGE_CHUNK", 7)  # an OpenSearch export reads its hits in chunks
+    engine = Engine(config=config)
+    try:
+        total, hits = engine.matches("普京 通电话", limit=100)
+        paged = engine.search("普京 通电话", size=100, highlight=False, facets=False)
+        assert total == paged.total > 7 and [h.id for h in hits] == [h.id for h in paged.hits]
+        assert [h.id for h in engine.matches("普京 通电话", limit=9)[1]] == [h.id for h in paged.hits[:9]]
+    finally:
+        engine.close()
+
+
+# --- articles, speakers, stats, errors ---------------------------------------------------------------
+
+
+def test_article_has_its_stored_text(client):
+    article = client.get("/api/articles/speaker-putin-1").get_json()
+    assert article["captions"]["zh"] == "普京在克里姆林宫讲话。"
+    assert article["dateline"] == "新華社莫斯科3月1日電"
+    assert [s["id"] for s in article["speakers"]] == ["vladimir-putin"]
+    missing = client.get("/api/articles/no-such-article")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+
+
+def test_speaker_directory(client):
+    found = client.get("/api/speakers", query_string={"prefix": "普"}).get_json()["speakers"]
+    assert found[0]["id"] == "vladimir-putin" and found[0]["names"] == {"zh": "普京", "en": "Vladimir Putin"}
+    assert found[0]["count"] == search(client, q="*", speaker="普京")["total"]
+    assert [s["id"] for s in client.get("/api/speakers", query_string={"prefix": "xi"}).get_json()["speakers"]] == ["xi-jinping"]
+
+
+def test_stats_and_health(client):
+    stats = client.get("/api/stats").get_json()
+    total = 1 + len(SERIES) + len(OTHERS) + len(SPEAKER_ARTICLES)
+    assert stats["articles"] == client.get("/healthz").get_json()["articles"] == total
+    assert stats["languages"] == {"zh": total - 2, "en": total}
+    assert stats["undated"] == 1 and {"year": 2022, "count": 3} in stats["years"]
+    assert stats["index_bytes"] > 0
+
+
+def test_bad_parameters_are_400_naming_them(client):
+    response = client.get("/api/search", query_string={"q": "普京", "lang": "fr"})
+    assert response.status_code == 400 and response.get_json()["error"]["param"] == "lang"
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def backend_args(config: BackendConfig) -> list[str]:
+    if config.backend == "whoosh":
+        return ["--backend", "whoosh", "--index", config.index_dir]
+    return ["--backend", "opensearch", "--opensearch", ",".join(config.urls), "--opensearch-index", config.index_name]
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "search", *args], capture_output=True, text=True, encoding="utf-8", timeout=180, env={**os.environ, **(env or {})}
+    )
+
+
+def test_cli_query_prints_what_the_api_answers(config, client):
+    done = run_cli("query", '"一带一路" 習近平', "--json", *backend_args(config))
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    api = search(client, q='"一带一路" 習近平')
+    assert printed["total"] == api["total"] and printed["hits"][0]["id"] == api["hits"][0]["id"] == SEED_ID
+    assert [h["id"] for h in printed["hits"]] == [h["id"] for h in api["hits"]]
+
+
+def test_cli_index_is_incremental_and_prunes(request, tmp_path, config):
+    fresh = fresh_config(config.backend, request, tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [{"id": f"p{i}", "title": f"Test {i}", "body": f"Putin talks number {i}."} for i in range(3)]
+    (data / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    first = run_cli("index", str(data), "--quiet", *backend_args(fresh))
+    assert first.returncode == 0 and first.stdout.strip() == "indexed 3 / updated 0 / unchanged 0 / failed 0", first.stderr
+    rows[0]["body"] += " Changed."
+    (data / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:2]), "utf-8")
+    again = run_cli("index", str(data), "--quiet", "--prune", *backend_args(fresh))
+    assert again.stdout.strip() == "indexed 0 / updated 1 / unchanged 1 / failed 0 / deleted 1", again.stderr
+    done = run_cli("query", "putin", "--json", *backend_args(fresh))
+    assert {h["id"] for h in json.loads(done.stdout)["hits"]} == {"p0", "p1"}
+
+
+def test_environment_chooses_the_backend(config):
+    env = {"SEARCH_BACKEND": config.backend, "SEARCH_OPENSEARCH_URL": ",".join(config.urls), "SEARCH_INDEX": config.index_dir}
+    args = ["--opensearch-index", config.index_name] if config.backend == "opensearch" else []
+    done = run_cli("query", "普京", "--json", *args, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["total"] > 20
+
+
+def test_serve_answers_from_either_backend_in_several_workers(config):
+    from tests.reldata import Server, http_get
+
+    with Server(config.index_dir, threads=None, extra=("--workers", "2", *backend_args(config))) as server:
+        for _ in range(6):  # connections alternate between the two worker processes
+            status, body = http_get(server.base + "/api/search?q=%E6%99%AE%E4%BA%AC&size=3")
+            assert status == 200 and json.loads(body)["total"] > 20
+        status, page = http_get(server.base + "/?q=%E7%BF%92%E8%BF%91%E5%B9%B3")
+        assert status == 200 and "<mark>習近平</mark>" in page.decode("utf-8")
+
+
+# --- the same matching on both ---------------------------------------------------------------------
+
+QUERIES = [
+    "习近平", "長江", "经济 发展", '"长江经济带"', '"经济 发展"', "长江 -经济", "习近平 OR 李克强", "(长江 OR 黄河) 生态",
+    "title:长江", "body:\"新时代\"", "oil prices", '"oil prices"', "oil -prices", "cocoa OR coffee", "wheat AND export",
+    '"the bank"', "Putin", "trade 贸易", "NOT 经济", "中俄關係", '"一帶一路"', "stocks rose", "1987", "cooperating",
+]
+
+
+@pytest.fixture(scope="module")
+def news(request, tmp_path_factory) -> dict[str, BackendConfig]:
+    """The same 1,200 shared news articles (Chinese and English) on both backends."""
+    rows = []
+    for name in ("xwlb.jsonl", "reuters21578.jsonl"):
+        path = SHARED / "jsonl" / name
+        if not path.exists():
+            pytest.skip(f"{path} not present")
+        with path.open(encoding="utf-8") as lines:
+            rows += [next(lines) for _ in range(600)]
+    folder = tmp_path_factory.mktemp("news")
+    data = folder / "data"
+    data.mkdir()
+    (data / "news.jsonl").write_text("".join(rows), "utf-8")
+    configs = {}
+    for backend in BACKENDS:
+        config = fresh_config(backend, request, folder / backend)
+        report = Indexer(config=config).run([str(data)])
+        assert report.failed == 0 and report.indexed == 1200, report.failures[:3]
+        configs[backend] = config
+    return configs
+
+
+@pytest.mark.parametrize("translate", [True, False])
+def test_the_same_queries_match_the_same_articles(news, translate):
+    from search.filters import SearchFilters
+    from search.searcher import Engine
+
+    engines = {backend: Engine(config=config) for backend, config in news.items()}
+    try:
+        filters = SearchFilters(translate=translate)
+        for query in QUERIES:
+            totals = {backend: engine.search(query, filters=filters, facets=False, highlight=False).total for backend, engine in engines.items()}
+            assert totals["whoosh"] == totals["opensearch"], (query, totals)
+        dated = SearchFilters(translate=translate, date_from=__import__("datetime").date(2022, 1, 1), lang="zh")
+        for query in QUERIES[:6]:
+            totals = {backend: engine.search(query, filters=dated, facets=False).total for backend, engine in engines.items()}
+            assert totals["whoosh"] == totals["opensearch"], (query, totals)
+    finally:
+        for engine in engines.values():
+            engine.close()
+
+
+# --- errors of the OpenSearch backend ----------------------------------------------------------------
+
+
+def test_an_unreachable_cluster_is_a_clear_error(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    done = run_cli("query", "普京", "--backend", "opensearch", "--opensearch", url)
+    assert done.returncode == 1 and done.stderr.startswith(f"error: cannot reach OpenSearch at {url}"), done.stderr
+    config = BackendConfig(backend="opensearch", urls=(url,))
+    with web_app(str(tmp_path), BACKEND=config) as app:
+        response = app.test_client().get("/api/search", query_string={"q": "普京"})
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "backend_unavailable" and response.get_json()["error"]["param"] == "opensearch"
+
+
+def test_a_missing_or_foreign_index_is_refused(request, tmp_path):
+    from opensearchpy import OpenSearch
+
+    from search.errors import IndexMissingError, IndexVersionError
+    from search.searcher import Engine
+
+    config = fresh_config("opensearch", request, tmp_path)
+    with pytest.raises(IndexMissingError, match=config.index_name):
+        Engine(config=config)
+    client = OpenSearch(hosts=list(config.urls))
+    client.indices.create(index=config.index_name, body={"mappings": {"_meta": {"analyzer_version": 0, "schema_version": 1}}})
+    client.close()
+    with pytest.raises(IndexVersionError, match="analyzer version 0"):
+        Engine(config=config)
+    done = run_cli("query", "普京", *backend_args(config))
+    assert done.returncode == 1 and "incompatible version" in done.stderr
+
+
+def test_bad_backend_options_are_usage_errors():
+    assert run_cli("query", "x", "--backend", "solr").returncode == 2
+    done = run_cli("query", "x", "--backend", "opensearch", "--opensearch", "localhost:9200")
+    assert done.returncode == 1 and "must start with http://" in done.stderr
+    assert run_cli("index", "x", "--backend", "opensearch", "--shards", "0").returncode == 2
+
+
+def test_articles_the_cluster_refuses_are_reported_each_and_indexed_next_time(request, tmp_path):
+    from opensearchpy import OpenSearch
+
+    config = fresh_config("opensearch", request, tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [{"id": f"r{i}", "title": f"Refused {i}", "body": "Putin said trade grows."} for i in range(3)]
+    (data / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    Indexer(config=config).backend.close()  # creates the empty index
+    client = OpenSearch(hosts=list(config.urls))
+    # A write block, as a cluster sets on an index when its disk fills up: every item fails.
+    client.indices.put_settings(index=config.index_name, body={"index.blocks.write": True})
+    try:
+        done = run_cli("index", str(data), "--quiet", *backend_args(config))
+    finally:
+        client.indices.put_settings(index=config.index_name, body={"index.blocks.write": False})
+        client.close()
+    assert done.returncode == 1 and done.stdout.strip() == "indexed 0 / updated 0 / unchanged 0 / failed 3"
+    refused = [line for line in done.stderr.splitlines() if line.startswith("failed: ")]
+    assert len(refused) == 3 and all("was not stored: OpenSearch refused it (403, cluster_block_exception" in line for line in refused)
+    assert {line.split("article '")[1].split("'")[0] for line in refused} == {"r0", "r1", "r2"}
+    again = run_cli("index", str(data), "--quiet", *backend_args(config))
+    assert again.returncode == 0 and again.stdout.strip() == "indexed 3 / updated 0 / unchanged 0 / failed 0", again.stderr
+
+
+def test_a_red_cluster_is_refused_with_what_to_do(request, tmp_path):
+    from opensearchpy import OpenSearch
+
+    from search.errors import BackendUnavailableError
+    from search.searcher import Engine
+
+    config = fresh_config("opensearch", request, tmp_path)
+    client = OpenSearch(hosts=list(config.urls))
+    # An index whose only shard may live on no node: its primary is unassigned, the cluster red.
+    settings = {"index.routing.allocation.require._name": "no-such-node", "number_of_replicas": 0}
+    client.indices.create(index=config.index_name, body={"settings": settings}, params={"wait_for_active_shards": "0"})
+    try:
+        with pytest.raises(BackendUnavailableError, match="is red") as caught:
+            Engine(config=config)
+        assert caught.value.param == "opensearch"
+    finally:
+        client.indices.delete(index=config.index_name)
+        client.close()

@@ -25,7 +25,6 @@ from search.query.plan import Everything, Plan
 MAX_SIZE = 100
 MAX_SPEAKER_IDS = 64
 MAX_DEPTH = 10_000  # hits past this rank are never computed: pages beyond it are empty
-EXPORT_PAGE = 500  # hits read from the backend at a time by Engine.matches
 #: Posting lists of at least this many documents are read into memory by :meth:`Engine.warm`.
 WARM_MIN_DF = 100
 #: Searches that load what a first search would otherwise load: the lexicon, the analyzers,
@@ -162,10 +161,8 @@ class Engine:
 
     def matches(self, text: object, *, filters: SearchFilters | None = None, limit: int = 10_000, bodies: bool = False) -> tuple[int, Iterator[Hit]]:
         """Every match of a search, in the order of its pages (at most ``limit``): the total
-        and an iterator of hits without snippets, read from the backend a page at a time as the
-        caller consumes them (one index state throughout), so memory does not grow with the
-        result (exports, feeds). ``bodies`` puts the article's text in ``Hit.snippets``
-        (``{"zh": [body], "en": [body]}``).
+        and an iterator of hits without snippets (exports, feeds).
+        ``bodies`` puts the article's text in ``Hit.snippets`` (``{"zh": [body], "en": [body]}``).
 
         >>> total, hits = Engine("index").matches("習近平", limit=100)  # doctest: +SKIP
         """
@@ -173,24 +170,17 @@ class Engine:
         view, the_plan, speaker_ids = self._prepare(text, filters)
         if the_plan.primary is None or limit < 1:
             return 0, iter(())
-        first = view.search(SearchRequest(the_plan, filters, speaker_ids, 0, min(limit, EXPORT_PAGE), facets=False))
-        wanted = min(limit, first.total)
+        found = view.search(SearchRequest(the_plan, filters, speaker_ids, 0, limit, facets=False))
 
         def rows() -> Iterator[Hit]:
-            page, offset = first, 0
-            while page.hits:
-                for stored in page.hits:
-                    hit = self._hit(stored, None, [])
-                    if bodies:
-                        fields = stored.fields
-                        hit = dataclasses.replace(hit, snippets={lang: [fields[f"body_{lang}"]] if fields.get(f"body_{lang}") else [] for lang in LANGS})
-                    yield hit
-                offset += len(page.hits)
-                if offset >= wanted:
-                    return
-                page = view.search(SearchRequest(the_plan, filters, speaker_ids, offset, min(EXPORT_PAGE, wanted - offset), facets=False))
+            for stored in found.hits:
+                hit = self._hit(stored, None, [])
+                if bodies:
+                    fields = stored.fields
+                    hit = dataclasses.replace(hit, snippets={lang: [fields[f"body_{lang}"]] if fields.get(f"body_{lang}") else [] for lang in LANGS})
+                yield hit
 
-        return first.total, rows()
+        return found.total, rows()
 
     def speaker_ids(self, name: str, view: View | None = None) -> list[str]:
         """Canonical speaker ids that ``name`` (any alias, any script) may refer to.

@@ -234,12 +234,14 @@ def _get(port: int, path: str, timeout: float = 30) -> tuple[int, bytes]:
         conn.close()
 
 
-def start_server(index: Path, log: Path, wait: float = 60, workers: int = 1) -> tuple[subprocess.Popen, int]:
+def start_server(index: Path | list[str], log: Path, wait: float = 60, workers: int = 1, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
+    """``serve`` over an index folder, or with the given options (``--backend opensearch ...``)."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "SEARCH_INDEX"}
+    env = env if env is not None else {k: v for k, v in os.environ.items() if k != "SEARCH_INDEX"}
+    options = index if isinstance(index, list) else ["--index", str(index)]
     handle = open(log, "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+        [sys.executable, "-m", "search", "serve", *options, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
         cwd=ROOT,
         env=env,
         stdout=handle,

@@ -120,6 +120,19 @@ def get_json(url: str, timeout: float = 5.0) -> dict | list:
         return json.load(response)
 
 
+def rss_bytes(pid: int | None) -> int:
+    """Resident memory of process ``pid`` (Linux ``/proc``; 0 if unknown or gone)."""
+    if pid is None:
+        return 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 class LocalNode:
     """One OpenSearch node: a JVM on loopback with its own home (config, data, log) folder.
 
@@ -236,15 +249,7 @@ class LocalNode:
 
     def rss_bytes(self) -> int:
         """Resident memory of the JVM (0 when it is not running)."""
-        if not self.alive:
-            return 0
-        try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        return 0
+        return rss_bytes(self.pid) if self.alive else 0
 
 
 class LocalCluster:

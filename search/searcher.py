@@ -82,7 +82,8 @@ class FacetTables:
     pair_speaker: np.ndarray  # … and the speaker's number, so facet counts are one bincount
 
     @classmethod
-    def read(cls, reader) -> "FacetTables":
+    def read(cls, reader, pause=None) -> "FacetTables":
+        """``pause()``, if given, is called every few hundred documents (a background warm-up yields there)."""
         year: list[int] = []
         quotes: dict[int, list[dict]] = {}
         directory: dict[str, dict] = {}
@@ -94,6 +95,8 @@ class FacetTables:
                 continue
             deleted = sub.deleted_docs_set if sub.has_deletions() else ()
             for local, raw in enumerate(sub.column_reader("speakers_column")):
+                if pause is not None and local % 256 == 0:
+                    pause()
                 if not raw or local in deleted:
                     continue
                 found = quotes[offset + local] = json.loads(raw)
@@ -194,9 +197,12 @@ class Engine:
                 try:
                     s = self.searcher()
                     generation = s.reader().generation()
+                    throttle = _Throttle()
+                    shared = self._shared(s, throttle)
                     for text in _WARM_QUERIES:
                         self.search(text)
-                    self._shared(s).postings.warm(s.reader(), self._warm_min_df, _Throttle())
+                        time.sleep(0.05)
+                    shared.postings.warm(s.reader(), self._warm_min_df, throttle)
                     with self._shared_lock:
                         self._ready.add(generation)
                 except Exception:  # noqa: BLE001 - searches keep the old generation; the next one retries
@@ -367,13 +373,19 @@ class Engine:
         """
         return self._shared(s or self.searcher()).tables.directory
 
-    def _shared(self, s: Searcher) -> "_Shared":
-        """The state every thread's searcher of this index generation shares."""
+    def _shared(self, s: Searcher, pause=None) -> "_Shared":
+        """The state every thread's searcher of this index generation shares. Built outside the
+        lock: while a background warm-up reads a new generation's tables, the searches of the
+        current one must not wait for it."""
         generation = s.reader().generation()
+        state = self._by_generation.get(generation)
+        if state is not None:
+            return state
+        built = _Shared(Generation(s.reader()), FacetTables.read(s.reader(), pause))
         with self._shared_lock:
             state = self._by_generation.get(generation)
             if state is None:
-                state = _Shared(Generation(s.reader()), FacetTables.read(s.reader()))
+                state = built
                 self._by_generation = {generation: state, **dict(list(self._by_generation.items())[:1])}
             return state
 

@@ -288,9 +288,10 @@ def _cmd_serve(args: argparse.Namespace, index_dir: str) -> int:
     from web import create_app
     from web.server import ServeOptions, serve, warm
 
-    for name, low, high in (("workers", 1, 64), ("threads", 1, 64)):
+    for name, low, high in (("workers", 1, 64), ("threads", 1, 64), ("max_requests", 0, 10**9)):
         if not low <= getattr(args, name) <= high:
-            raise SearchError(f"--{name} must be between {low} and {high}, got {getattr(args, name)}", param=name)
+            option = "--" + name.replace("_", "-")
+            raise SearchError(f"{option} must be between {low} and {high}, got {getattr(args, name)}", param=name)
     options = ServeOptions(
         host=args.host,
         port=args.port,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from search.analysis.convert import to_simplified
 from search.backends.base import Backend, BackendConfig, SearchRequest, StoredHit, View, open_backend
@@ -94,11 +94,14 @@ class Engine:
         self._rehearse()
         return self.backend.warm(min_df, self._rehearse)
 
-    def _rehearse(self) -> None:
+    def _rehearse(self, pause: Callable[[], None] | None = None) -> None:
         """What :meth:`warm` does before the backend loads its caches (run again, in a background
-        thread, for each new index generation before searches switch to it)."""
+        thread, for each new index generation before searches switch to it, with ``pause()``
+        between searches so the searches being served keep the interpreter)."""
         for text in _WARM_QUERIES:
             self.search(text)
+            if pause is not None:
+                pause()
         self.backend.suggestions()
 
     def close(self) -> None:

@@ -230,7 +230,7 @@ class Backend(ABC):
     def suggestions(self) -> "Suggestions":
         """Words, speakers and titles to complete a prefix with (built once, kept while the index is unchanged)."""
 
-    def warm(self, min_df: int, rehearse: Callable[[], None] | None = None) -> int:
+    def warm(self, min_df: int, rehearse: Callable[..., None] | None = None) -> int:
         """Load what first searches would otherwise load; return a measure of what was loaded.
         ``rehearse()`` runs typical searches; a backend that sees the index change under it
         (a commit while serving) may run it again to warm the new state before switching."""

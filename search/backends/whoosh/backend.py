@@ -44,7 +44,8 @@ class FacetTables:
     pair_speaker: np.ndarray  # … and the speaker's number, so facet counts are one bincount
 
     @classmethod
-    def read(cls, reader) -> "FacetTables":
+    def read(cls, reader, pause: Callable[[], None] | None = None) -> "FacetTables":
+        """``pause()``, if given, is called every few hundred documents (a background warm-up yields there)."""
         year: list[int] = []
         day: list[int] = []
         quotes: dict[int, list[dict]] = {}
@@ -59,6 +60,8 @@ class FacetTables:
                 continue
             deleted = sub.deleted_docs_set if sub.has_deletions() else ()
             for local, raw in enumerate(sub.column_reader("speakers_column")):
+                if pause is not None and local % 256 == 0:
+                    pause()
                 if not raw or local in deleted:
                     continue
                 found = quotes[offset + local] = json.loads(raw)
@@ -108,7 +111,7 @@ class WhooshBackend(Backend):
         self._by_generation: dict[object, _Shared] = {}
         self._weighting = scoring.BM25F(B=0.75, K1=1.2)
         self._warm_min_df: int | None = None  # set by warm(): later generations are warmed too
-        self._rehearse: Callable[[], None] | None = None  # the engine's warm-up searches
+        self._rehearse: Callable[..., None] | None = None  # the engine's warm-up searches
         self.warmer: threading.Thread | None = None  # the latest background warm-up
         self._ready: set[object] = set()  # generations warmed: searches may switch to them
 
@@ -138,7 +141,7 @@ class WhooshBackend(Backend):
 
         return WhooshWriter(self, procs=procs)
 
-    def warm(self, min_df: int, rehearse: Callable[[], None] | None = None) -> int:
+    def warm(self, min_df: int, rehearse: Callable[..., None] | None = None) -> int:
         s = self.searcher()
         with self._shared_lock:
             self._warm_min_df = min_df
@@ -157,9 +160,11 @@ class WhooshBackend(Backend):
                 try:
                     s = self.searcher()
                     generation = s.reader().generation()
+                    throttle = _Throttle()
+                    shared = self._shared(s, throttle)
                     if self._rehearse is not None:
-                        self._rehearse()
-                    self._shared(s).postings.warm(s.reader(), self._warm_min_df, _Throttle())
+                        self._rehearse(lambda: time.sleep(0.05))
+                    shared.postings.warm(s.reader(), self._warm_min_df, throttle)
                     with self._shared_lock:
                         self._ready.add(generation)
                 except Exception:  # noqa: BLE001 - searches keep the old generation; the next one retries
@@ -176,13 +181,19 @@ class WhooshBackend(Backend):
             current.close()
             self._local.searcher = None
 
-    def _shared(self, s: Searcher) -> "_Shared":
-        """The state every thread's searcher of this index generation shares."""
+    def _shared(self, s: Searcher, pause: Callable[[], None] | None = None) -> "_Shared":
+        """The state every thread's searcher of this index generation shares. Built outside the
+        lock: while a background warm-up reads a new generation's tables, the searches of the
+        current one must not wait for it."""
         generation = s.reader().generation()
+        state = self._by_generation.get(generation)
+        if state is not None:
+            return state
+        built = _Shared(Generation(s.reader()), FacetTables.read(s.reader(), pause))
         with self._shared_lock:
             state = self._by_generation.get(generation)
             if state is None:
-                state = _Shared(Generation(s.reader()), FacetTables.read(s.reader()))
+                state = built
                 self._by_generation = {generation: state, **dict(list(self._by_generation.items())[:1])}
             return state
 

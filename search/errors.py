@@ -54,3 +54,9 @@ class NotFoundError(SearchError):
     """A requested article does not exist."""
 
     code = "not_found"
+
+
+class WriterProcessError(SearchError):
+    """A writer process died: the batch it was writing is not committed."""
+
+    code = "writer_failed"

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from whoosh.index import TOC, clean_files
+from whoosh.writing import SegmentWriter
 
 from search.errors import WriterProcessError  # noqa: F401 - raised by the parallel writer
 from search.ingest import LoadedFile, iter_files
@@ -32,7 +33,6 @@ from search.ingest.loader import load_parts
 from search.model import Article
 from search.backends.whoosh.store import INDEX_NAME, column_lookup, locked_error, open_or_create, write_lock
 from search.backends.whoosh.internals import ParallelWriter
-from search.backends.whoosh.writer import FastSegmentWriter
 
 BATCH_SIZE = 20_000
 PARALLEL_MIN_BATCH = 400
@@ -208,8 +208,8 @@ class Indexer:
     def _writer(self, count: int):
         """A writer for ``count`` articles; the caller holds the write lock (see :meth:`run`)."""
         if count >= PARALLEL_MIN_BATCH and self.procs > 1:
-            return ParallelWriter(self.ix, self.procs, self._lock_file, LIMIT_MB, FastSegmentWriter)
-        return FastSegmentWriter(self.ix, limitmb=LIMIT_MB, _lk=False)
+            return ParallelWriter(self.ix, self.procs, self._lock_file, LIMIT_MB)
+        return SegmentWriter(self.ix, limitmb=LIMIT_MB, _lk=False)
 
     def _prune(self, ids_by_path: dict[str, set[str]], clean_paths: set[str]) -> int:
         """Delete articles whose file is gone, or whose id vanished from a cleanly read file."""

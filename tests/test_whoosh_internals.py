@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from whoosh.filedb.structfile import BufferFile
 from whoosh.matching import ListMatcher
-from whoosh.multiproc import SubWriterTask
 from whoosh.scoring import BM25F
 
 from search.backends.whoosh import internals
@@ -60,7 +59,6 @@ def test_every_required_name_exists(reader, reader_dir):
     # not inline, but an index written with an inline limit does).
     inlined = ListMatcher([3, 7], values=[b"a", b"b"])
     writer = internals.ParallelWriter(open_index(reader_dir), 2, None, 64)
-    task = SubWriterTask(writer.storage, writer.indexname, None, None, {}, True)
     stock = BufferFile.__new__(BufferFile)
     internals._STOCK_BUFFER_FILE_INIT(stock, memoryview(b"x"))
     objects = {
@@ -73,7 +71,6 @@ def test_every_required_name_exists(reader, reader_dir):
         "BM25F": BM25F(),
         "BufferFile.__init__ sets": stock,
         "multi-process writer (MpWriter)": writer,
-        "writer process (SubWriterTask)": task,
     }
     missing = {}
     for where, names in internals.REQUIRED.items():

@@ -48,16 +48,17 @@ REQUIRED = {
         "_commit_toc", "_finish", "_added", "docbuffer", "tasks", "jobqueue", "resultqueue", "subargs",
         "multisegment", "procs", "temp_storage", "storage", "indexname",
     ),
-    "writer process (SubWriterTask)": ("_process_file", "running", "jobqueue", "resultqueue", "kwargs", "storage", "indexname", "multisegment"),
 }
 
-#: Whoosh methods replaced here, by the SHA-256 (first 16 hex digits) of their source as
-#: copied: a Whoosh release that changes one fails the test, to be reviewed by a person.
+#: Whoosh methods replaced here or whose behaviour is relied on (SubWriterTask.run finishes a
+#: segment of its own and puts it on the result queue), by the SHA-256 (first 16 hex digits)
+#: of their source: a Whoosh release that changes one fails the test, for a person to review.
 REPLACED = {
     "whoosh.multiproc.MpWriter._commit": "2b4e30883be51fb7",
     "whoosh.multiproc.MpWriter._enqueue": "25e18a6beecaab43",
     "whoosh.multiproc.MpWriter._new_task": "07d765c7cc495662",
     "whoosh.multiproc.MpWriter.cancel": "3799589d69bc54d9",
+    "whoosh.multiproc.SubWriterTask.__init__": "115f33f78910af1f",
     "whoosh.multiproc.SubWriterTask.run": "901fe6b1f40cfaed",
     "whoosh.filedb.structfile.BufferFile.__init__": "92f1c0a5b1a2fd70",
 }
@@ -235,29 +236,15 @@ def share_mapped_files() -> None:
 
 
 class _WriterProcess(SubWriterTask):
-    def __init__(self, *args, parent: int, lock_file: tuple[int, int, int] | None, segment_writer) -> None:
+    def __init__(self, *args, parent: int, lock_file: tuple[int, int, int] | None) -> None:
         super().__init__(*args)
         self.parent = parent
         self.lock_file = lock_file
-        self.segment_writer = segment_writer
 
     def run(self) -> None:
         _drop_inherited_lock(self.lock_file)
         die_with_parent(self.parent)
-        # SubWriterTask.run with the given segment writer; multisegment only.
-        ix = self.storage.open_index(self.indexname)
-        writer = self.writer = self.segment_writer(ix, _lk=False, **self.kwargs)
-        while self.running:
-            job = self.jobqueue.get()
-            if job is None:
-                break
-            self._process_file(*job)
-        if not self.running:
-            writer.cancel()
-            return
-        fieldnames = writer.pool.fieldnames
-        segment = writer._finalize_segment()
-        self.resultqueue.put((None, fieldnames, segment), timeout=5)
+        super().run()
 
 
 def _drop_inherited_lock(lock_file: tuple[int, int, int] | None) -> None:
@@ -275,17 +262,16 @@ def _drop_inherited_lock(lock_file: tuple[int, int, int] | None) -> None:
 
 class ParallelWriter(MpWriter):
     """``MpWriter(multisegment=True)`` without the lock, with the fixes described above; each
-    writer process writes its own segment with ``segment_writer``."""
+    writer process writes its own segment."""
 
-    def __init__(self, ix, procs: int, lock_file: tuple[int, int, int] | None, limitmb: int, segment_writer=SegmentWriter) -> None:
+    def __init__(self, ix, procs: int, lock_file: tuple[int, int, int] | None, limitmb: int) -> None:
         super().__init__(ix, procs=procs, multisegment=True, subargs={"limitmb": limitmb}, _lk=False, limitmb=limitmb)
         self._lock_file = lock_file
-        self._segment_writer = segment_writer
 
     def _new_task(self):
         task = _WriterProcess(
             self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment,
-            parent=os.getpid(), lock_file=self._lock_file, segment_writer=self._segment_writer,
+            parent=os.getpid(), lock_file=self._lock_file,
         )
         self.tasks.append(task)
         task.start()

@@ -190,7 +190,8 @@ def quality_section(r: dict) -> list[str]:
         cells = []
         for s in systems:
             m = by_system.get(s)
-            cells += [f"{m['mrr@10']:.4f}", f"{m['success@10']:.3f}"] if m else ["–", "–"]
+            # Results written before 2026-11-27 call Success@10 "recall@10" (what it computed).
+            cells += [f"{m['mrr@10']:.4f}", f"{m.get('success@10', m.get('recall@10')):.3f}"] if m else ["–", "–"]
         if cells and by_system.get("engine"):
             cells[0], cells[1] = f"**{cells[0]}**", f"**{cells[1]}**"
         queries = next(iter(by_system.values()))["queries"]

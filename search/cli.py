@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         metavar="N",
-        help="commit after every N new or changed articles (default 10000; smaller loses less to a crash)",
+        help="commit after every N new or changed articles (default 20000; smaller loses less to a crash)",
     )
     p_index.add_argument(
         "--procs",

@@ -60,3 +60,9 @@ class BackendUnavailableError(SearchError):
     """The storage backend cannot be reached or cannot serve (an OpenSearch cluster down or red)."""
 
     code = "backend_unavailable"
+
+
+class WriterProcessError(SearchError):
+    """A writer process died: the batch it was writing is not committed."""
+
+    code = "writer_failed"

@@ -8,6 +8,7 @@ upgrade that renames or drops one fails this test by name, instead of the rankin
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import json
@@ -26,6 +27,11 @@ from tests.reldata import synthetic
 
 
 @pytest.fixture(scope="module")
+def reader_dir(reader):
+    return reader.index_dir
+
+
+@pytest.fixture(scope="module")
 def reader(tmp_path_factory):
     folder = tmp_path_factory.mktemp("internals")
     rng = random.Random(5)
@@ -35,14 +41,16 @@ def reader(tmp_path_factory):
     Indexer(index_dir, procs=1, batch_size=200).run([str(folder)])  # two segments
     ix = open_index(index_dir)
     with ix.searcher() as searcher:
-        yield searcher.reader()
+        found = searcher.reader()
+        found.index_dir = index_dir
+        yield found
 
 
 def _missing(obj, names) -> list[str]:
     return [name for name in names if not hasattr(obj, name)]
 
 
-def test_every_required_name_exists(reader):
+def test_every_required_name_exists(reader, reader_dir):
     segment, _ = reader.leaf_readers()[0]
     info = internals.term_info(segment, "body_en", b"common")
     format_ = reader.schema["body_en"].format
@@ -50,6 +58,7 @@ def test_every_required_name_exists(reader):
     # A term inlined in the term index reads as a ListMatcher (Whoosh's default writer does
     # not inline, but an index written with an inline limit does).
     inlined = ListMatcher([3, 7], values=[b"a", b"b"])
+    writer = internals.ParallelWriter(open_index(reader_dir), 2, None, 64)
     stock = BufferFile.__new__(BufferFile)
     internals._STOCK_BUFFER_FILE_INIT(stock, memoryview(b"x"))
     objects = {
@@ -61,12 +70,14 @@ def test_every_required_name_exists(reader):
         "inlined postings (ListMatcher)": inlined,
         "BM25F": BM25F(),
         "BufferFile.__init__ sets": stock,
+        "multi-process writer (MpWriter)": writer,
     }
     missing = {}
     for where, names in internals.REQUIRED.items():
         target = importlib.import_module(where) if where.startswith("whoosh.") else objects[where]
         if _missing(target, names):
             missing[where] = _missing(target, names)
+    writer.cancel()
     assert not missing, f"Whoosh changed: these private names are gone: {missing}"
     assert isinstance(block_matcher, internals.W3LeafMatcher)
     # Whoosh's BufferFile sets exactly the attributes the shared-view __init__ sets.
@@ -75,6 +86,19 @@ def test_every_required_name_exists(reader):
     assert set(vars(stock)) == set(vars(shared)) == set(internals.REQUIRED["BufferFile.__init__ sets"])
     stock_params = inspect.signature(internals._STOCK_BUFFER_FILE_INIT).parameters
     assert list(stock_params) == list(inspect.signature(internals._shared_buffer_file_init).parameters)
+
+
+def test_replaced_whoosh_methods_are_the_ones_reviewed():
+    changed = []
+    for qualified, digest in internals.REPLACED.items():
+        module, owner, method = qualified.rsplit(".", 2)
+        found = getattr(getattr(importlib.import_module(module), owner), method)
+        if found is internals._shared_buffer_file_init:  # replaced in this process: check Whoosh's own
+            found = internals._STOCK_BUFFER_FILE_INIT
+        source = inspect.getsource(found)
+        if hashlib.sha256(source.encode()).hexdigest()[:16] != digest:
+            changed.append(qualified)
+    assert not changed, f"Whoosh changed methods that search/backends/whoosh/internals.py replaces; review them: {changed}"
 
 
 def test_blocks_give_the_postings_whoosh_matchers_give(reader):

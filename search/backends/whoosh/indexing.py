@@ -11,33 +11,21 @@ is killed leaves its partial files behind; the next run deletes them.
 from __future__ import annotations
 
 import json
-import multiprocessing.connection
 import os
-import pickle
-import queue
 import re
 import shutil
 
 from whoosh.index import TOC, clean_files
-from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
 from search.backends.base import WriteFailure, Writer
 from search.backends.whoosh.store import INDEX_NAME, column_lookup, locked_error, write_lock
-from search.backends.whoosh.writer import FastSegmentWriter
-from search.errors import SearchError
+from search.backends.whoosh.internals import ParallelWriter
+from search.errors import WriterProcessError  # noqa: F401 - raised by the parallel writer
 from search.model import Article
-from search.processes import die_with_parent
 
 PARALLEL_MIN_BATCH = 400
 LIMIT_MB = 512
-
-
-class WriterProcessError(SearchError):
-    """A writer process died: the batch it was writing is not committed."""
-
-    code = "writer_failed"
 
 
 def to_document(article: Article, digest: str) -> dict[str, object]:
@@ -127,8 +115,8 @@ class WhooshWriter(Writer):
     def _writer(self, count: int):
         """A Whoosh writer for ``count`` articles (this run holds the write lock)."""
         if count >= PARALLEL_MIN_BATCH and self.procs > 1:
-            return _ParallelWriter(self.ix, self.procs, self._lock_file)
-        return FastSegmentWriter(self.ix, limitmb=LIMIT_MB, _lk=False)
+            return ParallelWriter(self.ix, self.procs, self._lock_file, LIMIT_MB)
+        return SegmentWriter(self.ix, limitmb=LIMIT_MB, _lk=False)
 
     def add(self, article: Article, digest: str, exists: bool) -> None:
         """The first :data:`PARALLEL_MIN_BATCH` of a batch are held back: a run that changes
@@ -237,132 +225,3 @@ def remove_stale_files(index_dir: str) -> None:
 
 
 # --- Whoosh's multi-process writer, made crash-safe ---------------------------------------------
-#
-# Whoosh forks its writer processes while the parent holds the write lock, so they
-# inherit the lock's file descriptor: if the indexer is killed they linger, blocked
-# on their job queue, and keep the index locked for ever. And when a writer process
-# dies, Whoosh commits the batch without its documents. Here the processes drop the
-# inherited descriptor, are killed by the kernel when the indexer dies (Linux), and a
-# batch is committed only if every one of them finished.
-
-
-class _WriterProcess(SubWriterTask):
-    def __init__(self, *args, parent: int, lock_file: tuple[int, int, int] | None) -> None:
-        super().__init__(*args)
-        self.parent = parent
-        self.lock_file = lock_file
-
-    def run(self) -> None:
-        _drop_inherited_lock(self.lock_file)
-        die_with_parent(self.parent)
-        # SubWriterTask.run with the faster segment writer; multisegment only.
-        ix = self.storage.open_index(self.indexname)
-        writer = self.writer = FastSegmentWriter(ix, _lk=False, **self.kwargs)
-        while self.running:
-            job = self.jobqueue.get()
-            if job is None:
-                break
-            self._process_file(*job)
-        if not self.running:
-            writer.cancel()
-            return
-        fieldnames = writer.pool.fieldnames
-        segment = writer._finalize_segment()
-        self.resultqueue.put((None, fieldnames, segment), timeout=5)
-
-
-def _drop_inherited_lock(lock_file: tuple[int, int, int] | None) -> None:
-    """Close this (forked) process's copy of the lock descriptor; the parent keeps the lock."""
-    if lock_file is None:
-        return
-    fd, device, inode = lock_file
-    try:
-        info = os.fstat(fd)
-        if (info.st_dev, info.st_ino) == (device, inode):  # the inherited copy, not a reused number
-            os.close(fd)
-    except OSError:
-        pass
-
-
-class _ParallelWriter(MpWriter):
-    """``MpWriter(multisegment=True)`` without the lock, with the fixes described above."""
-
-    def __init__(self, ix, procs: int, lock_file: tuple[int, int, int] | None) -> None:
-        super().__init__(ix, procs=procs, multisegment=True, subargs={"limitmb": LIMIT_MB}, _lk=False, limitmb=LIMIT_MB)
-        self._lock_file = lock_file
-
-    def _new_task(self):
-        task = _WriterProcess(
-            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment,
-            parent=os.getpid(), lock_file=self._lock_file,
-        )
-        self.tasks.append(task)
-        task.start()
-        return task
-
-    def _put(self, item) -> None:
-        """Queue a job; fail instead of waiting for ever when a writer process died."""
-        while True:
-            self._check_workers()
-            try:
-                self.jobqueue.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                pass
-
-    def _check_workers(self) -> None:
-        # One death is enough to fail: a process killed while holding the job queue's lock
-        # leaves the others blocked on it for ever.
-        failed = [task.exitcode for task in self.tasks if task.exitcode not in (None, 0)]
-        if failed:
-            raise WriterProcessError(
-                f"a writer process died (exit status {failed[0]}); nothing of this batch was committed: run the same command again"
-            )
-
-    def _enqueue(self) -> None:
-        filename = f"{random_name()}.doclist"
-        with self.temp_storage().create_file(filename).raw_file() as handle:
-            for item in self.docbuffer:
-                pickle.dump(item, handle, 2)
-        if len(self.tasks) < self.procs:
-            self._new_task()
-        self._put((filename, len(self.docbuffer)))
-        self.docbuffer = []
-
-    def _commit(self, mergetype, optimize, merge) -> None:
-        if self.docbuffer:
-            self._enqueue()
-        for _ in self.tasks:
-            self._put(None)
-        finalsegments = self._merge_segments(mergetype, optimize, merge)
-        while any(task.is_alive() for task in self.tasks):
-            self._check_workers()
-            multiprocessing.connection.wait([task.sentinel for task in self.tasks if task.is_alive()], timeout=1.0)
-        self._check_workers()
-        results = []
-        for _ in self.tasks:
-            try:
-                results.append(self.resultqueue.get(timeout=5))
-            except queue.Empty:
-                break
-        if len(results) != len(self.tasks):
-            raise WriterProcessError("a writer process ended without its results; nothing of this batch was committed: run the same command again")
-        finalsegments += [segment for _, _, segment in results]
-        if self._added:
-            finalsegments.append(self._finalize_segment())
-        else:
-            self._close_segment()
-        self._commit_toc(finalsegments)
-        self._finish()
-
-    def cancel(self) -> None:
-        try:
-            for task in self.tasks:
-                if task.is_alive():
-                    task.terminate()
-            for task in self.tasks:
-                task.join(timeout=5)
-        finally:
-            SegmentWriter.cancel(self)
-
-

@@ -2,7 +2,8 @@
 
 Whoosh-Reloaded's public API reads postings one at a time and copies every file of a
 compound segment into memory; the ranking reads whole posting blocks instead, the store
-shares the mapped file, and the indexer makes Whoosh's multi-process writer crash-safe.
+shares the mapped file, and the indexer's writer is Whoosh's multi-process writer made
+crash-safe (:class:`ParallelWriter`, overriding some of its private methods).
 Those need names Whoosh does not promise to keep. They are all here, each used directly
 (never ``getattr(..., default)``: a renamed attribute must fail, not drift silently), and
 ``tests/test_whoosh_internals.py`` checks every one of :data:`REQUIRED` against a real
@@ -11,6 +12,10 @@ index, so upgrading Whoosh fails that test by name instead of changing scores.
 
 from __future__ import annotations
 
+import multiprocessing.connection
+import os
+import pickle
+import queue
 from typing import Callable, Iterator
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
@@ -18,7 +23,13 @@ from whoosh.filedb.structfile import BufferFile
 from whoosh.matching import ListMatcher
 from whoosh.scoring import BM25F
 from whoosh.system import _INT_SIZE
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
+
+from search.errors import WriterProcessError
+from search.processes import die_with_parent
 
 #: What this module touches, by where it lives: checked by tests/test_whoosh_internals.py.
 REQUIRED = {
@@ -32,6 +43,24 @@ REQUIRED = {
     "inlined postings (ListMatcher)": ("_ids", "_values"),
     "BM25F": ("B", "K1", "_field_B"),
     "BufferFile.__init__ sets": ("_buf", "_name", "file", "onclose", "is_real", "is_closed"),
+    "multi-process writer (MpWriter)": (
+        "_new_task", "_enqueue", "_commit", "_merge_segments", "_finalize_segment", "_close_segment",
+        "_commit_toc", "_finish", "_added", "docbuffer", "tasks", "jobqueue", "resultqueue", "subargs",
+        "multisegment", "procs", "temp_storage", "storage", "indexname",
+    ),
+}
+
+#: Whoosh methods replaced here or whose behaviour is relied on (SubWriterTask.run finishes a
+#: segment of its own and puts it on the result queue), by the SHA-256 (first 16 hex digits)
+#: of their source: a Whoosh release that changes one fails the test, for a person to review.
+REPLACED = {
+    "whoosh.multiproc.MpWriter._commit": "2b4e30883be51fb7",
+    "whoosh.multiproc.MpWriter._enqueue": "25e18a6beecaab43",
+    "whoosh.multiproc.MpWriter._new_task": "07d765c7cc495662",
+    "whoosh.multiproc.MpWriter.cancel": "3799589d69bc54d9",
+    "whoosh.multiproc.SubWriterTask.__init__": "115f33f78910af1f",
+    "whoosh.multiproc.SubWriterTask.run": "901fe6b1f40cfaed",
+    "whoosh.filedb.structfile.BufferFile.__init__": "92f1c0a5b1a2fd70",
 }
 
 #: Bytes before the pickled position deltas of a ``Positions`` posting value (the count).
@@ -194,3 +223,121 @@ def share_mapped_files() -> None:
     instead of copying it. Called by :func:`search.backends.whoosh.store.open_index` before
     it opens an index; process-wide, and doing it again changes nothing."""
     BufferFile.__init__ = _shared_buffer_file_init
+
+
+# --- Whoosh's multi-process writer, made crash-safe ---------------------------------------------
+#
+# Whoosh forks its writer processes while the parent holds the write lock, so they
+# inherit the lock's file descriptor: if the indexer is killed they linger, blocked
+# on their job queue, and keep the index locked for ever. And when a writer process
+# dies, Whoosh commits the batch without its documents. Here the processes drop the
+# inherited descriptor, are killed by the kernel when the indexer dies (Linux), and a
+# batch is committed only if every one of them finished.
+
+
+class _WriterProcess(SubWriterTask):
+    def __init__(self, *args, parent: int, lock_file: tuple[int, int, int] | None) -> None:
+        super().__init__(*args)
+        self.parent = parent
+        self.lock_file = lock_file
+
+    def run(self) -> None:
+        _drop_inherited_lock(self.lock_file)
+        die_with_parent(self.parent)
+        super().run()
+
+
+def _drop_inherited_lock(lock_file: tuple[int, int, int] | None) -> None:
+    """Close this (forked) process's copy of the lock descriptor; the parent keeps the lock."""
+    if lock_file is None:
+        return
+    fd, device, inode = lock_file
+    try:
+        info = os.fstat(fd)
+        if (info.st_dev, info.st_ino) == (device, inode):  # the inherited copy, not a reused number
+            os.close(fd)
+    except OSError:
+        pass
+
+
+class ParallelWriter(MpWriter):
+    """``MpWriter(multisegment=True)`` without the lock, with the fixes described above; each
+    writer process writes its own segment."""
+
+    def __init__(self, ix, procs: int, lock_file: tuple[int, int, int] | None, limitmb: int) -> None:
+        super().__init__(ix, procs=procs, multisegment=True, subargs={"limitmb": limitmb}, _lk=False, limitmb=limitmb)
+        self._lock_file = lock_file
+
+    def _new_task(self):
+        task = _WriterProcess(
+            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment,
+            parent=os.getpid(), lock_file=self._lock_file,
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def _put(self, item) -> None:
+        """Queue a job; fail instead of waiting for ever when a writer process died."""
+        while True:
+            self._check_workers()
+            try:
+                self.jobqueue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                pass
+
+    def _check_workers(self) -> None:
+        # One death is enough to fail: a process killed while holding the job queue's lock
+        # leaves the others blocked on it for ever.
+        failed = [task.exitcode for task in self.tasks if task.exitcode not in (None, 0)]
+        if failed:
+            raise WriterProcessError(
+                f"a writer process died (exit status {failed[0]}); nothing of this batch was committed: run the same command again"
+            )
+
+    def _enqueue(self) -> None:
+        filename = f"{random_name()}.doclist"
+        with self.temp_storage().create_file(filename).raw_file() as handle:
+            for item in self.docbuffer:
+                pickle.dump(item, handle, 2)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        self._put((filename, len(self.docbuffer)))
+        self.docbuffer = []
+
+    def _commit(self, mergetype, optimize, merge) -> None:
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self._put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        while any(task.is_alive() for task in self.tasks):
+            self._check_workers()
+            multiprocessing.connection.wait([task.sentinel for task in self.tasks if task.is_alive()], timeout=1.0)
+        self._check_workers()
+        results = []
+        for _ in self.tasks:
+            try:
+                results.append(self.resultqueue.get(timeout=5))
+            except queue.Empty:
+                break
+        if len(results) != len(self.tasks):
+            raise WriterProcessError("a writer process ended without its results; nothing of this batch was committed: run the same command again")
+        finalsegments += [segment for _, _, segment in results]
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments)
+        self._finish()
+
+    def cancel(self) -> None:
+        try:
+            for task in self.tasks:
+                if task.is_alive():
+                    task.terminate()
+            for task in self.tasks:
+                task.join(timeout=5)
+        finally:
+            SegmentWriter.cancel(self)

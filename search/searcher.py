@@ -23,6 +23,7 @@ from search.backends.whoosh.ranking import Generation, Ranker, Unsupported, top
 from search.errors import NotFoundError, QueryError
 from search.filters import SearchFilters
 from search.highlight import snippets, to_html
+from search.lexicon.entities import learned
 from search.suggest import Suggestions
 from search.timeline import timeline
 from search.model import LANGS, Hit, SearchResult
@@ -377,6 +378,7 @@ class Engine:
             state = self._by_generation.get(generation)
             if state is None:
                 state = _Shared(Generation(s.reader()), FacetTables.read(s.reader()))
+                learned.learn(state.tables.directory)  # query translation matches names the index holds
                 self._by_generation = {generation: state, **dict(list(self._by_generation.items())[:1])}
                 if self._warm_min_df is not None:
                     self._warm_in_background(generation, state)

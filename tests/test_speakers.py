@@ -37,7 +37,9 @@ def test_chinese_names_link_to_english_through_pinyin():
 def test_chinese_patterns_and_titles():
     assert ids({"zh": "国家主席习近平强调，要深化合作。"}) == [("xi-jinping", 1)]
     assert ids({"zh": "外交部发言人毛宁在例行记者会上表示，中方欢迎。"}) == [("mao-ning", 1)]
-    assert ids({"zh": "俄总统新闻秘书佩斯科夫表示，不排除破坏。"})[0][0] == "pei-sikefu"
+    # a transliterated name with no known English form gets none (not the pinyin "Pei Sikefu")
+    peskov = extract_speakers({"zh": "俄总统新闻秘书佩斯科夫表示，不排除破坏。"})[0]
+    assert (peskov.names["zh"], peskov.names["en"]) == ("佩斯科夫", None)
     # a country, a reporter, an unnamed group are not speakers
     assert ids({"zh": "乌克兰媒体日前报道称，局势紧张。记者张三报道。大家表示很高兴。"}) == []
 
@@ -72,3 +74,39 @@ def test_precision_and_recall_on_the_hand_labeled_sample():
     assert report["all"]["paragraphs"] >= 100
     assert report["all"]["precision"] >= 0.9, report
     assert report["all"]["recall"] >= 0.9, report
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("丁薛祥表示，要加强。", "丁薛祥"),  # jieba cuts 丁 / 薛祥
+        ("越南总理范明政表示，双方合作。", "范明政"),
+        ("古特雷斯表示，气候变化是挑战。", "古特雷斯"),  # 古 / 特雷斯
+        ("泽连斯基表示，希望停火。", "泽连斯基"),  # 泽 / 连斯基
+        ("乌克兰总统泽连斯基当天表示，希望停火。", "泽连斯基"),  # no 当天 glued on
+        ("中共中央总书记习近平近日对政法工作作出重要指示强调，要坚持。", "习近平"),
+        ("欧阳明高表示，电池技术进步很快。", "欧阳明高"),  # double surname
+        ("须晓东表示，工作顺利。", "须晓东"),  # rare surname
+        ("司马南说，情况复杂。", "司马南"),
+        ("老挝国家主席通伦·西苏里表示，两国友好。", "通伦·西苏里"),  # a ·-joined name whole
+    ],
+)
+def test_chinese_names_end_where_they_end(text, name):
+    assert [s.names["zh"] for s in extract_speakers({"zh": text})] == [name]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "白宫表示，将继续谈判。",  # a place/institution
+        "乌军表示，已击退进攻。",  # an army named after its country
+        "胡塞武装发言人表示，将继续行动。胡塞表示，不会停止。",  # a group
+        "德国总理表示，将访问中国。",  # a title without a name
+        "党的二十大报告指出，要坚持发展。",  # a political term
+        "他多次表示，合作很重要。",  # an adverb
+        "俄罗斯别尔哥罗德州官员表示，炮击造成损失。别尔哥罗德表示，局势紧张。",  # a place
+        "沙特表示，欢迎各方对话。",  # a country
+    ],
+)
+def test_organisations_places_terms_and_titles_are_not_speakers(text):
+    assert extract_speakers({"zh": text}) == []

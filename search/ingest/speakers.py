@@ -21,6 +21,7 @@ from functools import lru_cache
 import rjieba
 
 from search.analysis.convert import to_simplified
+from search.lexicon.entities import OTHER, PERSON, PLACE, entities
 from search.lexicon.people import Person, people
 from search.model import Speaker
 
@@ -46,10 +47,13 @@ _ZH_TITLED = re.compile(rf"(?:{_ZH_TITLES})(?P<name>[\u4e00-\u9fff]{{1,8}}(?:·[
 _ZH_DOTTED = re.compile(r"[\u4e00-\u9fff]{1,8}(?:·[\u4e00-\u9fff]{1,8})+")
 
 
-def _zh_clause_speakers(sentence: str) -> list[tuple[str, str]]:
-    """``(kind, name)`` attributions in a sentence: kind is ``name`` or ``pronoun``."""
+def _zh_clause_speakers(sentence: str, article: str = "") -> list[tuple[str, str]]:
+    """``(kind, name)`` attributions in a sentence: kind is ``name`` or ``pronoun``.
+
+    ``article`` is the whole text: it says when a name is a place or a group (别尔哥罗德州, 胡塞武装).
+    """
     found: list[tuple[str, str]] = []
-    titled = {m.end(): m.group("name") for m in _ZH_TITLED.finditer(sentence)}
+    titled = {m.end(): _trim_zh(m.group("name")) for m in _ZH_TITLED.finditer(sentence)}
     known = people().by_zh
     clause: list[tuple[str, str]] = []
     sentence_subject: tuple[str, str] | None = None
@@ -60,16 +64,16 @@ def _zh_clause_speakers(sentence: str) -> list[tuple[str, str]]:
         offset += len(word)
         if _ZH_CLAUSE_BREAK.fullmatch(word):
             if first_clause:
-                sentence_subject = _zh_subject(clause, known)
+                sentence_subject = _zh_subject(clause, known, article)
             first_clause = False
             clause = []
             continue
         if _is_speech_verb(word, tag):
             names = []
-            by_title = _titled_name(titled, start)
+            by_title = _titled_name(titled, start, article)
             if by_title:
                 names.append(("name", by_title))
-            subject = _zh_subject(clause, known)
+            subject = _zh_subject(clause, known, article)
             if subject is None and not clause_has_other_subject(clause):
                 subject = sentence_subject
             if subject and (subject[0] == "pronoun" or all(subject[1] not in n[1] and n[1] not in subject[1] for n in names)):
@@ -96,11 +100,11 @@ def clause_has_other_subject(clause: list[tuple[str, str]]) -> bool:
     return any(tag in ("n", "nt", "nz", "r", "j") for _, tag in clause[-2:])
 
 
-def _titled_name(titled: dict[int, str], verb_start: int) -> str | None:
+def _titled_name(titled: dict[int, str], verb_start: int, context: str) -> str | None:
     """The name a title regex found for the verb starting at ``verb_start`` (time words in between allowed)."""
     for end, name in titled.items():
         if end == verb_start:
-            return name if _valid_zh_name(name) else None
+            return name if _valid_zh_name(name, context) else None
     return None
 
 
@@ -123,14 +127,68 @@ def _is_han(word: str) -> bool:
     return bool(word) and all("\u3400" <= ch <= "\u9fff" for ch in word)
 
 
-def _valid_zh_name(name: str) -> bool:
+#: Time words and adverbs jieba or the title pattern leave glued to a name (习近平近日, 普京当天).
+_ZH_TRAILING = re.compile(r"(?:当天|当日|日前|近日|今天|昨天|今日|昨日|同日|随后|此前|再次|也|还|则|又|都|等|\d{1,2}日)+$")
+#: A name never ends with a title (德国总理 is a title without a name).
+_ZH_TITLE_END = re.compile(r"(?:总理|总统|主席|首相|外长|部长|国王|议长|大使|发言人|秘书长|代表|官员|专家|人士)$")
+#: Groups named after a place (乌军, 巴武装, 俄方): never a person.
+_ZH_GROUP_END = re.compile(r"(?:军|军方|武装|部队|方面|当局|政府|官方|方)$")
+#: One-character country abbreviations (乌军, 巴武装).
+_ZH_COUNTRY_ABBR = frozenset("中美俄乌英法德日韩朝印巴以伊叙土越老柬泰缅菲欧非澳加墨意西葡荷比瑞挪丹芬波捷匈罗保塞克希埃沙黎苏阿也约")
+#: Words after a name in the article that make it a place or a group (别尔哥罗德州, 胡塞武装, 扎波罗热核电站).
+_ZH_PLACE_MARK = "州|市|省|地区|方向|核电站|武装|组织|运动|集团|民兵|政府军|共和国|王国|港|岛"
+#: Function-word tags: such a token before a name is not part of it (向王毅表示, 同普京会谈).
+_ZH_FUNCTION_TAGS = ("p", "c", "d", "r", "u", "v", "f", "m", "q", "t", "y", "e", "o", "x")
+
+
+@lru_cache(maxsize=1)
+def _surnames() -> frozenset[str]:
+    return frozenset(entities().surnames | set(people().surnames))
+
+
+def _trim_zh(name: str) -> str:
+    """``普京当天`` → ``普京``: time words and adverbs are not part of a name."""
+    trimmed = _ZH_TRAILING.sub("", name)
+    return trimmed if len(trimmed.replace("·", "")) >= 2 else name
+
+
+def _valid_zh_name(name: str, context: str = "") -> bool:
+    """Is ``name`` a person's name? Known people are; places, groups, titles and words are not;
+    otherwise a Chinese name (a surname and one or two characters) or a transliterated one."""
     plain = name.replace("·", "")
-    if not _is_han(plain) or name in people().places_zh:
+    if not _is_han(plain) or not 2 <= len(plain) <= (20 if "·" in name else 10):
         return False
-    return 2 <= len(plain) <= (20 if "·" in name else 8 if _foreign(name) else 5)
+    lex = people()
+    if name in lex.by_zh:
+        return True
+    if name in lex.places_zh or _ZH_TITLE_END.search(name):
+        return False
+    kind = entities().kind_zh(name)
+    if kind is not None and kind != PERSON:
+        return False  # CC-CEDICT knows it as a word, a place or an organisation (白宫, 沙特, 顾问, 多次)
+    group = _ZH_GROUP_END.search(name)
+    if group:
+        head = name[: group.start()]
+        if not head or head in lex.places_zh or all(ch in _ZH_COUNTRY_ABBR for ch in head):
+            return False
+    if context and re.search(re.escape(name) + f"(?:{_ZH_PLACE_MARK})", context):
+        return False
+    if any(entities().kind_zh(name[:k]) in (PLACE, OTHER) or name[:k] in lex.places_zh for k in range(3, len(plain))):
+        return False  # 乌克兰国家: a place and a word, not a name
+    if "·" in name or _foreign(name):
+        return True
+    if len(plain) >= 3 and sum(ch not in people().translit_chars for ch in plain) <= 1 and not context.count(name + "的"):
+        return True  # 哈比卜: a transliteration with one uncommon character
+    surnames = _surnames()
+    if plain[:2] in surnames and len(plain) <= 4:
+        return True
+    if plain[:1] in surnames and len(plain) <= 3:
+        # 安全观 is a word and a suffix, not 安 + 全观
+        return not (len(plain) == 3 and entities().kind_zh(plain[:2]) is not None)
+    return False
 
 
-def _zh_subject(clause: list[tuple[str, str]], known: dict) -> tuple[str, str] | None:
+def _zh_subject(clause: list[tuple[str, str]], known: dict, context: str = "") -> tuple[str, str] | None:
     """The first person named in the clause (its subject), or a pronoun."""
     i = 0
     while i < len(clause):
@@ -143,22 +201,46 @@ def _zh_subject(clause: list[tuple[str, str]], known: dict) -> tuple[str, str] |
             if i + 1 < len(clause) and clause[i + 1][0] == "的" or i > 0 and clause[i - 1][1] == "v":
                 i += 1  # 袭击X的嫌疑人: X is an attribute or an object, not the one speaking
                 continue
-            name = word
-            if _foreign(name) and i > 0 and len(clause[i - 1][0]) == 1 and _foreign(clause[i - 1][0]) and clause[i - 1][1] in ("q", "m", "nr", "nrt", "ns", "zg", "j"):
-                name = clause[i - 1][0] + name  # 米 / 舒斯京
-            # jieba splits names: surname + given name (丁 / 薛祥), or a foreign name in pieces
+            name = _with_piece_before(clause, i, known)
+            # jieba splits names: surname + given name, or a foreign name in pieces
             # (谢夫乔 / 维奇, 库普 / 曼斯): join the following name-like pieces.
             while i + 1 < len(clause):
                 nxt, nxt_tag = clause[i + 1]
-                if nxt_tag.startswith("nr") and len(name) + len(nxt) <= 4 or (_foreign(name) and _foreign(nxt) and len(name) + len(nxt) <= 8):
+                if _ZH_TRAILING.fullmatch(nxt):
+                    break
+                if nxt_tag.startswith("nr") and len(name) + len(nxt) <= 4 or (_foreign(name) and _foreign(nxt) and len(name) + len(nxt) <= 10):
                     i += 1
+                    name += nxt
+                elif i + 2 == len(clause) and len(nxt) == 1 and len(name) == 3 and name[:2] in _surnames() and nxt_tag in ("a", "nr", "ng", "n"):
+                    i += 1  # 欧阳明 / 高: a double surname's given name runs to the verb
                     name += nxt
                 else:
                     break
-            if _valid_zh_name(name):
+            name = _trim_zh(name)
+            if _valid_zh_name(name, context):
                 return ("name", name)
         i += 1
     return None
+
+
+def _with_piece_before(clause: list[tuple[str, str]], i: int, known: dict) -> str:
+    """jieba cuts names: a surname off its given name (丁 / 薛祥, 范 / 明政), the start of a
+    transliteration off the rest (泽 / 连斯基, 古 / 特雷斯, 佩 / 斯科夫): take that piece back."""
+    name = clause[i][0]
+    if i == 0 or name in known:
+        return name
+    prev, prev_tag = clause[i - 1]
+    measure = prev_tag in ("q", "m") and len(prev) == 1  # jieba reads the 米 of 米舒斯京 as a measure word
+    if (prev_tag.startswith(_ZH_FUNCTION_TAGS) and not measure) or _after_title(prev) or prev in people().places_zh:
+        return name
+    joined = prev + name
+    if joined in known:
+        return joined
+    if _foreign(name) and _foreign(prev) and len(prev) <= 2:
+        return joined
+    if len(prev) == 1 and prev in _surnames() and len(name) <= 2 and not _foreign(name):
+        return joined
+    return name
 
 
 def _foreign(word: str) -> bool:
@@ -174,9 +256,8 @@ def _after_title(word: str) -> bool:
 def _is_zh_name(word: str, tag: str, known: dict) -> bool:
     if word in known:
         return True
-    if tag in ("nr", "nrfg", "nrt") and len(word.replace("·", "")) >= 2 and _is_han(word.replace("·", "")):
-        return word not in people().places_zh
-    return False
+    plain = word.replace("·", "")
+    return tag in ("nr", "nrfg", "nrt") and _is_han(plain) and len(plain) >= 2
 
 
 _HARD_WRAP = re.compile(r"\n[ \t]+\S")
@@ -194,13 +275,14 @@ def paragraphs(text: str) -> list[str]:
 def extract_zh(text: str) -> list[list[tuple[str, str]]]:
     """Per paragraph, the ``(kind, name)`` attributions in order."""
     out = []
+    article = to_simplified(text)
     for paragraph in paragraphs(text):
         simplified = to_simplified(paragraph)
         attributions: list[tuple[str, str]] = []
         if _ZH_VERB_HINT.search(simplified):
             for sentence in _ZH_SENTENCE.findall(simplified):
                 if _ZH_VERB_HINT.search(sentence):
-                    attributions.extend(_zh_clause_speakers(sentence))
+                    attributions.extend(_zh_clause_speakers(sentence, article))
         out.append(attributions)
     return out
 

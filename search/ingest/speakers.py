@@ -22,13 +22,15 @@ import rjieba
 
 from search.analysis.convert import to_simplified
 from search.lexicon.entities import OTHER, PERSON, PLACE, entities
-from search.lexicon.people import Person, people
+from search.lexicon.people import Person, people, pinyin_name
+from search.lexicon.sound import similarity
 from search.model import Speaker
 
 # --- Chinese ---------------------------------------------------------------------------
 
 ZH_VERBS = frozenset(
-    "指出 强调 表示 说 认为 称 介绍 宣布 要求 透露 坦言 告诉 回应 补充 承认 呼吁 提到 谈到 说道 写道 直言 否认 重申 表态 警告 敦促 声称 指称".split()
+    "指出 强调 表示 说 认为 称 介绍 宣布 要求 透露 坦言 告诉 回应 补充 承认 呼吁 提到 谈到 说道 写道 直言 否认 重申 表态 警告 敦促 声称 指称 "
+    "宣称 辩称 批评 称赞 赞赏 解释 反驳 补充道 介绍说 提醒".split()
 )
 _ZH_VERB_ALT = "|".join(sorted(ZH_VERBS, key=len, reverse=True))
 _ZH_VERB_HINT = re.compile(_ZH_VERB_ALT)
@@ -59,7 +61,7 @@ def _zh_clause_speakers(sentence: str, article: str = "") -> list[tuple[str, str
     sentence_subject: tuple[str, str] | None = None
     first_clause = True
     offset = 0
-    for word, tag in _merge_dotted(rjieba.tag(sentence)):
+    for word, tag in _split_glued_verb(_merge_dotted(rjieba.tag(sentence))):
         start = offset
         offset += len(word)
         if _ZH_CLAUSE_BREAK.fullmatch(word):
@@ -70,6 +72,16 @@ def _zh_clause_speakers(sentence: str, article: str = "") -> list[tuple[str, str
             continue
         if _is_speech_verb(word, tag):
             names = []
+            adjacent = _name_before(sentence[:start], article)
+            if adjacent:
+                subject = _zh_subject(clause, known, article)
+                if subject and subject[0] == "name" and subject[1] not in adjacent and re.search(re.escape(subject[1]) + r"(?:[（(][^）)]*[）)])?[与和及同]", sentence[:start]):
+                    found.append(subject)  # 卢拉与阿根廷总统费尔南德斯表示: both speak
+                found.append(("name", adjacent))
+                if first_clause:
+                    sentence_subject = ("name", adjacent)
+                clause = []
+                continue
             by_title = _titled_name(titled, start, article)
             if by_title:
                 names.append(("name", by_title))
@@ -86,6 +98,66 @@ def _zh_clause_speakers(sentence: str, article: str = "") -> list[tuple[str, str
             continue
         clause.append((word, tag))
     return found
+
+
+#: Words ending in 说 that are not a name's last character glued to the verb.
+_SHUO_WORDS = frozenset("据说 听说 就说 再说 或说 来说 虽说 所说 是说 还说 也说 又说 都说 却说 曾说 便说 只说 小说 学说 演说 游说 劝说 解说 传说 胡说 诉说 述说 照说 话说 比如说 一般说 不用说 好说 难说".split())
+
+
+def _split_glued_verb(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """丁 / 明说: jieba glues a given name's last character to 说; give it back to the name."""
+    out: list[tuple[str, str]] = []
+    for word, tag in tokens:
+        if 2 <= len(word) <= 4 and word.endswith("说") and word[-2:] not in _SHUO_WORDS and word[-3:] not in _SHUO_WORDS and _is_han(word):
+            out += [(word[:-1], "nr" if tag.startswith("nr") or len(word) == 2 else tag), ("说", "v")]  # 加维说, 文中说
+        else:
+            out.append((word, tag))
+    return out
+
+
+#: What may stand between a name and its verb: time words, places of speaking, honorifics,
+#: the name's original in brackets (多米尼克•拉布（Dominic Raab）表示).
+_ZH_BEFORE_VERB = re.compile(
+    r"(?:当天|当日|日前|近日|今天|昨天|今日|昨日|同日|随后|此前|早些时候|本周|上周|本月|上月|今年|去年|对外|公开|再次|也|还|则|又|都|曾|已|均|同时|分别|"
+    r"\d{1,2}日|[（(][^（）()]{1,40}[）)]|在[^，。、；]{0,24}?(?:上|中|时|后|期间|前)|"
+    r"院士|教授|先生|女士|博士|同志|总书记|主席|委员长|议员|律师|老师|医生|夫人)+$"
+)
+#: Where a name may start: a clause start, punctuation, a title, 的 / 之一 / 据 / 与 / 和.
+_ZH_NAME_START = re.compile(
+    rf"[，。；：、“”‘’\"\s《》（）()—]|(?:员工|职工|工人|人员|村民|居民|市民|学生|农民|网民|游客|{_ZH_TITLES}|司长|处长|站长|场长|社长|台长|队长|厂长|所长|"
+    r"领袖|官|员|家|人|之一|的|据|与|和|及|同|向|对)"
+)
+#: Names of institutions and groups: not people, unless jieba knows the word as a name.
+_ZH_ORG_END = re.compile(r"(?:方|部|局|院|委|会|厅|署|办|处|所|站|队|组|团|社|台|报|网|馆|校|司|行|厂|店|中心|公司|集团|政府|机构|部门|媒体|民众|群众|警方)$")
+
+
+def _name_before(head: str, article: str) -> str | None:
+    """The name right before a speech verb (``head`` ends where the verb starts), or None.
+
+    Reads characters, not jieba's words, so 丁明说, 连新明说 and 邱腾华表示 give the
+    whole name; the name starts after the last clause break, title or function word
+    that leaves a valid name (王和平: 和 is not where it starts).
+    """
+    head = _ZH_BEFORE_VERB.sub("", head)
+    if not head or not _is_han(head[-1]):
+        return None
+    starts = [0] + [m.end() for m in _ZH_NAME_START.finditer(head)]
+    for begin in sorted(set(starts), reverse=True):
+        name = head[begin:]
+        plain = name.replace("·", "")
+        if len(plain) < 2:
+            continue
+        if len(plain) > (20 if "·" in name else 10):
+            break
+        if len(plain) > 4 and not ("·" in name or _foreign(name)):
+            continue
+        if _ZH_ORG_END.search(name) and name not in people().by_zh:
+            tags = rjieba.tag(name)
+            if not (len(tags) == 1 and tags[0][1].startswith("nr")):
+                continue
+        if _valid_zh_name(name, article):
+            return name
+    return None
 
 
 def _is_speech_verb(word: str, tag: str) -> bool:
@@ -109,6 +181,7 @@ def _titled_name(titled: dict[int, str], verb_start: int, context: str) -> str |
 
 
 def _merge_dotted(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    tokens = [("·", "x") if w in ("•", "・", "‧") else (w, t) for w, t in tokens]
     """Join 罗伯特 · 塔扬 into one name token (jieba splits at the middle dot)."""
     out: list[tuple[str, str]] = []
     i = 0
@@ -137,6 +210,8 @@ _ZH_GROUP_END = re.compile(r"(?:军|军方|武装|部队|方面|当局|政府|�
 _ZH_COUNTRY_ABBR = frozenset("中美俄乌英法德日韩朝印巴以伊叙土越老柬泰缅菲欧非澳加墨意西葡荷比瑞挪丹芬波捷匈罗保塞克希埃沙黎苏阿也约")
 #: Words after a name in the article that make it a place or a group (别尔哥罗德州, 胡塞武装, 扎波罗热核电站).
 _ZH_PLACE_MARK = "州|市|省|地区|方向|核电站|武装|组织|运动|集团|民兵|政府军|共和国|王国|港|岛"
+#: Characters that are not in names (function words): 也在, 在国家, 方只是.
+_ZH_NOT_IN_NAME = frozenset("在是的了也都还就将已曾只被把从为他她它们")
 #: Function-word tags: such a token before a name is not part of it (向王毅表示, 同普京会谈).
 _ZH_FUNCTION_TAGS = ("p", "c", "d", "r", "u", "v", "f", "m", "q", "t", "y", "e", "o", "x")
 
@@ -173,9 +248,18 @@ def _valid_zh_name(name: str, context: str = "") -> bool:
             return False
     if context and re.search(re.escape(name) + f"(?:{_ZH_PLACE_MARK})", context):
         return False
-    if any(entities().kind_zh(name[:k]) in (PLACE, OTHER) or name[:k] in lex.places_zh for k in range(3, len(plain))):
-        return False  # 乌克兰国家: a place and a word, not a name
-    if "·" in name or _foreign(name):
+    if "·" not in name and not _foreign(name) and any(
+        entities().kind_zh(name[:k]) in (PLACE, OTHER) and (k >= 3 or name[:k] in entities().proper) or name[:k] in lex.places_zh
+        for k in range(2, len(plain))
+    ):
+        return False  # 乌克兰国家, 美国宪法: a place and a word, not a name
+    if any(ch in _ZH_NOT_IN_NAME for ch in plain):
+        return False  # 也在, 方只是: function words, not a name
+    if "·" in name:
+        # every part spelled like a name (罗伯特·塔扬), not a phrase ending in one (边防局的首席运营官亚历山大·林德)
+        table = people().translit_chars
+        return all(part and sum(ch not in table for ch in part) <= max(1, len(part) // 3) for part in name.split("·"))
+    if _foreign(name):
         return True
     if len(plain) >= 3 and sum(ch not in people().translit_chars for ch in plain) <= 1 and not context.count(name + "的"):
         return True  # 哈比卜: a transliteration with one uncommon character
@@ -272,12 +356,17 @@ def paragraphs(text: str) -> list[str]:
     return [part for part in text.split("\n") if part.strip()]
 
 
+def _dots(text: str) -> str:
+    """One middle dot in names: 多米尼克•拉布 and 多米尼克・拉布 are 多米尼克·拉布."""
+    return text.replace("•", "·").replace("・", "·").replace("‧", "·")
+
+
 def extract_zh(text: str) -> list[list[tuple[str, str]]]:
     """Per paragraph, the ``(kind, name)`` attributions in order."""
     out = []
-    article = to_simplified(text)
+    article = _dots(to_simplified(text))
     for paragraph in paragraphs(text):
-        simplified = to_simplified(paragraph)
+        simplified = _dots(to_simplified(paragraph))
         attributions: list[tuple[str, str]] = []
         if _ZH_VERB_HINT.search(simplified):
             for sentence in _ZH_SENTENCE.findall(simplified):
@@ -290,10 +379,10 @@ def extract_zh(text: str) -> list[list[tuple[str, str]]]:
 # --- English ---------------------------------------------------------------------------
 
 _EN_VERBS = r"(?:said|says|told|added|stated|noted|stressed|explained|warned|urged|argued|insisted|recalled|remarked|announced|declared)"
-_CAP = r"(?:[A-Z][a-z]+(?:[-'’][A-Za-z][a-z]+)*|[A-Z]\.(?:[A-Z]\.)*|Mc[A-Z][a-z]+|O'[A-Z][a-z]+)"
+_CAP = r"(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[-'’][A-Za-zÀ-ÿ][a-zß-öø-ÿ]+)*|[A-Z]\.(?:[A-Z]\.)*|Mc[A-Z][a-z]+|O'[A-Z][a-z]+)"
 _NAME = rf"{_CAP}(?:\s+(?:{_CAP}|(?:de|van|von|der|bin|al|da|di|le|la)\b))*"
-_EN_BEFORE = re.compile(rf"(?<![\w.])(?P<name>{_NAME})(?:\s*,[^,.;\"“”]{{2,90}},)?\s+(?:also\s+|later\s+|then\s+)?{_EN_VERBS}\b")
-_EN_AFTER = re.compile(rf"\b{_EN_VERBS}\s+(?P<name>{_NAME})")
+_EN_BEFORE = re.compile(rf"(?<![\w.])(?P<name>{_NAME})(?:\s*,[^,.;\"“”]{{2,90}},)?,?\s+(?:also\s+|later\s+|then\s+)?{_EN_VERBS}\b")
+_EN_AFTER = re.compile(rf"\b(?!told\b){_EN_VERBS}\s+(?P<name>{_NAME})")  # "told X": X listens
 _EN_PRONOUN = re.compile(rf"\b(?:(?P<p1>[Hh]e|[Ss]he)\s+(?:also\s+|later\s+)?{_EN_VERBS}|{_EN_VERBS}\s+(?P<p2>he|she))\b")
 
 _TITLES = frozenset(
@@ -330,12 +419,19 @@ _NOT_NAMES = frozenset(
 )
 
 
+_NATIONALITIES = frozenset("chinese russian american british french german japanese indian brazilian us u.s. uk un".split())
 _FILLERS = frozenset("the for his her its part but and in on at by according when while as after before also however meanwhile commenting asked speaking".split())
 
 
 def _strip_titles(name: str) -> tuple[str, bool]:
-    """Drop leading titles and sentence fillers; ``titled`` is True only for a real title."""
+    """Drop leading titles and sentence fillers; ``titled`` is True only for a real title.
+
+    A title inside the span ends what comes before it: "Alabama Senator Doug Jones" → Doug Jones.
+    """
     words = name.split()
+    inner = [i for i, w in enumerate(words[:-1]) if w.lower().strip(".") in _TITLES - _FILLERS - _NATIONALITIES]
+    if inner and inner[-1] > 0 and _is_given_name(words[inner[-1] + 1]):
+        return " ".join(words[inner[-1] + 1 :]), True
     titled = False
     while words and words[0].lower().strip(".") in _TITLES:
         if words[0].lower().strip(".") not in _FILLERS:
@@ -353,10 +449,15 @@ def _en_person(
     """The person's name in ``raw`` (a capitalized span before/after a speech verb), or None."""
     name, titled = _strip_titles(raw)
     words = name.split()
-    if not words or len(words) > 4:
-        return None
     lowered = [w.lower().strip(".,'’") for w in words]
-    if any(part in _ORG_WORDS for w in lowered for part in re.split(r"[-'’]", w)):
+    if len(words) > 4 or any(part in _ORG_WORDS for w in lowered for part in re.split(r"[-'’]", w)):
+        # "… Administrative Region Matthew Cheung Kin-chung said": the name is the tail after a title
+        for k in (3, 2):
+            tail = words[-k:]
+            if len(words) > k and _is_given_name(tail[0]) and not any(w.lower().strip(".,") in _ORG_WORDS | _TITLES for w in tail):
+                return " ".join(tail)
+        return None
+    if not words:
         return None
     if any(w in _NOT_TITLES_BUT_ORG for w in lowered):
         return None
@@ -431,17 +532,18 @@ def companies_in(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def extract_en(text: str, *, article: str | None = None) -> list[list[tuple[str, str, int]]]:
+def extract_en(text: str, *, article: str | None = None, known: frozenset[str] = frozenset()) -> list[list[tuple[str, str, int]]]:
     """Per paragraph, ``(kind, name, offset)`` attributions in text order.
 
-    ``article`` (default: ``text``) is where company names are learned from.
+    ``article`` (default: ``text``) is where company names are learned from;
+    ``known`` are lowercase surnames taken to be people (the other half's speakers).
     """
     out: list[list[tuple[str, str, int]]] = []
     context: list[Person] = []
     lex = people()
     whole = article if article is not None else text
     companies = companies_in(whole)
-    surnames = surnames_in(whole) - companies
+    surnames = (surnames_in(whole) | known) - companies
     for paragraph in paragraphs(text):
         found: list[tuple[str, str, int]] = []
         spans: list[tuple[int, int]] = []
@@ -472,6 +574,7 @@ class _Tally:
     zh_name: str | None = None
     en_name: str | None = None
     langs: set[str] = field(default_factory=set)
+    first: int = 0  # order of first quote within its half
 
 
 def extract_speakers(body: dict[str, str | None], *, article: dict[str, str | None] | None = None) -> list[Speaker]:
@@ -483,7 +586,7 @@ def extract_speakers(body: dict[str, str | None], *, article: dict[str, str | No
     tallies: dict[str, _Tally] = {}
 
     def credit(person: Person, lang: str, name: str) -> None:
-        tally = tallies.setdefault(person.id, _Tally(person))
+        tally = tallies.setdefault(person.id, _Tally(person, first=len(tallies)))
         tally.quotes += 1
         tally.langs.add(lang)
         if lang == "zh" and not tally.zh_name:
@@ -507,7 +610,8 @@ def extract_speakers(body: dict[str, str | None], *, article: dict[str, str | No
     if en_text:
         context: list[Person] = []
         previous = None
-        for attributions in extract_en(en_text, article=(article or body).get("en")):
+        others = _sounding_like([t.zh_name or t.person.zh or "" for t in tallies.values()], en_text)
+        for attributions in extract_en(en_text, article=(article or body).get("en"), known=others):
             last = previous
             for kind, name, _ in attributions:
                 if kind == "name":
@@ -518,6 +622,8 @@ def extract_speakers(body: dict[str, str | None], *, article: dict[str, str | No
                     credit(last, "en", last.en or "")
             previous = last
     _pair_halves(tallies)
+    if zh_text and en_text:
+        _complete_names(tallies, _dots(to_simplified(zh_text)), en_text)
     speakers = [
         Speaker(
             id=t.person.id,
@@ -529,17 +635,125 @@ def extract_speakers(body: dict[str, str | None], *, article: dict[str, str | No
     return sorted(speakers, key=lambda s: (-s.quotes, s.id))
 
 
+_EN_WORD = re.compile(r"\b(?:O['’])?[A-Z][a-z]+(?:[-'’][A-Za-z][a-z]+)*\b")
+#: Within one article the candidates are few: a looser bar than a query's (see search.lexicon.sound).
+PAIR_THRESHOLD = 0.65
+
+
+def _sounding_like(zh_names: list[str], en_text: str) -> frozenset[str]:
+    """Capitalized words of the English half that are the Chinese half's speakers
+    (帕利 → Parly, 索洛里奥 → Solorio): a bare surname is then known to be a person."""
+    names = [n for n in zh_names if n]
+    if not names:
+        return frozenset()
+    return frozenset(w.lower() for w in set(_EN_WORD.findall(en_text)) if any(_same_name(n, w) for n in names))
+
+
+def _same_name(zh: str, en: str) -> bool:
+    """Is ``en`` (a full name or a surname) the English form of ``zh``? By pinyin (张勇 = Zhang Yong)
+    or, for a transliteration, by sound (帕利 = Parly, 马丁·兰德雷 = Landray)."""
+    words = en.replace("-", " ").split()
+    if not words or not zh:
+        return False
+    lex = people()
+    pinyin = (pinyin_name(zh.replace("·", ""), lex.surnames) or "").lower().replace("-", " ").split() if _is_han(zh.replace("·", "")) else []
+    lowered = [w.lower() for w in words]
+    if pinyin and (lowered == pinyin or (len(lowered) == 1 and lowered[0] == pinyin[0]) or "".join(lowered) == "".join(pinyin)):
+        return True
+    return similarity(words[-1], zh.split("·")[-1]) >= PAIR_THRESHOLD
+
+
 def _pair_halves(tallies: dict[str, _Tally]) -> None:
-    """The same person in both halves of a bilingual article: one left-over name on each side
-    (quoted only in Chinese, only in English) is taken to be the same person."""
-    zh_only = [t for t in tallies.values() if t.langs == {"zh"}]
-    en_only = [t for t in tallies.values() if t.langs == {"en"}]
-    has_both = any(t.langs == {"zh", "en"} for t in tallies.values())
-    if len(zh_only) == 1 and len(en_only) == 1 and (has_both or len(tallies) == 2):
-        zh, en = zh_only[0], en_only[0]
-        merged = _Tally(Person(en.person.id, zh.person.zh or zh.zh_name, en.person.en or en.en_name), zh.quotes + en.quotes, zh.zh_name, en.en_name, {"zh", "en"})
+    """The same person in both halves of a bilingual article, quoted only in Chinese on one side
+    and only in English on the other: first the names that are each other's pinyin or sound
+    alike (帕利 = Parly), then what is left in quote order when both halves have as many."""
+    zh_only = sorted((t for t in tallies.values() if t.langs == {"zh"}), key=lambda t: t.first)
+    en_only = sorted((t for t in tallies.values() if t.langs == {"en"}), key=lambda t: t.first)
+    pairs: list[tuple[_Tally, _Tally]] = []
+    for zh in list(zh_only):
+        name = zh.zh_name or zh.person.zh or ""
+        match = next((en for en in en_only if _same_name(name, en.en_name or en.person.en or "")), None)
+        if match is not None:
+            pairs.append((zh, match))
+            zh_only.remove(zh)
+            en_only.remove(match)
+    if zh_only and len(zh_only) == len(en_only) <= 3:
+        pairs += list(zip(zh_only, en_only))
+    for zh, en in pairs:
+        merged = _Tally(
+            Person(en.person.id, zh.person.zh or zh.zh_name, en.person.en or en.en_name),
+            zh.quotes + en.quotes,
+            zh.zh_name,
+            en.en_name,
+            {"zh", "en"},
+            min(zh.first, en.first),
+        )
         del tallies[zh.person.id]
         tallies[en.person.id] = merged
+
+
+_EN_SPAN = re.compile(rf"(?<![\w.]){_NAME}")
+_TRANSLIT_RUN = re.compile(r"[\u4e00-\u9fff]{2,10}(?:·[\u4e00-\u9fff]{1,10})*")
+
+
+def _complete_names(tallies: dict[str, _Tally], zh_text: str, en_text: str) -> None:
+    """A person quoted in one half is usually named in the other even when not quoted there:
+    take that name. ``多米尼克·拉布（Dominic Raab）`` gives both; otherwise a capitalized name of the
+    English half that sounds like the Chinese one (or is its pinyin), and the reverse."""
+    for key, tally in list(tallies.items()):
+        person = tally.person
+        zh, en = person.zh or tally.zh_name, person.en or tally.en_name
+        if tally.langs == {"zh"} and zh and (not person.en or not _in_text(person.en, en_text)):
+            found = _english_for(zh, zh_text, en_text)
+            if found:
+                tally.person = Person(person.id, person.zh, found)
+                tally.en_name = found
+        elif tally.langs == {"en"} and en and not zh:
+            found = _chinese_for(en, zh_text)
+            if found:
+                tally.person = Person(person.id, found, person.en)
+                tally.zh_name = found
+
+
+def _in_text(name: str, text: str) -> bool:
+    return bool(name) and name in text
+
+
+def _english_for(zh: str, zh_text: str, en_text: str) -> str | None:
+    original = re.search(re.escape(zh) + r"\s*[（(]\s*([A-Z][^（）()]{1,60}?)\s*[）)]", zh_text)
+    if original:
+        return original.group(1)
+    for match in _EN_SPAN.finditer(en_text):
+        span, _ = _strip_titles(match.group(0))
+        words = span.split()
+        if not words or len(words) > 4:
+            continue
+        last_zh = zh.split("·")[-1]
+        if _same_name(zh, span) or (len(words) > 1 and "·" in zh and similarity(words[-1], last_zh) >= PAIR_THRESHOLD):
+            return span
+        if len(words) == 1 and similarity(words[0], last_zh) >= PAIR_THRESHOLD and _foreign(zh):
+            return span
+    return None
+
+
+def _chinese_for(en: str, zh_text: str) -> str | None:
+    original = re.search(r"([\u4e00-\u9fff]{2,10}(?:·[\u4e00-\u9fff]{1,10})*)\s*[（(]\s*" + re.escape(en) + r"\s*[）)]", zh_text)
+    if original:
+        return _name_before(original.group(1), "")
+    words = en.split()
+    for match in _TRANSLIT_RUN.finditer(zh_text):
+        run = match.group(0)
+        for size in range(min(len(run), 10), 1, -1):
+            for start in range(0, len(run) - size + 1):
+                piece = run[start : start + size]
+                if piece.startswith("·") or piece.endswith("·"):
+                    continue
+                if len(words) >= 2 and not _foreign(piece):
+                    if 2 <= len(piece) <= 3 and _same_name(piece, en) and _valid_zh_name(piece):
+                        return piece
+                elif _foreign(piece) and similarity(words[-1], piece.split("·")[-1]) >= 0.85:
+                    return piece
+    return None
 
 
 def resolve_alias(name: str) -> list[str]:

@@ -80,6 +80,8 @@ class Entities:
         self.places_en: set[str] = set()
         #: Chinese surnames (CC-CEDICT's ``surname X`` entries), one or two characters
         self.surnames: set[str] = set()
+        #: proper nouns (capitalized pinyin) that are not people: 美国, 白宫, 北约
+        self.proper: set[str] = set()
         for entry in entries:
             self._read(entry)
 
@@ -114,6 +116,8 @@ class Entities:
                 kind = None  # a bare name or surname: says nothing about this use
             else:
                 kind = OTHER
+        if proper and kind not in (None, PERSON):
+            self.proper.add(simp)
         old = self.kind.get(simp)
         if kind is not None and old != PERSON:
             self.kind[simp] = kind if old in (None, OTHER) else old

@@ -70,7 +70,7 @@ def _zh_clause_speakers(sentence: str, article: str = "") -> list[tuple[str, str
             first_clause = False
             clause = []
             continue
-        if _is_speech_verb(word, tag):
+        if _is_speech_verb(word, tag) and not _CEREMONY.match(sentence, offset):
             names = []
             adjacent = _name_before(sentence[:start], article)
             if adjacent:
@@ -119,13 +119,13 @@ def _split_glued_verb(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
 #: the name's original in brackets (多米尼克•拉布（Dominic Raab）表示).
 _ZH_BEFORE_VERB = re.compile(
     r"(?:当天|当日|日前|近日|今天|昨天|今日|昨日|同日|随后|此前|早些时候|本周|上周|本月|上月|今年|去年|对外|公开|再次|也|还|则|又|都|曾|已|均|同时|分别|"
-    r"\d{1,2}日|[（(][^（）()]{1,40}[）)]|在[^，。、；]{0,24}?(?:上|中|时|后|期间|前)|"
+    r"\d{1,2}日|[（(][^（）()]{1,40}[）)]|在[^，。、；]{0,24}?(?:上|中|时|后|期间|前)|(?:对|向|跟)[^，。、；“”·]{1,12}?|"
     r"院士|教授|先生|女士|博士|同志|总书记|主席|委员长|议员|律师|老师|医生|夫人)+$"
 )
 #: Where a name may start: a clause start, punctuation, a title, 的 / 之一 / 据 / 与 / 和.
 _ZH_NAME_START = re.compile(
     rf"[，。；：、“”‘’\"\s《》（）()—]|(?:员工|职工|工人|人员|村民|居民|市民|学生|农民|网民|游客|{_ZH_TITLES}|司长|处长|站长|场长|社长|台长|队长|厂长|所长|"
-    r"领袖|官|员|家|人|之一|的|据|与|和|及|同|向|对)"
+    r"领袖|顾问|官|员|家|人|之一|的|据|与|和|及|同)"
 )
 #: Names of institutions and groups: not people, unless jieba knows the word as a name.
 _ZH_ORG_END = re.compile(r"(?:方|部|局|院|委|会|厅|署|办|处|所|站|队|组|团|社|台|报|网|馆|校|司|行|厂|店|中心|公司|集团|政府|机构|部门|媒体|民众|群众|警方)$")
@@ -141,8 +141,16 @@ def _name_before(head: str, article: str) -> str | None:
     head = _ZH_BEFORE_VERB.sub("", head)
     if not head or not _is_han(head[-1]):
         return None
-    starts = [0] + [m.end() for m in _ZH_NAME_START.finditer(head)]
-    for begin in sorted(set(starts), reverse=True):
+    starts = sorted({0, *(m.end() for m in _ZH_NAME_START.finditer(head))}, reverse=True)
+    if "·" in head:  # last resort: a dotted name starts where its transliteration characters start
+        first = head.rfind("·")
+        while first > 0 and head.rfind("·", 0, first) >= first - 8 and head.rfind("·", 0, first) >= 0:
+            first = head.rfind("·", 0, first)
+        begin = first
+        while begin > 0 and head[begin - 1] in people().translit_chars and first - begin < 6:
+            begin -= 1
+        starts.append(begin)
+    for begin in starts:
         name = head[begin:]
         plain = name.replace("·", "")
         if len(plain) < 2:
@@ -158,6 +166,10 @@ def _name_before(head: str, article: str) -> str | None:
         if _valid_zh_name(name, article):
             return name
     return None
+
+
+#: What follows a verb when it is a gesture, not speech: 表示敬意, 表示感谢, 宣布……开幕.
+_CEREMONY = re.compile(r"(?:敬意|感谢|谢意|祝贺|哀悼|慰问|[^，。；]{0,24}?(?:开幕|闭幕)[。，；]?$)")
 
 
 def _is_speech_verb(word: str, tag: str) -> bool:
@@ -314,7 +326,7 @@ def _with_piece_before(clause: list[tuple[str, str]], i: int, known: dict) -> st
     if i == 0 or name in known:
         return name
     prev, prev_tag = clause[i - 1]
-    measure = prev_tag in ("q", "m") and len(prev) == 1  # jieba reads the 米 of 米舒斯京 as a measure word
+    measure = prev_tag in ("q", "m", "x") and len(prev) == 1 and _foreign(prev)  # the 米 of 米舒斯京, the 姆 of 姆努钦
     if (prev_tag.startswith(_ZH_FUNCTION_TAGS) and not measure) or _after_title(prev) or prev in people().places_zh:
         return name
     joined = prev + name
@@ -381,7 +393,7 @@ def extract_zh(text: str) -> list[list[tuple[str, str]]]:
 _EN_VERBS = r"(?:said|says|told|added|stated|noted|stressed|explained|warned|urged|argued|insisted|recalled|remarked|announced|declared)"
 _CAP = r"(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[-'’][A-Za-zÀ-ÿ][a-zß-öø-ÿ]+)*|[A-Z]\.(?:[A-Z]\.)*|Mc[A-Z][a-z]+|O'[A-Z][a-z]+)"
 _NAME = rf"{_CAP}(?:\s+(?:{_CAP}|(?:de|van|von|der|bin|al|da|di|le|la)\b))*"
-_EN_BEFORE = re.compile(rf"(?<![\w.])(?P<name>{_NAME})(?:\s*,[^,.;\"“”]{{2,90}},)?,?\s+(?:also\s+|later\s+|then\s+)?{_EN_VERBS}\b")
+_EN_BEFORE = re.compile(rf"(?<![\w.])(?P<name>{_NAME})(?:\s*,(?P<app>(?:[^,.;\"“”]|\.(?=\S)){{2,160}}),)?,?\s+(?:also\s+|later\s+|then\s+)?{_EN_VERBS}\b")
 _EN_AFTER = re.compile(rf"\b(?!told\b){_EN_VERBS}\s+(?P<name>{_NAME})")  # "told X": X listens
 _EN_PRONOUN = re.compile(rf"\b(?:(?P<p1>[Hh]e|[Ss]he)\s+(?:also\s+|later\s+)?{_EN_VERBS}|{_EN_VERBS}\s+(?P<p2>he|she))\b")
 
@@ -402,7 +414,7 @@ _TITLES = frozenset(
 _NOT_TITLES_BUT_ORG = frozenset("opec ec imf fed federal reserve bank world economic development central national".split())
 _ORG_WORDS = frozenset(
     """inc corp co ltd llc plc ag sa nv bank group company corporation association ministry department agency reuters
-    xinhua exchange board commission council fund committee government union party industries securities trust office
+    xinhua exchange board commission council fund committee government union unions party industries securities trust office
     institute university airlines airways motors petroleum oil energy systems international national partners capital
     holdings services financial communications electric steel chemical chemicals foods products resources mining
     investment investors insurance brokers analysts officials sources house senate congress parliament court
@@ -550,9 +562,17 @@ def extract_en(text: str, *, article: str | None = None, known: frozenset[str] =
         for pattern in (_EN_BEFORE, _EN_AFTER):
             for match in pattern.finditer(paragraph):
                 before = paragraph[max(0, match.start("name") - 6) : match.start("name")].lower()
-                if pattern is _EN_BEFORE and re.search(r"\b(?:of|from|at|for|with|to|by)\s+$", before):
-                    continue
                 name = _en_person(match.group("name"), context, companies, surnames)
+                if not name and pattern is _EN_BEFORE and match.group("app"):
+                    # "… Administrative Region, Paul Chan Mo-po, said": the person is the apposition
+                    apposition = _FULL_NAME.fullmatch(match.group("app").strip())
+                    name = _en_person(apposition.group(0), context, companies, surnames) if apposition else None
+                    if name and len(name.split()) < 2:
+                        name = None
+                # a full name after a title inside the span ("… Region Matthew Cheung Kin-chung said")
+                inside = bool(name) and len(name.split()) > 1 and not match.group("name").startswith(name)
+                if pattern is _EN_BEFORE and not inside and re.search(r"\b(?:of|from|at|for|with|to|by)\s+$", before):
+                    continue
                 if name and not any(a <= match.start("name") < b for a, b in spans):
                     found.append(("name", name, match.start()))
                     spans.append(match.span("name"))
@@ -657,7 +677,7 @@ def _same_name(zh: str, en: str) -> bool:
         return False
     lex = people()
     pinyin = (pinyin_name(zh.replace("·", ""), lex.surnames) or "").lower().replace("-", " ").split() if _is_han(zh.replace("·", "")) else []
-    lowered = [w.lower() for w in words]
+    lowered = [w.lower().replace("v", "u") if len(w) <= 4 else w.lower() for w in words]  # Lv Ling is 吕玲
     if pinyin and (lowered == pinyin or (len(lowered) == 1 and lowered[0] == pinyin[0]) or "".join(lowered) == "".join(pinyin)):
         return True
     return similarity(words[-1], zh.split("·")[-1]) >= PAIR_THRESHOLD
@@ -729,7 +749,8 @@ def _english_for(zh: str, zh_text: str, en_text: str) -> str | None:
         if not words or len(words) > 4:
             continue
         last_zh = zh.split("·")[-1]
-        if _same_name(zh, span) or (len(words) > 1 and "·" in zh and similarity(words[-1], last_zh) >= PAIR_THRESHOLD):
+        whole = "".join(words[-2:])
+        if _same_name(zh, span) or (len(words) > 1 and "·" in zh and max(similarity(words[-1], last_zh), similarity(whole, zh.replace("·", ""))) >= PAIR_THRESHOLD):
             return span
         if len(words) == 1 and similarity(words[0], last_zh) >= PAIR_THRESHOLD and _foreign(zh):
             return span

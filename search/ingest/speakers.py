@@ -118,13 +118,13 @@ def _split_glued_verb(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
 #: What may stand between a name and its verb: time words, places of speaking, honorifics,
 #: the name's original in brackets (多米尼克•拉布（Dominic Raab）表示).
 _ZH_BEFORE_VERB = re.compile(
-    r"(?:当天|当日|日前|近日|今天|昨天|今日|昨日|同日|随后|此前|早些时候|本周|上周|本月|上月|今年|去年|对外|公开|再次|也|还|则|又|都|曾|已|均|同时|分别|"
+    r"(?:同一天|前一天|当天|当日|日前|近日|今天|昨天|今日|昨日|同日|随后|此前|早些时候|本周|上周|本月|上月|今年|去年|对外|公开|再次|也|还|则|又|都|曾|已|均|同时|分别|"
     r"\d{1,2}日|[（(][^（）()]{1,40}[）)]|在[^，。、；]{0,24}?(?:上|中|时|后|期间|前)|(?:对|向|跟)[^，。、；“”·]{1,12}?|"
     r"院士|教授|先生|女士|博士|同志|总书记|主席|委员长|议员|律师|老师|医生|夫人)+$"
 )
 #: Where a name may start: a clause start, punctuation, a title, 的 / 之一 / 据 / 与 / 和.
 _ZH_NAME_START = re.compile(
-    rf"[，。；：、“”‘’\"\s《》（）()—]|(?:员工|职工|工人|人员|村民|居民|市民|学生|农民|网民|游客|{_ZH_TITLES}|司长|处长|站长|场长|社长|台长|队长|厂长|所长|"
+    rf"[，。；：、“”‘’\"\s《》（）()—]|(?:与会|员工|职工|工人|人员|村民|居民|市民|学生|农民|网民|游客|{_ZH_TITLES}|司长|处长|站长|场长|社长|台长|队长|厂长|所长|"
     r"领袖|顾问|官|员|家|人|之一|的|据|与|和|及|同)"
 )
 #: Names of institutions and groups: not people, unless jieba knows the word as a name.
@@ -265,7 +265,7 @@ def _valid_zh_name(name: str, context: str = "") -> bool:
         for k in range(2, len(plain))
     ):
         return False  # 乌克兰国家, 美国宪法: a place and a word, not a name
-    if any(ch in _ZH_NOT_IN_NAME for ch in plain):
+    if any(ch in _ZH_NOT_IN_NAME for ch in plain) or plain[0] in "一二三四五六七八九十两几":
         return False  # 也在, 方只是: function words, not a name
     if "·" in name:
         # every part spelled like a name (罗伯特·塔扬), not a phrase ending in one (边防局的首席运营官亚历山大·林德)
@@ -279,8 +279,11 @@ def _valid_zh_name(name: str, context: str = "") -> bool:
     if plain[:2] in surnames and len(plain) <= 4:
         return True
     if plain[:1] in surnames and len(plain) <= 3:
-        # 安全观 is a word and a suffix, not 安 + 全观
-        return not (len(plain) == 3 and entities().kind_zh(plain[:2]) is not None)
+        if len(plain) == 3 and (entities().kind_zh(plain[:2]) is not None or entities().kind_zh(plain[1:]) is not None):
+            # 安全观 is 安全 + 观, 会嘉宾 is 会 + 嘉宾: words, unless jieba knows the whole as a name
+            tags = rjieba.tag(plain)
+            return len(tags) == 1 and tags[0][1].startswith("nr")
+        return True
     return False
 
 

@@ -188,6 +188,14 @@ def _converter(config: str):
 
 
 @lru_cache(maxsize=20_000)
+def mainland_form(word: str) -> str:
+    """The mainland word for a Taiwan usage (网路 → 网络), or ``word`` itself (simplified in and out)."""
+    if not word or len(word) > 12:
+        return word
+    return _converter("tw2sp").convert(_converter("s2tw").convert(word))
+
+
+@lru_cache(maxsize=20_000)
 def regional_forms(word: str) -> tuple[str, ...]:
     """Simplified forms of ``word`` (simplified) in the other regions' usage, from OpenCC's phrase dictionaries.
 
@@ -200,8 +208,7 @@ def regional_forms(word: str) -> tuple[str, ...]:
     if not word or len(word) > 12:
         return ()
     out: list[str] = []
-    traditional = _converter("s2tw").convert(word)
-    mainland = _converter("tw2sp").convert(traditional)
+    mainland = mainland_form(word)
     taiwan = _converter("t2s").convert(_converter("s2twp").convert(word))
     for form in (mainland, taiwan):
         if form and form != word and form not in out:
@@ -209,4 +216,4 @@ def regional_forms(word: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-__all__ = ["Entities", "Entity", "Form", "LearnedNames", "learned", "entities", "regional_forms", "PERSON", "PLACE", "ORGANISATION", "OTHER"]
+__all__ = ["Entities", "Entity", "Form", "LearnedNames", "learned", "entities", "mainland_form", "regional_forms", "PERSON", "PLACE", "ORGANISATION", "OTHER"]

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from search.analysis.convert import to_simplified
-from search.lexicon.entities import PLACE, entities
+from search.lexicon.entities import PERSON, PLACE, Entity, Form, entities
 
 _HERE = Path(__file__).parent
 
@@ -56,6 +56,7 @@ class People:
         self.by_surname: dict[str, set[Person]] = {}  # lowercase last (or Chinese first) name
         self.places_zh: set[str] = set()  # simplified place names: never a speaker
         self.places_en: set[str] = set()  # lowercase English place names
+        self.forms: dict[str, list[Form]] = {}  # person id → every form, with its source
         self.surnames = self._load_surnames()
         self.places_en |= _countries_and_cities()
         self._load_cedict()
@@ -71,11 +72,19 @@ class People:
                 out[zh] = en
         return out
 
-    def _add(self, person: Person, zh_names: list[str], en_names: list[str]) -> None:
-        for name in zh_names:
+    def _add(self, person: Person, zh_names: list[str], en_names: list[str], source: str) -> None:
+        forms = self.forms.setdefault(person.id, [])
+        for k, name in enumerate(zh_names):
             self.by_zh[to_simplified(name)] = person
-        for name in en_names:
+            variant = "hans" if name == to_simplified(name) else "hant"
+            if source == "curated" and k > 0 and variant == "hans":
+                variant = "tw"  # 普丁, 川普: the curated file's other forms are Taiwan/HK usage
+            if not any(f.text == name and f.lang == "zh" for f in forms):
+                forms.append(Form(name, "zh", variant, source))
+        for k, name in enumerate(en_names):
             self.by_en[name.lower()] = person
+            if not any(f.text == name and f.lang == "en" for f in forms):
+                forms.append(Form(name, "en", "en" if k == 0 or " " in name else "short", source))
         if person.en:
             parts = person.en.split()
             if len(parts) > 1:
@@ -103,7 +112,7 @@ class People:
         lex = entities()
         for simplified, english in lex.person_en.items():
             person = self.by_zh.get(simplified) or Person(slug(english), simplified, english)
-            self._add(person, [simplified, lex.traditional.get(simplified, simplified)], [english])
+            self._add(person, [simplified, lex.traditional.get(simplified, simplified)], [english], "cedict")
         self.places_zh |= {word for word, kind in lex.kind.items() if kind == PLACE}
         self.places_en |= lex.places_en
 
@@ -115,7 +124,7 @@ class People:
             zh_names = [n for n in zh_field.split("|") if n]
             en_names = [n for n in en_field.split("|") if n]
             person = Person(pid, zh_names[0] if zh_names else None, en_names[0] if en_names else None)
-            self._add(person, zh_names, en_names)
+            self._add(person, zh_names, en_names, "curated")
 
     def from_chinese(self, name: str) -> Person:
         """The person a Chinese name (any script) refers to; pinyin gives the English form."""
@@ -131,6 +140,18 @@ class People:
         if same:
             return same
         return Person(slug(english) if english else f"zh-{simplified}", simplified, english)
+
+    def entity(self, name: str) -> Entity | None:
+        """The person a name refers to (any script, any language), with every form the lexicon has
+        and where it came from; ``None`` for a name the lexicon does not know.
+
+        >>> [(f.text, f.variant, f.source) for f in people().entity("普丁").forms if f.lang == "zh"]
+        [('普丁', 'hans', 'cedict'), ('普京', 'hans', 'cedict'), ('蒲亭', 'tw', 'curated')]
+        """
+        person = self.by_zh.get(to_simplified(name)) or self.by_en.get(" ".join(name.split()).lower())
+        if person is None:
+            return None
+        return Entity(person.id, PERSON, list(self.forms.get(person.id, [])))
 
     def transliterated(self, name: str) -> bool:
         """A foreign name spelled in Chinese characters (佩斯科夫, 卢拉, 通伦·西苏里), not a Chinese name."""

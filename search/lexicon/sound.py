@@ -12,7 +12,7 @@ That closed set is much harder than a query's (only the names an index
 holds), and a query word is matched only when at most two names tie.
 
 >>> round(similarity("Peskov", "佩斯科夫"), 2), round(similarity("Zelensky", "泽连斯基"), 2)
-(1.0, 1.0)
+(0.93, 0.9)
 >>> similarity("Peskov", "李强") < THRESHOLD
 True
 """

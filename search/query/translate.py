@@ -28,7 +28,7 @@ from typing import Callable
 from search.analysis import query_terms
 from search.lexicon import Lexicon, lexicon
 from search.lexicon.keys import american, loose_key, surface_form, word_key
-from search.lexicon.entities import learned, regional_forms
+from search.lexicon.entities import learned, mainland_form, regional_forms
 from search.lexicon.names import transliterate
 from search.lexicon.sound import THRESHOLD, best_match
 
@@ -172,17 +172,16 @@ def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
             english = person_english(word)
             if english:
                 concept = _concept(sources, i, j, word, "en")
-                concept.candidates = _english_candidates([(en, 1.0, "alias") for en in english])
+                concept.candidates = _english_candidates([(en, 1.0 - 0.05 * k, "alias") for k, en in enumerate(english)])
                 out.append(concept)
             return j
         if j - i == 1 or lex.has_zh(word):
             forms = list(regional_forms(word))
             if forms:
                 out.append(_regional_concept(sources, i, j, word, forms, "opencc"))
-                if not lex.has_zh(word) or j - i > 1:
-                    for form in forms:
-                        if lex.has_zh(form):
-                            out.append(_zh_concept(sources, i, j, form, lex))
+                if j - i > 1 or mainland_form(word) != word:
+                    # A Taiwan/HK form (網路, 軟體) means its mainland word: that word is the concept,
+                    # not the typed one's own glosses (软体 "soft-bodied").
                     return j
                 break
     for j in range(last, i + 1, -1):
@@ -224,21 +223,31 @@ def _regional_concept(sources: list[Source], i: int, j: int, word: str, forms: l
 
 
 def _person_forms(word: str) -> list[str]:
-    """Other Chinese forms of a person's name (普丁 → 普京, 川普 → 特朗普), from the entity lexicon."""
+    """Other Chinese forms of a person's name, from the entity lexicon: a Taiwan/HK form finds the
+    mainland one (普丁 → 普京, 川普 → 特朗普) and back (普京 → 普丁)."""
+    from search.analysis.convert import to_simplified
     from search.lexicon.people import people
 
-    person = people().by_zh.get(word)
-    if person is None or not person.zh or person.zh == word:
+    found = people().entity(word)
+    if found is None:
         return []
-    return [person.zh]
+    out: list[str] = []
+    for form in found.forms:
+        text = to_simplified(form.text)
+        if form.lang == "zh" and text != word and text not in out:
+            out.append(text)
+    return out
 
 
 def person_english(word: str) -> list[str]:
-    """English names of the person a Chinese name refers to (普丁 → Vladimir Putin)."""
+    """English names of the person a Chinese name refers to, full name first (普丁 → Vladimir Putin, Putin)."""
     from search.lexicon.people import people
 
-    person = people().by_zh.get(word)
-    return [person.en] if person is not None and person.en else []
+    found = people().entity(word)
+    if found is None:
+        return []
+    best = found.best("en")
+    return ([best] if best else []) + [f.text for f in found.forms if f.lang == "en" and f.text != best][:3]
 
 
 def _glued(group: list[Source]) -> bool:
@@ -352,6 +361,10 @@ def _en_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
                 if lex.has_en(key):
                     out.append(_en_concept(sources, i, j, lex.en_phrase(key), "cedict"))
                     return j
+    sounded = _en_sound_at(sources, i, lex)
+    if sounded is not None:
+        out.append(sounded)
+        return i + 1
     surface = sources[i].surface
     parts = [surface] if lex.en_exact(surface) else split_contraction(surface)
     for part in parts:  # didn't → did (not translated) + not (不, 没有)
@@ -371,7 +384,8 @@ def _en_name_at(sources: list[Source], i: int, last: int, lex: Lexicon) -> Conce
     ``Li Qiang`` is 李强 (not 里 + 强): the whole name is looked up among the names
     the indexes pair with it (their speakers), before any word is translated. A
     single word the dictionary does not know (``Zelensky``, ``Peskov``) is
-    matched by sound to the transliterated names the indexes hold.
+    matched by sound later (:func:`_en_sound_at`), after the dictionary's phrases
+    (``Nord Stream`` is 北溪, not a name that sounds like *Nord*).
     """
     from search.lexicon.people import people
 
@@ -389,6 +403,13 @@ def _en_name_at(sources: list[Source], i: int, last: int, lex: Lexicon) -> Conce
             concept.candidates = _relative([Candidate(zh, tuple(t.term for t in query_terms(zh) if t.lang == "zh"), 1.0, "name") for zh in found])
             concept.candidates = [c for c in concept.candidates if c.terms]
             return concept if concept.candidates else None
+    return None
+
+
+def _en_sound_at(sources: list[Source], i: int, lex: Lexicon) -> Concept | None:
+    """One English word no dictionary knows, matched by sound to a transliterated name the indexes hold."""
+    from search.lexicon.people import people
+
     word = sources[i].surface
     if len(word) < 4 or not word.isalpha() or lex.has_en((word_key(word),)) or lex.en_exact(word) or word.lower() in lex.irregular:
         return None

@@ -21,7 +21,7 @@ from functools import lru_cache
 import rjieba
 
 from search.analysis.convert import to_simplified
-from search.lexicon.entities import OTHER, PERSON, PLACE, entities
+from search.lexicon.entities import OTHER, PERSON, PLACE
 from search.lexicon.people import Person, people, pinyin_name
 from search.lexicon.sound import similarity
 from search.model import Speaker
@@ -230,7 +230,7 @@ _ZH_FUNCTION_TAGS = ("p", "c", "d", "r", "u", "v", "f", "m", "q", "t", "y", "e",
 
 @lru_cache(maxsize=1)
 def _surnames() -> frozenset[str]:
-    return frozenset(entities().surnames | set(people().surnames))
+    return frozenset(people().entities.surnames | set(people().surnames))
 
 
 def _trim_zh(name: str) -> str:
@@ -250,7 +250,7 @@ def _valid_zh_name(name: str, context: str = "") -> bool:
         return True
     if name in lex.places_zh or _ZH_TITLE_END.search(name):
         return False
-    kind = entities().kind_zh(name)
+    kind = people().entities.kind_zh(name)
     if kind is not None and kind != PERSON:
         return False  # CC-CEDICT knows it as a word, a place or an organisation (白宫, 沙特, 顾问, 多次)
     group = _ZH_GROUP_END.search(name)
@@ -261,7 +261,7 @@ def _valid_zh_name(name: str, context: str = "") -> bool:
     if context and re.search(re.escape(name) + f"(?:{_ZH_PLACE_MARK})", context):
         return False
     if "·" not in name and not _foreign(name) and any(
-        entities().kind_zh(name[:k]) in (PLACE, OTHER) and (k >= 3 or name[:k] in entities().proper) or name[:k] in lex.places_zh
+        people().entities.kind_zh(name[:k]) in (PLACE, OTHER) and (k >= 3 or name[:k] in people().entities.proper) or name[:k] in lex.places_zh
         for k in range(2, len(plain))
     ):
         return False  # 乌克兰国家, 美国宪法: a place and a word, not a name
@@ -279,7 +279,7 @@ def _valid_zh_name(name: str, context: str = "") -> bool:
     if plain[:2] in surnames and len(plain) <= 4:
         return True
     if plain[:1] in surnames and len(plain) <= 3:
-        if len(plain) == 3 and (entities().kind_zh(plain[:2]) is not None or entities().kind_zh(plain[1:]) is not None):
+        if len(plain) == 3 and (people().entities.kind_zh(plain[:2]) is not None or people().entities.kind_zh(plain[1:]) is not None):
             # 安全观 is 安全 + 观, 会嘉宾 is 会 + 嘉宾: words, unless jieba knows the whole as a name
             tags = rjieba.tag(plain)
             return len(tags) == 1 and tags[0][1].startswith("nr")

@@ -57,6 +57,8 @@ class People:
         self.places_zh: set[str] = set()  # simplified place names: never a speaker
         self.places_en: set[str] = set()  # lowercase English place names
         self.forms: dict[str, list[Form]] = {}  # person id → every form, with its source
+        #: the entity lexicon's kinds and forms (kept here so the cached tables carry them)
+        self.entities = entities()
         self.surnames = self._load_surnames()
         self.places_en |= _countries_and_cities()
         self._load_cedict()
@@ -109,7 +111,7 @@ class People:
 
     def _load_cedict(self) -> None:
         """People, places and other proper nouns of CC-CEDICT, through the entity lexicon."""
-        lex = entities()
+        lex = self.entities
         for simplified, english in lex.person_en.items():
             person = self.by_zh.get(simplified) or Person(slug(english), simplified, english)
             self._add(person, [simplified, lex.traditional.get(simplified, simplified)], [english], "cedict")
@@ -160,9 +162,7 @@ class People:
             return False
         if "·" in name or len(plain) >= 4:
             return True
-        from search.lexicon.entities import entities
-
-        surname = plain[:1] in entities().surnames or plain[:1] in self.surnames
+        surname = plain[:1] in self.entities.surnames or plain[:1] in self.surnames
         return not surname or any(ch in _FOREIGN_MARKS for ch in plain[1:])
 
     def from_english(self, name: str, context: list[Person] = ()) -> Person:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.speakers import evaluate, load_gold
+from bench.speakers import BILINGUAL, evaluate, evaluate_bilingual, load_gold
 from search.ingest.speakers import extract_speakers, resolve_alias
 from search.lexicon.people import people, pinyin_name
 
@@ -110,3 +110,23 @@ def test_chinese_names_end_where_they_end(text, name):
 )
 def test_organisations_places_terms_and_titles_are_not_speakers(text):
     assert extract_speakers({"zh": text}) == []
+
+
+def test_bilingual_halves_pair_by_sound():
+    speakers = extract_speakers({"zh": "帕利说，法国将拥有巡逻卫星。", "en": "Parly said that France would soon have patrol satellites."})
+    assert [(s.names["zh"], s.names["en"], s.quotes) for s in speakers] == [("帕利", "Parly", 2)]
+
+
+def test_a_person_quoted_in_one_half_takes_the_name_the_other_half_gives():
+    parenthesized = extract_speakers({"zh": "多米尼克•拉布（Dominic Raab）表示，政府不会道歉。", "en": "The Foreign Secretary defended the decision."})
+    assert [(s.names["zh"], s.names["en"]) for s in parenthesized] == [("多米尼克·拉布", "Dominic Raab")]
+    named = extract_speakers({"zh": "香港特区政府财政司司长陈茂波26日表示，香港正面对新一波疫情。", "en": "Financial Secretary Paul Chan Mo-po said Hong Kong faces a new wave."})
+    assert [(s.names["zh"], s.names["en"]) for s in named] == [("陈茂波", "Paul Chan Mo-po")]
+
+
+def test_precision_recall_and_both_names_on_the_bilingual_set():
+    report = evaluate_bilingual(load_gold(BILINGUAL))
+    assert report["sentences"] >= 300 and report["labelled_in_both_languages"] >= 150
+    assert report["precision"] >= 0.95, report
+    assert report["recall"] >= 0.9, report
+    assert report["both_names"] >= 0.9, report

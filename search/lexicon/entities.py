@@ -8,8 +8,8 @@ Every entity has an id, a kind (``person``, ``place``, ``organisation``,
   API (``普京 /Vladimir Putin (1952-), president of Russia/`` is a person;
   ``白宫 /White House/`` is not);
 - ``curated``: ``people.tsv`` (names data cannot link: 普丁 = 普京, Zelensky);
-- ``opencc``: OpenCC's Taiwan/Hong Kong phrase dictionaries (``tw2sp``,
-  ``s2twp``): 網路 ⇄ 网络, 軟體 ⇄ 软件, 滑鼠 ⇄ 鼠标 (:func:`regional_forms`);
+- ``opencc``: OpenCC's Taiwan/Hong Kong phrase dictionaries (``tw2sp``):
+  網路 → 网络, 軟體 → 软件, 滑鼠 → 鼠标 (:func:`mainland_form`);
 - ``corpus``: what the index teaches: its speakers' names, paired across the
   two halves of bilingual articles (stored in the index with each article, so
   they are rebuilt incrementally with it; see :class:`LearnedNames`).
@@ -189,31 +189,15 @@ def _converter(config: str):
 
 @lru_cache(maxsize=20_000)
 def mainland_form(word: str) -> str:
-    """The mainland word for a Taiwan usage (网路 → 网络), or ``word`` itself (simplified in and out)."""
+    """The mainland word for a Taiwan/HK usage, from OpenCC's phrase dictionaries (``s2tw`` then
+    ``tw2sp``), or ``word`` itself; simplified script in and out.
+
+    >>> mainland_form("网路"), mainland_form("软体"), mainland_form("滑鼠"), mainland_form("网络")
+    ('网络', '软件', '鼠标', '网络')
+    """
     if not word or len(word) > 12:
         return word
     return _converter("tw2sp").convert(_converter("s2tw").convert(word))
 
 
-@lru_cache(maxsize=20_000)
-def regional_forms(word: str) -> tuple[str, ...]:
-    """Simplified forms of ``word`` (simplified) in the other regions' usage, from OpenCC's phrase dictionaries.
-
-    Taiwan usage → mainland (網路 → 网络, 軟體 → 软件, 滑鼠 → 鼠标) and mainland →
-    Taiwan usage (网络 → 网路), both returned in simplified script.
-
-    >>> regional_forms("网路"), regional_forms("软体"), regional_forms("网络")
-    (('网络',), ('软件',), ('网路',))
-    """
-    if not word or len(word) > 12:
-        return ()
-    out: list[str] = []
-    mainland = mainland_form(word)
-    taiwan = _converter("t2s").convert(_converter("s2twp").convert(word))
-    for form in (mainland, taiwan):
-        if form and form != word and form not in out:
-            out.append(form)
-    return tuple(out)
-
-
-__all__ = ["Entities", "Entity", "Form", "LearnedNames", "learned", "entities", "mainland_form", "regional_forms", "PERSON", "PLACE", "ORGANISATION", "OTHER"]
+__all__ = ["Entities", "Entity", "Form", "LearnedNames", "learned", "entities", "mainland_form", "PERSON", "PLACE", "ORGANISATION", "OTHER"]

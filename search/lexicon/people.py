@@ -148,12 +148,13 @@ class People:
         and where it came from; ``None`` for a name the lexicon does not know.
 
         >>> [(f.text, f.variant, f.source) for f in people().entity("普丁").forms if f.lang == "zh"]
-        [('普丁', 'hans', 'cedict'), ('普京', 'hans', 'cedict'), ('蒲亭', 'tw', 'curated')]
+        [('普京', 'hans', 'cedict'), ('普丁', 'hans', 'cedict'), ('蒲亭', 'tw', 'curated')]
         """
         person = self.by_zh.get(to_simplified(name)) or self.by_en.get(" ".join(name.split()).lower())
         if person is None:
             return None
-        return Entity(person.id, PERSON, list(self.forms.get(person.id, [])))
+        forms = sorted(self.forms.get(person.id, []), key=lambda f: f.text not in (person.zh, person.en))  # display names first
+        return Entity(person.id, PERSON, forms)
 
     def transliterated(self, name: str) -> bool:
         """A foreign name spelled in Chinese characters (佩斯科夫, 卢拉, 通伦·西苏里), not a Chinese name."""

@@ -28,7 +28,7 @@ from typing import Callable
 from search.analysis import query_terms
 from search.lexicon import Lexicon, lexicon
 from search.lexicon.keys import american, loose_key, surface_form, word_key
-from search.lexicon.entities import learned, mainland_form, regional_forms
+from search.lexicon.entities import learned, mainland_form
 from search.lexicon.names import transliterate
 from search.lexicon.sound import THRESHOLD, best_match
 
@@ -175,15 +175,12 @@ def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
                 concept.candidates = _english_candidates([(en, 1.0 - 0.05 * k, "alias") for k, en in enumerate(english)])
                 out.append(concept)
             return j
-        if j - i == 1 or lex.has_zh(word):
-            forms = list(regional_forms(word))
-            if forms:
-                out.append(_regional_concept(sources, i, j, word, forms, "opencc"))
-                if j - i > 1 or mainland_form(word) != word:
-                    # A Taiwan/HK form (網路, 軟體) means its mainland word: that word is the concept,
-                    # not the typed one's own glosses (软体 "soft-bodied").
-                    return j
-                break
+        if (j - i == 1 or lex.has_zh(word)) and mainland_form(word) != word:
+            # A Taiwan/HK form (網路, 軟體) means its mainland word: that word is the concept, not the
+            # typed one's own glosses (软体 "soft-bodied"). (A mainland word does not add its Taiwan
+            # form as a second concept: that would halve the weight of its translations.)
+            out.append(_regional_concept(sources, i, j, word, [mainland_form(word)], "opencc"))
+            return j
     for j in range(last, i + 1, -1):
         word = "".join(s.term for s in sources[i:j])
         if len(word) <= 12 and lex.has_zh(word):

@@ -24,6 +24,7 @@ from search.errors import NotFoundError, QueryError
 from search.filters import SearchFilters
 from search.highlight import snippets, to_html
 from search.lexicon.entities import learned
+from search.lexicon.people import surname_aliases
 from search.suggest import Suggestions
 from search.timeline import timeline
 from search.model import LANGS, Hit, SearchResult
@@ -82,6 +83,7 @@ class FacetTables:
     speaker_ids: list[str]  # the speakers, numbered
     pair_doc: np.ndarray  # one entry per (document, speaker quoted in it): the document …
     pair_speaker: np.ndarray  # … and the speaker's number, so facet counts are one bincount
+    merged: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # speaker id → alias ids in the index ("baker")
 
     @classmethod
     def read(cls, reader) -> "FacetTables":
@@ -105,12 +107,37 @@ class FacetTables:
                 for sp in found:
                     entry = directory.setdefault(sp["id"], {"names": sp["names"], "count": 0})
                     entry["count"] += 1
+        aliases = surname_aliases(directory)  # "Baker" is James Baker: one person in the directory
+        if aliases:
+            directory, quotes = _merge_speakers(directory, quotes, aliases)
         speaker_ids = sorted(directory)
         number = {sid: n for n, sid in enumerate(speaker_ids)}
         pairs = [(docnum, number[sp["id"]]) for docnum, found in quotes.items() for sp in found]
         pair_doc = np.array([d for d, _ in pairs], dtype=np.int64)
         pair_speaker = np.array([n for _, n in pairs], dtype=np.int64)
-        return cls(np.array(year, dtype=np.int64), np.array(day, dtype=np.int64), quotes, directory, speaker_ids, pair_doc, pair_speaker)
+        merged: dict[str, list[str]] = {}
+        for alias, target in aliases.items():
+            merged.setdefault(target, []).append(alias)
+        return cls(np.array(year, dtype=np.int64), np.array(day, dtype=np.int64), quotes, directory, speaker_ids, pair_doc, pair_speaker, merged)
+
+
+def _merge_speakers(directory: dict[str, dict], quotes: dict[int, list[dict]], aliases: dict[str, str]) -> tuple[dict, dict]:
+    """The directory and the per-document speakers with each alias id replaced by its person's."""
+    merged_quotes: dict[int, list[dict]] = {}
+    for docnum, found in quotes.items():
+        by_id: dict[str, dict] = {}
+        for sp in found:
+            sid = aliases.get(sp["id"], sp["id"])
+            if sid in by_id:
+                by_id[sid] = {**by_id[sid], "quotes": by_id[sid].get("quotes", 0) + sp.get("quotes", 0)}
+            else:
+                by_id[sid] = {**sp, "id": sid, "names": directory[sid]["names"]}
+        merged_quotes[docnum] = list(by_id.values())
+    merged: dict[str, dict] = {}
+    for found in merged_quotes.values():
+        for sp in found:
+            merged.setdefault(sp["id"], {"names": sp["names"], "count": 0})["count"] += 1
+    return merged, merged_quotes
 
 
 @dataclass(frozen=True)
@@ -361,6 +388,8 @@ class Engine:
             if key and (key == zh or key == en or (en and key == en.split()[-1])):
                 if sid not in found:
                     found.append(sid)
+        merged = self._shared(s or self.searcher()).tables.merged
+        found += [alias for sid in list(found) for alias in merged.get(sid, ()) if alias not in found]
         return found[:MAX_SPEAKER_IDS]
 
     def speaker_directory(self, s: Searcher | None = None) -> dict[str, dict]:

@@ -130,3 +130,28 @@ def test_precision_recall_and_both_names_on_the_bilingual_set():
     assert report["precision"] >= 0.95, report
     assert report["recall"] >= 0.9, report
     assert report["both_names"] >= 0.9, report
+
+
+def test_a_surname_alone_and_the_full_name_are_one_person_in_the_directory(tmp_path):
+    import json
+
+    from search.filters import SearchFilters
+    from search.indexer import Indexer
+    from search.searcher import Engine
+
+    rows = [
+        {"id": "full", "body": "Treasury Secretary James Baker said the dollar had fallen far enough."},
+        {"id": "short", "body": "Treasury Secretary Baker said talks would resume next week."},
+        {"id": "other", "body": "Prices rose in March, the agency said."},
+    ]
+    (tmp_path / "docs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    Indexer(str(tmp_path / "index")).run([str(tmp_path / "docs.jsonl")])
+    engine = Engine(str(tmp_path / "index"))
+    try:
+        bakers = [e for e in engine.suggest_speakers("Baker") if "Baker" in (e["names"]["en"] or "")]
+        assert [(e["names"]["en"], e["count"]) for e in bakers] == [("James Baker", 2)]
+        for name in ("Baker", "James Baker"):
+            found = engine.search("*", filters=SearchFilters(speaker=name))
+            assert {hit.id for hit in found.hits} == {"full", "short"}, name
+    finally:
+        engine.close()

@@ -201,6 +201,31 @@ class People:
         return [self.from_english(text)]
 
 
+def surname_aliases(directory: dict[str, dict]) -> dict[str, str]:
+    """Speakers known only by an English surname → the person of the collection quoted under that
+    surname in full: ``Baker`` → ``James Baker`` when he is the only Baker quoted in full, or quoted
+    at least three times as often as any other.
+
+    >>> surname_aliases({"baker": {"names": {"zh": None, "en": "Baker"}, "count": 43},
+    ...                  "james-baker": {"names": {"zh": None, "en": "James Baker"}, "count": 56}})
+    {'baker': 'james-baker'}
+    """
+    full: dict[str, list[tuple[int, str]]] = {}
+    for sid, entry in directory.items():
+        words = (entry["names"].get("en") or "").split()
+        if len(words) >= 2:
+            full.setdefault(words[-1].lower(), []).append((entry["count"], sid))
+    out: dict[str, str] = {}
+    for sid, entry in directory.items():
+        en = entry["names"].get("en") or ""
+        if not en or " " in en or entry["names"].get("zh"):
+            continue
+        candidates = sorted(full.get(en.lower(), []), reverse=True)
+        if candidates and (len(candidates) == 1 or candidates[0][0] >= 3 * candidates[1][0]):
+            out[sid] = candidates[0][1]
+    return out
+
+
 def pinyin_name(name: str, surnames: dict[str, str] | None = None) -> str | None:
     """``李强`` → ``Li Qiang``, ``欧阳修`` → ``Ouyang Xiu``; ``None`` if not Han characters."""
     from pypinyin import Style, lazy_pinyin

@@ -105,6 +105,7 @@ def test_chinese_names_end_where_they_end(text, name):
         "党的二十大报告指出，要坚持发展。",  # a political term
         "他多次表示，合作很重要。",  # an adverb
         "俄罗斯别尔哥罗德州官员表示，炮击造成损失。别尔哥罗德表示，局势紧张。",  # a place
+        "乌克兰国家通讯社报道称，局势紧张。",  # a place and a word, though every character could spell a name
         "沙特表示，欢迎各方对话。",  # a country
     ],
 )

@@ -265,6 +265,11 @@ def _valid_zh_name(name: str, context: str = "") -> bool:
         for k in range(2, len(plain))
     ):
         return False  # 乌克兰国家, 美国宪法: a place and a word, not a name
+    kinds = people().entities
+    if "·" not in name and any(
+        (name[:k] in kinds.proper or name[:k] in lex.places_zh) and kinds.kind_zh(name[k:]) is not None for k in range(2, len(plain) - 1)
+    ):
+        return False  # 乌克兰 + 国家 even though every character could spell a foreign name
     if any(ch in _ZH_NOT_IN_NAME for ch in plain) or plain[0] in "一二三四五六七八九十两几":
         return False  # 也在, 方只是: function words, not a name
     if "·" in name:

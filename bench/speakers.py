@@ -1,11 +1,19 @@
-"""Speaker extraction precision and recall on the hand-labeled sample.
+"""Speaker extraction precision and recall on the hand-labeled samples.
 
-    python -m bench.speakers [--gold tests/data/speakers_gold.jsonl] [--show-errors]
+    python -m bench.speakers [--gold tests/data/speakers_gold.jsonl] [--bilingual FILE] [--show-errors]
 
 Each gold paragraph lists the people quoted in it (guidelines:
 ``tests/data/SPEAKERS_GUIDELINES.md``). Extracted and gold names are compared
 as identities (习近平 = Xi Jinping), per paragraph; precision and recall are
 micro-averaged over speaker mentions.
+
+The bilingual set (``tests/data/speakers_bilingual_gold.jsonl``, WMT21 sentence
+pairs) labels each person with the Chinese and the English name as written.
+Each aligned sentence pair is extracted as one bilingual article; a predicted
+speaker matches a labelled person when its Chinese name is the same (script
+and middle dot folded) or its English name is (a surname alone matches the
+full name). ``both_names`` is the share of people labelled in both languages
+whose matched speaker has both names right.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from search.ingest.speakers import extract_speakers
 from search.lexicon.people import people
 
 GOLD = Path(__file__).resolve().parents[1] / "tests" / "data" / "speakers_gold.jsonl"
+BILINGUAL = GOLD.with_name("speakers_bilingual_gold.jsonl")
 RESULTS = Path(__file__).with_name("results")
 
 
@@ -83,12 +92,69 @@ def evaluate(rows: list[dict], show_errors: bool = False) -> dict:
     return report
 
 
+def _zh_key(name: str | None) -> str | None:
+    from search.analysis.convert import to_simplified
+
+    return to_simplified(name).replace("•", "·").replace("・", "·") if name else None
+
+
+def _en_same(gold: str | None, pred: str | None) -> bool:
+    """Same English name, or one is the other's surname (``Parly`` = ``Florence Parly``)."""
+    if not gold or not pred:
+        return False
+    g, p = gold.lower().replace("’", "'").split(), pred.lower().replace("’", "'").split()
+    return g == p or ((len(g) == 1 or len(p) == 1) and g[-1] == p[-1])
+
+
+def evaluate_bilingual(rows: list[dict], show_errors: bool = False) -> dict:
+    """Precision, recall and both-names accuracy on aligned zh/en sentence pairs."""
+    tp = fp = fn = both = both_right = 0
+    for row in rows:
+        predicted = [{"zh": sp.names.get("zh"), "en": sp.names.get("en")} for sp in extract_speakers({"zh": row["zh"], "en": row["en"]})]
+        free = list(predicted)
+        errors = []
+        for person in row["speakers"]:
+            match = next(
+                (p for p in free if (person["zh"] and _zh_key(p["zh"]) == _zh_key(person["zh"])) or _en_same(person["en"], p["en"])),
+                None,
+            )
+            if person["zh"] and person["en"]:
+                both += 1
+            if match is None:
+                fn += 1
+                errors.append(f"missed {person}")
+                continue
+            free.remove(match)
+            tp += 1
+            if person["zh"] and person["en"]:
+                right = _zh_key(match["zh"]) == _zh_key(person["zh"]) and _en_same(person["en"], match["en"])
+                both_right += right
+                if not right:
+                    errors.append(f"names {match} for {person}")
+        fp += len(free)
+        errors += [f"extra {p}" for p in free]
+        if show_errors and errors:
+            print(f"{row['doc_id']}#{row['sent']}: {'; '.join(errors)}\n    {row['zh'][:80]}\n    {row['en'][:120]}")
+    return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "sentences": len(rows),
+        "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
+        "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
+        "labelled_in_both_languages": both,
+        "both_names": round(both_right / both, 4) if both else 1.0,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gold", default=str(GOLD))
+    parser.add_argument("--bilingual", default=str(BILINGUAL), help="the bilingual (WMT21) gold set")
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args(argv)
     report = evaluate(load_gold(Path(args.gold)), args.show_errors)
+    report["bilingual"] = evaluate_bilingual(load_gold(Path(args.bilingual)), args.show_errors)
     print(json.dumps(report, indent=2))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "speakers.json").write_text(json.dumps({"command": "python -m bench.speakers", "results": report}, indent=2) + "\n", "utf-8")

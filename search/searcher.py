@@ -17,6 +17,7 @@ from search.backends.base import Backend, BackendConfig, SearchRequest, StoredHi
 from search.errors import NotFoundError, QueryError
 from search.filters import SearchFilters
 from search.highlight import snippets, to_html
+from search.lexicon.entities import learned
 from search.model import LANGS, Hit, SearchResult
 from search.query.build import plan
 from search.query.parse import parse
@@ -150,6 +151,10 @@ class Engine:
             raise QueryError("q (the query text) is required", param="q")
         parsed = parse(text)
         view = self.backend.view()
+        directory = view.speaker_directory()
+        # Query translation matches names the index holds (Li Qiang → 李强, Zelensky → 泽连斯基);
+        # a directory object is learned once.
+        learned.learn(directory, key=id(directory))
 
         def make_plan(stats: View) -> Plan:
             if not filters.translate:
@@ -201,6 +206,8 @@ class Engine:
             if key and (key == zh or key == en or (en and key == en.split()[-1])):
                 if sid not in found:
                     found.append(sid)
+        merged = (view or self.backend.view()).speaker_aliases()  # "Baker" quoted alone is James Baker
+        found += [alias for sid in list(found) for alias in merged.get(sid, ()) if alias not in found]
         return found[:MAX_SPEAKER_IDS]
 
     def speaker_directory(self, view: View | None = None) -> dict[str, dict]:

@@ -155,6 +155,11 @@ class View(ABC):
     def speaker_directory(self) -> dict[str, dict]:
         """Every speaker quoted in the index: id → ``{"names", "count"}``."""
 
+    def speaker_aliases(self) -> dict[str, list[str]]:
+        """Speaker id → the ids merged into it in the directory (``james-baker`` → ``[baker]``:
+        a surname quoted alone); a backend that does not merge them has none."""
+        return {}
+
 
 @dataclass
 class WriteFailure:

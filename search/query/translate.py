@@ -28,7 +28,9 @@ from typing import Callable
 from search.analysis import query_terms
 from search.lexicon import Lexicon, lexicon
 from search.lexicon.keys import american, loose_key, surface_form, word_key
+from search.lexicon.entities import learned, mainland_form
 from search.lexicon.names import transliterate
+from search.lexicon.sound import THRESHOLD, best_match
 
 #: At most this many query tokens are merged into one dictionary lookup.
 MAX_MERGE = 6
@@ -160,6 +162,25 @@ def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
     last = i
     while last < len(sources) and sources[last].lang == "zh" and last - i < MAX_MERGE:
         last += 1
+    # Another region's form of a word or a name (普丁 → 普京, 網路 → 网络, 网络 → 网路): the same
+    # language, so it searches the Chinese fields, and its translation is the mapped word's.
+    for j in range(last, i, -1):
+        word = "".join(s.term for s in sources[i:j])
+        person = _person_forms(word)
+        if person:
+            out.append(_regional_concept(sources, i, j, word, person, "alias"))
+            english = person_english(word)
+            if english:
+                concept = _concept(sources, i, j, word, "en")
+                concept.candidates = _english_candidates([(en, 1.0 - 0.05 * k, "alias") for k, en in enumerate(english)])
+                out.append(concept)
+            return j
+        if (j - i == 1 or lex.has_zh(word)) and mainland_form(word) != word:
+            # A Taiwan/HK form (網路, 軟體) means its mainland word: that word is the concept, not the
+            # typed one's own glosses (软体 "soft-bodied"). (A mainland word does not add its Taiwan
+            # form as a second concept: that would halve the weight of its translations.)
+            out.append(_regional_concept(sources, i, j, word, [mainland_form(word)], "opencc"))
+            return j
     for j in range(last, i + 1, -1):
         word = "".join(s.term for s in sources[i:j])
         if len(word) <= 12 and lex.has_zh(word):
@@ -185,6 +206,45 @@ def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
         concept = _zh_concept(sources, i, i + 1, piece, lex, origin="piece")
         out.append(concept)
     return i + 1
+
+
+def _regional_concept(sources: list[Source], i: int, j: int, word: str, forms: list[str], origin: str) -> Concept:
+    concept = _concept(sources, i, j, word, "zh")
+    out: dict[tuple[str, ...], Candidate] = {}
+    for form in forms:
+        terms = tuple(t.term for t in query_terms(form) if t.lang == "zh")
+        if terms and len(terms) <= MAX_TARGET_TERMS and terms not in out:
+            out[terms] = Candidate(form, terms, 1.0, origin)
+    concept.candidates = list(out.values())
+    return concept
+
+
+def _person_forms(word: str) -> list[str]:
+    """Other Chinese forms of a person's name, from the entity lexicon: a Taiwan/HK form finds the
+    mainland one (普丁 → 普京, 川普 → 特朗普) and back (普京 → 普丁)."""
+    from search.analysis.convert import to_simplified
+    from search.lexicon.people import people
+
+    found = people().entity(word)
+    if found is None:
+        return []
+    out: list[str] = []
+    for form in found.forms:
+        text = to_simplified(form.text)
+        if form.lang == "zh" and text != word and text not in out:
+            out.append(text)
+    return out
+
+
+def person_english(word: str) -> list[str]:
+    """English names of the person a Chinese name refers to, full name first (普丁 → Vladimir Putin, Putin)."""
+    from search.lexicon.people import people
+
+    found = people().entity(word)
+    if found is None:
+        return []
+    best = found.best("en")
+    return ([best] if best else []) + [f.text for f in found.forms if f.lang == "en" and f.text != best][:3]
 
 
 def _glued(group: list[Source]) -> bool:
@@ -288,12 +348,20 @@ def _en_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
     last = i
     while last < len(sources) and sources[last].lang in ("en", "num") and last - i < MAX_MERGE:
         last += 1
+    named = _en_name_at(sources, i, last, lex)
+    if named is not None:
+        out.append(named)
+        return named.end
     if sources[i].surface.lower() not in NO_PHRASE_START:
         for j in range(last, i + 1, -1):
             for key in _phrase_keys(sources[i:j], lex):
                 if lex.has_en(key):
                     out.append(_en_concept(sources, i, j, lex.en_phrase(key), "cedict"))
                     return j
+    sounded = _en_sound_at(sources, i, lex)
+    if sounded is not None:
+        out.append(sounded)
+        return i + 1
     surface = sources[i].surface
     parts = [surface] if lex.en_exact(surface) else split_contraction(surface)
     for part in parts:  # didn't → did (not translated) + not (不, 没有)
@@ -301,6 +369,57 @@ def _en_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
         if found:
             out.append(_en_concept(sources, i, i + 1, found, None))
     return i + 1
+
+
+#: A person's name is at most this many words (Luiz Inacio Lula da Silva is written shorter in news).
+MAX_NAME_WORDS = 3
+
+
+def _en_name_at(sources: list[Source], i: int, last: int, lex: Lexicon) -> Concept | None:
+    """A person's English name at ``i`` → the Chinese names the indexes hold for it.
+
+    ``Li Qiang`` is 李强 (not 里 + 强): the whole name is looked up among the names
+    the indexes pair with it (their speakers), before any word is translated. A
+    single word the dictionary does not know (``Zelensky``, ``Peskov``) is
+    matched by sound later (:func:`_en_sound_at`), after the dictionary's phrases
+    (``Nord Stream`` is 北溪, not a name that sounds like *Nord*).
+    """
+    from search.lexicon.people import people
+
+    for j in range(min(last, i + MAX_NAME_WORDS), i, -1):
+        group = sources[i:j]
+        if any(s.lang != "en" for s in group):
+            continue
+        name = " ".join(s.surface for s in group)
+        found = learned.zh_for_en(name)
+        if j - i > 1 and not found:
+            person = people().by_en.get(name.lower())
+            found = [person.zh] if person is not None and person.zh else []
+        if found:
+            concept = _concept(sources, i, j, name, "zh")
+            concept.candidates = _relative([Candidate(zh, tuple(t.term for t in query_terms(zh) if t.lang == "zh"), 1.0, "name") for zh in found])
+            concept.candidates = [c for c in concept.candidates if c.terms]
+            return concept if concept.candidates else None
+    return None
+
+
+def _en_sound_at(sources: list[Source], i: int, lex: Lexicon) -> Concept | None:
+    """One English word no dictionary knows, matched by sound to a transliterated name the indexes hold."""
+    from search.lexicon.people import people
+
+    word = sources[i].surface
+    if len(word) < 4 or not word.isalpha() or lex.has_en((word_key(word),)) or lex.en_exact(word) or word.lower() in lex.irregular:
+        return None
+    people_zh = [zh for zh in learned.zh_names() if people().transliterated(zh)]
+    matches = best_match(word, people_zh, THRESHOLD)
+    if not matches or len(matches) > 2:
+        return None
+    concept = _concept(sources, i, i + 1, word, "zh")
+    concept.candidates = [
+        Candidate(zh, tuple(t.term for t in query_terms(zh) if t.lang == "zh"), round(score, 4), "sound") for zh, score in matches
+    ]
+    concept.candidates = _relative([c for c in concept.candidates if c.terms])
+    return concept if concept.candidates else None
 
 
 def _en_word(word: str, lex: Lexicon) -> list[tuple[str, float, str]]:

@@ -11,7 +11,7 @@ import dataclasses
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -24,6 +24,7 @@ from search.backends.whoosh.compile import compile_node
 from search.backends.whoosh.ranking import Generation, Ranker, Unsupported, top
 from search.backends.whoosh.store import open_index, open_or_create
 from search.filters import SearchFilters
+from search.lexicon.people import surname_aliases
 from search.query.plan import Plan
 from search.suggest import Suggestions
 from search.timeline import timeline
@@ -42,6 +43,7 @@ class FacetTables:
     speaker_ids: list[str]  # the speakers, numbered
     pair_doc: np.ndarray  # one entry per (document, speaker quoted in it): the document …
     pair_speaker: np.ndarray  # … and the speaker's number, so facet counts are one bincount
+    merged: dict[str, list[str]] = field(default_factory=dict)  # speaker id → alias ids in the index ("baker")
 
     @classmethod
     def read(cls, reader, pause: Callable[[], None] | None = None) -> "FacetTables":
@@ -68,12 +70,37 @@ class FacetTables:
                 for sp in found:
                     entry = directory.setdefault(sp["id"], {"names": sp["names"], "count": 0})
                     entry["count"] += 1
+        aliases = surname_aliases(directory)  # "Baker" is James Baker: one person in the directory
+        if aliases:
+            directory, quotes = _merge_speakers(directory, quotes, aliases)
         speaker_ids = sorted(directory)
         number = {sid: n for n, sid in enumerate(speaker_ids)}
         pairs = [(docnum, number[sp["id"]]) for docnum, found in quotes.items() for sp in found]
         pair_doc = np.array([d for d, _ in pairs], dtype=np.int64)
         pair_speaker = np.array([n for _, n in pairs], dtype=np.int64)
-        return cls(np.array(year, dtype=np.int64), np.array(day, dtype=np.int64), quotes, directory, speaker_ids, pair_doc, pair_speaker)
+        merged: dict[str, list[str]] = {}
+        for alias, target in aliases.items():
+            merged.setdefault(target, []).append(alias)
+        return cls(np.array(year, dtype=np.int64), np.array(day, dtype=np.int64), quotes, directory, speaker_ids, pair_doc, pair_speaker, merged)
+
+
+def _merge_speakers(directory: dict[str, dict], quotes: dict[int, list[dict]], aliases: dict[str, str]) -> tuple[dict, dict]:
+    """The directory and the per-document speakers with each alias id replaced by its person's."""
+    merged_quotes: dict[int, list[dict]] = {}
+    for docnum, found in quotes.items():
+        by_id: dict[str, dict] = {}
+        for sp in found:
+            sid = aliases.get(sp["id"], sp["id"])
+            if sid in by_id:
+                by_id[sid] = {**by_id[sid], "quotes": by_id[sid].get("quotes", 0) + sp.get("quotes", 0)}
+            else:
+                by_id[sid] = {**sp, "id": sid, "names": directory[sid]["names"]}
+        merged_quotes[docnum] = list(by_id.values())
+    merged: dict[str, dict] = {}
+    for found in merged_quotes.values():
+        for sp in found:
+            merged.setdefault(sp["id"], {"names": sp["names"], "count": 0})["count"] += 1
+    return merged, merged_quotes
 
 
 class _Throttle:
@@ -270,6 +297,9 @@ class _WhooshView(View):
 
     def speaker_directory(self) -> dict[str, dict]:
         return self.shared.tables.directory
+
+    def speaker_aliases(self) -> dict[str, list[str]]:
+        return self.shared.tables.merged
 
     def search(self, request: SearchRequest) -> BackendResult:
         s = self.s

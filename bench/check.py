@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.datasets import CORPORA, converted, qa_sets, squad
-from bench.metrics import score_ranks
+from bench.metrics import score_runs
 
 EXPECTED = Path(__file__).with_name("expected.json")
 
@@ -72,12 +72,8 @@ def compare(expected: dict[str, dict[str, float]], measured: dict[str, dict], to
     return lines
 
 
-def _ranks(engine, queries: list[tuple[str, str]]) -> list[int | None]:
-    ranks: list[int | None] = []
-    for question, relevant in queries:
-        ids = [hit.id for hit in engine.search(question, size=10, highlight=False, facets=False).hits]
-        ranks.append(ids.index(relevant) + 1 if relevant in ids else None)
-    return ranks
+def _runs(engine, queries: list[tuple[str, str]]) -> list[tuple[list[str], set[str]]]:
+    return [([hit.id for hit in engine.search(question, size=10, highlight=False, facets=False).hits], {relevant}) for question, relevant in queries]
 
 
 def fast_subset(corpora: Path = CORPORA, questions: int | None = None) -> dict[str, dict]:
@@ -93,7 +89,7 @@ def fast_subset(corpora: Path = CORPORA, questions: int | None = None) -> dict[s
         engine = Engine(config=build_index(drcd, Path(tmp)))
         try:
             for qa in (drcd, hans):
-                out[f"{qa.name}-first{n}"] = score_ranks(_ranks(engine, qa.queries[:n]))
+                out[f"{qa.name}-first{n}"] = score_runs(_runs(engine, qa.queries[:n]))
         finally:
             engine.close()
     return out

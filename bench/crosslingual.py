@@ -11,12 +11,12 @@ numbers can match) and on:
   queries (en→zh), each relevant to the Chinese sentences it is paired with.
   The reverse (zh→en) indexes the English sentences and queries with Chinese.
   Duplicated sentences are one document; a query with several translations
-  counts its best-ranked one.
+  has several relevant documents.
 - **WMT22** (``jsonl/wmt22-zh-en.jsonl``): 139 bilingual news documents. Index
   the Chinese bodies only and query with the English titles (en→zh), and the
   reverse.
 
-MRR@10, Recall@10 and nDCG@10 via :mod:`bench.metrics`; results go to
+MRR@10, Success@10, Recall@10 and nDCG@10 via :mod:`bench.metrics` (trec_eval's definitions); results go to
 ``bench/results/crosslingual.json``.
 """
 
@@ -32,7 +32,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.datasets import CORPORA
-from bench.metrics import score_ranks
+from bench.metrics import score_runs
 from search.filters import SearchFilters
 from search.indexer import Indexer
 from search.searcher import Engine
@@ -97,13 +97,13 @@ def build_index(task: Task, folder: Path) -> str:
 
 def run(engine: Engine, task: Task, translate: bool) -> dict:
     filters = SearchFilters(translate=translate)
-    ranks: list[int | None] = []
+    runs: list[tuple[list[str], set[str]]] = []
     started = time.perf_counter()
     for text, relevant in task.queries:
         ids = [hit.id for hit in engine.search(text, size=10, highlight=False, facets=False, filters=filters).hits]
-        ranks.append(next((k + 1 for k, doc in enumerate(ids) if doc in relevant), None))
+        runs.append((ids, set(relevant)))
     elapsed = time.perf_counter() - started
-    scores = score_ranks(ranks)
+    scores = score_runs(runs)
     scores["ms_per_query"] = round(1000 * elapsed / max(1, len(task.queries)), 2)
     return scores
 

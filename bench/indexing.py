@@ -5,17 +5,18 @@
 Indexes ``xwlb.jsonl`` (Chinese) + ``reuters21578.jsonl`` (English) from the
 shared corpora (``--limit N``: the first N articles of each) with
 
-- ``project``: ``search.indexer.Indexer`` (its defaults: batched, 2 writer processes);
-- ``project_1proc``: the same with ``procs=1``, single process like the baselines;
+- ``project``: ``python -m search index`` (its defaults: batched, 2 writer processes);
+- ``project_1proc``: the same with ``--procs 1``, single process like the baselines;
 - ``whoosh_jieba``: Whoosh + jieba ``ChineseAnalyzer``, title + body in one stored TEXT field, one writer;
 - ``fts5``: SQLite FTS5 over the same text pre-tokenized with jieba's search mode;
 - ``tantivy``: tantivy over the same pre-tokenized text.
 
-Each system runs in its own process, so its memory is its own: ``peak_rss_mb``
-is the largest single process (``ru_maxrss``), ``peak_tree_pss_mb`` the sampled
-sum over the process and its workers (shared pages counted once). The timed part
-starts after imports and dictionary loading (jieba's and the project's alike)
-and ends when the index is committed; it includes reading and parsing the JSONL.
+Each system is one command in its own process, timed whole: ``seconds`` runs from
+starting Python to the committed index, imports and dictionary loading included
+(``index_s``, the baselines' time from the first article read, is kept beside it).
+``startup_s`` is the same command on a one-article file. ``peak_rss_mb`` is the
+largest single process (``ru_maxrss``), ``peak_tree_pss_mb`` the sampled sum over
+the process and its workers (shared pages counted once).
 Results go to ``bench/results/indexing.json`` (``indexing-limit.json`` with ``--limit``).
 
 ``--workdir DIR`` keeps the indexes in ``DIR`` so ``python -m bench.queries --workdir DIR``
@@ -26,21 +27,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.common import dir_size, header, iter_records, limited_copies, news_paths, own_peak_rss_mb, run_measured, versions, write_result
+from bench.common import ROOT, dir_size, header, iter_records, limited_copies, news_paths, run_measured, versions, write_result
 
 SYSTEMS = ("project", "project_1proc", "whoosh_jieba", "fts5", "tantivy")
 BASELINE = "whoosh_jieba"
 MARKER = "bench-complete.json"
 
 DESCRIPTIONS = {
-    "project": "this project (search.indexer.Indexer, defaults: 2 writer processes)",
-    "project_1proc": "this project, one process (Indexer(procs=1))",
+    "project": "this project: python -m search index (defaults: 2 writer processes)",
+    "project_1proc": "this project, one process: python -m search index --procs 1",
     "whoosh_jieba": "Whoosh + jieba ChineseAnalyzer, one TEXT field, one writer",
     "fts5": "SQLite FTS5, text pre-tokenized by jieba (search mode)",
     "tantivy": "tantivy, text pre-tokenized by jieba (search mode)",
@@ -58,15 +62,7 @@ def index_ready(workdir: Path, system: str, limit: int | None) -> bool:
 
 
 def build(system: str, index_path: Path, inputs: list[Path]) -> int:
-    """Index ``inputs`` with ``system`` into ``index_path``; the number of documents indexed."""
-    if system in ("project", "project_1proc"):
-        from search.indexer import Indexer
-
-        procs = 1 if system == "project_1proc" else None
-        report = Indexer(str(index_path), procs=procs).run([str(p) for p in inputs])
-        if report.failed:
-            raise SystemExit(f"project: {report.failed} articles failed: {report.failures[:3]}")
-        return report.indexed
+    """Index ``inputs`` with a baseline ``system`` into ``index_path``; the number of documents indexed."""
     records = iter_records(inputs)
     if system == "whoosh_jieba":
         from bench.baselines import WhooshBaseline
@@ -84,37 +80,62 @@ def build(system: str, index_path: Path, inputs: list[Path]) -> int:
 
 
 def warm_up(system: str) -> None:
-    """Load what every run loads once (dictionaries, converters), outside the timed part."""
+    """Load what every run of a baseline loads once (jieba's dictionary, tantivy)."""
+    from bench import baselines
+
+    baselines.jieba_search_text("中俄关系 cooperating")
+    if system == "whoosh_jieba":
+        baselines.jieba_chinese_analyzer()
+    if system == "tantivy":
+        import tantivy  # noqa: F401
+
+
+def baseline_command(args: argparse.Namespace) -> int:
+    """A baseline as one command: imports, dictionary, then indexing (``index_s``) to the commit."""
+    index_path = Path(args.index)
+    warm_up(args.build)
+    started = time.perf_counter()
+    docs = build(args.build, index_path, [Path(p) for p in args.input])
+    Path(args.result).write_text(json.dumps({"docs": docs, "index_s": round(time.perf_counter() - started, 2)}), "utf-8")
+    return 0
+
+
+def command(system: str, index_path: Path, inputs: list[Path], result: Path) -> list[str]:
     if system.startswith("project"):
-        from search.analysis import analyze
-        from search.indexer import Indexer  # noqa: F401
-
-        list(analyze("中俄關係 cooperating"))
-    else:
-        from bench import baselines
-
-        baselines.jieba_search_text("中俄关系 cooperating")
-        if system == "whoosh_jieba":
-            baselines.jieba_chinese_analyzer()
-        if system == "tantivy":
-            import tantivy  # noqa: F401
+        procs = ["--procs", "1"] if system == "project_1proc" else []
+        return [sys.executable, "-m", "search", "index", *map(str, inputs), "--index", str(index_path), "--quiet", *procs]
+    return [sys.executable, "-m", "bench.indexing", "--build", system, "--index", str(index_path), "--result", str(result), "--input", *map(str, inputs)]
 
 
 def worker(args: argparse.Namespace) -> int:
+    """Time one system's whole command (a child process) and read its peak memory."""
     index_path = Path(args.index)
-    warm_up(args.worker)
+    inner = index_path.parent / "inner.json"
     started = time.perf_counter()
-    docs = build(args.worker, index_path, [Path(p) for p in args.input])
+    done = subprocess.run(command(args.worker, index_path, [Path(p) for p in args.input], inner), cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - started
-    result = {
-        "system": args.worker,
-        "docs": docs,
-        "seconds": round(seconds, 2),
-        "index_bytes": dir_size(index_path),
-        "peak_rss_mb": own_peak_rss_mb(),
-    }
+    if done.returncode != 0:
+        raise SystemExit(f"{args.worker}: exit status {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    if args.worker.startswith("project"):
+        counts = re.search(r"indexed (\d+) / updated (\d+)", done.stdout)
+        result = {"docs": int(counts[1]) + int(counts[2])}
+    else:
+        result = json.loads(inner.read_text("utf-8"))
+    kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result |= {"system": args.worker, "seconds": round(seconds, 2), "index_bytes": dir_size(index_path), "peak_rss_mb": round(kib / 1024, 1)}
     Path(args.result).write_text(json.dumps(result), "utf-8")
     return 0
+
+
+def startup(system: str, folder: Path, record: str) -> float:
+    """Seconds of the system's whole command on a one-article file (a new index)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    one = folder / "one.jsonl"
+    one.write_text(record, "utf-8")
+    index_path = folder / ("index.sqlite" if system == "fts5" else "index")
+    started = time.perf_counter()
+    subprocess.run(command(system, index_path, [one], folder / "inner.json"), cwd=ROOT, check=True, capture_output=True)
+    return round(time.perf_counter() - started, 2)
 
 
 def measure(system: str, index_path: Path, inputs: list[Path], input_bytes: int, timeout: float) -> dict:
@@ -126,6 +147,8 @@ def measure(system: str, index_path: Path, inputs: list[Path], input_bytes: int,
     print(f"indexing with {system} ...", file=sys.stderr, flush=True)
     r = run_measured(args, result_file, timeout=timeout)
     r["description"] = DESCRIPTIONS[system]
+    with open(inputs[0], encoding="utf-8") as first:
+        r["startup_s"] = startup(system, index_path.parent / "startup", first.readline())
     r["docs_per_s"] = round(r["docs"] / r["seconds"], 1)
     r["mb_per_s"] = round(input_bytes / 1e6 / r["seconds"], 3)
     r["index_mb"] = round(r["index_bytes"] / 1e6, 1)
@@ -139,7 +162,7 @@ def ratios(results: dict[str, dict], baseline: str = BASELINE) -> dict[str, dict
     base = results.get(baseline)
     if not base:
         return {}
-    keys = ("docs_per_s", "mb_per_s", "index_mb", "peak_rss_mb", "peak_tree_pss_mb")
+    keys = ("docs_per_s", "mb_per_s", "index_mb", "peak_rss_mb", "peak_tree_pss_mb", "startup_s")
     return {
         f"{mine}/{baseline}": {k: round(results[mine][k] / base[k], 2) for k in keys if base.get(k)}
         for mine in ("project", "project_1proc")
@@ -154,12 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=None, help="keep indexes here (reused by bench.queries) instead of a temp folder")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed per system (default 3600)")
     parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
+    parser.add_argument("--build", choices=SYSTEMS, help=argparse.SUPPRESS)
     parser.add_argument("--index", help=argparse.SUPPRESS)
     parser.add_argument("--input", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args)
+    if args.build:
+        return baseline_command(args)
 
     temp = None if args.workdir else tempfile.TemporaryDirectory(prefix="bench-indexing-")
     workdir = Path(args.workdir or temp.name).resolve()

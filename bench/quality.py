@@ -6,8 +6,8 @@
 
 Indexes each set's paragraphs with the project's real indexer into a temporary
 index (one writer process, so one segment and the same ranking on every run),
-runs every question through the real engine, and reports MRR@10, Recall@10 and
-nDCG@10 per set. In the same run, the same paragraphs and
+runs every question through the real engine, and reports MRR@10, Success@10 (one
+relevant paragraph per question: the same as Recall@10) and nDCG@10 per set. In the same run, the same paragraphs and
 questions go through two baselines (see ``bench/baselines.py``):
 
 - ``whoosh_jieba``: Whoosh + jieba's ``ChineseAnalyzer`` on one TEXT field, BM25F
@@ -33,7 +33,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.datasets import QASet, qa_sets
-from bench.metrics import score_ranks
+from bench.metrics import score_runs
 from search.backends.base import BackendConfig
 from search.indexer import Indexer
 from search.searcher import Engine
@@ -71,7 +71,7 @@ def evaluate(qa: QASet, limit: int | None = None, backend: str = "whoosh", urls:
     with tempfile.TemporaryDirectory() as tmp:
         config = build_index(qa, Path(tmp), opensearch_config(qa, urls) if backend == "opensearch" else None)
         engine = Engine(config=config)
-        ranks: list[int | None] = []
+        runs: list[tuple[list[str], set[str]]] = []
         errors: list[str] = []
         started = time.perf_counter()
         for question, relevant in queries:
@@ -80,10 +80,10 @@ def evaluate(qa: QASet, limit: int | None = None, backend: str = "whoosh", urls:
             except Exception as exc:  # noqa: BLE001 - an engine error is a miss, counted and shown
                 errors.append(f"{question}: {type(exc).__name__}: {exc}")
                 ids = []
-            ranks.append(ids.index(relevant) + 1 if relevant in ids else None)
+            runs.append((ids, {relevant}))
         elapsed = time.perf_counter() - started
         engine.close()
-    scores = score_ranks(ranks)
+    scores = score_runs(runs)
     if errors:
         scores["errors"] = len(errors)
         scores["error_examples"] = errors[:3]
@@ -110,16 +110,16 @@ def evaluate_baseline(qa: QASet, name: str, limit: int | None = None) -> dict:
         baseline = WhooshBaseline(name)
         baseline.build(tmp, qa.docs.items())
         baseline.open(tmp)
-        ranks: list[int | None] = []
+        runs: list[tuple[list[str], set[str]]] = []
         started = time.perf_counter()
         try:
             for question, relevant in queries:
                 ids, _ = baseline.search(question, 10)
-                ranks.append(ids.index(relevant) + 1 if relevant in ids else None)
+                runs.append((list(ids), {relevant}))
         finally:
             baseline.close()
         elapsed = time.perf_counter() - started
-    scores = score_ranks(ranks)
+    scores = score_runs(runs)
     scores["documents"] = len(qa.docs)
     scores["ms_per_query"] = round(1000 * elapsed / max(1, len(queries)), 2)
     return scores

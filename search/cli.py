@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="commit after every N new or changed articles (default 10000; smaller loses less to a crash)",
     )
+    p_index.add_argument(
+        "--procs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="processes that analyze and write (default: the cores, at most 2)",
+    )
 
     p_query = sub.add_parser("query", help="search the index")
     p_query.add_argument("text", metavar="QUERY")
@@ -164,7 +171,7 @@ def _cmd_index(args: argparse.Namespace, index_dir: str) -> int:
     from search.ingest import iter_files
 
     total = sum(_size(path) for path, ok in iter_files(args.paths) if ok)
-    indexer = Indexer(batch_size=args.batch_size or BATCH_SIZE, config=args.backend_config)
+    indexer = Indexer(procs=args.procs, batch_size=args.batch_size or BATCH_SIZE, config=args.backend_config)
     with tqdm(total=total, unit="B", unit_scale=True, desc="indexing", disable=True if args.quiet else None, file=sys.stderr) as bar:
         report = indexer.run(args.paths, prune=args.prune, progress=bar.update)
     for path, encoding in report.encodings.items():

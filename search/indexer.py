@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from search.backends.base import BackendConfig, Writer, open_backend
-from search.ingest import LoadedFile, iter_files, load_file
+from search.ingest import LoadedFile, iter_files
+from search.ingest.loader import load_parts
 from search.model import Article
 
 BATCH_SIZE = 20_000
@@ -103,31 +104,37 @@ class Indexer:
         seen_ids: dict[str, str] = {}
         ids_by_path: dict[str, set[str]] = {}
         clean_paths: set[str] = set()
-        pending: list[tuple[Article, str, bool]] = []  # (article, digest, exists)
-        for path, supported in files:
-            if not supported:
-                report.skipped_files.append(path)
-                continue
-            loaded = load_file(path)
-            if loaded.encoding:
-                report.encodings[path] = loaded.encoding
-            self._collect(loaded, writer, report, seen_ids, pending)
-            abspath = os.path.abspath(path)
-            ids_by_path[abspath] = {a.id for _, a in loaded.articles}
-            if not loaded.errors:
-                clean_paths.add(abspath)
-            while len(pending) >= self.batch_size:
-                self._write(writer, pending[: self.batch_size], report)
-                pending = pending[self.batch_size :]
-            if progress:
-                progress(_size(path))
-        if pending:
-            self._write(writer, pending, report)
+        batch = _Batch(writer, report, self.batch_size)
+        try:
+            for path, supported in files:
+                if not supported:
+                    report.skipped_files.append(path)
+                    continue
+                ids: set[str] = set()
+                clean = True
+                # Part by part: the backend may store (analyze) the first articles of a file
+                # while this process parses the next (and finds their speakers).
+                for loaded in load_parts(path):
+                    if loaded.encoding:
+                        report.encodings[path] = loaded.encoding
+                    self._collect(loaded, writer, report, seen_ids, batch)
+                    ids.update(a.id for _, a in loaded.articles)
+                    clean = clean and not loaded.errors
+                abspath = os.path.abspath(path)
+                ids_by_path[abspath] = ids
+                if clean:
+                    clean_paths.add(abspath)
+                if progress:
+                    progress(_size(path))
+            batch.commit()
+        except BaseException:
+            writer.cancel()
+            raise
         if prune:
             report.deleted = self._prune(writer, ids_by_path, clean_paths)
         return report
 
-    def _collect(self, loaded: LoadedFile, writer: Writer, report: IndexReport, seen_ids: dict[str, str], pending: list) -> None:
+    def _collect(self, loaded: LoadedFile, writer: Writer, report: IndexReport, seen_ids: dict[str, str], batch: "_Batch") -> None:
         report.warnings.extend(loaded.warnings)
         for error in loaded.errors:
             report.failed += 1
@@ -147,20 +154,7 @@ class Indexer:
             if found == digest:
                 report.unchanged += 1
                 continue
-            pending.append((article, digest, found is not None))
-
-    def _write(self, writer: Writer, pending: list[tuple[Article, str, bool]], report: IndexReport) -> None:
-        failed = {failure.article_id: failure.reason for failure in writer.write(pending)}
-        for article, _, exists in pending:
-            reason = failed.get(article.id)
-            if reason is not None:
-                report.failed += 1
-                where = f"{article.path}: " if article.path else ""
-                report.failures.append(f"{where}article {article.id!r} was not stored: {reason}")
-            elif exists:
-                report.updated += 1
-            else:
-                report.indexed += 1
+            batch.add(article, digest, found is not None)
 
     def _prune(self, writer: Writer, ids_by_path: dict[str, set[str]], clean_paths: set[str]) -> int:
         """Delete articles whose file is gone, or whose id vanished from a cleanly read file."""
@@ -172,6 +166,36 @@ class Indexer:
                 keep = ids_by_path.get(path, set())
                 doomed.extend(sorted(ids - keep))
         return writer.delete(doomed) if doomed else 0
+
+
+class _Batch:
+    """New and changed articles on their way to the backend, committed every ``size`` articles."""
+
+    def __init__(self, writer: Writer, report: IndexReport, size: int) -> None:
+        self.writer, self.report, self.size = writer, report, size
+        self.added: list[tuple[Article, bool]] = []  # this batch's articles: did each replace one?
+
+    def add(self, article: Article, digest: str, exists: bool) -> None:
+        self.writer.add(article, digest, exists)
+        self.added.append((article, exists))
+        if len(self.added) >= self.size:
+            self.commit()
+
+    def commit(self) -> None:
+        if not self.added:
+            return
+        failed = {failure.article_id: failure.reason for failure in self.writer.commit()}
+        for article, exists in self.added:
+            reason = failed.get(article.id)
+            if reason is not None:
+                self.report.failed += 1
+                where = f"{article.path}: " if article.path else ""
+                self.report.failures.append(f"{where}article {article.id!r} was not stored: {reason}")
+            elif exists:
+                self.report.updated += 1
+            else:
+                self.report.indexed += 1
+        self.added = []
 
 
 def _size(path: str) -> int:

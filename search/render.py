@@ -40,10 +40,48 @@ def highlight_terms(query: str | None, *, translate: bool = False) -> tuple[set[
 
 
 def paragraphs(text: str | None) -> list[str]:
-    """Split a stored text into its non-empty paragraphs (one per line)."""
+    r"""Split a stored text into its non-empty paragraphs: one per line, except in hard-wrapped
+    wire text (Reuters: lines of at most 80 characters, a paragraph starting with an indented
+    line or after a blank line), whose lines are joined back into paragraphs.
+
+    >>> paragraphs("Showers continued throughout the week in\nthe Bahia cocoa zone, alleviating the drought.\n"
+    ...            "    The dry period means the temporao will be\nlate this year.")
+    ['Showers continued throughout the week in the Bahia cocoa zone, alleviating the drought.', 'The dry period means the temporao will be late this year.']
+    >>> paragraphs("第一段。\n第二段。")
+    ['第一段。', '第二段。']
+    """
     if not text:
         return []
+    lines = text.strip().splitlines()
+    if _hard_wrapped(lines):
+        out: list[list[str]] = [[]]
+        for line in lines:
+            if not line.strip() or line[:1].isspace():
+                out.append([])
+            if line.strip():
+                out[-1].append(line.strip())
+        return [_join(group) for group in out if group]
     return [p for p in _PARAGRAPHS.split(text.strip()) if p]
+
+
+#: Wire services wrapped their lines at about 70 characters; an article's own line breaks are longer.
+_WRAP_WIDTH = 80
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    """Whether ``lines`` are a hard-wrapped text: several lines, none long, most of them full,
+    and mostly Latin (Chinese text is never wrapped this way)."""
+    full = [line for line in lines if line.strip()]
+    if len(full) < 3 or any(len(line) > _WRAP_WIDTH for line in full):
+        return False
+    text = "".join(full)
+    latin = sum(ch.isascii() for ch in text)
+    long_enough = sum(len(line.strip()) >= 40 for line in full)
+    return latin >= 0.9 * len(text) and long_enough >= 0.5 * len(full)
+
+
+def _join(group: list[str]) -> str:
+    return " ".join(group)
 
 
 def paragraphs_html(text: str | None, terms: set[str], phrases: list[list[str]] = ()) -> list[str]:

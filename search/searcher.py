@@ -7,8 +7,10 @@ runs the backend-neutral plan; snippets come from the original text it stores.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
+from typing import Iterator
 
 from search.analysis.convert import to_simplified
 from search.backends.base import Backend, BackendConfig, SearchRequest, StoredHit, View, open_backend
@@ -18,7 +20,7 @@ from search.highlight import snippets, to_html
 from search.model import LANGS, Hit, SearchResult
 from search.query.build import plan
 from search.query.parse import parse
-from search.query.plan import Everything
+from search.query.plan import Everything, Plan
 
 MAX_SIZE = 100
 MAX_SPEAKER_IDS = 64
@@ -87,6 +89,7 @@ class Engine:
         """
         for text in _WARM_QUERIES:
             self.search(text)
+        self.backend.suggestions()
         return self.backend.warm(min_df)
 
     def close(self) -> None:
@@ -107,24 +110,11 @@ class Engine:
         ``highlight=False`` skips snippets and ``facets=False`` skips facet counts
         (evaluation and benchmarks need only ids).
         """
-        if not isinstance(text, str):
-            raise QueryError("q (the query text) is required", param="q")
         paging = Paging.checked(page, size)
         filters = filters or SearchFilters()
         started = time.perf_counter()
-        parsed = parse(text)
-        view = self.backend.view()
-
-        def make_plan(stats: View):
-            if not filters.translate:
-                return plan(parsed, text, stats.has_term, translate=False)
-            return plan(parsed, text, stats.has_term, translate=True, doc_frequency=stats.doc_frequency, doc_count=stats.doc_count)
-
-        the_plan = view.planned(make_plan)
-        if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
-            the_plan.primary, the_plan.fallback = Everything(), None
-        speaker_ids = tuple(self.speaker_ids(filters.speaker, view)) if filters.speaker else None
         offset = (paging.page - 1) * paging.size
+        view, the_plan, speaker_ids = self._prepare(text, filters)
         found = view.search(SearchRequest(the_plan, filters, speaker_ids, offset, paging.size, facets))
         terms = the_plan.highlight if highlight else None
         hits = [self._hit(hit, terms, the_plan.phrases) for hit in found.hits]
@@ -141,6 +131,47 @@ class Engine:
             filters=filters.active,
             sort=filters.sort,
         )
+
+    def _prepare(self, text: object, filters: SearchFilters) -> tuple[View, Plan, tuple[str, ...] | None]:
+        """The view, plan and speaker filter (``None``: none) of one search."""
+        if not isinstance(text, str):
+            raise QueryError("q (the query text) is required", param="q")
+        parsed = parse(text)
+        view = self.backend.view()
+
+        def make_plan(stats: View) -> Plan:
+            if not filters.translate:
+                return plan(parsed, text, stats.has_term, translate=False)
+            return plan(parsed, text, stats.has_term, translate=True, doc_frequency=stats.doc_frequency, doc_count=stats.doc_count)
+
+        the_plan = view.planned(make_plan)
+        if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
+            the_plan.primary, the_plan.fallback = Everything(), None
+        speaker_ids = tuple(self.speaker_ids(filters.speaker, view)) if filters.speaker else None
+        return view, the_plan, speaker_ids
+
+    def matches(self, text: object, *, filters: SearchFilters | None = None, limit: int = 10_000, bodies: bool = False) -> tuple[int, Iterator[Hit]]:
+        """Every match of a search, in the order of its pages (at most ``limit``): the total
+        and an iterator of hits without snippets (exports, feeds).
+        ``bodies`` puts the article's text in ``Hit.snippets`` (``{"zh": [body], "en": [body]}``).
+
+        >>> total, hits = Engine("index").matches("習近平", limit=100)  # doctest: +SKIP
+        """
+        filters = filters or SearchFilters()
+        view, the_plan, speaker_ids = self._prepare(text, filters)
+        if the_plan.primary is None or limit < 1:
+            return 0, iter(())
+        found = view.search(SearchRequest(the_plan, filters, speaker_ids, 0, limit, facets=False))
+
+        def rows() -> Iterator[Hit]:
+            for stored in found.hits:
+                hit = self._hit(stored, None, [])
+                if bodies:
+                    fields = stored.fields
+                    hit = dataclasses.replace(hit, snippets={lang: [fields[f"body_{lang}"]] if fields.get(f"body_{lang}") else [] for lang in LANGS})
+                yield hit
+
+        return found.total, rows()
 
     def speaker_ids(self, name: str, view: View | None = None) -> list[str]:
         """Canonical speaker ids that ``name`` (any alias, any script) may refer to.
@@ -183,6 +214,14 @@ class Engine:
                 out.append({"id": sid, "names": dict(entry["names"]), "count": entry["count"]})
         out.sort(key=lambda item: (-item["count"], item["id"]))
         return out[: max(1, min(limit, 50))]
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[dict]:
+        """Words, speakers and titles completing ``prefix`` (see :mod:`search.suggest`).
+
+        >>> Engine("index").suggest("習近")[0]  # doctest: +SKIP
+        {'type': 'speaker', 'text': '習近平', 'id': 'xi-jinping', 'names': {...}, 'count': 1}
+        """
+        return self.backend.suggestions().suggest(prefix, limit)
 
     def _hit(self, hit: StoredHit, terms: set[str] | None, phrases: list[list[str]]) -> Hit:
         fields = hit.fields

@@ -53,25 +53,42 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+_BROWSER_SKIPPED: list[str] = []
+
+
+def _skip_browser(reason: str):
+    _BROWSER_SKIPPED.append(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One real Chromium for the browser tests; skipped with the reason when it is not available."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
+        _skip_browser(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; `make test` installs it as root)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("the playwright package is not installed (pip install -r requirements.txt)")
+        _skip_browser("the playwright package is not installed (pip install -r tests/requirements.txt)")
     playwright = sync_playwright().start()
     try:
         try:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         except Exception as exc:  # a browser that cannot start here is an environment limit, not a test failure
-            pytest.skip(f"Chromium at {CHROMIUM} could not be launched: {str(exc).splitlines()[0]}")
+            _skip_browser(f"Chromium at {CHROMIUM} could not be launched: {str(exc).splitlines()[0]}")
         yield browser
         browser.close()
     finally:
         playwright.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say loudly, at the end, that the browser tests did not run (a skip line is easy to miss)."""
+    if _BROWSER_SKIPPED:
+        reason = _BROWSER_SKIPPED[0]
+        count = sum(1 for report in terminalreporter.stats.get("skipped", []) if reason in str(report.longrepr))
+        terminalreporter.write_sep("!", "BROWSER TESTS SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(f"{count} browser tests did not run: {reason}", red=True, bold=True)
 
 
 @pytest.fixture

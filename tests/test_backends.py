@@ -162,6 +162,38 @@ def test_facets_count_the_whole_result_set(client):
     assert speakers["vladimir-putin"]["count"] == search(client, q="普京", speaker="普京")["total"] >= 2
 
 
+def test_timeline_facets_count_months_and_days(client):
+    body = search(client, q="普京", size=1)
+    assert sum(m["count"] for m in body["facets"]["months"]) == body["total"] - 0  # every 普京 article is dated
+    assert {"month": "2022-03", "count": 2} in body["facets"]["months"]
+    short = search(client, q="普京", **{"from": "2022-03-01", "to": "2022-03-31"})["facets"]
+    assert short["days"] == [{"day": "2022-03-01", "count": 1}, {"day": "2022-03-23", "count": 1}]
+
+
+def test_suggestions_and_exports(client):
+    found = client.get("/api/suggest", query_string={"q": "普"}).get_json()["suggestions"]
+    assert any(s.get("id") == "vladimir-putin" for s in found)
+    export = client.get("/api/export", query_string={"q": "普京", "format": "jsonl", "body": "true"})
+    assert export.status_code == 200
+    rows = [json.loads(line) for line in export.get_data(as_text=True).splitlines() if line.strip()]
+    assert len(rows) == search(client, q="普京")["total"] and any("普京" in json.dumps(r, ensure_ascii=False) for r in rows)
+
+
+def test_all_matches_come_in_page_order(config, monkeypatch):
+    from search.backends.opensearch import backend
+    from search.searcher import Engine
+
+    monkeypatch.setattr(backend, "PAGE_CHUNK", 7)  # an OpenSearch export reads its hits in chunks
+    engine = Engine(config=config)
+    try:
+        total, hits = engine.matches("普京 通电话", limit=100)
+        paged = engine.search("普京 通电话", size=100, highlight=False, facets=False)
+        assert total == paged.total > 7 and [h.id for h in hits] == [h.id for h in paged.hits]
+        assert [h.id for h in engine.matches("普京 通电话", limit=9)[1]] == [h.id for h in paged.hits[:9]]
+    finally:
+        engine.close()
+
+
 # --- articles, speakers, stats, errors ---------------------------------------------------------------
 
 
@@ -373,3 +405,23 @@ def test_articles_the_cluster_refuses_are_reported_each_and_indexed_next_time(re
     assert {line.split("article '")[1].split("'")[0] for line in refused} == {"r0", "r1", "r2"}
     again = run_cli("index", str(data), "--quiet", *backend_args(config))
     assert again.returncode == 0 and again.stdout.strip() == "indexed 3 / updated 0 / unchanged 0 / failed 0", again.stderr
+
+
+def test_a_red_cluster_is_refused_with_what_to_do(request, tmp_path):
+    from opensearchpy import OpenSearch
+
+    from search.errors import BackendUnavailableError
+    from search.searcher import Engine
+
+    config = fresh_config("opensearch", request, tmp_path)
+    client = OpenSearch(hosts=list(config.urls))
+    # An index whose only shard may live on no node: its primary is unassigned, the cluster red.
+    settings = {"index.routing.allocation.require._name": "no-such-node", "number_of_replicas": 0}
+    client.indices.create(index=config.index_name, body={"settings": settings}, params={"wait_for_active_shards": "0"})
+    try:
+        with pytest.raises(BackendUnavailableError, match="is red") as caught:
+            Engine(config=config)
+        assert caught.value.param == "opensearch"
+    finally:
+        client.indices.delete(index=config.index_name)
+        client.close()

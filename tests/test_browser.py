@@ -248,20 +248,22 @@ def test_phone_width(browser, base_url):
         page = tab.page
         tab.goto("/?q=%E6%99%AE%E4%BA%AC&size=5")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
-        bar, side, main = (page.locator(s).bounding_box() for s in (".searchbar", ".sidebar", "#results"))
-        assert bar["y"] < side["y"] < main["y"]  # stacked: search box, filters, results
-        assert side["width"] <= 375 and main["width"] <= 375
-        # The filters are folded so the first result shows on the first screen; the summary opens them.
+        bar, main = (page.locator(s).bounding_box() for s in (".searchbar", "#results"))
+        assert bar["y"] < main["y"] and main["width"] <= 375  # stacked: search box, results
+        # The filters are folded behind one button so the first result shows on the first screen.
         assert not page.locator("#from").is_visible()
         first = page.locator("li.hit").first.bounding_box()
         assert first["y"] < 740
         shot(page, "search-phone.png", full_page=False)
-        page.click("#filters-box > summary")
+        page.click("#filters-toggle")
         assert page.locator("#from").is_visible()
+        side, main = page.locator(".sidebar").bounding_box(), page.locator("#results").bounding_box()
+        assert side["y"] < main["y"] and side["width"] <= 375  # opened above the results
         page.fill("#from", "2022-01-01")
         page.click("button.apply")
         page.wait_for_url(re.compile(r"from=2022-01-01"))
-        assert page.locator("#from").is_visible()  # an active filter keeps them open
+        assert not page.locator("#from").is_visible()  # results first again; the button counts the filter
+        assert page.locator("#filters-toggle").inner_text().endswith("(1)")
 
         tab.goto(f"/articles/{SEED_ID}?q=%E6%99%AE%E4%BA%AC")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375

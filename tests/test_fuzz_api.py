@@ -139,6 +139,9 @@ def check(response, method: str, url: str) -> None:
     path = urllib.parse.urlsplit(url).path
     if not is_api_path(urllib.parse.unquote(path)) or method in ("HEAD", "OPTIONS") or 300 <= response.status_code < 400:
         return  # pages are HTML; a redirect (``//`` merged into ``/``) has no JSON to check
+    if urllib.parse.unquote(path) == "/api/export" and response.status_code == 200:
+        assert response.mimetype in ("text/csv", "application/jsonl"), where  # an export is CSV or JSON Lines; its errors are JSON
+        return
     assert response.mimetype == "application/json", where
     data = json.loads(body)
     if 400 <= response.status_code < 500:

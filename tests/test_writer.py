@@ -42,7 +42,7 @@ def documents(count: int = 400) -> list[dict]:
     for i in range(count):
         record = synthetic(i, rng)
         record["body"] += f" 编号{i} ref{i} 普京表示，合作很重要。" + ("“We agree,” Putin said." if i % 3 == 0 else "")
-        articles.append(article_from_record(record, f"synthetic:{i}"))
+        articles.append(article_from_record(record, f"synthetic:{i}")[0])
     return [to_document(article, content_hash(article)) for article in articles]
 
 

@@ -3,7 +3,7 @@
 No Whoosh here: the engine's dataclasses cross the boundary.
 
 Configuration (``create_app({...})``): ``BACKEND`` (a
-:class:`~search.backends.base.BackendConfig`; default from ``$SEARCH_BACKEND``,
+:class:`search.searcher.BackendConfig`; default from ``$SEARCH_BACKEND``,
 ``$SEARCH_OPENSEARCH_URL``), ``INDEX_DIR`` (the Whoosh index folder; default
 ``$SEARCH_INDEX``, else ``index``); ``CORS_ORIGINS``: origins allowed to read ``/api/*`` from a
 browser (default none: CORS is off).
@@ -17,7 +17,6 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.errors import SearchError
-from search.backends.base import BackendConfig
 from search.searcher import Engine
 
 _STATUS = {"invalid_parameter": 400, "not_found": 404, "index_missing": 503, "index_version": 503, "index_locked": 503, "backend_unavailable": 503}
@@ -37,10 +36,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["engine"] = None
 
-    from web import api, views
+    from web import api, export, feeds, suggest, views
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
+    for module in (suggest, export, feeds):  # the search page's suggestions, exports and Atom feeds
+        app.register_blueprint(module.bp)
 
     @app.after_request
     def security_headers(response):

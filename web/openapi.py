@@ -50,6 +50,28 @@ SPEAKER_PARAMETERS = [
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}, "at most this many speakers"),
 ]
 
+SUGGEST_PARAMETERS = [
+    _query("q", {"type": "string", "maxLength": 100, "default": ""}, "what the user typed so far, any script or language (`習`, `习近`, `coop`); empty gives no suggestions", example="普"),
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 20, "default": 8}, "at most this many suggestions"),
+]
+
+_FILTER_PARAMETERS = [p for p in SEARCH_PARAMETERS if p["name"] in FILTER_PARAMS]
+_OPTIONAL_Q = _query("q", {"type": "string", "default": "*"}, "the query, as for /api/search; absent or empty: every article (with the filters)", example="普京")
+
+EXPORT_PARAMETERS = [
+    _OPTIONAL_Q,
+    _query("format", {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"}, "CSV (UTF-8 with a byte-order mark, one header line) or JSON Lines (one hit object per line)"),
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 50000, "default": 50000}, "at most this many articles (the first ones in the order of the result pages)"),
+    _query("body", {"type": "boolean", "default": False}, "also write each article's whole text (CSV columns body_zh, body_en; JSON Lines key body)"),
+    *_FILTER_PARAMETERS,
+]
+
+FEED_PARAMETERS = [
+    _OPTIONAL_Q,
+    _query("size", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "entries in the feed: the newest matches"),
+    *[p for p in _FILTER_PARAMETERS if p["name"] != "sort"],
+]
+
 NAMES = {
     "type": "object",
     "description": "a name or text per language; null where the language is absent",
@@ -93,6 +115,38 @@ SCHEMAS: dict[str, dict] = {
         "type": "object",
         "properties": {"year": {"type": "integer"}, "count": {"type": "integer", "minimum": 0}},
         "required": ["year", "count"],
+        "additionalProperties": False,
+    },
+    "MonthCount": {
+        "type": "object",
+        "properties": {"month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}, "count": {"type": "integer", "minimum": 1}},
+        "required": ["month", "count"],
+        "additionalProperties": False,
+    },
+    "DayCount": {
+        "type": "object",
+        "properties": {"day": {"type": "string", "format": "date"}, "count": {"type": "integer", "minimum": 1}},
+        "required": ["day", "count"],
+        "additionalProperties": False,
+    },
+    "Suggestion": {
+        "type": "object",
+        "description": "a frequent word (term), a person quoted in the index (speaker: `id`, `names`; use it as the speaker filter) or an article title (title: `id` of the article, `lang`)",
+        "properties": {
+            "type": {"type": "string", "enum": ["term", "speaker", "title"]},
+            "text": {"type": "string", "description": "what to show and search; Chinese in the script the user typed"},
+            "lang": {"type": "string", "enum": ["zh", "en"]},
+            "count": {"type": "integer", "minimum": 0, "description": "articles holding the word, or quoting the speaker"},
+            "id": {"type": "string"},
+            "names": _ref("Names"),
+        },
+        "required": ["type", "text"],
+        "additionalProperties": False,
+    },
+    "SuggestionList": {
+        "type": "object",
+        "properties": {"q": {"type": "string"}, "suggestions": {"type": "array", "items": _ref("Suggestion")}},
+        "required": ["q", "suggestions"],
         "additionalProperties": False,
     },
     "Interpretation": {
@@ -183,6 +237,8 @@ SCHEMAS: dict[str, dict] = {
                 "properties": {
                     "speakers": {"type": "array", "items": _ref("SpeakerCount")},
                     "years": {"type": "array", "items": _ref("YearCount")},
+                    "months": {"type": "array", "items": _ref("MonthCount"), "description": "the timeline: matches per month, oldest first, months without any left out"},
+                    "days": {"type": "array", "items": _ref("DayCount"), "description": "matches per day, oldest first, when the dated matches span at most 62 days; else empty"},
                 },
                 "additionalProperties": False,
             },
@@ -286,6 +342,44 @@ PATHS = {
             "description": "Speakers quoted in the index whose name starts with `prefix`, most quoted first. Any of their names works as the `speaker` filter of /api/search.",
             "parameters": SPEAKER_PARAMETERS,
             "responses": {"200": _ok("matching speakers with their article counts", "SpeakerList"), "400": BAD, "503": UNAVAILABLE},
+        }
+    },
+    "/api/suggest": {
+        "get": {
+            "operationId": "suggest",
+            "summary": "Suggestions as you type",
+            "description": "Speakers, frequent words and article titles completing `q`, in either script and language; matching ignores script and case.",
+            "parameters": SUGGEST_PARAMETERS,
+            "responses": {"200": _ok("speakers first, then words, then titles", "SuggestionList"), "400": BAD, "503": UNAVAILABLE},
+        }
+    },
+    "/api/export": {
+        "get": {
+            "operationId": "export",
+            "summary": "All matches of a search, as CSV or JSON Lines",
+            "description": "Streamed while the index is read, in the order of the result pages (`sort`), at most 50,000 rows. Headers: `X-Total-Count` (all matches), `X-Export-Count` (rows written). CSV cells starting with = + - @ get a leading apostrophe so spreadsheets do not run them.",
+            "parameters": EXPORT_PARAMETERS,
+            "responses": {
+                "200": {
+                    "description": "the rows: id, date, titles, source, url, speakers, score, link (the article page) and, with body=true, the texts",
+                    "content": {"text/csv": {"schema": {"type": "string"}}, "application/jsonl": {"schema": {"type": "string"}}},
+                },
+                "400": BAD,
+                "503": UNAVAILABLE,
+            },
+        }
+    },
+    "/feed.atom": {
+        "get": {
+            "operationId": "feed",
+            "summary": "Atom feed of the newest matches of a search",
+            "description": "An Atom 1.0 document (RFC 4287) of the newest `size` matches, newest first; each entry links the article page and has the highlighted snippets as its summary. Errors are an HTML page with the status.",
+            "parameters": FEED_PARAMETERS,
+            "responses": {
+                "200": {"description": "the feed", "content": {"application/atom+xml": {"schema": {"type": "string"}}}},
+                "400": {"description": "a parameter is invalid or unknown (an HTML page saying which)"},
+                "503": {"description": "no index yet (an HTML page)"},
+            },
         }
     },
     "/api/stats": {

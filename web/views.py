@@ -24,6 +24,7 @@ from search.errors import QueryError, SearchError
 from search.filters import SearchFilters
 from search.render import highlight_terms, paragraphs_html
 from search.searcher import MAX_DEPTH
+from web.timeline import timeline_view
 
 bp = Blueprint("views", __name__)
 
@@ -36,6 +37,7 @@ FILTER_KEYS = ("from", "to", "speaker", "lang")
 FILTER_LABELS = {"from": "from", "to": "to", "speaker": "speaker", "lang": "language"}
 LANG_NAMES = {"zh": "中文 Chinese", "en": "English", "both": "both"}
 _STATUS = {"invalid_parameter": 400, "not_found": 404}
+TOP_SPEAKERS = 10  # speakers shown before "Show more"
 
 
 class State:
@@ -164,6 +166,13 @@ class SpeakerView:
     url: str = ""
     active: bool = False
 
+    @property
+    def names_key(self) -> str:
+        """Every form of the names, lowercase: what the facet's filter box matches."""
+        zh = self.zh.text if self.zh else ""
+        forms = {zh, display(zh, "hans"), display(zh, "hant"), self.en or "", self.value}
+        return " ".join(sorted(f.lower() for f in forms if f))
+
 
 @dataclass
 class HitView:
@@ -284,6 +293,23 @@ def suggestions(state: State) -> list[Suggestion]:
     return out
 
 
+def follow_links(state: State, total: int) -> dict:
+    """The Atom feed and the exports of the search on the page (same query and filters)."""
+    from web.export import EXPORT_MAX
+
+    keys = ("q", "from", "to", "speaker", "lang", "translate")
+    params = [(k, state.get(k)) for k in keys if state.get(k) and state.get(k) != DEFAULTS.get(k)]
+    sort = [("sort", state.get("sort"))] if state.get("sort") == "date" else []
+    return {
+        "feed": _with_query(url_for("feeds.feed"), params),
+        "csv": _with_query(url_for("export.export"), params + sort),
+        "jsonl": _with_query(url_for("export.export"), params + sort + [("format", "jsonl")]),
+        "count": min(total, EXPORT_MAX),
+        "capped": total > EXPORT_MAX,
+        "cap": EXPORT_MAX,
+    }
+
+
 def interpretation_view(interpreted, script: str) -> dict:
     terms = interpreted.terms
     pairs: list[tuple[str, str]] = []
@@ -375,6 +401,9 @@ def index():
             pager=pager(result, state),
             interpreted=interpretation_view(result.interpreted, script),
             suggestions=suggestions(state) if result.total == 0 else [],
+            timeline=timeline_view(result.facets, state),
+            top_speakers=TOP_SPEAKERS,
+            follow=follow_links(state, result.total) if result.total else None,
             first=(result.page - 1) * result.size + 1,
         )
     return render_template("search.html", **context), status
@@ -420,6 +449,10 @@ def article(article_id: str):
         "speakers": [speaker_view(sp, state, script) for sp in data["speakers"]],
     }
     back = state.url() if state.get("q") else None
+    kept = [(key, state.get(key)) for key in ("from", "to", "speaker", "lang", "sort", "translate", "size") if state.get(key) and state.get(key) != DEFAULTS.get(key)]
+    labels = {"from": "from", "to": "to", "speaker": "speaker", "lang": "language", "sort": "order", "translate": "translation"}
+    shown = {"date": "newest first", **LANG_NAMES}
+    kept_shown = [(labels[key], shown.get(value, value) if key in ("lang", "sort") else value) for key, value in kept if key in labels]
     title = (title_zh.text if title_zh else None) or data["title"]["en"] or data["id"]
     return render_template(
         "article.html",
@@ -432,5 +465,8 @@ def article(article_id: str):
         ],
         article=view,
         back=back,
+        kept=kept,
+        kept_shown=kept_shown,
+        unfiltered=state.url({key: None for key, _ in kept}) if kept and state.get("q") else url_for("views.index"),
         title=_page_title(title),
     )

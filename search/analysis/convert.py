@@ -40,6 +40,11 @@ def _char_t2s(ch: str) -> str:
 
 
 def convert_display(text: str, script: str) -> str:
-    """Convert any text for display: ``script`` is ``hans`` (simplified) or ``hant`` (traditional)."""
-    config = {"hans": "t2s", "hant": "s2t"}[script]
+    """Convert any text for display: ``script`` is ``hans`` (simplified) or ``hant`` (traditional,
+    in Taiwan's standard forms: 為, 著, 裡, not the OpenCC standard's 爲, 着, 裏).
+
+    >>> convert_display("为了着急", "hant")
+    '為了著急'
+    """
+    config = {"hans": "t2s", "hant": "s2tw"}[script]
     return _converter(config).convert(text)

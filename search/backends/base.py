@@ -21,6 +21,7 @@ from search.errors import SearchError
 from search.filters import SearchFilters
 from search.model import Article
 from search.query.plan import Plan
+from search.suggest import Suggestions
 
 BACKENDS = ("whoosh", "opensearch")
 DEFAULT_OPENSEARCH_URL = "http://127.0.0.1:9200"
@@ -119,10 +120,11 @@ class StoredHit:
 
 @dataclass
 class BackendResult:
-    """What a backend answers: the whole result set's size and facets, one page of hits."""
+    """What a backend answers: the whole result set's size and facets, one page of hits
+    (an iterable: a backend may read each hit's article only when it is reached)."""
 
     total: int
-    hits: list[StoredHit]
+    hits: Iterable[StoredHit]
     facets: dict[str, list[dict]]
 
 
@@ -170,9 +172,24 @@ class Writer(AbstractContextManager):
         """Id → the content hash (hex) stored with it, for the ids the index holds."""
 
     @abstractmethod
+    def add(self, article: Article, digest: str, exists: bool) -> None:
+        """Queue ``article`` (replacing the stored one if ``exists``); a backend may start
+        storing it at once while the indexer reads on."""
+
+    @abstractmethod
+    def commit(self) -> list[WriteFailure]:
+        """Store what was added since the last commit and make it searchable; return the
+        articles that could not be stored (the rest are stored)."""
+
+    @abstractmethod
+    def cancel(self) -> None:
+        """Drop what was added since the last commit (a run that fails or is interrupted)."""
+
     def write(self, batch: list[tuple[Article, str, bool]]) -> list[WriteFailure]:
-        """Store ``(article, digest, exists)`` items (replacing those that exist) and make them
-        searchable; return the articles that could not be stored (the rest are stored)."""
+        """Add ``(article, digest, exists)`` items and commit them."""
+        for article, digest, exists in batch:
+            self.add(article, digest, exists)
+        return self.commit()
 
     @abstractmethod
     def paths(self) -> dict[str, set[str]]:
@@ -208,6 +225,10 @@ class Backend(ABC):
     @abstractmethod
     def stats(self) -> dict:
         """``articles``, ``languages``, ``years``, ``undated``, ``index_bytes`` (and versions)."""
+
+    @abstractmethod
+    def suggestions(self) -> "Suggestions":
+        """Words, speakers and titles to complete a prefix with (built once, kept while the index is unchanged)."""
 
     def warm(self, min_df: int) -> int:
         """Load what first searches would otherwise load; return a measure of what was loaded."""

@@ -1,8 +1,10 @@
-"""Parse publication dates into aware datetimes.
+"""Publication dates as aware datetimes, never guessed.
 
-ISO 8601 and Western forms go through python-dateutil; ``2024年10月22日`` and
-``2024-10-23 08:59:26`` without a zone take the source's zone (default UTC+8
-for Chinese sources, UTC otherwise).
+Dates given as data (JSON Lines) must be ISO 8601 calendar dates, with an optional time and
+zone (``dateutil.parser.isoparse``); anything else is refused, not interpreted: ``"May"`` or
+``"2024"`` would otherwise become a day nobody wrote. News pages write ``2024-10-23 08:59:26``
+or ``2024年10月22日``: year, month and day in that order, read as such. A time without a zone
+takes the source's zone (UTC+8 for Chinese sources, UTC otherwise).
 """
 
 from __future__ import annotations
@@ -10,36 +12,56 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from dateutil import parser as dateutil_parser
+from dateutil.parser import isoparse
 
 CHINA_TZ = timezone(timedelta(hours=8))
 
-_ZH_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*(\d{1,2})[:：时時](\d{2})?)?")
+# A whole calendar, week or ordinal date (no reduced precision: "2024", "2024-10", "2024-W43"),
+# then optionally "T" or a space and a time.
+_ISO_FULL = re.compile(r"\d{4}-?(?:\d{2}-?\d{2}|W\d{2}-?\d|\d{3})(?:[T ]\d.*)?", re.ASCII)
+_YMD = re.compile(
+    r"(\d{4})\s*[-/年]\s*(\d{1,2})\s*[-/月]\s*(\d{1,2})\s*日?"
+    r"(?:\s*(\d{1,2})\s*[:：时時]\s*(\d{2})?(?:\s*[:：分]\s*(\d{2}))?)?"
+)
+
+
+def iso_date(value: str, *, default_tz: timezone = timezone.utc) -> datetime | None:
+    """An ISO 8601 date (a whole day, optionally a time and zone), else ``None``.
+
+    >>> iso_date("2024-10-23T08:59:26+08:00").isoformat(), iso_date("2024-10-22").isoformat()
+    ('2024-10-23T08:59:26+08:00', '2024-10-22T00:00:00+00:00')
+    >>> iso_date("May"), iso_date("2024"), iso_date("22/10/2024")
+    (None, None, None)
+    """
+    value = value.strip()
+    if not _ISO_FULL.fullmatch(value):
+        return None
+    try:
+        parsed = isoparse(value)
+    except (ValueError, OverflowError):
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=default_tz)
 
 
 def parse_date(value: str, *, default_tz: timezone = timezone.utc) -> datetime | None:
-    """Return an aware datetime, or ``None`` if ``value`` is not a date.
+    """ISO 8601, or year-month-day as news pages write it (``2024年10月22日 20:30``); else ``None``.
 
     >>> parse_date("2024年10月22日", default_tz=CHINA_TZ).isoformat()
     '2024-10-22T00:00:00+08:00'
+    >>> parse_date("2024/10/3 08:59:26", default_tz=CHINA_TZ).isoformat()
+    '2024-10-03T08:59:26+08:00'
     """
-    value = value.strip()
-    if not value:
+    parsed = iso_date(value, default_tz=default_tz)
+    if parsed is not None:
+        return parsed
+    match = _YMD.search(value)
+    if not match:
         return None
-    match = _ZH_DATE.search(value)
-    if match:
-        year, month, day, hour, minute = match.groups()
-        try:
-            return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=default_tz)
-        except ValueError:
-            return None
+    year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
     try:
-        parsed = dateutil_parser.parse(value)
-    except (ValueError, OverflowError):
+        return datetime(year, month, day, hour, minute, second, tzinfo=default_tz)
+    except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=default_tz)
-    return parsed
 
 
 _ZH_MONTH_DAY = re.compile(

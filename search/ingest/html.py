@@ -7,26 +7,18 @@ so a saved Xinhua page and its text version give the same article.
 from __future__ import annotations
 
 import re
+from datetime import timezone
 
 import trafilatura
 from lxml import html as lxml_html
 
-from search.ingest.dates import CHINA_TZ, parse_date
+from search.ingest.dates import CHINA_TZ, iso_date
 from search.ingest.text import parse_text
 from search.model import Article
 
-_DATE_META = (
-    "article:published_time",
-    "og:published_time",
-    "pubdate",
-    "publishdate",
-    "publish-date",
-    "date",
-    "dc.date",
-    "dc.date.issued",
-    "sailthru.date",
-    "parsely-pub-date",
-)
+# htmldate (trafilatura's date finder) reads <meta>, JSON-LD, <time> and the URL, publication
+# before modification; the output format keeps the time and the zone it found.
+_DATE_PARAMS = {"original_date": True, "extensive_search": False, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 _MAX_HTML_CHARS = 20_000_000
 
 
@@ -41,7 +33,9 @@ def parse_html(text: str, article_id: str, *, path: str | None = None) -> tuple[
     """
     warnings: list[str] = []
     name = path or article_id
-    doc = trafilatura.bare_extraction(text[:_MAX_HTML_CHARS], with_metadata=True, include_comments=False, include_tables=False)
+    doc = trafilatura.bare_extraction(
+        text[:_MAX_HTML_CHARS], with_metadata=True, include_comments=False, include_tables=False, date_extraction_params=_DATE_PARAMS
+    )
     extracted = (doc.text if doc is not None else "") or ""
     page_title = (doc.title if doc is not None else None) or _title_tag(text)
     article, _ = parse_text(_paragraphs(extracted), article_id, path=path)
@@ -52,9 +46,9 @@ def parse_html(text: str, article_id: str, *, path: str | None = None) -> tuple[
     # The page title often repeats as the first line of the text: not body text.
     body = {lang: _drop_leading(value, title.get(lang)) for lang, value in article.body.items()}
     body = {lang: value for lang, value in body.items() if value}
-    date = _meta_date(text) or article.date
-    if date is None and doc is not None and doc.date:
-        date = parse_date(doc.date, default_tz=CHINA_TZ)
+    # A time without a zone is the source's: UTC+8 for a Chinese page, as for news pages.
+    found = iso_date(doc.date, default_tz=CHINA_TZ if "zh" in body or "zh" in title else timezone.utc) if doc is not None and doc.date else None
+    date = found or article.date
     if not body and not title:
         warnings.append(f"{name}: no main text found in the HTML page")
     return Article(
@@ -88,20 +82,3 @@ def _title_tag(text: str) -> str | None:
         return None
     title = tree.findtext(".//title")
     return title.strip() if title and title.strip() else None
-
-
-def _meta_date(text: str):
-    """The full publication time from ``<meta>`` (trafilatura keeps only the day)."""
-    try:
-        tree = lxml_html.fromstring(text[:_MAX_HTML_CHARS])
-    except (ValueError, lxml_html.etree.ParserError):
-        return None
-    for meta in tree.iter("meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        if key in _DATE_META or key == "datepublished":
-            value = meta.get("content")
-            if value:
-                parsed = parse_date(value, default_tz=CHINA_TZ)
-                if parsed is not None:
-                    return parsed
-    return None

@@ -6,15 +6,23 @@ loader's job; this module checks one decoded record.
 
 from __future__ import annotations
 
+import json
+
 from search.errors import IngestError
-from search.ingest.dates import parse_date
+from search.ingest.dates import iso_date
 from search.ingest.language import language_of
 from search.model import Article
 
 _OPTIONAL_STR = ("source", "url", "dateline")
 
 
-def article_from_record(record: object, where: str, *, path: str | None = None) -> Article:
+def article_from_record(record: object, where: str, *, path: str | None = None) -> tuple[Article, list[str]]:
+    """The article of one record, and warnings (a date that is not ISO 8601 is left out, not guessed).
+
+    >>> article, warnings = article_from_record({"id": 1, "body": "Text", "date": "May"}, "a.jsonl:3")
+    >>> article.date, warnings
+    (None, ['a.jsonl:3: date "May" is not ISO 8601 (YYYY-MM-DD, optionally THH:MM:SS and a zone); indexed without a date'])
+    """
     if not isinstance(record, dict):
         raise IngestError(f"{where}: expected a JSON object, got {type(record).__name__}", param=path)
     raw_id = record.get("id")
@@ -31,14 +39,12 @@ def article_from_record(record: object, where: str, *, path: str | None = None) 
             raise IngestError(f"{where}: \"{key}\" must be a string, got {type(value).__name__}", param=path)
         meta[key] = value or None
     date_value = record.get("date")
-    if date_value is not None and not isinstance(date_value, str):
-        raise IngestError(f"{where}: \"date\" must be an ISO 8601 string, got {type(date_value).__name__}", param=path)
-    date = None
-    if date_value:
-        date = parse_date(date_value)
-        if date is None:
-            raise IngestError(f"{where}: \"date\" {date_value!r} is not a recognizable date", param=path)
-    return Article(
+    date = iso_date(date_value) if isinstance(date_value, str) else None
+    warnings = []
+    if date is None and date_value not in (None, ""):
+        shown = json.dumps(date_value, ensure_ascii=False)[:80]
+        warnings.append(f"{where}: date {shown} is not ISO 8601 (YYYY-MM-DD, optionally THH:MM:SS and a zone); indexed without a date")
+    article = Article(
         id=str(raw_id).strip(),
         title=title,
         body=body,
@@ -48,6 +54,7 @@ def article_from_record(record: object, where: str, *, path: str | None = None) 
         dateline=meta["dateline"],
         path=path,
     )
+    return article, warnings
 
 
 def _bilingual(value: object, key: str, where: str, path: str | None) -> dict[str, str | None]:

@@ -60,8 +60,24 @@ def iter_files(paths: list[str]) -> Iterator[tuple[str, bool]]:
             raise IngestError(f"{raw}: no such file or folder", param=raw)
 
 
+#: JSON Lines records per part of :func:`load_parts`.
+PART_LINES = 256
+
+
 def load_file(path: str) -> LoadedFile:
     """Read one file; problems become ``errors`` on the result, never exceptions."""
+    whole = LoadedFile(path=path)
+    for part in load_parts(path):
+        whole.encoding = whole.encoding or part.encoding
+        whole.articles += part.articles
+        whole.errors += part.errors
+        whole.warnings += part.warnings
+    return whole
+
+
+def load_parts(path: str, lines_per_part: int = PART_LINES) -> Iterator[LoadedFile]:
+    """:func:`load_file` in parts of up to ``lines_per_part`` JSONL records (one part for other
+    files), so that indexing can work on the first articles while the next are parsed."""
     loaded = LoadedFile(path=path)
     is_jsonl = path.lower().endswith(".jsonl")
     lines: list[str | UnicodeDecodeError] | None = None
@@ -81,24 +97,36 @@ def load_file(path: str) -> LoadedFile:
             loaded.encoding = "utf-8"
     except IngestError as exc:
         loaded.errors.append(exc)
-        return loaded
+        yield loaded
+        return
     except OSError as exc:
         loaded.errors.append(IngestError(f"{path}: cannot read ({exc.strerror})", param=path))
-        return loaded
+        yield loaded
+        return
     if is_jsonl:
-        for lineno, item in _jsonl_items(lines if lines is not None else text.split("\n"), path):
+        del data  # the lines hold the text now
+        count = 0
+        for lineno, item, warnings in _jsonl_items(lines if lines is not None else text.split("\n"), path):
+            loaded.warnings.extend(warnings)
             if isinstance(item, IngestError):
                 loaded.errors.append(item)
             else:
                 loaded.articles.append((f"{path}:{lineno}", item))
-        return loaded
+            count += 1
+            if count == lines_per_part:
+                yield loaded
+                loaded, count = LoadedFile(path=path, encoding=loaded.encoding), 0
+        if count or not (loaded.articles or loaded.errors):
+            yield loaded
+        return
     suffix = os.path.splitext(path)[1].lower()
     limit = MAX_PAGE_CHARS.get(suffix, MAX_ARTICLE_CHARS)
     if len(text) > limit:
         loaded.errors.append(
             IngestError(f"{path}: {len(text):,} characters of text, over the limit of {MAX_ARTICLE_CHARS:,} for one article; split it", param=path)
         )
-        return loaded
+        yield loaded
+        return
     try:
         if suffix in (".html", ".htm"):
             from search.ingest.html import parse_html
@@ -112,13 +140,15 @@ def load_file(path: str) -> LoadedFile:
         article = with_speakers(article)
     except IngestError as exc:
         loaded.errors.append(exc)
-        return loaded
+        yield loaded
+        return
     except Exception as exc:  # a parser failing on hostile input: this file fails, the run goes on
         loaded.errors.append(IngestError(f"{path}: cannot be parsed ({type(exc).__name__}: {str(exc)[:200]})", param=path))
-        return loaded
+        yield loaded
+        return
     loaded.warnings.extend(warnings)
     loaded.articles.append((path, article))
-    return loaded
+    yield loaded
 
 
 def _utf8_lines(data: bytes) -> list[str | UnicodeDecodeError] | None:
@@ -147,8 +177,8 @@ def _utf8_lines(data: bytes) -> list[str | UnicodeDecodeError] | None:
     return lines if good_non_ascii and good_non_ascii >= bad else None
 
 
-def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[tuple[int, Article | IngestError]]:
-    """``(line number, Article or IngestError)`` per non-blank line.
+def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[tuple[int, Article | IngestError, list[str]]]:
+    """``(line number, Article or IngestError, warnings)`` per non-blank line.
 
     Lines are split at ``\\n`` only: U+2028, U+0085 and the like are legal inside JSON
     strings and must not cut a record in two.
@@ -156,7 +186,7 @@ def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[t
     for lineno, line in enumerate(lines, start=1):
         where = f"{path}:{lineno}"
         if isinstance(line, UnicodeDecodeError):
-            yield lineno, IngestError(f"{where}: not valid UTF-8 ({line.reason} at byte {line.start + 1} of the line); line skipped", param=path)
+            yield lineno, IngestError(f"{where}: not valid UTF-8 ({line.reason} at byte {line.start + 1} of the line); line skipped", param=path), []
             continue
         line = line.removesuffix("\r")
         if not line.strip():
@@ -164,19 +194,19 @@ def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[t
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield lineno, IngestError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})", param=path)
+            yield lineno, IngestError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})", param=path), []
             continue
         except RecursionError:
-            yield lineno, IngestError(f"{where}: invalid JSON (nested too deeply)", param=path)
+            yield lineno, IngestError(f"{where}: invalid JSON (nested too deeply)", param=path), []
             continue
         try:
-            article = article_from_record(record, where, path=path)
+            article, warnings = article_from_record(record, where, path=path)
             _check_length(article, where)
-            yield lineno, with_speakers(article)
+            yield lineno, with_speakers(article), warnings
         except IngestError as exc:
-            yield lineno, exc
+            yield lineno, exc, []
         except Exception as exc:
-            yield lineno, IngestError(f"{where}: cannot be read as an article ({type(exc).__name__}: {str(exc)[:200]})", param=path)
+            yield lineno, IngestError(f"{where}: cannot be read as an article ({type(exc).__name__}: {str(exc)[:200]})", param=path), []
 
 
 def _check_length(article: Article, where: str) -> None:

@@ -9,6 +9,8 @@ search for partial matches when the page reaches past the complete ones.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import multiprocessing
 import os
 import threading
@@ -17,6 +19,9 @@ import weakref
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+import numpy as np
+
+from search.analysis import analyze
 from search.backends.base import (
     Backend,
     BackendConfig,
@@ -31,7 +36,9 @@ from search.backends.opensearch import dsl
 from search.backends.opensearch.documents import index_body, stored_fields, to_source, versions
 from search.errors import BackendUnavailableError, IndexMissingError, IndexVersionError
 from search.model import Article
-from search.query.plan import Plan
+from search.query.plan import TEXT_FIELDS, Plan
+from search.suggest import Suggestions
+from search.timeline import timeline
 
 MAX_FACET_VALUES = 50
 #: Articles per bulk request; the client sends the next chunk only when the cluster answered
@@ -40,7 +47,12 @@ BULK_CHUNK = 500
 #: Batches at least this large are analyzed by a pool of processes.
 PARALLEL_MIN_BATCH = 400
 DIRECTORY_TTL = 2.0  # seconds a speaker directory is reused (Whoosh rebuilds it per commit)
+SUGGESTIONS_TTL = 300.0  # reading every title is a scan of the index
 MGET_CHUNK = 1000
+PAGE_CHUNK = 2000  # hits per response when a search asks for many (exports)
+#: Deepest hit a search may reach (OpenSearch's index.max_result_window): the engine's pages stop
+#: at 10,000, exports go further.
+MAX_RESULT_WINDOW = 100_000
 
 
 def _client(urls: tuple[str, ...]):
@@ -97,6 +109,7 @@ class OpenSearchBackend(Backend):
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: ref() is not None and ref()._reconnect())
         self._directory: tuple[float, dict[str, dict]] | None = None
+        self._suggestions: tuple[float, Suggestions] | None = None
         self._directory_lock = threading.Lock()
         with translated_errors(config):
             health = self.client.cluster.health()
@@ -119,7 +132,7 @@ class OpenSearchBackend(Backend):
         from opensearchpy import exceptions as ose
 
         try:
-            self.client.indices.create(index=self.index, body=index_body(self.config.shards, self.config.replicas))
+            self.client.indices.create(index=self.index, body=index_body(self.config.shards, self.config.replicas, MAX_RESULT_WINDOW))
         except ose.RequestError as exc:
             if "resource_already_exists" not in str(exc):  # another process created it meanwhile
                 raise
@@ -208,6 +221,28 @@ class OpenSearchBackend(Backend):
             **versions(),
         }
 
+    def suggestions(self) -> Suggestions:
+        """Built from every article's titles (read once, then kept for :data:`SUGGESTIONS_TTL` seconds)."""
+        with self._directory_lock:
+            if self._suggestions is not None and time.monotonic() - self._suggestions[0] < SUGGESTIONS_TTL:
+                return self._suggestions[1]
+        from opensearchpy import helpers
+
+        titles: list[tuple[str, str | None, str | None, int]] = []
+        zh_words: dict[str, int] = {}
+        query = {"_source": ["id", "day", "doc.title_zh", "doc.title_en"]}
+        with translated_errors(self.config):
+            for hit in helpers.scan(self.client, index=self.index, query=query, size=2000):
+                source = hit["_source"]
+                doc = source.get("doc") or {}
+                titles.append((source.get("id", ""), doc.get("title_zh"), doc.get("title_en"), int(source.get("day") or 0)))
+                for word in {token.term for token in analyze(doc.get("title_zh") or "")}:  # as a lexicon of title_zh
+                    zh_words[word] = zh_words.get(word, 0) + 1
+        built = Suggestions.build(titles, zh_words, self.speaker_directory())
+        with self._directory_lock:
+            self._suggestions = (time.monotonic(), built)
+        return built
+
     def close(self) -> None:
         self.client.close()
 
@@ -247,7 +282,10 @@ class _OpenSearchView(View):
             the_plan = make_plan(self)
             if not self._asked and not self._count_asked:
                 return the_plan
-            self._fetch(sorted(self._asked))
+            # Each term in every text field: the planner tries fields one by one (the first that
+            # holds a translation wins), so asking for all of them now saves a round later.
+            terms = {term for _, term in self._asked}
+            self._fetch(sorted({(name, term) for term in terms for name in TEXT_FIELDS} - self._known.keys()))
         return make_plan(self)
 
     def _fetch(self, pairs: list[tuple[str, str]]) -> None:
@@ -263,6 +301,19 @@ class _OpenSearchView(View):
         return self.backend.speaker_directory()
 
     def search(self, request: SearchRequest) -> BackendResult:
+        """One page; a long one (an export) in chunks of :data:`PAGE_CHUNK`, so no response holds them all."""
+        if request.size <= PAGE_CHUNK:
+            return self._page(request)
+        first = self._page(dataclasses.replace(request, size=PAGE_CHUNK))
+
+        def rest() -> Iterator[StoredHit]:
+            for start in range(request.offset + PAGE_CHUNK, min(request.offset + request.size, first.total), PAGE_CHUNK):
+                size = min(PAGE_CHUNK, request.offset + request.size - start)
+                yield from self._page(dataclasses.replace(request, offset=start, size=size, facets=False)).hits
+
+        return BackendResult(first.total, itertools.chain(first.hits, rest()), first.facets)
+
+    def _page(self, request: SearchRequest) -> BackendResult:
         the_plan = request.plan
         if the_plan.primary is None or request.speaker_ids == ():
             return BackendResult(0, [], {})
@@ -335,6 +386,10 @@ class _OpenSearchView(View):
                 {"id": b["key"], "names": directory.get(b["key"], {"names": unknown})["names"], "count": b["doc_count"]} for b in buckets
             ],
             "years": [{"year": year, "count": count} for year, count in years],
+            **timeline(np.repeat(
+                np.array([int(b["key"]) for b in aggregations["days"]["buckets"]], dtype=np.int64),
+                [b["doc_count"] for b in aggregations["days"]["buckets"]],
+            )),
         }
 
 
@@ -346,6 +401,7 @@ class OpenSearchWriter(Writer):
         self.client = backend.client
         self.index = backend.index
         self.procs = procs
+        self._pending: list[tuple[Article, str]] = []
 
     def __enter__(self) -> "OpenSearchWriter":
         return self
@@ -365,10 +421,18 @@ class OpenSearchWriter(Writer):
                         out[doc["_id"]] = doc["_source"].get("digest") or ""
         return out
 
-    def write(self, batch: list[tuple[Article, str, bool]]) -> list[WriteFailure]:
+    def add(self, article: Article, digest: str, exists: bool) -> None:
+        self._pending.append((article, digest))
+
+    def cancel(self) -> None:
+        self._pending = []
+
+    def commit(self) -> list[WriteFailure]:
         from opensearchpy import helpers
 
-        items = [(article, digest) for article, digest, _ in batch]
+        items, self._pending = self._pending, []
+        if not items:
+            return []
         failures: list[WriteFailure] = []
         with _analyzed(items, self.procs) as sources:
             actions = ({"_op_type": "index", "_index": self.index, "_id": source["id"], "_source": source} for source in sources)

@@ -27,12 +27,12 @@ def versions() -> dict[str, int]:
     return {"analyzer_version": ANALYZER_VERSION, "schema_version": SCHEMA_VERSION}
 
 
-def index_body(shards: int, replicas: int) -> dict:
+def index_body(shards: int, replicas: int, max_result_window: int) -> dict:
     """Settings and mappings of a new index."""
     text = {"type": "text", "analyzer": "terms", "search_analyzer": "whitespace", "index_options": "positions"}
     return {
         "settings": {
-            "index": {"number_of_shards": shards, "number_of_replicas": replicas},
+            "index": {"number_of_shards": shards, "number_of_replicas": replicas, "max_result_window": max_result_window},
             "analysis": {
                 # Terms may be long (a URL-like run of letters): keep them whole, as Whoosh does.
                 "tokenizer": {"spaces": {"type": "whitespace", "max_token_length": 4096}},

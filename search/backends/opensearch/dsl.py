@@ -73,6 +73,7 @@ def facet_aggregations(max_speakers: int) -> dict:
     """Year and speaker counts over the whole result set."""
     return {
         "years": {"terms": {"field": "year", "size": 10_000}},
+        "days": {"terms": {"field": "day", "size": 60_000}},  # the timeline (months, days); 0: undated
         "speakers": {
             "terms": {
                 "field": "speakers",

@@ -7,6 +7,7 @@ facet tables) is built once per generation.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from search.backends.whoosh.ranking import Generation, Ranker, Unsupported, top
 from search.backends.whoosh.store import open_index, open_or_create
 from search.filters import SearchFilters
 from search.query.plan import Plan
+from search.suggest import Suggestions
+from search.timeline import timeline
 
 MAX_FACET_VALUES = 50
 
@@ -31,6 +34,7 @@ class FacetTables:
     """Per-document facet values of one index generation, read once from the columns."""
 
     year: np.ndarray  # docnum → year, 0 when undated
+    day: np.ndarray  # docnum → YYYYMMDD, 0 when undated
     quotes: dict[int, list[dict]]  # docnum → [{"id", "names", "quotes"}], for documents that quote someone
     directory: dict[str, dict]  # speaker id → {"names", "count"}
     speaker_ids: list[str]  # the speakers, numbered
@@ -40,12 +44,15 @@ class FacetTables:
     @classmethod
     def read(cls, reader) -> "FacetTables":
         year: list[int] = []
+        day: list[int] = []
         quotes: dict[int, list[dict]] = {}
         directory: dict[str, dict] = {}
         for sub, offset in reader.leaf_readers():
             count = sub.doc_count_all()
             days = list(sub.column_reader("day")) if sub.has_column("day") else [0] * count
-            year.extend(day // 10000 if 10000101 <= day <= 99991231 else 0 for day in days)  # undated: 0 or 2**32 - 1
+            dated = [value if 10000101 <= value <= 99991231 else 0 for value in days]  # undated: 0 or 2**32 - 1
+            day.extend(dated)
+            year.extend(value // 10000 for value in dated)
             if not sub.has_column("speakers_column"):
                 continue
             deleted = sub.deleted_docs_set if sub.has_deletions() else ()
@@ -61,13 +68,14 @@ class FacetTables:
         pairs = [(docnum, number[sp["id"]]) for docnum, found in quotes.items() for sp in found]
         pair_doc = np.array([d for d, _ in pairs], dtype=np.int64)
         pair_speaker = np.array([n for _, n in pairs], dtype=np.int64)
-        return cls(np.array(year, dtype=np.int64), quotes, directory, speaker_ids, pair_doc, pair_speaker)
+        return cls(np.array(year, dtype=np.int64), np.array(day, dtype=np.int64), quotes, directory, speaker_ids, pair_doc, pair_speaker)
 
 
 @dataclass(frozen=True)
 class _Shared:
     postings: Generation
     tables: FacetTables
+    built: dict = dataclasses.field(default_factory=dict)  # what is built on first use: "suggestions"
 
 
 class WhooshBackend(Backend):
@@ -184,6 +192,23 @@ class WhooshBackend(Backend):
 
         return index_stats(self)
 
+    def suggestions(self) -> Suggestions:
+        s = self.searcher()
+        shared = self._shared(s)
+        found = shared.built.get("suggestions")
+        if found is None:  # two threads may both build it: the same result, no lock held while reading
+            reader = s.reader()
+            zh_words: dict[str, int] = {}
+            for fieldname in ("title_zh",):  # titles' words: a body's lexicon takes seconds to read
+                if fieldname in reader.indexed_field_names():
+                    for term, info in reader.iter_field(fieldname):
+                        word = term.decode("utf-8") if isinstance(term, bytes) else term
+                        zh_words[word] = max(zh_words.get(word, 0), info.doc_frequency())
+            days = shared.tables.day
+            titles = ((fields.get("id", ""), fields.get("title_zh"), fields.get("title_en"), int(days[docnum])) for docnum, fields in reader.iter_docs())
+            found = shared.built["suggestions"] = Suggestions.build(titles, zh_words, shared.tables.directory)
+        return found
+
 
 class _WhooshView(View):
     """One searcher (one index generation) for one search."""
@@ -217,10 +242,11 @@ class _WhooshView(View):
             docnums, matches = self._rank(ranker, primary, fallback, allowed, needed, request.filters.sort)
         total = int(np.count_nonzero(matches)) if matches is not None else 0
         quotes = self.shared.tables.quotes
-        hits = [
+        # Read as they are used: an export of thousands of hits holds one article at a time.
+        hits = (
             StoredHit(dict(s.stored_fields(docnum)), float(score), [dict(sp) for sp in quotes.get(docnum, ())])
             for docnum, score in docnums[request.offset : needed]
-        ]
+        )
         facets = self._facets(matches) if request.facets and matches is not None else {}
         return BackendResult(total, hits, facets)
 
@@ -285,6 +311,7 @@ class _WhooshView(View):
                 for i in best
             ],
             "years": [{"year": year, "count": count} for year, count in sorted(years.items(), reverse=True)],
+            **timeline(tables.day[matches]),
         }
 
 

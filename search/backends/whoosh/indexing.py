@@ -84,6 +84,8 @@ class WhooshWriter(Writer):
         self._lock_file: tuple[int, int, int] | None = None  # (fd, device, inode) while running
         self._searcher = None
         self._digest_of = None
+        self._held: list[tuple[Article, str, bool]] = []  # added, not yet given to a Whoosh writer
+        self._batch_writer = None  # the Whoosh writer of the batch being added
 
     def __enter__(self) -> "WhooshWriter":
         lock = write_lock(self.index_dir)
@@ -128,20 +130,48 @@ class WhooshWriter(Writer):
             return _ParallelWriter(self.ix, self.procs, self._lock_file)
         return FastSegmentWriter(self.ix, limitmb=LIMIT_MB, _lk=False)
 
-    def write(self, batch: list[tuple[Article, str, bool]]) -> list[WriteFailure]:
-        writer = self._writer(len(batch))
+    def add(self, article: Article, digest: str, exists: bool) -> None:
+        """The first :data:`PARALLEL_MIN_BATCH` of a batch are held back: a run that changes
+        only a few articles writes them in this process at commit, without starting writer
+        processes. Past that, the parallel writer starts and takes each article as it comes."""
+        if self._batch_writer is not None:
+            self._add(article, digest, exists)
+            return
+        self._held.append((article, digest, exists))
+        if len(self._held) >= PARALLEL_MIN_BATCH and self.procs > 1:
+            self._open(len(self._held))
+
+    def _open(self, count: int) -> None:
+        self._batch_writer = self._writer(count)
+        held, self._held = self._held, []
+        for article, digest, exists in held:
+            self._add(article, digest, exists)
+
+    def _add(self, article: Article, digest: str, exists: bool) -> None:
+        doc = to_document(article, digest)
+        if exists:
+            self._batch_writer.update_document(**doc)
+        else:
+            self._batch_writer.add_document(**doc)
+
+    def commit(self) -> list[WriteFailure]:
+        if self._batch_writer is None:
+            if not self._held:
+                return []
+            self._open(len(self._held))
+        writer, self._batch_writer = self._batch_writer, None
         try:
-            for article, digest, exists in batch:
-                doc = to_document(article, digest)
-                if exists:
-                    writer.update_document(**doc)
-                else:
-                    writer.add_document(**doc)
             writer.commit()
         except BaseException:
             writer.cancel()
             raise
         return []
+
+    def cancel(self) -> None:
+        self._held = []
+        if self._batch_writer is not None:
+            writer, self._batch_writer = self._batch_writer, None
+            writer.cancel()
 
     def paths(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}

@@ -32,13 +32,13 @@ from pickle import loads
 import numpy as np
 from whoosh import query as wq
 from whoosh.fields import ID, KEYWORD, TEXT
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.formats import Positions
 from whoosh.matching import ListMatcher
-from whoosh.system import _INT_SIZE
+from whoosh.scoring import BM25F
 
 from search.backends.whoosh.synonyms import SynonymSet, WeightedSynonyms
-from search.backends.whoosh.writer import field_lengths
+from search.backends.whoosh import internals
+from search.backends.whoosh.internals import POSITIONS_COUNT_SIZE, W3LeafMatcher
 
 #: Postings kept in the shared term cache (12 bytes each: document number and weight).
 CACHE_POSTINGS = 8_000_000
@@ -176,8 +176,7 @@ class Generation:
         how many postings it holds. A server calls this before it starts answering."""
         totals: dict[tuple[str, bytes], int] = {}
         for sub, _ in reader.leaf_readers():
-            terms = getattr(sub, "_terms", None)
-            for key, info in terms.items() if terms is not None else ():
+            for key, info in internals.term_items(sub):
                 totals[key] = totals.get(key, 0) + info.doc_frequency()
         schema = reader.schema
         textual = {name for name in schema.names() if isinstance(schema[name], (TEXT, ID, KEYWORD))}
@@ -212,7 +211,7 @@ class Generation:
             parts = []
             for sub, _ in reader.leaf_readers():
                 count = sub.doc_count_all()
-                known = field_lengths(getattr(sub, "_perdoc", sub), fieldname)
+                known = internals.field_lengths(sub, fieldname)
                 parts.append(np.array([known[d] for d in range(count)] if known is not None else [0] * count, dtype=np.float64))
             found = np.concatenate(parts) if parts else np.zeros(0)
             found[found == 0] = 1  # Whoosh asks doc_field_length(..., default=1)
@@ -258,12 +257,11 @@ def _leaf_postings(reader, fieldname: str, tbytes: bytes, infos=None):
         infos = _term_infos(leaves, fieldname, tbytes)
     for number, info in infos:
         sub, offset = leaves[number]
-        terms = sub._terms
-        yield offset, terms._codec.postings_reader(terms._postfile, info, format_, term=(fieldname, tbytes))
+        yield offset, internals.postings_reader(sub, fieldname, tbytes, info, format_)
 
 
 def _term_infos(leaves, fieldname: str, tbytes: bytes) -> list:
-    return [(n, sub._terms.term_info(fieldname, tbytes)) for n, (sub, _) in enumerate(leaves) if (fieldname, tbytes) in sub]
+    return [(n, internals.term_info(sub, fieldname, tbytes)) for n, (sub, _) in enumerate(leaves) if (fieldname, tbytes) in sub]
 
 
 @dataclass(frozen=True)
@@ -303,7 +301,8 @@ def _decode_positions(reader, fieldname: str, tbytes: bytes, infos, wanted: np.n
     lists: list[list[int]] = []
     for offset, matcher in _leaf_postings(reader, fieldname, tbytes, infos):
         if isinstance(matcher, ListMatcher):  # a term inlined in the term index
-            blocks = [(np.asarray(matcher._ids, dtype=np.int64), None, matcher._values)]
+            ids, values = internals.inlined_postings(matcher)
+            blocks = [(np.asarray(ids, dtype=np.int64), None, values)]
         elif isinstance(matcher, W3LeafMatcher):
             blocks = _blocks_with(matcher, None if wanted is None else wanted - offset)
         else:
@@ -336,16 +335,12 @@ def _blocks_with(matcher: W3LeafMatcher, wanted: np.ndarray | None):
     ``wanted`` local numbers (ascending; ``None``: every block); the others are skipped
     unread."""
     previous = -1  # the last document of the previous block
-    while not matcher._atend:
-        last = matcher._maxid
+    for last, read in internals.blocks(matcher):
         first = 0 if wanted is None else int(np.searchsorted(wanted, previous, side="right"))
         if wanted is None or (first < len(wanted) and wanted[first] <= last):
-            if matcher._data is None:
-                matcher._read_data()
-            deltas, weights, values = matcher._data
+            deltas, weights, values = read()
             yield np.cumsum(np.asarray(deltas, dtype=np.int64)), weights, values
         previous = last
-        matcher._next_block()
 
 
 _PICKLE_HEAD = b"\x80\x02"  # protocol 2, as Whoosh's Positions.encode pickles (no framing)
@@ -361,9 +356,9 @@ def _unpickle_lists(values: list[bytes]) -> list[list[int]]:
     """
     middles = []
     for value in values:
-        body = value[_INT_SIZE:]
+        body = value[POSITIONS_COUNT_SIZE:]
         if not body.startswith(_PICKLE_HEAD):
-            return [loads(v[_INT_SIZE:] if v.endswith(b".") else v[_INT_SIZE:] + b".") for v in values]
+            return [loads(v[POSITIONS_COUNT_SIZE:] if v.endswith(b".") else v[POSITIONS_COUNT_SIZE:] + b".") for v in values]
         middles.append(body[2:-1] if body.endswith(b".") else body[2:])
     return loads(_PICKLE_HEAD + b"](" + b"".join(middles) + b"e.")
 
@@ -377,10 +372,9 @@ class Ranker:
         self.gen = generation
         self.count = generation.count
         weighting = searcher.weighting
-        self._b = getattr(weighting, "B", 0.75)
-        self._field_b = getattr(weighting, "_field_B", {})
-        self._k1 = getattr(weighting, "K1", 1.2)
-        self._bm25 = type(weighting).__name__ == "BM25F"
+        self._bm25 = type(weighting) is BM25F  # a subclass may score otherwise
+        if self._bm25:
+            self._b, self._field_b, self._k1 = internals.bm25f_parameters(weighting)
         self._memo: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray | None]] = {}
         self._keep: list[wq.Query] = []
 

@@ -1,6 +1,6 @@
 """What is in an index: article counts by language and year, size on disk, versions.
 
-Used by ``GET /api/stats``; reads through an :class:`~search.searcher.Engine`
+Used by ``GET /api/stats`` (``Engine.stats()``); reads through the :class:`WhooshBackend`
 so the numbers follow the index as it is updated (deleted articles are not counted).
 """
 

@@ -22,24 +22,22 @@ from array import array
 from pickle import dumps
 
 from whoosh.codec.whoosh3 import (
-    LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
     W3Codec,
     W3FieldWriter,
-    W3PerDocReader,
     W3Segment,
     W3TermInfo,
-    _lenfield,
 )
 from whoosh.system import emptybytes, pack_ushort
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import PostingPool, SegmentWriter
+
+from search.backends.whoosh.internals import perdoc_field_lengths
 
 # Memory of the pool (measured with tracemalloc): a posting, besides its value's bytes,
 # and a new term (dict entry, key, arrays, list), besides the term's bytes.
 _POSTING_BYTES = 60
 _NEW_TERM_BYTES = 400
-_LENGTH_OF_BYTE = [0] + [byte_to_length(b) for b in range(1, 256)]
 
 
 class _Pool(PostingPool):
@@ -115,7 +113,7 @@ class _FieldWriter(W3FieldWriter):
                     self.finish_field()
                 current = fieldname
                 self.start_field(fieldname, schema[fieldname])
-                doc_lengths = field_lengths(lengths, fieldname)
+                doc_lengths = perdoc_field_lengths(lengths, fieldname)
             self._write_term(btext, docnums, weights, values, doc_lengths)
         if current is not None:
             self.finish_field()
@@ -200,30 +198,6 @@ class _FieldWriter(W3FieldWriter):
         terminfo.set_extent(startoffset, postfile.tell() - startoffset)
         self._btext = btext
         self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo.to_bytes())
-
-
-def field_lengths(lengths, fieldname: str):
-    """Every document's length of ``fieldname`` in the segment of per-document reader
-    ``lengths``, as Whoosh's writer and scorer see it (quantized to a byte and back),
-    or None when the field records no lengths."""
-    if lengths is None:
-        return None
-    if not isinstance(lengths, W3PerDocReader):
-        return _Lengths(lengths, fieldname)
-    reader = lengths._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if reader is None:
-        return None
-    return [_LENGTH_OF_BYTE[b] for b in reader]
-
-
-class _Lengths:
-    """Lengths from any per-document reader, looked up one at a time (Whoosh's own way)."""
-
-    def __init__(self, reader, fieldname: str) -> None:
-        self.reader, self.fieldname = reader, fieldname
-
-    def __getitem__(self, docnum: int) -> int:
-        return self.reader.doc_field_length(docnum, self.fieldname)
 
 
 class _Codec(W3Codec):

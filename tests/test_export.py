@@ -1,0 +1,68 @@
+"""``/api/export``: every match of a search as CSV or JSON Lines, streamed, with the filters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests.dailydata import build_daily_index
+from tests.webdata import web_app
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    with web_app(build_daily_index(tmp_path_factory.mktemp("export"))) as app:
+        yield app
+
+
+def _csv(response) -> list[dict]:
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # spreadsheets then read the Chinese as UTF-8
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+def test_csv_has_every_match_in_page_order(client):
+    search = client.get("/api/search", query_string={"q": "金砖国家", "size": 100}).get_json()
+    response = client.get("/api/export", query_string={"q": "金砖国家"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.is_streamed
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["X-Total-Count"] == str(search["total"])
+    rows = _csv(response)
+    assert [r["id"] for r in rows] == [h["id"] for h in search["hits"]]
+    assert rows[0]["link"] == f"http://localhost/articles/{rows[0]['id']}"
+    assert rows[0]["title_zh"].startswith("金砖国家峰会")
+
+
+def test_jsonl_with_filters_sort_limit_and_bodies(client):
+    args = {"q": "*", "speaker": "王毅", "from": "2024-10-05", "sort": "date", "format": "jsonl", "body": "true"}
+    response = client.get("/api/export", query_string=args)
+    assert response.mimetype == "application/jsonl"
+    rows = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    assert rows and all(any(sp["id"] == "wang-yi" for sp in r["speakers"]) for r in rows)
+    assert [r["date"] for r in rows] == sorted((r["date"] for r in rows), reverse=True)
+    assert all(r["date"] >= "2024-10-05" for r in rows)
+    assert rows[0]["body"]["zh"].startswith("金砖国家领导人")
+    limited = client.get("/api/export", query_string={**args, "limit": 2})
+    assert len(limited.get_data(as_text=True).splitlines()) == 2
+    assert limited.headers["X-Export-Count"] == "2" and int(limited.headers["X-Total-Count"]) == len(rows)
+
+
+def test_csv_cells_never_start_a_formula(client, tmp_path):
+    from web.export import _cell
+
+    assert _cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert _cell("@SUM(A1)") == "'@SUM(A1)" and _cell("plain") == "plain" and _cell(1.5) == 1.5
+
+
+@pytest.mark.parametrize(
+    "query, param",
+    [("format=xml", "format"), ("limit=0", "limit"), ("limit=50001", "limit"), ("body=maybe", "body"), ("lang=fr", "lang"), ("page=2", "page")],
+)
+def test_export_refuses_bad_parameters(client, query, param):
+    response = client.get("/api/export?q=x&" + query)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["param"] == param

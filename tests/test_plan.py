@@ -1,0 +1,69 @@
+"""The backend-neutral plan: what planning produces, how each backend compiles it, who imports what."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from whoosh import query as wq
+
+from search.backends.opensearch.dsl import compile_node as to_dsl
+from search.backends.whoosh.compile import compile_node as to_whoosh
+from search.query import plan as qp
+from search.query.build import plan
+from search.query.parse import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imports_of(folder: Path) -> dict[str, set[str]]:
+    """Module file → the top-level names of everything it imports."""
+    found: dict[str, set[str]] = {}
+    for path in folder.rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def test_planning_and_the_web_know_no_storage():
+    for folder in (ROOT / "search" / "query", ROOT / "web"):
+        for module, names in imports_of(folder).items():
+            storage = {n for n in names if n.split(".")[0] in ("whoosh", "opensearchpy") or n.startswith("search.backends.")}
+            assert not storage, f"{module} imports {sorted(storage)}"
+
+
+def test_a_search_plans_to_plain_data():
+    planned = plan(parse('普京 "一带一路" -美国 title:Kazan'), "…")
+    nodes = list(walk(planned.primary))
+    assert all(isinstance(node, qp.Node) for node in nodes)
+    assert qp.Phrase("body_zh", ("一带", "一路")) in nodes
+    assert any(isinstance(node, qp.Without) for node in nodes)
+    assert {node.field for node in nodes if isinstance(node, qp.Term) and node.text == "kazan"} == {"title_zh", "title_en"}
+
+
+def test_backends_compile_the_same_plan():
+    node = qp.Without(qp.All((qp.Term("body_zh", "普京", 2.0), qp.Phrase("title_en", ("oil", "price")))), qp.Term("body_en", "war"))
+    assert to_whoosh(node) == wq.AndNot(wq.And([wq.Term("body_zh", "普京", boost=2.0), wq.Phrase("title_en", ["oil", "price"])]), wq.Term("body_en", "war"))
+    dsl = to_dsl(node)["bool"]
+    assert dsl["must_not"] == [{"term": {"body_en": {"value": "war", "boost": 1.0}}}]
+    term, phrase = dsl["must"][0]["bool"]["must"]
+    assert term == {"term": {"body_zh": {"value": "普京", "boost": 2.0}}}
+    assert phrase["span_near"]["clauses"] == [{"span_term": {"title_en": "oil"}}, {"span_term": {"title_en": "price"}}]
+    assert phrase["span_near"]["slop"] == 0 and phrase["span_near"]["boost"] == 2.5  # the title weight
+    assert to_dsl(qp.NOTHING) == {"match_none": {}} and to_whoosh(qp.NOTHING) is wq.NullQuery
+
+
+def walk(node):
+    yield node
+    for name in ("parts",):
+        for part in getattr(node, name, ()):
+            yield from walk(part)
+    for name in ("required", "optional", "positive", "negative"):
+        child = getattr(node, name, None)
+        if child is not None:
+            yield from walk(child)

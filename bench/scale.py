@@ -162,6 +162,49 @@ def index(target: Target, data: Path, articles: int, workdir: Path, jvm: int | N
             "index_mb": round(target.size_bytes() / 1e6, 1), "node_peak_rss_mb": node.peak_mb if jvm else None}
 
 
+def analyzed_sources(inputs: list[Path], procs: int = 2) -> list[dict]:
+    """Every article of ``inputs`` as the OpenSearch backend stores it (analyzed once, ``procs`` processes)."""
+    import multiprocessing
+
+    from search.backends.opensearch.documents import to_source
+    from search.indexer import content_hash
+    from search.ingest import load_file
+
+    items = [(article, content_hash(article)) for path in inputs for _, article in load_file(str(path)).articles]
+    with multiprocessing.get_context("fork").Pool(procs) as pool:
+        return pool.map(to_source, items, chunksize=64)
+
+
+def index_copies(target: Target, sources: list[dict], times: int, jvm: int | None) -> dict:
+    """Store ``sources`` ``times`` times (copy k > 0 with id ``ID~k``, as :func:`repeated` names them) in
+    bulk: the documents the indexer would store for the repeated corpus, built without analyzing each
+    copy again. Measures the cluster's bulk intake, not the indexer's speed."""
+    from opensearchpy import helpers
+
+    from search.backends.base import open_backend
+
+    print(f"storing {len(sources)} analyzed articles {times}x into opensearch {target.tag} ...", file=sys.stderr, flush=True)
+    backend = open_backend(backend_config(target.config()), create=True)
+
+    def actions():
+        for copy in range(times):
+            for source in sources:
+                doc = dict(source, id=f"{source['id']}~{copy}") if copy else source
+                yield {"_index": target.index_name, "_id": doc["id"], "_source": doc}
+
+    with Sampler(jvm) as node:
+        started = time.perf_counter()
+        stored = sum(ok for ok, _ in helpers.streaming_bulk(backend.client, actions(), chunk_size=500, max_retries=5, initial_backoff=1))
+        backend.client.indices.refresh(index=target.index_name)
+        seconds = time.perf_counter() - started
+    backend.close()
+    articles = len(sources) * times
+    if stored != articles:
+        raise SystemExit(f"opensearch {target.tag}: stored {stored} of {articles}")
+    return {"articles": articles, "method": "analyzed once, stored as copies (bulk only)", "seconds": round(seconds, 1),
+            "bulk_docs_per_s": round(articles / seconds, 1), "index_mb": round(target.size_bytes() / 1e6, 1), "node_peak_rss_mb": node.peak_mb}
+
+
 # --- in-process searches -------------------------------------------------------------------------
 
 
@@ -253,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--procs", nargs="*", type=int, default=[1], help="analysis processes of extra OpenSearch indexing runs of the smallest size (default 1; the main runs use 2)")
     parser.add_argument("--server-workers", type=int, default=2, help="serve --workers for the HTTP runs (default 2, one per core)")
     parser.add_argument("--heap", type=int, default=1024, help="OpenSearch node heap, MB (default 1024)")
+    parser.add_argument("--analyze-once", action="store_true",
+                        help="OpenSearch only: analyze the corpus once and store it SIZE times by bulk (fast; no indexer speed)")
+    parser.add_argument("--out", default="scale", help="result name: bench/results/NAME.json (default scale)")
     parser.add_argument("--workdir", default=None, help="keep inputs, indexes and the node's data here (default: a temporary folder)")
     parser.add_argument("--worker", choices=("index", "search"), help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
@@ -261,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries-file", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.analyze_once and args.backends != ["opensearch"]:
+        parser.error("--analyze-once builds OpenSearch indexes only: add --backends opensearch")
     if args.worker == "index":
         return index_worker(args)
     if args.worker == "search":
@@ -281,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         """The report so far (a long run that is cut short still leaves its measurements)."""
         report["complete"] = complete
         report["ratios"] = ratios({b: r for b, r in results.items() if len(r) == len(args.sizes)})
-        return write_result("scale", args.limit, report)
+        return write_result(args.out, args.limit, report)
 
     cluster = None
     try:
@@ -295,19 +343,25 @@ def main(argv: list[str] | None = None) -> int:
         if "opensearch" in args.backends:
             cluster = LocalCluster(workdir / "opensearch", size=1, heap_mb=args.heap, name="search-bench").start()
             jvm = cluster.nodes[0].pid
+        sources = analyzed_sources(base) if args.analyze_once else None
         for size in args.sizes:
-            data, articles = repeated(base, size, workdir / f"corpus-x{size}.jsonl")
+            if not args.analyze_once:
+                data, articles = repeated(base, size, workdir / f"corpus-x{size}.jsonl")
             for backend in args.backends:
                 target = Target(backend, workdir, f"x{size}", cluster.url if cluster else None)
                 node_pid = jvm if backend == "opensearch" else None
-                run = results[backend][str(size)] = {"indexing": index(target, data, articles, workdir, node_pid)}
+                if sources is not None:
+                    indexing = index_copies(target, sources, size, node_pid)
+                else:
+                    indexing = index(target, data, articles, workdir, node_pid)
+                run = results[backend][str(size)] = {"indexing": indexing}
                 save(False)
                 run["in_process"] = in_process(target, qfile, workdir, node_pid)
                 save(False)
                 run["http_8_clients"] = over_http(target, [q["q"] for q in queries], [q["q"] for q in warm], args.server_workers, workdir, node_pid)
                 save(False)
                 print(json.dumps({backend: {size: run}})[:1500], file=sys.stderr, flush=True)
-            if size == min(args.sizes) and "opensearch" in args.backends:
+            if size == min(args.sizes) and "opensearch" in args.backends and not args.analyze_once:
                 procs_runs["2"] = results["opensearch"][str(size)]["indexing"]
                 for procs in args.procs:
                     target = Target("opensearch", workdir, f"x{size}-procs{procs}", cluster.url)

@@ -222,6 +222,3 @@ def remove_stale_files(index_dir: str) -> None:
             shutil.rmtree(path, ignore_errors=True)
     toc = TOC.read(storage, INDEX_NAME)
     clean_files(storage, INDEX_NAME, toc.generation, toc.segments)
-
-
-# --- Whoosh's multi-process writer, made crash-safe ---------------------------------------------

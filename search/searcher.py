@@ -77,6 +77,7 @@ class Engine:
         self.config = config = BackendConfig.resolve(index_dir, config)
         self.index_dir = config.index_dir
         self.backend: Backend = open_backend(config)
+        self._learned_directory: dict | None = None  # the speaker directory query translation last learned
 
     @property
     def warmer(self):
@@ -152,9 +153,12 @@ class Engine:
         parsed = parse(text)
         view = self.backend.view()
         directory = view.speaker_directory()
-        # Query translation matches names the index holds (Li Qiang → 李强, Zelensky → 泽连斯基);
-        # a directory object is learned once.
-        learned.learn(directory, key=id(directory))
+        # Query translation matches names the index holds (Li Qiang → 李强, Zelensky → 泽连斯基).
+        # Each directory object is learned once; holding the last one keeps the identity check
+        # sound (an id() of a freed directory could be reused by the next one, never learned).
+        if directory is not self._learned_directory:
+            learned.learn(directory)
+            self._learned_directory = directory
 
         def make_plan(stats: View) -> Plan:
             if not filters.translate:

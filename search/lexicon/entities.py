@@ -139,15 +139,10 @@ class LearnedNames:
         self._lock = threading.Lock()
         self._en_to_zh: dict[str, set[str]] = {}
         self._zh: set[str] = set()
-        self._seen: set[int] = set()
 
-    def learn(self, directory: dict[str, dict], key: int | None = None) -> None:
-        """Record ``{id: {"names": {"zh", "en"}}}`` (a speaker directory); ``key`` skips one already seen."""
+    def learn(self, directory: dict[str, dict]) -> None:
+        """Record ``{id: {"names": {"zh", "en"}}}`` (a speaker directory)."""
         with self._lock:
-            if key is not None:
-                if key in self._seen:
-                    return
-                self._seen.add(key)
             for entry in directory.values():
                 names = entry.get("names") or {}
                 zh, en = names.get("zh"), names.get("en")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.lexicon.sound import THRESHOLD, best_match, similarity
+from search.lexicon.sound import THRESHOLD, best_match, similarity, spellable
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,24 @@ def test_best_match_only_among_the_names_given():
     names = ["泽连斯基", "佩斯科夫", "卢拉"]
     assert best_match("Peskov", names) == [("佩斯科夫", pytest.approx(similarity("Peskov", "佩斯科夫")))]
     assert best_match("Zakharova", names) == []  # not held: never guessed into another name
+
+
+def test_only_words_spelled_like_english_are_matched_by_sound():
+    from search.lexicon.people import people
+
+    pairs = people().spelling
+    for name in ("Zelensky", "Peskov", "Guterres", "Orban", "Sanchez", "Mladić"):
+        assert spellable(name.lower().replace("ć", "c"), pairs), name
+    # codes and markers: no English word starts with zq or holds qx
+    for token in ("zqanjx", "zqbbhx", "xqzt", "qxanchez"):
+        assert not spellable(token, pairs), token
+
+
+def test_an_id_like_token_is_not_translated_into_a_name():
+    from search.lexicon.entities import learned
+    from search.query.translate import sources_of, translate_run
+
+    learned.learn({"zh-桑切斯": {"names": {"zh": "桑切斯", "en": None}}})
+    assert any(c.candidates for c in translate_run(sources_of("Sanchez"), text="Sanchez"))  # a name: matched by sound
+    concepts = translate_run(sources_of("zqanjx"), text="zqanjx")
+    assert not any(c.candidates for c in concepts), concepts

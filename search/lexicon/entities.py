@@ -66,6 +66,26 @@ class Entity:
         return next((f.text for f in self.forms if f.lang == lang), None)
 
 
+WORD = re.compile(r"[a-z]{2,}")
+
+
+def fold_ascii(text: str) -> str:
+    """``Mladić`` → ``mladic``: lower case, accents dropped."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+
+
+def letter_pairs(words) -> set[str]:
+    """Every pair of adjacent letters of ``words``, with ``^``/``$`` for the word's edges."""
+    out: set[str] = set()
+    for word in words:
+        edged = f"^{word}$"
+        out.update(edged[k : k + 2] for k in range(len(edged) - 1))
+    return out
+
+
 class Entities:
     """Kinds of Chinese proper nouns and their forms, from CC-CEDICT (built once, :func:`entities`)."""
 
@@ -82,8 +102,15 @@ class Entities:
         self.surnames: set[str] = set()
         #: proper nouns (capitalized pinyin) that are not people: 美国, 白宫, 北约
         self.proper: set[str] = set()
+        #: letter pairs of English spelling (``^k``, ``ka``, ``a$``...) in CC-CEDICT's glosses: see
+        #: :func:`search.lexicon.sound.spellable`
+        self.spelling: set[str] = set()
+        words: set[str] = set()
         for entry in entries:
             self._read(entry)
+            for raw in entry["definitions"] or ():
+                words.update(WORD.findall(fold_ascii(raw)))
+        self.spelling = letter_pairs(words)
 
     def _read(self, entry: dict) -> None:
         simp, trad, pinyin, defs = entry["simplified"], entry["traditional"], entry["pinyin"], entry["definitions"]
@@ -139,6 +166,7 @@ class LearnedNames:
         self._lock = threading.Lock()
         self._en_to_zh: dict[str, set[str]] = {}
         self._zh: set[str] = set()
+        self._snapshot: frozenset[str] | None = frozenset()
 
     def learn(self, directory: dict[str, dict]) -> None:
         """Record ``{id: {"names": {"zh", "en"}}}`` (a speaker directory)."""
@@ -147,7 +175,9 @@ class LearnedNames:
                 names = entry.get("names") or {}
                 zh, en = names.get("zh"), names.get("en")
                 if zh:
-                    self._zh.add(zh)
+                    if zh not in self._zh:
+                        self._zh.add(zh)
+                        self._snapshot = None
                     if en:
                         self._en_to_zh.setdefault(" ".join(en.lower().split()), set()).add(zh)
 
@@ -157,8 +187,12 @@ class LearnedNames:
             return sorted(self._en_to_zh.get(" ".join(english.lower().split()), ()))
 
     def zh_names(self) -> frozenset[str]:
+        """The Chinese names learned so far: the same object until a new name is learned, so
+        callers can cache what they derive from it (the sound index of the query translation)."""
         with self._lock:
-            return frozenset(self._zh)
+            if self._snapshot is None:
+                self._snapshot = frozenset(self._zh)
+            return self._snapshot
 
 
 #: The process-wide record of names the open indexes hold.

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from search.analysis.convert import to_simplified
-from search.lexicon.entities import PERSON, PLACE, Entity, Form, entities
+from search.lexicon.entities import PERSON, PLACE, Entity, Form, WORD, entities, fold_ascii, letter_pairs
 
 _HERE = Path(__file__).parent
 
@@ -64,6 +64,9 @@ class People:
         self._load_cedict()
         self._load_curated()
         self.translit_chars = self._transliteration_characters()
+        #: letter pairs of English spelling: the dictionary's words and every name above
+        names = " ".join([*self.by_en, *self.places_en])
+        self.spelling = self.entities.spelling | letter_pairs(WORD.findall(fold_ascii(names)))
 
     @staticmethod
     def _load_surnames() -> dict[str, str]:

@@ -42,6 +42,7 @@ _EMPTY_I = frozenset({"zh", "ch", "sh", "r", "z", "c", "s"})
 _NEAR = {frozenset("JK"), frozenset("JS"), frozenset("PF"), frozenset("TS"), frozenset("LN"), frozenset("HL")}
 
 
+@lru_cache(maxsize=20_000)
 def en_sounds(word: str) -> tuple[str, ...]:
     """``Zelensky`` → ``('S', 'V', 'L', 'V', 'N', 'S', 'K', 'V')``."""
     w = re.sub(r"[^a-z]", "", word.lower())
@@ -112,7 +113,9 @@ def _indel(a: str) -> float:
     return 0.3 if a in (V, H) else 1.0
 
 
-def distance(x: tuple[str, ...], y: tuple[str, ...]) -> float:
+def distance(x: tuple[str, ...], y: tuple[str, ...], limit: float = float("inf")) -> float:
+    """The weighted edit distance; ``inf`` as soon as every alignment exceeds ``limit`` (costs
+    only grow along a row, so a row whose minimum is over the limit ends the search)."""
     prev = [0.0]
     for b in y:
         prev.append(prev[-1] + _indel(b))
@@ -120,24 +123,54 @@ def distance(x: tuple[str, ...], y: tuple[str, ...]) -> float:
         cur = [prev[0] + _indel(a)]
         for j, b in enumerate(y, start=1):
             cur.append(min(prev[j] + _indel(a), cur[j - 1] + _indel(b), prev[j - 1] + _cost(a, b)))
+        if min(cur) > limit:
+            return float("inf")
         prev = cur
     return prev[-1]
 
 
-def similarity(english: str, chinese: str) -> float:
-    """1.0 when the English spelling and the Chinese transliteration sound alike, lower otherwise."""
-    x, y = en_sounds(english), zh_sounds(re.split(r"[·•]", chinese)[-1])
-    consonants = max(sum(1 for s in x if s != V), sum(1 for s in y if s != V))
+def _consonants(sounds: tuple[str, ...]) -> int:
+    return sum(1 for s in sounds if s != V)
+
+
+def _similarity(x: tuple[str, ...], y: tuple[str, ...], floor: float = 0.0) -> float:
+    consonants = max(_consonants(x), _consonants(y))
     if consonants < 2 or not x or not y:
         return 0.0
     if x[0] not in (V, H) and y[0] not in (V, H) and _cost(x[0], y[0]) >= 1.0:
         return 0.0  # names start with the same sound
-    return max(0.0, 1.0 - distance(x, y) / consonants)
+    # Each consonant one side has more costs at least 0.6 (an h or a vowel for it): when that
+    # alone puts the pair below ``floor``, skip the edit distance (most of a query's candidates).
+    if 1.0 - 0.6 * abs(_consonants(x) - _consonants(y)) / consonants < floor:
+        return 0.0
+    return max(0.0, 1.0 - distance(x, y, (1.0 - floor) * consonants + 1e-9) / consonants)
+
+
+def similarity(english: str, chinese: str) -> float:
+    """1.0 when the English spelling and the Chinese transliteration sound alike, lower otherwise."""
+    return _similarity(en_sounds(english), zh_sounds(re.split(r"[·•]", chinese)[-1]))
+
+
+def spellable(word: str, pairs: set[str]) -> bool:
+    """Whether ``word`` is spelled as English words and names are: every pair of adjacent
+    letters (and its first and last letter) occurs in ``pairs`` (People.spelling: CC-CEDICT's
+    English and its 4,000 names). Measured on the 421 foreign surnames the sound match serves,
+    each against the pairs of all the other words: 420 pass (not *Kafka*: no other word has
+    *fk*); of 5,000 random strings of 5–8 letters 36 % fail, and every ID-like token such as
+    ``zqanjx`` (no English word starts *zq*). A query word that fails is never matched by
+    sound: it is a code, a typo or a marker, not a name to guess.
+
+    >>> spellable("zelensky", {"^z", "ze", "el", "le", "en", "ns", "sk", "ky", "y$"})
+    True
+    """
+    edged = f"^{word.lower()}$"
+    return all(edged[k : k + 2] in pairs for k in range(len(edged) - 1))
 
 
 def best_match(english: str, names, threshold: float = THRESHOLD) -> list[tuple[str, float]]:
     """The Chinese ``names`` that sound like ``english``, best first (ties kept), at or above ``threshold``."""
-    scored = [(name, similarity(english, name)) for name in names]
+    x = en_sounds(english)
+    scored = [(name, _similarity(x, zh_sounds(re.split(r"[·•]", name)[-1]), threshold)) for name in names]
     scored = [(n, s) for n, s in scored if s >= threshold]
     if not scored:
         return []
@@ -145,4 +178,4 @@ def best_match(english: str, names, threshold: float = THRESHOLD) -> list[tuple[
     return sorted([(n, s) for n, s in scored if s >= top - 1e-9], key=lambda item: item[0])
 
 
-__all__ = ["similarity", "best_match", "THRESHOLD", "en_sounds", "zh_sounds"]
+__all__ = ["similarity", "best_match", "spellable", "THRESHOLD", "en_sounds", "zh_sounds"]

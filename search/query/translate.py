@@ -23,14 +23,15 @@ from __future__ import annotations
 import math
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Callable
 
 from search.analysis import query_terms
 from search.lexicon import Lexicon, lexicon
 from search.lexicon.keys import american, loose_key, surface_form, word_key
-from search.lexicon.entities import learned, mainland_form
+from search.lexicon.entities import fold_ascii, learned, mainland_form
 from search.lexicon.names import transliterate
-from search.lexicon.sound import THRESHOLD, best_match
+from search.lexicon.sound import THRESHOLD, best_match, spellable
 
 #: At most this many query tokens are merged into one dictionary lookup.
 MAX_MERGE = 6
@@ -410,8 +411,9 @@ def _en_sound_at(sources: list[Source], i: int, lex: Lexicon) -> Concept | None:
     word = sources[i].surface
     if len(word) < 4 or not word.isalpha() or lex.has_en((word_key(word),)) or lex.en_exact(word) or word.lower() in lex.irregular:
         return None
-    people_zh = [zh for zh in learned.zh_names() if people().transliterated(zh)]
-    matches = best_match(word, people_zh, THRESHOLD)
+    if not spellable(fold_ascii(word), people().spelling):
+        return None
+    matches = _sounded(word, learned.zh_names())
     if not matches or len(matches) > 2:
         return None
     concept = _concept(sources, i, i + 1, word, "zh")
@@ -420,6 +422,20 @@ def _en_sound_at(sources: list[Source], i: int, lex: Lexicon) -> Concept | None:
     ]
     concept.candidates = _relative([c for c in concept.candidates if c.terms])
     return concept if concept.candidates else None
+
+
+@lru_cache(maxsize=8)
+def _foreign_names(names: frozenset[str]) -> tuple[str, ...]:
+    from search.lexicon.people import people
+
+    return tuple(sorted(zh for zh in names if people().transliterated(zh)))
+
+
+@lru_cache(maxsize=4096)
+def _sounded(word: str, names: frozenset[str]) -> list[tuple[str, float]]:
+    """:func:`best_match` among the transliterated ``names``, once per word and set of names
+    (a scan of the 1,300 names a full corpus holds costs ~0.3 s)."""
+    return best_match(word, _foreign_names(names), THRESHOLD)
 
 
 def _en_word(word: str, lex: Lexicon) -> list[tuple[str, float, str]]:

@@ -109,7 +109,7 @@ class Entities:
         for entry in entries:
             self._read(entry)
             for raw in entry["definitions"] or ():
-                words.update(WORD.findall(fold_ascii(raw)))
+                words.update(WORD.findall(raw.lower() if raw.isascii() else fold_ascii(raw)))
         self.spelling = letter_pairs(words)
 
     def _read(self, entry: dict) -> None:

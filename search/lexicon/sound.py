@@ -113,16 +113,24 @@ def _indel(a: str) -> float:
     return 0.3 if a in (V, H) else 1.0
 
 
+_SOUNDS = "VHSPMFTNLKJ"
+#: :func:`_cost` and :func:`_indel` as tables: the edit distance runs for every candidate name
+_COSTS = {(a, b): _cost(a, b) for a in _SOUNDS for b in _SOUNDS}
+_INDELS = {a: _indel(a) for a in _SOUNDS}
+
+
 def distance(x: tuple[str, ...], y: tuple[str, ...], limit: float = float("inf")) -> float:
     """The weighted edit distance; ``inf`` as soon as every alignment exceeds ``limit`` (costs
     only grow along a row, so a row whose minimum is over the limit ends the search)."""
+    costs, indels = _COSTS, _INDELS
     prev = [0.0]
     for b in y:
-        prev.append(prev[-1] + _indel(b))
+        prev.append(prev[-1] + indels[b])
     for a in x:
-        cur = [prev[0] + _indel(a)]
+        drop = indels[a]
+        cur = [prev[0] + drop]
         for j, b in enumerate(y, start=1):
-            cur.append(min(prev[j] + _indel(a), cur[j - 1] + _indel(b), prev[j - 1] + _cost(a, b)))
+            cur.append(min(prev[j] + drop, cur[j - 1] + indels[b], prev[j - 1] + costs[a, b]))
         if min(cur) > limit:
             return float("inf")
         prev = cur
@@ -167,15 +175,49 @@ def spellable(word: str, pairs: set[str]) -> bool:
     return all(edged[k : k + 2] in pairs for k in range(len(edged) - 1))
 
 
+class SoundIndex:
+    """Transliterated names prepared for matching: sounds computed once, grouped by first sound
+    (a name whose first consonant differs never matches, so most groups are never read).
+
+    >>> SoundIndex(["泽连斯基", "佩斯科夫", "卢拉"]).match("Peskov")[0][0]
+    '佩斯科夫'
+    """
+
+    def __init__(self, names) -> None:
+        self._groups: dict[str, list[tuple[str, tuple[str, ...], int]]] = {}
+        for name in names:
+            y = zh_sounds(re.split(r"[·•]", name)[-1])
+            if y:
+                self._groups.setdefault(y[0], []).append((name, y, _consonants(y)))
+
+    def match(self, english: str, threshold: float = THRESHOLD) -> list[tuple[str, float]]:
+        """The names that sound like ``english``, best first (ties kept), at or above ``threshold``."""
+        x = en_sounds(english)
+        if not x:
+            return []
+        cx = _consonants(x)
+        scored = []
+        for first, group in self._groups.items():
+            if x[0] not in (V, H) and first not in (V, H) and _COSTS[x[0], first] >= 1.0:
+                continue  # names start with the same sound
+            for name, y, cy in group:
+                consonants = max(cx, cy)
+                # Each consonant one side has more costs at least 0.6 (an h or a vowel for it):
+                # when that alone puts the pair below the threshold, skip the edit distance.
+                if consonants < 2 or 1.0 - 0.6 * abs(cx - cy) / consonants < threshold:
+                    continue
+                score = 1.0 - distance(x, y, (1.0 - threshold) * consonants + 1e-9) / consonants
+                if score >= threshold:
+                    scored.append((name, score))
+        if not scored:
+            return []
+        top = max(s for _, s in scored)
+        return sorted([(n, s) for n, s in scored if s >= top - 1e-9], key=lambda item: item[0])
+
+
 def best_match(english: str, names, threshold: float = THRESHOLD) -> list[tuple[str, float]]:
     """The Chinese ``names`` that sound like ``english``, best first (ties kept), at or above ``threshold``."""
-    x = en_sounds(english)
-    scored = [(name, _similarity(x, zh_sounds(re.split(r"[·•]", name)[-1]), threshold)) for name in names]
-    scored = [(n, s) for n, s in scored if s >= threshold]
-    if not scored:
-        return []
-    top = max(s for _, s in scored)
-    return sorted([(n, s) for n, s in scored if s >= top - 1e-9], key=lambda item: item[0])
+    return SoundIndex(names).match(english, threshold)
 
 
-__all__ = ["similarity", "best_match", "spellable", "THRESHOLD", "en_sounds", "zh_sounds"]
+__all__ = ["SoundIndex", "similarity", "best_match", "spellable", "THRESHOLD", "en_sounds", "zh_sounds"]

@@ -31,7 +31,7 @@ from search.lexicon import Lexicon, lexicon
 from search.lexicon.keys import american, loose_key, surface_form, word_key
 from search.lexicon.entities import fold_ascii, learned, mainland_form
 from search.lexicon.names import transliterate
-from search.lexicon.sound import THRESHOLD, best_match, spellable
+from search.lexicon.sound import THRESHOLD, SoundIndex, spellable
 
 #: At most this many query tokens are merged into one dictionary lookup.
 MAX_MERGE = 6
@@ -425,17 +425,16 @@ def _en_sound_at(sources: list[Source], i: int, lex: Lexicon) -> Concept | None:
 
 
 @lru_cache(maxsize=8)
-def _foreign_names(names: frozenset[str]) -> tuple[str, ...]:
+def _sound_index(names: frozenset[str]) -> SoundIndex:
     from search.lexicon.people import people
 
-    return tuple(sorted(zh for zh in names if people().transliterated(zh)))
+    return SoundIndex(zh for zh in names if people().transliterated(zh))
 
 
 @lru_cache(maxsize=4096)
 def _sounded(word: str, names: frozenset[str]) -> list[tuple[str, float]]:
-    """:func:`best_match` among the transliterated ``names``, once per word and set of names
-    (a scan of the 1,300 names a full corpus holds costs ~0.3 s)."""
-    return best_match(word, _foreign_names(names), THRESHOLD)
+    """The transliterated ``names`` that sound like ``word``: once per word and set of names."""
+    return _sound_index(names).match(word, THRESHOLD)
 
 
 def _en_word(word: str, lex: Lexicon) -> list[tuple[str, float, str]]:

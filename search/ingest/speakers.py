@@ -75,7 +75,7 @@ def _zh_clause_speakers(sentence: str, article: str = "") -> list[tuple[str, str
             adjacent = _name_before(sentence[:start], article)
             if adjacent:
                 subject = _zh_subject(clause, known, article)
-                if subject and subject[0] == "name" and subject[1] not in adjacent and re.search(re.escape(subject[1]) + r"(?:[（(][^）)]*[）)])?[与和及同]", sentence[:start]):
+                if subject and subject[0] == "name" and subject[1] not in adjacent and _word_then(sentence[:start], subject[1], _AND_NEXT):
                     found.append(subject)  # 卢拉与阿根廷总统费尔南德斯表示: both speak
                 found.append(("name", adjacent))
                 if first_clause:
@@ -258,7 +258,7 @@ def _valid_zh_name(name: str, context: str = "") -> bool:
         head = name[: group.start()]
         if not head or head in lex.places_zh or all(ch in _ZH_COUNTRY_ABBR for ch in head):
             return False
-    if context and re.search(re.escape(name) + f"(?:{_ZH_PLACE_MARK})", context):
+    if context and _word_then(context, name, _PLACE_MARK_NEXT):
         return False
     if "·" not in name and not _foreign(name) and any(
         people().entities.kind_zh(name[:k]) in (PLACE, OTHER) and (k >= 3 or name[:k] in people().entities.proper) or name[:k] in lex.places_zh
@@ -506,16 +506,8 @@ def _en_person(
     return None
 
 
-@lru_cache(maxsize=1)
-def _given_names():
-    import gender_guesser.detector
-
-    return gender_guesser.detector.Detector(case_sensitive=False)
-
-
-@lru_cache(maxsize=65536)
 def _is_given_name(word: str) -> bool:
-    return _given_names().get_gender(word) != "unknown"
+    return word.lower() in people().given_names
 
 
 _COMPANY = re.compile(rf"(?P<name>{_NAME})\s+(?:Inc|Corp|Co|Ltd|LLC|Plc|PLC|AG|SA|NV|Corporation|Company|Group|Bank|Industries|Holdings)\b")
@@ -743,12 +735,44 @@ def _complete_names(tallies: dict[str, _Tally], zh_text: str, en_text: str) -> N
                 tally.zh_name = found
 
 
+# Patterns around a name found in the text: compiled once (a pattern built per name, as
+# re.search(re.escape(name) + ...), overflowed re's cache and was 15 % of speaker extraction).
+_AND_NEXT = re.compile(r"(?:[（(][^）)]*[）)])?[与和及同]")
+_PLACE_MARK_NEXT = re.compile(f"(?:{_ZH_PLACE_MARK})")
+_ENGLISH_IN_PARENS = re.compile(r"\s*[（(]\s*([A-Z][^（）()]{1,60}?)\s*[）)]")
+_NAME_OPENING_PARENS = re.compile(r"([\u4e00-\u9fff]{2,10}(?:·[\u4e00-\u9fff]{1,10})*)\s*[（(]\s*$")
+_CLOSING_PARENS = re.compile(r"\s*[）)]")
+
+
+def _word_then(text: str, word: str, pattern: re.Pattern) -> re.Match | None:
+    """``pattern`` matched right after the first occurrence of ``word`` in ``text`` where it matches."""
+    at = text.find(word) if word else -1
+    while at >= 0:
+        found = pattern.match(text, at + len(word))
+        if found:
+            return found
+        at = text.find(word, at + 1)
+    return None
+
+
+def _name_before_parens(text: str, word: str) -> re.Match | None:
+    """The Chinese name written before ``(word)`` in ``text``: 泽连斯基（Zelensky）."""
+    at = text.find(word) if word else -1
+    while at >= 0:
+        if _CLOSING_PARENS.match(text, at + len(word)):
+            found = _NAME_OPENING_PARENS.search(text, max(0, at - 80), at)
+            if found:
+                return found
+        at = text.find(word, at + 1)
+    return None
+
+
 def _in_text(name: str, text: str) -> bool:
     return bool(name) and name in text
 
 
 def _english_for(zh: str, zh_text: str, en_text: str) -> str | None:
-    original = re.search(re.escape(zh) + r"\s*[（(]\s*([A-Z][^（）()]{1,60}?)\s*[）)]", zh_text)
+    original = _word_then(zh_text, zh, _ENGLISH_IN_PARENS)
     if original:
         return original.group(1)
     for match in _EN_SPAN.finditer(en_text):
@@ -766,7 +790,7 @@ def _english_for(zh: str, zh_text: str, en_text: str) -> str | None:
 
 
 def _chinese_for(en: str, zh_text: str) -> str | None:
-    original = re.search(r"([\u4e00-\u9fff]{2,10}(?:·[\u4e00-\u9fff]{1,10})*)\s*[（(]\s*" + re.escape(en) + r"\s*[）)]", zh_text)
+    original = _name_before_parens(zh_text, en)
     if original:
         return _name_before(original.group(1), "")
     words = en.split()

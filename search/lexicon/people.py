@@ -67,6 +67,9 @@ class People:
         #: letter pairs of English spelling: the dictionary's words and every name above
         names = " ".join([*self.by_en, *self.places_en])
         self.spelling = self.entities.spelling | letter_pairs(WORD.findall(fold_ascii(names)))
+        #: lowercase given names (gender-guesser's table: parsing it takes 2.5 s, a set in this
+        #: cache 50 ms; every English article's speaker extraction asks it)
+        self.given_names = _given_names()
 
     @staticmethod
     def _load_surnames() -> dict[str, str]:
@@ -271,6 +274,12 @@ def _countries_and_cities() -> set[str]:
     return names
 
 
+def _given_names() -> frozenset[str]:
+    import gender_guesser.detector
+
+    return frozenset(gender_guesser.detector.Detector(case_sensitive=False).names)
+
+
 def _fingerprint() -> str:
     """What the tables are built from: this code, its data files and the packages it reads."""
     from importlib.metadata import version
@@ -280,7 +289,7 @@ def _fingerprint() -> str:
     h = hashlib.sha256(data_fingerprint().encode())
     for path in (Path(__file__), _HERE / "entities.py", _HERE / "people.tsv", _HERE / "surnames.tsv", _HERE / "translit.txt"):
         h.update(path.read_bytes())
-    h.update(",".join(version(name) for name in ("pypinyin", "rjieba", "OpenCC", "tzdata")).encode())
+    h.update(",".join(version(name) for name in ("pypinyin", "rjieba", "OpenCC", "tzdata", "gender-guesser")).encode())
     return h.hexdigest()[:20]
 
 

@@ -60,6 +60,22 @@ def test_index_prints_the_summary_line_and_exits_0(data, tmp_path):
     assert_no_traceback(proc)
 
 
+def test_index_runs_at_the_niceness_asked_and_refuses_one_out_of_range(data, tmp_path):
+    # the index command in-process, reporting its niceness as it ends
+    probe = "import os, sys\nfrom search.cli import main\ncode = main(sys.argv[1:])\nprint('niceness', os.nice(0))\nsys.exit(code)\n"
+    before = os.nice(0)
+    for asked, expected in (([], before + 10), (["--nice", "3"], before + 3), (["--nice", "0"], before)):
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, "index", str(data), "--index", str(tmp_path / "ix"), "--quiet", *asked],
+            cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip().endswith(f"niceness {min(19, expected)}"), proc.stdout
+    refused = run("index", data, "--index", tmp_path / "ix", "--nice", "25")
+    assert refused.returncode == 2 and "--nice: must be 19 or less, got 25" in refused.stderr
+    assert_no_traceback(refused)
+
+
 def test_reindex_reports_unchanged_then_updated(data, tmp_path):
     ix = tmp_path / "ix"
     run("index", data, "--index", ix, "--quiet")

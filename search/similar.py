@@ -57,7 +57,8 @@ def distinctive_terms(
             df = doc_frequency(lang, term)
             if df < 2 or df > max(MAX_SHARE * doc_count, 10):
                 continue  # only in this article, or everywhere
-            scored.append((tf * math.log(doc_count / df), term))
+            if df < doc_count:  # in every article (a tiny index): no weight, and nothing to divide by
+                scored.append((tf * math.log(doc_count / df), term))
         scored.sort(key=lambda item: (-item[0], item[1]))
         best = scored[:TERMS_PER_LANG]
         if not best:

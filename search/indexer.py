@@ -175,11 +175,13 @@ class _Batch:
 
     def __init__(self, writer: Writer, report: IndexReport, size: int) -> None:
         self.writer, self.report, self.size = writer, report, size
-        self.added: list[tuple[Article, bool]] = []  # this batch's articles: did each replace one?
+        # This batch's articles as (id, path, replaced one?): not the articles themselves, whose
+        # texts (20,000 of them) the writer has already taken.
+        self.added: list[tuple[str, str | None, bool]] = []
 
     def add(self, article: Article, digest: str, exists: bool) -> None:
         self.writer.add(article, digest, exists)
-        self.added.append((article, exists))
+        self.added.append((article.id, article.path, exists))
         if len(self.added) >= self.size:
             self.commit()
 
@@ -187,12 +189,12 @@ class _Batch:
         if not self.added:
             return
         failed = {failure.article_id: failure.reason for failure in self.writer.commit()}
-        for article, exists in self.added:
-            reason = failed.get(article.id)
+        for article_id, path, exists in self.added:
+            reason = failed.get(article_id)
             if reason is not None:
                 self.report.failed += 1
-                where = f"{article.path}: " if article.path else ""
-                self.report.failures.append(f"{where}article {article.id!r} was not stored: {reason}")
+                where = f"{path}: " if path else ""
+                self.report.failures.append(f"{where}article {article_id!r} was not stored: {reason}")
             elif exists:
                 self.report.updated += 1
             else:

@@ -84,6 +84,15 @@ class Engine:
         """The backend's latest background warm-up thread, if any (a server joins it before forking)."""
         return getattr(self.backend, "warmer", None)
 
+    def set_gate(self, gate) -> None:
+        """Change to a new index generation only when ``gate`` (a
+        :class:`search.backends.base.SwitchGate`: the other serving processes) allows."""
+        self.backend.set_gate(gate)
+
+    def poll(self) -> None:
+        """Notice a new index generation between requests and warm it (serving processes)."""
+        self.backend.poll()
+
     def warm(self, min_df: int = WARM_MIN_DF) -> int:
         """Get ready to answer quickly: run a few searches that load the dictionaries and
         analyzers, then let the backend load what it keeps in memory (Whoosh: every posting

@@ -290,3 +290,41 @@ def test_options_asterisk_and_redirects_over_http(seed_index):
         assert response.status == 308 and response.getheader("Location") == "/api/articles/x"
     finally:
         stop(proc)
+
+
+def test_workers_switch_to_a_new_generation_together(tmp_path):
+    """Two serving processes' backends (here in one process) share a gate: the one that has
+    warmed a new generation waits for the other, so no client sees the count go back."""
+    import json as _json
+
+    from search.backends.base import BackendConfig
+    from search.backends.whoosh import WhooshBackend
+    from search.indexer import Indexer
+    from web.server import _Shared, _SlotGate
+
+    def articles(folder, start, count):
+        folder.mkdir()
+        lines = [{"id": f"g{n}", "title": f"Story {n}", "body": f"Markets moved on day {n}.", "source": "Test"} for n in range(start, start + count)]
+        (folder / "a.jsonl").write_text("".join(_json.dumps(r) + "\n" for r in lines), "utf-8")
+        return folder
+
+    index_dir = str(tmp_path / "index")
+    config = BackendConfig(index_dir=index_dir)
+    Indexer(config=config).run([str(articles(tmp_path / "one", 0, 5))])
+    shared = _Shared(2)
+    workers = [WhooshBackend(config), WhooshBackend(config)]
+    for slot, backend in enumerate(workers):
+        shared.open[slot] = 0  # serving
+        backend.warm(1)
+        backend.set_gate(_SlotGate(shared, slot))
+    Indexer(config=config).run([str(articles(tmp_path / "two", 5, 3))])
+
+    first, second = workers
+    first.poll()
+    first.warmer.join(30)
+    assert first.count() == 5, "switched before the other worker had warmed the new generation"
+    second.poll()
+    second.warmer.join(30)
+    assert first.count() == second.count() == 8
+    for backend in workers:
+        backend.close()

@@ -87,6 +87,22 @@ class _Shared:
         self.open = multiprocessing.RawArray("l", [_FREE] * slots)  # open connections
         self.busy_since = multiprocessing.RawArray("d", slots)  # start of the oldest request in progress, 0: idle
         self.retire = multiprocessing.RawArray("b", slots)  # 1: the worker asks to be replaced
+        self.warmed = multiprocessing.RawArray("q", [-1] * slots)  # newest index generation warmed
+
+
+class _SlotGate:
+    """Workers switch to a new index generation when all of them have warmed it: a client's
+    next request, served by another worker, never finds fewer articles than its last."""
+
+    def __init__(self, shared: _Shared, slot: int) -> None:
+        self.shared, self.slot = shared, slot
+
+    def warmed(self, generation: int) -> None:
+        self.shared.warmed[self.slot] = max(self.shared.warmed[self.slot], generation)
+
+    def allows(self, generation: int) -> bool:
+        shared = self.shared
+        return all(shared.warmed[n] >= generation for n in range(len(shared.open)) if shared.open[n] != _FREE)
 
 
 class _Task(WSGITask):
@@ -205,6 +221,9 @@ def _run_worker(app, sock: socket.socket, options: ServeOptions, shared: _Shared
     """One worker process: serve until SIGTERM, then finish what it has and return 0."""
     tracked = _Tracked(app, shared, slot, options.max_requests)
     server = _Server(tracked, sock, options, shared, slot)
+    engine = getattr(app, "extensions", {}).get("engine")  # None: not our app, or no index yet at start-up
+    if engine is not None:
+        engine.set_gate(_SlotGate(shared, slot))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the supervisor decides
@@ -213,6 +232,8 @@ def _run_worker(app, sock: socket.socket, options: ServeOptions, shared: _Shared
 
     while not stop.is_set():
         wasyncore.loop(timeout=0.5, use_poll=True, map=server._map, count=1)
+        if engine is not None:
+            engine.poll()
     server.stop_accepting()
     deadline = time.monotonic() + options.graceful_timeout
     while server.active_channels and time.monotonic() < deadline:
@@ -290,6 +311,7 @@ class Supervisor:
         used = {w.slot for w in self.workers.values()}
         slot = next(n for n in range(len(self.shared.open)) if n not in used)
         self.shared.open[slot], self.shared.busy_since[slot], self.shared.retire[slot] = 0, 0.0, 0
+        self.shared.warmed[slot] = -1
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:

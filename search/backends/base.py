@@ -262,9 +262,29 @@ class Backend(ABC):
         (a commit while serving) may run it again to warm the new state before switching."""
         return 0
 
+    def set_gate(self, gate: "SwitchGate") -> None:
+        """Move to a new state of the index only when ``gate`` allows (processes serving
+        together); a backend whose state is the cluster's needs none."""
+
+    def poll(self) -> None:
+        """Called about twice a second by a serving process between requests: notice a
+        changed index and prepare for it."""
+
     @abstractmethod
     def close(self) -> None:
         """Release connections, files and caches."""
+
+
+class SwitchGate(ABC):
+    """Processes serving one index agree on when to move to a new generation of it."""
+
+    @abstractmethod
+    def warmed(self, generation: int) -> None:
+        """This process has ``generation`` ready."""
+
+    @abstractmethod
+    def allows(self, generation: int) -> bool:
+        """Every serving process has ``generation`` ready."""
 
 
 def open_backend(config: BackendConfig, *, create: bool = False) -> Backend:

@@ -19,7 +19,7 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.searching import Searcher
 
-from search.backends.base import MAX_DUPLICATES, Backend, BackendConfig, BackendResult, SearchRequest, StoredHit, View, summary
+from search.backends.base import MAX_DUPLICATES, Backend, BackendConfig, BackendResult, SearchRequest, StoredHit, SwitchGate, View, summary
 from search.backends.whoosh.groups import group_numbers
 from search.collapse import Collapsed, Groups
 from search.backends.whoosh.compile import compile_node
@@ -33,6 +33,9 @@ from search.suggest import Suggestions
 from search.timeline import timeline
 
 MAX_FACET_VALUES = 50
+#: A process that has warmed a new generation switches to it after this many seconds even if
+#: another serving process has not warmed it yet (one that died or hangs must not hold all back).
+MAX_SWITCH_SKEW = 10.0
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,8 @@ class WhooshBackend(Backend):
         self._rehearse: Callable[..., None] | None = None  # the engine's warm-up searches
         self.warmer: threading.Thread | None = None  # the latest background warm-up
         self._ready: set[object] = set()  # generations warmed: searches may switch to them
+        self._ready_at: dict[object, float] = {}  # when each was warmed here
+        self._gate: SwitchGate | None = None  # other processes serving the same index
 
     def searcher(self) -> Searcher:
         """This thread's searcher. After a commit, a backend that was warmed keeps answering
@@ -151,7 +156,7 @@ class WhooshBackend(Backend):
         searching a cold generation under load was a brownout of tens of seconds."""
         current = getattr(self._local, "searcher", None)
         if current is not None and not current.up_to_date():
-            if self._warm_min_df is None or self.ix.latest_generation() in self._ready:
+            if self._warm_min_df is None or self._may_switch(self.ix.latest_generation()):
                 # A fresh searcher, not refresh(): Whoosh's reader reuse keeps the old
                 # deletion sets, so replaced articles would still match.
                 current.close()
@@ -162,6 +167,37 @@ class WhooshBackend(Backend):
             current = self.ix.searcher(weighting=self._weighting)
         self._local.searcher = current
         return current
+
+    def _may_switch(self, generation) -> bool:
+        """Warmed here, and by every process serving with this one (or warmed here
+        :data:`MAX_SWITCH_SKEW` seconds ago): a client whose requests land on several workers
+        never sees the article count go back."""
+        with self._shared_lock:
+            if generation not in self._ready:
+                return False
+            waited = time.monotonic() - self._ready_at.get(generation, 0.0)
+        return self._gate is None or waited > MAX_SWITCH_SKEW or self._gate.allows(generation)
+
+    def set_gate(self, gate: SwitchGate) -> None:
+        """Switch generations together with other processes (the server's workers)."""
+        self._gate = gate
+        with self._shared_lock:
+            ready = max(self._ready, default=None)
+        if ready is not None:
+            gate.warmed(ready)
+
+    def poll(self) -> None:
+        """Start warming a new generation now rather than at the next search (an idle
+        worker would otherwise hold back the others' switch)."""
+        if self._warm_min_df is not None and self.ix.latest_generation() not in self._ready:
+            self._warm_in_background()
+
+    def _mark_ready(self, generation) -> None:
+        with self._shared_lock:
+            self._ready.add(generation)
+            self._ready_at[generation] = time.monotonic()
+        if self._gate is not None:
+            self._gate.warmed(generation)
 
     def view(self) -> "_WhooshView":
         return _WhooshView(self, self.searcher())
@@ -176,7 +212,7 @@ class WhooshBackend(Backend):
         with self._shared_lock:
             self._warm_min_df = min_df
             self._rehearse = rehearse
-            self._ready.add(s.reader().generation())
+        self._mark_ready(s.reader().generation())
         return self._shared(s).postings.warm(s.reader(), min_df)
 
     def _warm_in_background(self) -> None:
@@ -195,8 +231,7 @@ class WhooshBackend(Backend):
                     if self._rehearse is not None:
                         self._rehearse(lambda: time.sleep(0.05))
                     shared.postings.warm(s.reader(), self._warm_min_df, throttle)
-                    with self._shared_lock:
-                        self._ready.add(generation)
+                    self._mark_ready(generation)
                 except Exception:  # noqa: BLE001 - searches keep the old generation; the next one retries
                     time.sleep(1)
                 finally:

@@ -39,12 +39,16 @@ from pathlib import Path
 from bench.common import ROOT, dir_size, header, iter_records, limited_copies, news_paths, run_measured, versions, write_result
 
 SYSTEMS = ("project", "project_1proc", "whoosh_jieba", "fts5", "tantivy")
+INDEXER_SYSTEMS = ("indexer_dedup", "indexer_nodedup")
 BASELINE = "whoosh_jieba"
 MARKER = "bench-complete.json"
 
 DESCRIPTIONS = {
     "project": "this project: python -m search index (defaults: 2 writer processes)",
     "project_1proc": "this project, one process: python -m search index --procs 1",
+    # bench/duplicates.py: the indexer in one command, with and without near-duplicate grouping.
+    "indexer_dedup": "this project: search.indexer.Indexer (defaults, grouping near-duplicates)",
+    "indexer_nodedup": "this project: search.indexer.Indexer(dedup=False)",
     "whoosh_jieba": "Whoosh + jieba ChineseAnalyzer, one TEXT field, one writer",
     "fts5": "SQLite FTS5, text pre-tokenized by jieba (search mode)",
     "tantivy": "tantivy, text pre-tokenized by jieba (search mode)",
@@ -63,6 +67,13 @@ def index_ready(workdir: Path, system: str, limit: int | None) -> bool:
 
 def build(system: str, index_path: Path, inputs: list[Path]) -> int:
     """Index ``inputs`` with a baseline ``system`` into ``index_path``; the number of documents indexed."""
+    if system in INDEXER_SYSTEMS:
+        from search.indexer import Indexer
+
+        report = Indexer(str(index_path), dedup=system == "indexer_dedup").run([str(p) for p in inputs])
+        if report.failed:
+            raise SystemExit(f"{system}: {report.failed} articles failed: {report.failures[:3]}")
+        return report.indexed
     records = iter_records(inputs)
     if system == "whoosh_jieba":
         from bench.baselines import WhooshBaseline
@@ -81,6 +92,8 @@ def build(system: str, index_path: Path, inputs: list[Path]) -> int:
 
 def warm_up(system: str) -> None:
     """Load what every run of a baseline loads once (jieba's dictionary, tantivy)."""
+    if system in INDEXER_SYSTEMS:
+        return
     from bench import baselines
 
     baselines.jieba_search_text("中俄关系 cooperating")
@@ -176,8 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
     parser.add_argument("--workdir", default=None, help="keep indexes here (reused by bench.queries) instead of a temp folder")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed per system (default 3600)")
-    parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
-    parser.add_argument("--build", choices=SYSTEMS, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=(*SYSTEMS, *INDEXER_SYSTEMS), help=argparse.SUPPRESS)
+    parser.add_argument("--build", choices=(*SYSTEMS, *INDEXER_SYSTEMS), help=argparse.SUPPRESS)
     parser.add_argument("--index", help=argparse.SUPPRESS)
     parser.add_argument("--input", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)

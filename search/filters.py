@@ -27,6 +27,7 @@ PARAMS = {
     "lang": "only articles with text in this language: zh or en",
     "sort": "relevance (default) or date (newest first)",
     "translate": "true (default) or false: also search the query's translations in the other language",
+    "collapse": "true (default) or false: one hit per story, its near-duplicates and other-script copies listed with it",
 }
 
 
@@ -38,6 +39,7 @@ class SearchFilters:
     lang: str | None = None
     sort: str = "relevance"
     translate: bool = True
+    collapse: bool = True
 
     @classmethod
     def from_params(cls, params: Mapping[str, object]) -> "SearchFilters":
@@ -60,7 +62,8 @@ class SearchFilters:
         if sort not in SORTS:
             raise QueryError(f"sort must be relevance or date, got {str(sort)[:20]!r}", param="sort")
         translate = _bool(params.get("translate"), "translate", default=True)
-        return cls(date_from, date_to, speaker, lang, str(sort), translate)
+        collapse = _bool(params.get("collapse"), "collapse", default=True)
+        return cls(date_from, date_to, speaker, lang, str(sort), translate, collapse)
 
     @property
     def active(self) -> dict[str, str]:

@@ -77,12 +77,14 @@ class Indexer:
         procs: int | None = None,
         batch_size: int = BATCH_SIZE,
         config: BackendConfig | None = None,
+        dedup: bool = True,
     ) -> None:
         self.config = config = BackendConfig.resolve(index_dir, config)
         self.index_dir = config.index_dir
         self.backend = open_backend(config, create=True)
         self.procs = procs if procs is not None else min(2, os.cpu_count() or 1)
         self.batch_size = max(1, batch_size)
+        self.dedup = dedup  # group near-duplicates (off only to measure what grouping costs)
 
     def run(
         self,
@@ -95,7 +97,7 @@ class Indexer:
 
         Raises :class:`IndexLockedError` at once if another process is writing the index.
         """
-        with self.backend.writer(procs=self.procs, batch_size=self.batch_size) as writer:
+        with self.backend.writer(procs=self.procs, batch_size=self.batch_size, dedup=self.dedup) as writer:
             return self._run(writer, paths, prune=prune, progress=progress)
 
     def _run(self, writer: Writer, paths: list[str], *, prune: bool, progress: Callable[[int], None] | None) -> IndexReport:

@@ -100,9 +100,13 @@ class Hit:
     score: float
     snippets: dict[str, list[str]]
     speakers: list[dict] = field(default_factory=list)
+    # Collapsed results: the other matching versions of this story ({"id", "title", "date",
+    # "source"}, at most 50) and how many there are; None when results are not collapsed.
+    duplicates: list[dict] | None = None
+    duplicate_count: int = 0
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "id": self.id,
             "title": {lang: self.title.get(lang) for lang in LANGS},
             "date": self.date,
@@ -112,6 +116,9 @@ class Hit:
             "snippets": {lang: list(self.snippets.get(lang, [])) for lang in LANGS},
             "speakers": list(self.speakers),
         }
+        if self.duplicates is not None:
+            out["duplicates"] = {"count": self.duplicate_count, "ids": [item["id"] for item in self.duplicates]}
+        return out
 
 
 @dataclass(frozen=True)
@@ -126,12 +133,16 @@ class SearchResult:
     facets: dict[str, list[dict]] = field(default_factory=dict)
     filters: dict[str, str] = field(default_factory=dict)
     sort: str = "relevance"
+    groups: int = 0  # how many stories (groups of near-duplicates) the ``total`` articles make
+    collapse: bool = False  # one hit per group
 
     def to_dict(self) -> dict:
         return {
             "query": self.query,
             "interpreted": self.interpreted.to_dict(),
             "total": self.total,
+            "total_groups": self.groups,
+            "collapse": self.collapse,
             "page": self.page,
             "size": self.size,
             "took_ms": round(self.took_ms, 3),

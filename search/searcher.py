@@ -138,7 +138,7 @@ class Engine:
         started = time.perf_counter()
         offset = min((paging.page - 1) * paging.size, MAX_DEPTH)
         view, the_plan, speaker_ids = self._prepare(text, filters)
-        found = view.search(SearchRequest(the_plan, filters, speaker_ids, offset, min(paging.size, MAX_DEPTH - offset), facets))
+        found = view.search(SearchRequest(the_plan, filters, speaker_ids, offset, min(paging.size, MAX_DEPTH - offset), facets, filters.collapse))
         terms = the_plan.highlight if highlight else None
         hits = [self._hit(hit, terms, the_plan.phrases) for hit in found.hits]
         took = (time.perf_counter() - started) * 1000
@@ -153,6 +153,8 @@ class Engine:
             facets=found.facets,
             filters=filters.active,
             sort=filters.sort,
+            groups=found.groups,
+            collapse=filters.collapse,
         )
 
     def _prepare(self, text: object, filters: SearchFilters) -> tuple[View, Plan, tuple[str, ...] | None]:
@@ -191,7 +193,7 @@ class Engine:
         view, the_plan, speaker_ids = self._prepare(text, filters)
         if the_plan.primary is None or limit < 1:
             return 0, iter(())
-        found = view.search(SearchRequest(the_plan, filters, speaker_ids, 0, limit, facets=False))
+        found = view.search(SearchRequest(the_plan, filters, speaker_ids, 0, limit, facets=False, collapse=filters.collapse))
 
         def rows() -> Iterator[Hit]:
             for stored in found.hits:
@@ -270,6 +272,8 @@ class Engine:
             score=float(hit.score),
             snippets=found,
             speakers=hit.speakers,
+            duplicates=hit.duplicates,
+            duplicate_count=hit.duplicate_count,
         )
 
     def article(self, article_id: str) -> dict:
@@ -278,6 +282,16 @@ class Engine:
         if fields is None:
             raise NotFoundError(f"no article with id {article_id!r}", param="id")
         return fields
+
+    def similar(self, article_id: str, limit: int = 10) -> dict:
+        """Articles like ``article_id``: ``{"id", "versions", "related"}``. ``versions`` are its
+        near-duplicates (other scripts, languages, re-filings), ``related`` other stories
+        ranked by more-like-this over its distinctive terms (:mod:`search.similar`).
+        :class:`NotFoundError` if there is no such article."""
+        found = self.backend.view().similar(article_id, limit)
+        if found is None:
+            raise NotFoundError(f"no article with id {article_id!r}", param="id")
+        return found
 
     def count(self) -> int:
         return self.backend.count()

@@ -10,8 +10,8 @@ import pytest
 from tests.webdata import web_app
 
 SEED_ID = "000_1797282344cdefbc"
-HIT_KEYS = ["id", "title", "date", "source", "url", "score", "snippets", "speakers"]
-RESULT_KEYS = ["query", "interpreted", "total", "page", "size", "took_ms", "sort", "filters", "facets", "hits"]
+HIT_KEYS = ["id", "title", "date", "source", "url", "score", "snippets", "speakers", "duplicates"]
+RESULT_KEYS = ["query", "interpreted", "total", "total_groups", "collapse", "page", "size", "took_ms", "sort", "filters", "facets", "hits"]
 
 
 @pytest.fixture(scope="module")

@@ -206,6 +206,22 @@ def test_article_has_its_stored_text(client):
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
 
 
+def test_collapse_and_similar_on_both_backends(client, config):
+    """Whoosh groups near-duplicates; OpenSearch stores no groups (README): each article is its own story."""
+    every = search(client, q="普京", size=100, collapse="false")
+    collapsed = search(client, q="普京", size=100)
+    assert "duplicates" not in every["hits"][0] and collapsed["collapse"] is True
+    assert collapsed["total"] == every["total"] and collapsed["total_groups"] == len(collapsed["hits"])
+    shown = {hit["id"] for hit in collapsed["hits"]} | {i for hit in collapsed["hits"] for i in hit["duplicates"]["ids"]}
+    assert shown == ids(every)
+    if config.backend == "opensearch":
+        assert collapsed["total_groups"] == collapsed["total"] and all(hit["duplicates"] == {"count": 0, "ids": []} for hit in collapsed["hits"])
+    similar = client.get("/api/articles/speaker-putin-1/similar")
+    assert similar.status_code == 200 and similar.get_json()["id"] == "speaker-putin-1"
+    assert client.get("/api/articles/no-such-article/similar").status_code == 404
+    assert client.get("/articles/speaker-putin-1").status_code == 200  # the article page lists versions and related
+
+
 def test_speaker_directory(client):
     found = client.get("/api/speakers", query_string={"prefix": "普"}).get_json()["speakers"]
     assert found[0]["id"] == "vladimir-putin" and found[0]["names"] == {"zh": "普京", "en": "Vladimir Putin"}

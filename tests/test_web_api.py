@@ -11,12 +11,12 @@ import pytest
 from search.filters import PARAMS as FILTER_PARAMS
 from search.backends.whoosh.store import versions
 from tests.webdata import SEED_ID, SEED_TITLE, SERIES, build_web_index, speaker_filter_works, web_app
-from web import export, feeds, suggest
+from web import export, feeds, similar, suggest
 from web.api import ENDPOINT_PARAMS, SEARCH_PARAMS, SPEAKER_PARAMS
 
 #: Blueprints whose routes the OpenAPI document describes, and what each route accepts.
-DOCUMENTED = ("api", "suggest", "export", "feeds")
-ALL_PARAMS = {**ENDPOINT_PARAMS, **suggest.ENDPOINT_PARAMS, **export.ENDPOINT_PARAMS, **feeds.ENDPOINT_PARAMS}
+DOCUMENTED = ("api", "suggest", "export", "feeds", "similar")
+ALL_PARAMS = {**ENDPOINT_PARAMS, **suggest.ENDPOINT_PARAMS, **export.ENDPOINT_PARAMS, **feeds.ENDPOINT_PARAMS, **similar.ENDPOINT_PARAMS}
 
 
 @pytest.fixture(scope="module")

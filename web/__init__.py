@@ -37,11 +37,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["engine"] = None
 
-    from web import api, export, feeds, suggest, views
+    from web import api, export, feeds, similar, suggest, views
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
-    for module in (suggest, export, feeds):  # the search page's suggestions, exports and Atom feeds
+    for module in (suggest, export, feeds, similar):  # suggestions, exports, Atom feeds, similar articles
         app.register_blueprint(module.bp)
     app.wsgi_app = _options_asterisk(app.wsgi_app)
 

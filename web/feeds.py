@@ -18,7 +18,7 @@ from web import params
 
 bp = Blueprint("feeds", __name__)
 
-FEED_PARAMS = ("q", "size", "from", "to", "speaker", "lang", "translate")
+FEED_PARAMS = ("q", "size", "from", "to", "speaker", "lang", "translate", "collapse")
 ENDPOINT_PARAMS = {"/feed.atom": FEED_PARAMS}
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 20

@@ -43,6 +43,7 @@ SEARCH_PARAMETERS = [
     _query("lang", {"type": "string", "enum": ["zh", "en", "both"], "default": "both"}, _filter("lang") + "; both (default) means no language filter"),
     _query("sort", {"type": "string", "enum": ["relevance", "date"], "default": "relevance"}, _filter("sort")),
     _query("translate", {"type": "boolean", "default": True}, _filter("translate") + " (also accepted: 1/0, yes/no, on/off)"),
+    _query("collapse", {"type": "boolean", "default": True}, _filter("collapse") + "; paging counts stories then (also accepted: 1/0, yes/no, on/off)"),
 ]
 
 SPEAKER_PARAMETERS = [
@@ -78,6 +79,14 @@ NAMES = {
     "properties": {"zh": _nullable("string"), "en": _nullable("string")},
     "required": ["zh", "en"],
     "additionalProperties": False,
+}
+
+#: An article as a hit or as listed under one (search.backends.base.summary).
+SUMMARY = {
+    "id": {"type": "string"},
+    "title": _ref("Names"),
+    "date": _nullable("string", format="date-time"),
+    "source": _nullable("string"),
 }
 
 SCHEMAS: dict[str, dict] = {
@@ -189,10 +198,7 @@ SCHEMAS: dict[str, dict] = {
     "Hit": {
         "type": "object",
         "properties": {
-            "id": {"type": "string"},
-            "title": _ref("Names"),
-            "date": _nullable("string", format="date-time"),
-            "source": _nullable("string"),
+            **SUMMARY,
             "url": _nullable("string"),
             "score": {"type": "number"},
             "snippets": {
@@ -206,6 +212,16 @@ SCHEMAS: dict[str, dict] = {
                 "additionalProperties": False,
             },
             "speakers": {"type": "array", "items": _ref("Speaker")},
+            "duplicates": {
+                "type": "object",
+                "description": "with collapse=true (the default): the other matching versions of this story (near-duplicates, copies in the other script or language, re-filings), not shown as hits of their own",
+                "properties": {
+                    "count": {"type": "integer", "minimum": 0},
+                    "ids": {"type": "array", "items": {"type": "string"}, "maxItems": 50},
+                },
+                "required": ["count", "ids"],
+                "additionalProperties": False,
+            },
         },
         "required": ["id", "title", "date", "source", "url", "score", "snippets", "speakers"],
         "additionalProperties": False,
@@ -215,7 +231,9 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "query": {"type": "string"},
             "interpreted": _ref("Interpretation"),
-            "total": {"type": "integer", "minimum": 0},
+            "total": {"type": "integer", "minimum": 0, "description": "matching articles"},
+            "total_groups": {"type": "integer", "minimum": 0, "description": "the stories they make: groups of near-duplicates (the hits when collapse=true)"},
+            "collapse": {"type": "boolean", "description": "one hit per story"},
             "page": {"type": "integer", "minimum": 1},
             "size": {"type": "integer", "minimum": 1, "maximum": 100},
             "took_ms": {"type": "number", "minimum": 0},
@@ -244,7 +262,26 @@ SCHEMAS: dict[str, dict] = {
             },
             "hits": {"type": "array", "items": _ref("Hit")},
         },
-        "required": ["query", "interpreted", "total", "page", "size", "took_ms", "sort", "filters", "facets", "hits"],
+        "required": ["query", "interpreted", "total", "total_groups", "collapse", "page", "size", "took_ms", "sort", "filters", "facets", "hits"],
+        "additionalProperties": False,
+    },
+    "ArticleSummary": {
+        "type": "object",
+        "properties": {
+            **SUMMARY,
+            "score": {"type": "number", "description": "more-like-this score (related articles only)"},
+        },
+        "required": ["id", "title", "date", "source"],
+        "additionalProperties": False,
+    },
+    "Similar": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "versions": {"type": "array", "items": _ref("ArticleSummary"), "description": "other versions of this article: near-duplicates, copies in the other script or language"},
+            "related": {"type": "array", "items": _ref("ArticleSummary"), "description": "other stories on the same subject, best first (more-like-this over the article's distinctive terms, in both languages)"},
+        },
+        "required": ["id", "versions", "related"],
         "additionalProperties": False,
     },
     "Article": {
@@ -329,6 +366,22 @@ PATHS = {
             "parameters": [{"name": "id", "in": "path", "required": True, "description": "the article id (as in hits[].id)", "schema": {"type": "string"}}],
             "responses": {
                 "200": _ok("the article's stored text and metadata, in its original script", "Article"),
+                "400": BAD,
+                "404": _error("no article with this id (not_found)"),
+                "503": UNAVAILABLE,
+            },
+        }
+    },
+    "/api/articles/{id}/similar": {
+        "get": {
+            "operationId": "similar",
+            "summary": "Other versions of an article and related coverage",
+            "parameters": [
+                {"name": "id", "in": "path", "required": True, "description": "the article id (as in hits[].id)", "schema": {"type": "string"}},
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}, "at most this many related articles"),
+            ],
+            "responses": {
+                "200": _ok("its versions and related articles", "Similar"),
                 "400": BAD,
                 "404": _error("no article with this id (not_found)"),
                 "503": UNAVAILABLE,

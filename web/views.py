@@ -33,8 +33,8 @@ bp = Blueprint("views", __name__)
 SCRIPTS = ("orig", "hans", "hant")
 SCRIPT_LABELS = {"orig": ("原文", "as published"), "hans": ("简体", "simplified"), "hant": ("繁體", "traditional")}
 #: The page's state, in the order it appears in URLs.
-STATE_KEYS = ("q", "from", "to", "speaker", "lang", "sort", "translate", "size", "page", "script")
-DEFAULTS = {"lang": "both", "sort": "relevance", "script": "orig", "size": "10", "page": "1"}
+STATE_KEYS = ("q", "from", "to", "speaker", "lang", "sort", "translate", "collapse", "size", "page", "script")
+DEFAULTS = {"lang": "both", "sort": "relevance", "script": "orig", "size": "10", "page": "1", "collapse": "true"}
 FILTER_KEYS = ("from", "to", "speaker", "lang")
 FILTER_LABELS = {"from": "from", "to": "to", "speaker": "speaker", "lang": "language"}
 LANG_NAMES = {"zh": "中文 Chinese", "en": "English", "both": "both"}
@@ -56,7 +56,7 @@ class State:
         return self.values.get(key, "")
 
     def filter_params(self) -> dict[str, str]:
-        return {key: self.values[key] for key in ("from", "to", "speaker", "lang", "sort", "translate")}
+        return {key: self.values[key] for key in ("from", "to", "speaker", "lang", "sort", "translate", "collapse")}
 
     def params(self, changes: dict[str, str | None] | None = None) -> list[tuple[str, str]]:
         values = dict(self.values)
@@ -180,7 +180,9 @@ class SpeakerView:
 
 
 @dataclass
-class HitView:
+class VersionView:
+    """An article listed under another: a version of it, or related coverage."""
+
     id: str
     url: str
     title_zh: ZhText | None
@@ -188,9 +190,19 @@ class HitView:
     date: str
     date_iso: str | None
     source: str | None
-    speakers: list[SpeakerView]
-    snippets_zh: list[ZhText]
-    snippets_en: list[Markup]
+
+
+@dataclass
+class HitView(VersionView):
+    speakers: list[SpeakerView] = field(default_factory=list)
+    snippets_zh: list[ZhText] = field(default_factory=list)
+    snippets_en: list[Markup] = field(default_factory=list)
+    duplicates: list[VersionView] = field(default_factory=list)  # its other versions (collapsed results)
+
+
+def version_view(item: dict, state: State, script: str) -> VersionView:
+    title = item.get("title") or {}
+    return VersionView(item["id"], state.article_url(item["id"]), zh(title.get("zh"), script), title.get("en"), format_date(item.get("date")), item.get("date"), item.get("source"))
 
 
 @dataclass
@@ -244,6 +256,7 @@ def hit_view(hit, state: State, script: str) -> HitView:
         speakers=[speaker_view(sp, state, script) for sp in hit.speakers],
         snippets_zh=[zh_html(s, script) for s in hit.snippets.get("zh", [])],
         snippets_en=[Markup(s) for s in hit.snippets.get("en", [])],
+        duplicates=[version_view(item, state, script) for item in hit.duplicates or ()],
     )
 
 
@@ -261,9 +274,10 @@ def year_facets(result, state: State) -> list[dict]:
 
 
 def pager(result, state: State) -> Pager | None:
-    if result.total <= result.size and result.page == 1:
+    shown_total = result.groups if result.collapse else result.total  # collapsed pages hold stories
+    if shown_total <= result.size and result.page == 1:
         return None
-    last = max(1, min(math.ceil(result.total / result.size), MAX_DEPTH // result.size))
+    last = max(1, min(math.ceil(shown_total / result.size), MAX_DEPTH // result.size))
     page = result.page
     shown = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
     links: list[tuple[int | None, str | None]] = []
@@ -411,6 +425,7 @@ def index():
             timeline=timeline_view(result.facets, state),
             top_speakers=TOP_SPEAKERS,
             follow=follow_links(state, result.total) if result.total else None,
+            collapse_url=state.url({"collapse": "true" if state.get("collapse") == "false" else "false"}),
             first=(result.page - 1) * result.size + 1,
         )
     return render_template("search.html", **context), status
@@ -469,6 +484,9 @@ def article(article_id: str):
         "dateline": zh(data["dateline"], script),
         "speakers": [speaker_view(sp, state, script) for sp in data["speakers"]],
     }
+    similar = engine().similar(article_id)
+    view["versions"] = [version_view(item, state, script) for item in similar["versions"]]
+    view["related"] = [version_view(item, state, script) for item in similar["related"]]
     back = state.url() if state.get("q") else None
     kept = [(key, state.get(key)) for key in ("from", "to", "speaker", "lang", "sort", "translate", "size") if state.get(key) and state.get(key) != DEFAULTS.get(key)]
     labels = {"from": "from", "to": "to", "speaker": "speaker", "lang": "language", "sort": "order", "translate": "translation"}

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Mapping
 
 from search.errors import SearchError
 from search.filters import SearchFilters
-from search.model import Article
+from search.model import LANGS, Article
 from search.query.plan import Plan
 from search.suggest import Suggestions
 
@@ -107,6 +107,7 @@ class SearchRequest:
     offset: int
     size: int
     facets: bool = True
+    collapse: bool = False  # one hit per group of near-duplicates (a backend without groups ignores it)
 
 
 @dataclass
@@ -116,6 +117,10 @@ class StoredHit:
     fields: dict
     score: float
     speakers: list[dict]
+    # Collapsed results: the other matching versions of this story ({"id", "title", "date",
+    # "source"}, the first MAX_DUPLICATES) and how many there are; None when not collapsed.
+    duplicates: list[dict] | None = None
+    duplicate_count: int = 0
 
 
 @dataclass
@@ -126,6 +131,15 @@ class BackendResult:
     total: int
     hits: Iterable[StoredHit]
     facets: dict[str, list[dict]]
+    groups: int = 0  # how many stories (groups of near-duplicates) the total makes; 0: not known
+
+
+MAX_DUPLICATES = 50  # other versions listed with a collapsed hit (all are counted)
+
+
+def summary(fields: dict) -> dict:
+    """An article as listed under another (a version of it, related coverage): id, titles, date, source."""
+    return {"id": fields["id"], "title": {lang: fields.get(f"title_{lang}") for lang in LANGS}, "date": fields.get("date_iso"), "source": fields.get("source")}
 
 
 class View(ABC):
@@ -159,6 +173,12 @@ class View(ABC):
         """Speaker id → the ids merged into it in the directory (``james-baker`` → ``[baker]``:
         a surname quoted alone); a backend that does not merge them has none."""
         return {}
+
+    def similar(self, article_id: str, limit: int) -> dict | None:
+        """``{"id", "versions", "related"}`` of an article (``None`` if there is none):
+        its near-duplicates and up to ``limit`` other stories like it, each a :func:`summary`.
+        A backend without near-duplicate groups or more-like-this answers no versions and no related."""
+        return {"id": article_id, "versions": [], "related": []}
 
 
 @dataclass
@@ -216,8 +236,9 @@ class Backend(ABC):
         """The current state of the index, for one search."""
 
     @abstractmethod
-    def writer(self, *, procs: int, batch_size: int) -> Writer:
-        """Exclusive write access (``procs`` analysis processes); raises if another run holds it."""
+    def writer(self, *, procs: int, batch_size: int, dedup: bool = True) -> Writer:
+        """Exclusive write access (``procs`` analysis processes; ``dedup``: group near-duplicates
+        where the backend does); raises if another run holds it."""
 
     @abstractmethod
     def article(self, article_id: str) -> dict | None:

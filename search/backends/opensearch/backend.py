@@ -248,7 +248,7 @@ class OpenSearchBackend(Backend):
 
     # --- writing --------------------------------------------------------------------------
 
-    def writer(self, *, procs: int, batch_size: int) -> "OpenSearchWriter":
+    def writer(self, *, procs: int, batch_size: int, dedup: bool = True) -> "OpenSearchWriter":
         return OpenSearchWriter(self, procs=procs)
 
 
@@ -300,7 +300,22 @@ class _OpenSearchView(View):
     def speaker_directory(self) -> dict[str, dict]:
         return self.backend.speaker_directory()
 
+    def similar(self, article_id: str, limit: int) -> dict | None:
+        """No near-duplicate groups are stored here yet (README): no versions, no related."""
+        if self.backend.article(article_id) is None:
+            return None
+        return super().similar(article_id, limit)
+
     def search(self, request: SearchRequest) -> BackendResult:
+        """No near-duplicate groups are stored here yet (README): each article is its own story,
+        so collapsed results are the articles themselves, each with no other versions."""
+        found = self._search(request)
+        if request.collapse:
+            found.hits = (dataclasses.replace(hit, duplicates=[]) for hit in found.hits)
+        found.groups = found.total
+        return found
+
+    def _search(self, request: SearchRequest) -> BackendResult:
         """One page; a long one (an export) in chunks of :data:`PAGE_CHUNK`, so no response holds them all."""
         if request.size <= PAGE_CHUNK:
             return self._page(request)

@@ -19,12 +19,15 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.searching import Searcher
 
-from search.backends.base import Backend, BackendConfig, BackendResult, SearchRequest, StoredHit, SwitchGate, View
+from search.backends.base import MAX_DUPLICATES, Backend, BackendConfig, BackendResult, SearchRequest, StoredHit, SwitchGate, View, summary
+from search.backends.whoosh.groups import group_numbers
+from search.collapse import Collapsed, Groups
 from search.backends.whoosh.compile import compile_node
 from search.backends.whoosh.ranking import Generation, Ranker, Unsupported, top
 from search.backends.whoosh.store import open_index, open_or_create
 from search.filters import SearchFilters
 from search.lexicon.people import surname_aliases
+from search.model import LANGS
 from search.query.plan import Plan
 from search.suggest import Suggestions
 from search.timeline import timeline
@@ -199,10 +202,10 @@ class WhooshBackend(Backend):
     def view(self) -> "_WhooshView":
         return _WhooshView(self, self.searcher())
 
-    def writer(self, *, procs: int, batch_size: int):
+    def writer(self, *, procs: int, batch_size: int, dedup: bool = True):
         from search.backends.whoosh.indexing import WhooshWriter
 
-        return WhooshWriter(self, procs=procs)
+        return WhooshWriter(self, procs=procs, dedup=dedup)
 
     def warm(self, min_df: int, rehearse: Callable[..., None] | None = None) -> int:
         s = self.searcher()
@@ -346,19 +349,81 @@ class _WhooshView(View):
             # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
             primary, fallback = None, None
         needed = request.offset + request.size
-        docnums: list[tuple[int, float]] = []
+        rows: list[Collapsed] = []
         matches = None
         if primary is not None:
-            docnums, matches = self._rank(ranker, primary, fallback, allowed, needed, request.filters.sort)
+            rows, matches = self._rows(ranker, primary, fallback, allowed, needed, request)
         total = int(np.count_nonzero(matches)) if matches is not None else 0
-        quotes = self.shared.tables.quotes
         # Read as they are used: an export of thousands of hits holds one article at a time.
-        hits = (
-            StoredHit(dict(s.stored_fields(docnum)), float(score), [dict(sp) for sp in quotes.get(docnum, ())])
-            for docnum, score in docnums[request.offset : needed]
-        )
+        hits = (self._stored(row, request.collapse) for row in rows[request.offset : needed])
         facets = self._facets(matches) if request.facets and matches is not None else {}
-        return BackendResult(total, hits, facets)
+        groups = self.groups().count(matches) if matches is not None else 0
+        return BackendResult(total, hits, facets, groups)
+
+    def _stored(self, row: Collapsed, collapse: bool) -> StoredHit:
+        s = self.s
+        duplicates = [summary(s.stored_fields(other)) for other in row.others[:MAX_DUPLICATES]] if collapse else None
+        speakers = [dict(sp) for sp in self.shared.tables.quotes.get(row.docnum, ())]
+        return StoredHit(dict(s.stored_fields(row.docnum)), float(row.score), speakers, duplicates, len(row.others))
+
+    def _rows(self, ranker: Ranker, primary, fallback, allowed, needed: int, request: SearchRequest) -> tuple[list[Collapsed], np.ndarray]:
+        """The first ``needed`` hits (one per group of near-duplicates when collapsing) and the result set."""
+        sort = request.filters.sort
+        if not request.collapse:
+            docnums, matches = self._rank(ranker, primary, fallback, allowed, needed, sort)
+            return [Collapsed(docnum, score, []) for docnum, score in docnums], matches
+        groups = self.groups()
+        days = self.shared.tables.day if sort == "date" else None
+        wanted = needed + needed // 2 + 10  # most groups have one article: rarely asked twice
+        while True:
+            docnums, matches = self._rank(ranker, primary, fallback, allowed, wanted, sort)
+            rows = groups.collapse(docnums, matches, days)
+            if len(rows) >= needed or len(docnums) < wanted:
+                return rows[:needed], matches
+            wanted *= 4
+
+    def groups(self) -> Groups:
+        """This generation's near-duplicate groups (read once from the ``dup_group`` column)."""
+        built = self.shared.built
+        found = built.get("groups")
+        if found is None:  # two threads may both build it: the same result
+            found = built["groups"] = Groups.build(group_numbers(self.reader)[0])
+        return found
+
+    def similar(self, article_id: str, limit: int) -> dict | None:
+        """Its group's other live members, and stories ranked by more-like-this over its
+        distinctive terms (:mod:`search.similar`)."""
+        from search.similar import distinctive_terms
+
+        s, reader = self.s, self.reader
+        docnum = s.document_number(id=article_id)
+        if docnum is None:
+            return None
+        groups = self.groups()
+        fields = s.stored_fields(docnum)
+        group = groups.members.get(int(groups.number[docnum]))
+        versions = [int(d) for d in group if d != docnum and not reader.is_deleted(d)] if group is not None else []
+        texts = {lang: (fields.get(f"title_{lang}") or "", fields.get(f"body_{lang}") or "") for lang in LANGS}
+
+        def doc_frequency(lang: str, term: str) -> int:
+            return max(self.doc_frequency(f"body_{lang}", term), self.doc_frequency(f"title_{lang}", term))
+
+        terms = distinctive_terms(texts, doc_frequency, max(1, self.doc_count))
+        related: list[tuple[int, float]] = []
+        if terms:
+            query = wq.Or([wq.Term(f"{part}_{t.lang}", t.term, boost=t.weight) for t in terms for part in ("title", "body")])
+            excluded = {docnum, *versions}
+            try:
+                matches, scores = Ranker(s, self.shared.postings).scores(query)
+                ranked = top(matches, scores, limit + len(excluded))
+            except Unsupported:
+                ranked = [(hit.docnum, hit.score) for hit in s.search(query, limit=limit + len(excluded), terms=False)]
+            related = [(d, score) for d, score in ranked if d not in excluded][:limit]
+        return {
+            "id": article_id,
+            "versions": [summary(s.stored_fields(d)) for d in versions],
+            "related": [{**summary(s.stored_fields(d)), "score": round(float(score), 4)} for d, score in related],
+        }
 
     def _rank(self, ranker: Ranker, primary, fallback, allowed, needed: int, sort: str):
         """The first ``needed`` hits ``(docnum, score)`` and the whole result set (a boolean array).

@@ -18,7 +18,9 @@ import shutil
 from whoosh.index import TOC, clean_files
 from whoosh.writing import SegmentWriter
 
+from search import dedup
 from search.backends.base import WriteFailure, Writer
+from search.backends.whoosh.groups import load_deduper
 from search.backends.whoosh.store import INDEX_NAME, column_lookup, locked_error, write_lock
 from search.backends.whoosh.internals import ParallelWriter
 from search.errors import WriterProcessError  # noqa: F401 - raised by the parallel writer
@@ -63,8 +65,10 @@ def to_document(article: Article, digest: str) -> dict[str, object]:
 class WhooshWriter(Writer):
     """One indexing run's exclusive access to the index folder (its write lock, held throughout)."""
 
-    def __init__(self, backend, *, procs: int) -> None:
+    def __init__(self, backend, *, procs: int, dedup: bool = True) -> None:
         self.backend = backend
+        self.dedup = dedup  # group near-duplicates (off only to measure what grouping costs)
+        self._deduper = None  # the groups so far (search/dedup.py), loaded from the index
         self.ix = backend.ix
         self.index_dir = backend.index_dir
         self.procs = procs
@@ -88,6 +92,7 @@ class WhooshWriter(Writer):
             # The index as the run found it: articles written by this run are not looked up again.
             self._searcher = self.ix.searcher()
             self._digest_of = column_lookup(self._searcher.reader(), "digest")
+            self._deduper = load_deduper(self._searcher.reader()) if self.dedup else None
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -137,6 +142,10 @@ class WhooshWriter(Writer):
 
     def _add(self, article: Article, digest: str, exists: bool) -> None:
         doc = to_document(article, digest)
+        if self._deduper is not None:  # here, in this process and in add order: groups are decided one article at a time
+            sigs = dedup.signatures(article)
+            doc["dup_group"] = self._deduper.add(article.id, sigs, dedup.day_of(article))
+            doc["dup_sig"] = dedup.encode(sigs)
         if exists:
             self._batch_writer.update_document(**doc)
         else:

@@ -14,7 +14,7 @@ from search.analysis.pipeline import analyze
 from search.query.plan import CAPTION_BOOST, TITLE_BOOST
 
 #: Bump when fields change (stored in the index beside the analyzer version).
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 
@@ -70,4 +70,7 @@ def build_schema() -> Schema:
         url=STORED(),
         dateline=STORED(),
         lang=KEYWORD(stored=True, lowercase=True),
+        # Near-duplicates (search/dedup.py): the group's id, and the MinHash signatures it was found with.
+        dup_group=ID(stored=True, sortable=True),
+        dup_sig=COLUMN(VarBytesColumn()),
     )

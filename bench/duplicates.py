@@ -1,0 +1,176 @@
+"""Near-duplicate grouping: pair precision and recall on labelled pairs, and what it costs to index.
+
+    python -m bench.duplicates [--only quality|throughput|queries] [--rounds N] [--index DIR] [--limit N]
+
+- **quality**: groups the whole news corpus (``xwlb.jsonl`` + ``reuters21578.jsonl``, in file
+  order, as the indexer would) plus the copies the labels refer to (traditional copies made
+  with OpenCC ``s2tw``, WMT21 documents split into a Chinese and an English article), then
+  scores the labelled pairs of ``tests/data/duplicates_pairs.jsonl`` (see
+  ``tests/data/DUPLICATES_GUIDELINES.md``): a pair is predicted duplicate when both articles
+  are in one group. Precision, recall and F1 overall, per kind of pair, and cross-language
+  apart.
+- **throughput**: indexes the same corpus with the indexer's defaults with and without
+  grouping (``bench.indexing``'s ``indexer_dedup`` and ``indexer_nodedup``: the indexer in one command), alternating
+  ``--rounds`` times (ABBA…) in one run, and reports the throughput ratio.
+
+- **queries**: query latency with collapsing on and off, the same queries (``bench.queries``'
+  sample) alternating in one process: ``Engine.search`` as the API calls it, on ``--index DIR``
+  or on an index of the first ``--limit`` articles of each corpus built for the run.
+
+Results: ``bench/results/duplicates.json`` (a part run alone keeps the other's last figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from bench.common import RESULTS, header, iter_records, news_paths, versions
+from search import dedup
+from search.model import Article
+
+RESULT = RESULTS / "duplicates.json"
+
+
+def quality() -> dict:
+    from tests.data.make_duplicates_sample import PAIRS, derived_articles, news_articles
+
+    pairs = [json.loads(line) for line in PAIRS.read_text("utf-8").splitlines() if line.strip()]
+    articles: list[Article] = news_articles()
+    articles += derived_articles(pairs, {a.id: a for a in articles})
+    started = time.perf_counter()
+    groups = dedup.group_all(articles)
+    seconds = time.perf_counter() - started
+    by_kind: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0, "tn": 0})
+    errors = []
+    for pair in pairs:
+        predicted = groups[pair["a"]] == groups[pair["b"]]
+        actual = pair["label"] == "duplicate"
+        key = {(True, True): "tp", (True, False): "fp", (False, True): "fn", (False, False): "tn"}[(predicted, actual)]
+        by_kind[pair["kind"]][key] += 1
+        if predicted != actual:
+            errors.append({"a": pair["a"], "b": pair["b"], "kind": pair["kind"], "label": pair["label"]})
+    cross = {k: v for k, v in by_kind.items() if k.startswith("cross-language")}
+    within = {k: v for k, v in by_kind.items() if not k.startswith("cross-language")}
+    return {
+        "pairs": len(pairs),
+        "duplicates": sum(p["label"] == "duplicate" for p in pairs),
+        "different": sum(p["label"] == "different" for p in pairs),
+        "articles_grouped": len(articles),
+        "grouping_seconds": round(seconds, 1),
+        "within_language": _scores(within.values()),
+        "cross_language": _scores(cross.values()),
+        "by_kind": {kind: {**counts, **_scores([counts])} for kind, counts in sorted(by_kind.items())},
+        "errors": errors[:50],
+        "settings": {"num_perm": dedup.NUM_PERM, "seed": dedup.SEED, "shingle": dedup.SHINGLE, "lsh_threshold": dedup.LSH_THRESHOLD,
+                     "verify": dedup.VERIFY, "date_window_days": dedup.DATE_WINDOW, "min_shingles": dedup.MIN_SHINGLES},
+    }
+
+
+def _scores(counts) -> dict:
+    tp = sum(c["tp"] for c in counts)
+    fp = sum(c["fp"] for c in counts)
+    fn = sum(c["fn"] for c in counts)
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
+    return {"precision": _round(precision), "recall": _round(recall), "f1": _round(f1), "tp": tp, "fp": fp, "fn": fn}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def throughput(rounds: int) -> dict:
+    from bench.indexing import index_location, measure
+
+    inputs = news_paths()
+    input_bytes = sum(p.stat().st_size for p in inputs)
+    runs: dict[str, list[dict]] = {"indexer_nodedup": [], "indexer_dedup": []}
+    order = []
+    for n in range(rounds):
+        order += ["indexer_nodedup", "indexer_dedup"] if n % 2 == 0 else ["indexer_dedup", "indexer_nodedup"]
+    with tempfile.TemporaryDirectory(prefix="bench-duplicates-") as work:
+        for system in order:
+            runs[system].append(measure(system, index_location(Path(work), system, None), inputs, input_bytes, 3600))
+    best = {system: min(r["seconds"] for r in found) for system, found in runs.items()}
+    docs = runs["indexer_dedup"][0]["docs"]
+    return {
+        "articles": docs,
+        "order": order,
+        "seconds": {system: [r["seconds"] for r in found] for system, found in runs.items()},
+        "docs_per_s_best": {system: round(docs / seconds, 1) for system, seconds in best.items()},
+        "throughput_drop": round(1 - best["indexer_nodedup"] / best["indexer_dedup"], 4),
+        "index_mb": {system: found[0]["index_mb"] for system, found in runs.items()},
+        "target_drop_at_most": 0.15,
+    }
+
+
+def query_latency(index: str | None, limit: int, count: int) -> dict:
+    from bench.common import limited_copies
+    from bench.queries import SEED as QUERY_SEED
+    from bench.queries import sample_queries
+    from search.filters import SearchFilters
+    from search.indexer import Indexer
+    from search.searcher import Engine
+
+    with tempfile.TemporaryDirectory(prefix="bench-duplicates-q-") as work:
+        if index is None:
+            inputs, _ = limited_copies(news_paths(), limit, Path(work) / "input")
+            index = str(Path(work) / "index")
+            Indexer(index).run([str(p) for p in inputs])
+        queries = [item["q"] for item in sample_queries(news_paths(), count, QUERY_SEED)]
+        engine = Engine(index)
+        engine.warm()
+        settings = {"collapse": SearchFilters(), "no_collapse": SearchFilters(collapse=False)}
+        times: dict[str, list[float]] = {name: [] for name in settings}
+        for n, q in enumerate(queries):
+            names = list(settings) if n % 2 == 0 else list(settings)[::-1]
+            for name in names:
+                started = time.perf_counter()
+                engine.search(q, size=10, filters=settings[name])
+                times[name].append((time.perf_counter() - started) * 1000)
+        articles = engine.count()
+        engine.close()
+    out = {"index_articles": articles, "queries": len(queries)}
+    for name, found in times.items():
+        found.sort()
+        out[name] = {f"p{p}_ms": round(found[min(len(found) - 1, int(len(found) * p / 100))], 1) for p in (50, 95, 99)}
+    out["p99_ratio"] = round(out["collapse"]["p99_ms"] / out["no_collapse"]["p99_ms"], 3)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=("quality", "throughput", "queries"), default=None)
+    parser.add_argument("--index", default=None, help="queries: an existing index of the news corpus (else one of --limit articles per file is built)")
+    parser.add_argument("--limit", type=int, default=5000, help="queries: articles per corpus file for the index built for the run (default 5000)")
+    parser.add_argument("--queries", type=int, default=500, help="queries: how many (default 500)")
+    parser.add_argument("--rounds", type=int, default=2, help="indexing runs per setting, alternated (default 2: A B B A)")
+    args = parser.parse_args(argv)
+    report = json.loads(RESULT.read_text("utf-8")) if RESULT.is_file() else {}
+    report.update(header("python -m bench.duplicates"))
+    report["versions"] = versions("datasketch", "OpenCC", "Whoosh-Reloaded")
+    report["input"] = {"files": [p.name for p in news_paths()], "articles": sum(1 for _ in iter_records(news_paths()))}
+    if args.only in (None, "quality"):
+        report["quality"] = quality()
+        print(json.dumps({k: report["quality"][k] for k in ("within_language", "cross_language")}), file=sys.stderr)
+    if args.only in (None, "throughput"):
+        report["throughput"] = throughput(max(1, args.rounds))
+        print(json.dumps(report["throughput"]), file=sys.stderr)
+    if args.only in (None, "queries"):
+        report["queries"] = query_latency(args.index, args.limit, args.queries)
+        print(json.dumps(report["queries"]), file=sys.stderr)
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    print(f"wrote {RESULT}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

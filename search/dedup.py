@@ -1,0 +1,259 @@
+"""Near-duplicate articles: MinHash signatures over script-normalized shingles, grouped with LSH.
+
+Text is compared after normalization: full width folded (NFKC), Chinese converted to
+simplified (OpenCC ``t2s``), lowercased, punctuation dropped. So a traditional copy of a
+simplified article has the same shingles. Shingles are runs of ``SHINGLE[lang]`` tokens
+(Chinese: each Han character, digit or Latin letter; English: each word or number), one
+signature per language of the article: a bilingual article is a duplicate of a copy
+holding only one of its languages.
+
+Grouping is incremental and deterministic: an article arriving joins the group of its
+most similar earlier article (estimated Jaccard similarity at least ``VERIFY`` in one
+language, or the shorter text contained in the longer: an abridged re-filing) published
+at most ``DATE_WINDOW`` days after that group's first article, else starts its own group
+named by its id. The permutations come from a fixed seed and the hash is CRC-32, so the
+same articles in the same order give the same groups.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import unicodedata
+import zlib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch.minhash import _fmix
+
+from search.analysis.convert import to_simplified
+from search.model import LANGS, Article
+
+NUM_PERM = 64
+SEED = 16
+#: Tokens per shingle: five characters, three English words.
+SHINGLE = {"zh": 5, "en": 3}
+#: LSH recall threshold (bands are chosen for it), then the similarity a candidate must reach.
+LSH_THRESHOLD = 0.3
+VERIFY = 0.65
+#: ... or the shorter text's shingles mostly in the longer one (an abridged or extended
+#: re-filing), estimated from the similarity and both sizes; only for texts this long.
+CONTAIN = 0.85
+CONTAIN_MIN_SHINGLES = 30
+#: Copies of one story appear within this many days of each other (a daily report with the
+#: same wording on another day is another story).
+DATE_WINDOW = 3
+#: Texts with fewer shingles than this only match an exact copy (a one-line notice is no story).
+MIN_SHINGLES = 12
+#: Bumped when shingles or hashing change: stored signatures of another version are recomputed.
+VERSION = 2
+
+_EN_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+(?:[.,][0-9]+)*")
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
+_MULTIPLIER = np.uint64(0x100000001B3)  # FNV's prime: mixes a shingle's tokens in order
+_token_hashes: dict[str, int] = {}
+
+
+def normalize(text: str) -> str:
+    """The text as compared: width folded, simplified script, lowercase."""
+    return to_simplified(unicodedata.normalize("NFKC", text)).lower()
+
+
+def tokens(text: str, lang: str) -> np.ndarray:
+    """The tokens of ``text`` as numbers. ``zh``: every Han character (simplified), digit and
+    Latin letter, by code point, so a templated report with other figures stays apart;
+    ``en``: every word and number (CRC-32)."""
+    if lang == "zh":
+        points = np.frombuffer(normalize(text).encode("utf-32-le"), dtype="<u4")
+        keep = ((points >= 0x3400) & (points <= 0x9FFF)) | ((points >= 0x30) & (points <= 0x39)) | ((points >= 0x61) & (points <= 0x7A))
+        return points[keep].astype(np.uint64)
+    found = _EN_TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
+    cache = _token_hashes
+    values = list(map(cache.get, found))
+    if None in values:
+        if len(cache) > 500_000:
+            cache.clear()
+        for n, token in enumerate(found):
+            if values[n] is None:
+                values[n] = cache[token] = zlib.crc32(token.encode("utf-8"))
+    return np.array(values, dtype=np.uint64)
+
+
+def shingles(text: str, lang: str) -> np.ndarray:
+    """The distinct shingles of ``text`` (``SHINGLE[lang]`` consecutive tokens), as 32-bit hashes."""
+    values = tokens(text, lang)
+    k = min(SHINGLE[lang], len(values))
+    if k == 0:
+        return np.zeros(0, dtype=np.uint32)
+    count = len(values) - k + 1
+    mixed = np.zeros(count, dtype=np.uint64)
+    for offset in range(k):
+        mixed = mixed * _MULTIPLIER + values[offset : offset + count]
+    return np.unique((mixed ^ (mixed >> np.uint64(32))).astype(np.uint32))
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One language's MinHash of an article, and whether it is long enough to compare loosely."""
+
+    minhash: LeanMinHash  # datasketch's, NUM_PERM values of its affine32 scheme
+    size: int  # distinct shingles
+
+    @property
+    def short(self) -> bool:
+        return self.size < MIN_SHINGLES
+
+    @property
+    def hashvalues(self) -> np.ndarray:
+        return self.minhash.hashvalues
+
+    def similarity(self, other: "Signature") -> float:
+        """Estimated Jaccard similarity of the two shingle sets (short texts: 1 or 0, exact copy or not)."""
+        if self.short or other.short:
+            return 1.0 if np.array_equal(self.hashvalues, other.hashvalues) else 0.0
+        return float(np.count_nonzero(self.hashvalues == other.hashvalues)) / NUM_PERM
+
+    def matches(self, other: "Signature") -> float:
+        """How much the two are one text: the similarity, or the containment of the smaller in the
+        larger when that passes ``CONTAIN``; 0 when neither passes."""
+        jaccard = self.similarity(other)
+        if jaccard >= VERIFY:
+            return jaccard
+        smaller = min(self.size, other.size)
+        if smaller >= CONTAIN_MIN_SHINGLES and jaccard > 0:
+            contained = jaccard * (self.size + other.size) / (1 + jaccard) / smaller
+            if contained >= CONTAIN:
+                return jaccard
+        return 0.0
+
+
+def minhash(hashes: np.ndarray) -> LeanMinHash:
+    """datasketch's MinHash of 32-bit ``hashes`` (what ``MinHash.update_batch`` computes, with
+    an identity hash function), in one array operation instead of a Python loop."""
+    a, b = _PERMUTATIONS
+    mixed = _fmix(hashes.astype(np.uint32), 32)
+    values = np.multiply(a[:, None], mixed[None, :])
+    np.add(values, b[:, None], out=values)
+    return LeanMinHash(seed=SEED, hashvalues=values.min(axis=1), scheme="affine32")
+
+
+def signatures(article: Article) -> dict[str, Signature]:
+    """One signature per language the article has text in (title and body)."""
+    out: dict[str, Signature] = {}
+    for lang in LANGS:
+        text = "\n".join(part for part in (article.text("title", lang), article.text("body", lang)) if part)
+        found = shingles(text, lang) if text else None
+        if found is None or not len(found):
+            continue
+        out[lang] = Signature(minhash(found), len(found))
+    return out
+
+
+def encode(sigs: dict[str, Signature]) -> bytes:
+    """Signatures as bytes for the index: version, then per language its code, size, values."""
+    parts = [struct.pack("<B", VERSION)]
+    for lang, sig in sigs.items():
+        parts.append(lang.encode("ascii") + struct.pack("<I", sig.size) + sig.hashvalues.astype("<u4").tobytes())
+    return b"".join(parts)
+
+
+def decode(data: bytes) -> dict[str, Signature] | None:
+    """The signatures :func:`encode` wrote; ``None`` for another version or no data."""
+    if not data or data[0] != VERSION:
+        return None
+    out: dict[str, Signature] = {}
+    step = 6 + 4 * NUM_PERM
+    for start in range(1, len(data) - step + 1, step):
+        lang = data[start : start + 2].decode("ascii")
+        (size,) = struct.unpack("<I", data[start + 2 : start + 6])
+        values = np.frombuffer(data[start + 6 : start + step], dtype="<u4").astype(np.uint32)
+        out[lang] = Signature(LeanMinHash(seed=SEED, hashvalues=values, scheme="affine32"), size)
+    return out
+
+
+@dataclass
+class Deduper:
+    """The LSH of every article's signatures, and each article's group.
+
+    >>> d = Deduper()
+    >>> d.add("a", signatures(Article("a", body={"zh": "中俄關係" * 20})))
+    'a'
+    >>> d.add("b", signatures(Article("b", body={"zh": "中俄关系" * 20})))
+    'a'
+    """
+
+    lsh: MinHashLSH = field(default_factory=lambda: MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM))
+    sigs: dict[str, dict[str, Signature]] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+    exact: dict[tuple[str, bytes], str] = field(default_factory=dict)  # short texts: (lang, values) → an article id
+    days: dict[str, int] = field(default_factory=dict)  # article id → date.toordinal() of dated articles
+
+    def load(self, article_id: str, sigs: dict[str, Signature], group: str, day: int | None = None) -> None:
+        """Put an already grouped article back (rebuilding the state from the index)."""
+        self.sigs[article_id] = sigs
+        self.groups[article_id] = group
+        if day is not None:
+            self.days[article_id] = day
+        for lang, sig in sigs.items():
+            if sig.short:
+                self.exact.setdefault((lang, sig.hashvalues.tobytes()), article_id)
+            else:
+                self.lsh.insert(f"{article_id}\x00{lang}", sig.minhash, check_duplication=False)
+
+    def remove(self, article_id: str) -> None:
+        for lang, sig in self.sigs.pop(article_id, {}).items():
+            if sig.short:
+                key = (lang, sig.hashvalues.tobytes())
+                if self.exact.get(key) == article_id:
+                    del self.exact[key]
+            else:
+                self.lsh.remove(f"{article_id}\x00{lang}")
+        self.groups.pop(article_id, None)
+        self.days.pop(article_id, None)
+
+    def best_match(self, article_id: str, sigs: dict[str, Signature], day: int | None = None) -> tuple[str, float] | None:
+        """The most similar article already added within the date window (ties: the smaller id),
+        with its similarity."""
+        scores: dict[str, float] = {}
+        for lang, sig in sigs.items():
+            if sig.short:
+                other = self.exact.get((lang, sig.hashvalues.tobytes()))
+                candidates = [other] if other else []
+            else:
+                candidates = [key.split("\x00", 1)[0] for key in self.lsh.query(sig.minhash)]
+            for other in candidates:
+                if day is not None and abs(self.days.get(self.groups.get(other, other), day) - day) > DATE_WINDOW:
+                    continue  # measured from the group's first article: daily reports do not chain
+                theirs = self.sigs.get(other, {}).get(lang) if other != article_id else None
+                if theirs is not None:
+                    scores[other] = max(scores.get(other, 0.0), sig.matches(theirs))
+        passing = [(-score, other) for other, score in scores.items() if score > 0]
+        if not passing:
+            return None
+        score, other = min(passing)
+        return other, -score
+
+    def add(self, article_id: str, sigs: dict[str, Signature], day: int | None = None) -> str:
+        """Group ``article_id`` (replacing what it was; ``day``: its date's ordinal) and return its group."""
+        if article_id in self.sigs:
+            self.remove(article_id)
+        match = self.best_match(article_id, sigs, day)
+        group = self.groups[match[0]] if match else article_id
+        self.load(article_id, sigs, group, day)
+        return group
+
+
+def group_all(articles: Iterable[Article]) -> dict[str, str]:
+    """Group articles in the order given: article id → group id (benchmarks, tests)."""
+    deduper = Deduper()
+    return {article.id: deduper.add(article.id, signatures(article), day_of(article)) for article in articles}
+
+
+def day_of(article: Article) -> int | None:
+    """The ordinal of the article's own calendar day (its time zone), ``None`` if undated."""
+    return article.date.date().toordinal() if article.date else None
+
+
+__all__ = ["Deduper", "Signature", "decode", "encode", "group_all", "normalize", "shingles", "signatures"]

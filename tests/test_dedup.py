@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+from datasketch import MinHash
+
+from search.dedup import NUM_PERM, SEED, VERIFY, Deduper, day_of, decode, encode, group_all, minhash, shingles, signatures
+from search.model import Article
+from tests.dupdata import seed_article
+
+
+def _article(article_id: str, body: dict, day: int = 1) -> Article:
+    return Article(article_id, body=body, date=datetime(2024, 10, day, tzinfo=timezone.utc))
+
+
+def test_minhash_is_datasketchs():
+    hashes = np.array([1, 7, 123456789, 2**32 - 1], dtype=np.uint64)
+    reference = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=lambda value: value, scheme="affine32")
+    reference.update_batch(hashes.tolist())
+    assert np.array_equal(minhash(hashes).hashvalues, reference.hashvalues)
+
+
+def test_traditional_and_simplified_copies_have_the_same_signature():
+    seed = seed_article()
+    trad = signatures(Article("t", body={"zh": seed.body["zh"]}))
+    import opencc
+
+    simp = signatures(Article("s", body={"zh": opencc.OpenCC("t2s").convert(seed.body["zh"])}))
+    assert trad["zh"].similarity(simp["zh"]) == 1.0
+
+
+def test_bilingual_article_groups_with_each_single_language_copy():
+    seed = seed_article()
+    groups = group_all([
+        Article("both", title=seed.title, body=seed.body, date=seed.date),
+        Article("en", body={"en": seed.body["en"]}, date=seed.date),
+        Article("zh", body={"zh": seed.body["zh"]}, date=seed.date),
+    ])
+    assert groups == {"both": "both", "en": "both", "zh": "both"}
+
+
+def test_templated_reports_with_other_figures_stay_apart():
+    template = "国家卫生健康委今天（9月{d}日）通报，9月{p}日0—24时，31个省报告新增确诊病例{n}例，其中境外输入病例{m}例，本土病例{k}例。"
+    one = _article("a", {"zh": template.format(d=24, p=23, n=188, m=59, k=129) * 2}, 24)
+    two = _article("b", {"zh": template.format(d=25, p=24, n=217, m=58, k=159) * 2}, 25)
+    assert signatures(one)["zh"].similarity(signatures(two)["zh"]) < VERIFY
+    assert group_all([one, two]) == {"a": "a", "b": "b"}
+
+
+def test_same_text_outside_the_date_window_is_another_story():
+    text = {"en": "The Federal Reserve entered the government securities market to arrange customer repurchase agreements, a spokesman said. " * 3}
+    assert group_all([_article("a", text, 1), _article("b", text, 2), _article("c", text, 20)]) == {"a": "a", "b": "a", "c": "c"}
+
+
+def test_short_texts_match_only_exact_copies():
+    short = signatures(_article("a", {"en": "Oil prices rose."}))
+    assert short["en"].short
+    d = Deduper()
+    assert d.add("a", short, 1) == "a"
+    assert d.add("b", signatures(_article("b", {"en": "Oil prices rose"})), 1) == "a"
+    assert d.add("c", signatures(_article("c", {"en": "Oil prices fell."})), 1) == "c"
+
+
+def test_grouping_is_deterministic_and_survives_encoding():
+    seed = seed_article()
+    arts = [Article(f"a{i}", body={"en": seed.body["en"][i * 10 :]}, date=seed.date) for i in range(5)]
+    assert group_all(arts) == group_all(arts)
+    sigs = signatures(arts[0])
+    back = decode(encode(sigs))
+    assert back is not None and set(back) == {"en"}
+    assert np.array_equal(back["en"].hashvalues, sigs["en"].hashvalues)
+    rebuilt = Deduper()
+    rebuilt.load("a0", back, "a0", day_of(arts[0]))
+    assert rebuilt.add("a1", signatures(arts[1]), day_of(arts[1])) == "a0"
+
+
+def test_replacing_an_article_regroups_it():
+    d = Deduper()
+    text = {"en": "Stocks rose on Monday as investors cheered cooperation between trading partners in the region. " * 2}
+    d.add("a", signatures(_article("a", text)), 1)
+    assert d.add("b", signatures(_article("b", text)), 1) == "a"
+    other = {"en": "Showers continued throughout the week in the cocoa zone, alleviating the long drought for farmers. " * 2}
+    assert d.add("b", signatures(_article("b", other)), 1) == "b"
+
+
+def test_shingles_ignore_script_width_and_punctuation():
+    assert np.array_equal(shingles("中俄關係，ＢＲＩＣＳ 2024", "zh"), shingles("中俄关系 brics2024", "zh"))

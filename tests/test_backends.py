@@ -441,3 +441,32 @@ def test_a_red_cluster_is_refused_with_what_to_do(request, tmp_path):
     finally:
         client.indices.delete(index=config.index_name)
         client.close()
+
+
+def test_a_result_from_part_of_the_shards_is_an_error_naming_the_cluster(opensearch_url):
+    """OpenSearch answers 200 with ``_shards.failed`` when some shards fail: totals and facets
+    would silently count part of the index. Here a script fails on one shard's article only."""
+    from opensearchpy import OpenSearch
+
+    from search.backends.opensearch.backend import complete
+    from search.errors import BackendUnavailableError
+
+    client = OpenSearch([opensearch_url])
+    name = "partial-shards-test"
+    client.indices.create(index=name, body={"settings": {"number_of_shards": 2, "number_of_replicas": 0}})
+    try:
+        for n in range(20):
+            client.index(index=name, id=str(n), body={"n": n}, routing=str(n % 2))
+        client.indices.refresh(index=name)
+        failing = {"size": 0, "query": {"script_score": {"query": {"match_all": {}}, "script": {
+            "source": "if (doc['n'].value == 3) { throw new IllegalArgumentException('bad article'); } return 1;"
+        }}}}
+        answer = client.search(index=name, body=failing)
+        assert answer["_shards"]["failed"] == 1 and answer["_shards"]["successful"] == 1
+        with pytest.raises(BackendUnavailableError, match=r"1 of 2 shards failed.*bad article") as raised:
+            complete(answer, BackendConfig(backend="opensearch", urls=(opensearch_url,)))
+        assert opensearch_url in str(raised.value)
+        whole = client.search(index=name, body={"size": 0, "query": {"match_all": {}}})
+        assert complete(whole, BackendConfig(backend="opensearch", urls=(opensearch_url,))) is whole
+    finally:
+        client.indices.delete(index=name)

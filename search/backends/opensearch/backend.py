@@ -86,6 +86,26 @@ def translated_errors(config: BackendConfig) -> Iterator[None]:
         ) from None
 
 
+def complete(answer: dict, config: BackendConfig) -> dict:
+    """``answer`` if every shard answered in time; a result from some shards only would show
+    wrong totals and facets as if they were right, so it is an error naming the cluster.
+
+    >>> complete({"_shards": {"total": 2, "successful": 2, "failed": 0}}, BackendConfig(backend="opensearch"))["_shards"]["failed"]
+    0
+    """
+    shards = answer.get("_shards") or {}
+    failed = int(shards.get("failed") or 0)
+    if failed or answer.get("timed_out"):
+        reasons = "; ".join(sorted({str((f.get("reason") or {}).get("reason") or f.get("reason")) for f in shards.get("failures") or []}))
+        what = f"{failed} of {shards.get('total', '?')} shards failed" if failed else "the search timed out"
+        raise BackendUnavailableError(
+            f"OpenSearch at {', '.join(config.urls)} answered from part of the index ({what}{': ' + reasons if reasons else ''}); "
+            "check the cluster's health (GET /_cluster/health) and retry",
+            param="opensearch",
+        )
+    return answer
+
+
 def _missing(config: BackendConfig) -> IndexMissingError:
     return IndexMissingError(
         f"no index {config.index_name!r} on OpenSearch at {', '.join(config.urls)}: build one with "
@@ -173,7 +193,7 @@ class OpenSearchBackend(Backend):
             },
         }
         with translated_errors(self.config):
-            answer = self.client.search(index=self.index, body=body)
+            answer = complete(self.client.search(index=self.index, body=body), self.config)
         directory: dict[str, dict] = {}
         for bucket in answer["aggregations"]["speakers"]["buckets"]:
             sid = bucket["key"]
@@ -206,7 +226,7 @@ class OpenSearchBackend(Backend):
             "aggs": {"languages": {"terms": {"field": "lang", "size": 10}}, "years": {"terms": {"field": "year", "size": 10_000}}},
         }
         with translated_errors(self.config):
-            answer = self.client.search(index=self.index, body=body)
+            answer = complete(self.client.search(index=self.index, body=body), self.config)
             store = self.client.indices.stats(index=self.index, metric="store")
         total = int(answer["hits"]["total"]["value"])
         languages = {bucket["key"]: bucket["doc_count"] for bucket in answer["aggregations"]["languages"]["buckets"]}
@@ -292,7 +312,7 @@ class _OpenSearchView(View):
         aggs = {f"t{n}": {"filter": {"term": {field: term}}} for n, (field, term) in enumerate(pairs)}
         body = {"size": 0, "track_total_hits": True, "aggs": aggs}
         with translated_errors(self.backend.config):
-            answer = self.backend.client.search(index=self.backend.index, body=body)
+            answer = complete(self.backend.client.search(index=self.backend.index, body=body), self.backend.config)
         self._doc_count = int(answer["hits"]["total"]["value"])
         for n, pair in enumerate(pairs):
             self._known[pair] = int(answer["aggregations"][f"t{n}"]["doc_count"])
@@ -381,6 +401,7 @@ class _OpenSearchView(View):
         for answer in answers:
             if "error" in answer:
                 raise BackendUnavailableError(f"OpenSearch could not run the search: {answer['error']}", param="opensearch")
+            complete(answer, self.backend.config)
         return answers
 
     @staticmethod

@@ -289,7 +289,10 @@ def _render_text(result) -> str:
         return html.unescape(shown)
 
     terms = "; ".join(f"{lang}: {' '.join(words)}" for lang, words in result.interpreted.terms.items() if words)
-    lines = [f"{result.total} hits for {result.query!r} ({terms or 'no searchable words'}) in {result.took_ms:.1f} ms"]
+    more = f" (+ {result.total_partial} with only some of the words)" if result.total_partial else ""
+    lines = [f"{result.total} hits{more} for {result.query!r} ({terms or 'no searchable words'}) in {result.took_ms:.1f} ms"]
+    if result.interpreted.dropped:
+        lines.append(f"note: no article holds all the words; showing articles without {', '.join(result.interpreted.dropped)}")
     for warning in result.interpreted.warnings:
         lines.append(f"note: {warning}")
     first = (result.page - 1) * result.size

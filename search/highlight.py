@@ -32,7 +32,7 @@ class Snippet:
     marks: list[tuple[int, int]]  # ranges within ``text``
 
 
-def match_ranges(text: str, terms: set[str], phrases: list[list[str]] = ()) -> list[tuple[int, int]]:
+def match_ranges(text: str, terms: set[str], phrases: list[list[str]] = (), strings: list[str] = ()) -> list[tuple[int, int]]:
     """Ranges of ``text`` matching a term, or a whole phrase, merged, in order.
 
     >>> match_ranges("中俄關係風雨兼程", {"关系"})
@@ -40,9 +40,9 @@ def match_ranges(text: str, terms: set[str], phrases: list[list[str]] = ()) -> l
     >>> match_ranges("合作。上海合作組織", set(), [["上海", "合作", "组织"]])
     [(3, 9)]
     """
-    if not (terms or phrases) or not text:
+    if not (terms or phrases or strings) or not text:
         return []
-    sentences = _Sentences(text, terms, phrases)
+    sentences = _Sentences(text, terms, phrases, strings)
     return _merged([r for i in range(len(sentences.spans)) for r in sentences.ranges(i)])
 
 
@@ -80,12 +80,13 @@ class _Sentences:
     analysis confirms): :func:`snippets` analyzes the most promising first.
     """
 
-    def __init__(self, text: str, terms: set[str], phrases: list[list[str]]) -> None:
+    def __init__(self, text: str, terms: set[str], phrases: list[list[str]], strings: list[str] = ()) -> None:
         self.text, self.terms, self.phrases = text, terms, phrases
+        self.strings = [w for w in strings if _HAN_WORD.fullmatch(w)]
         self._ranges: dict[int, list[tuple[int, int]]] = {}
         self._needles: tuple[str, ...] | None = None
         self._whole: list[bool] = [True]  # per candidate: analyze all of it (a phrase may be there)
-        words = set(terms)
+        words = set(terms) | set(self.strings)
         for phrase in phrases:
             words.update(phrase)
         needle = {w: w for w in words if _HAN_WORD.fullmatch(w)}
@@ -132,7 +133,24 @@ class _Sentences:
                 found = []
                 for a, b in self._around_needles(start, end):
                     found += [(tok.start + a, tok.end + a) for tok in analyze(self.text[a:b]) if tok.term in self.terms]
+            found += self._strings_in(start, end)
             self._ranges[i] = found
+        return found
+
+    def _strings_in(self, start: int, end: int) -> list[tuple[int, int]]:
+        """Where the strings stand in ``text[start:end]``: simplified text has the original's
+        offsets (OpenCC's t2s keeps lengths; texts where it does not are not searched here)."""
+        if not self.strings:
+            return []
+        folded = self._folded if self._needles is not None else to_simplified(self.text)
+        if len(folded) != len(self.text):
+            return []
+        found = []
+        for needle in self.strings:
+            at = folded.find(needle, start, end)
+            while at >= 0:
+                found.append((at, at + len(needle)))
+                at = folded.find(needle, at + 1, end)
         return found
 
     def _around_needles(self, start: int, end: int) -> list[tuple[int, int]]:
@@ -189,8 +207,12 @@ def snippets(
     *,
     width: int = 120,
     count: int = 3,
+    strings: list[str] = (),
 ) -> list[Snippet]:
     """Up to ``count`` fragments of about ``width`` characters around the matches.
+
+    ``strings`` are Chinese strings (simplified) marked wherever they stand, inside words
+    too (近平 in 習近平): the query's strings the index found as bigrams.
 
     Fragments are chosen by how many distinct matched words they hold, then
     shown in document order. Without any match, the lead of the text is
@@ -198,7 +220,7 @@ def snippets(
     """
     if not text:
         return []
-    sentences = _Sentences(text, terms, phrases) if terms or phrases else None
+    sentences = _Sentences(text, terms, phrases, strings) if terms or phrases or strings else None
     ranges = _promising_ranges(sentences, count) if sentences else []
     if not ranges:
         fragment, offset = _cut(text, 0, width)

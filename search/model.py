@@ -75,6 +75,9 @@ class Interpretation:
     # {"term": "BRICS", "converted": "brics", "lang": "en", "translations": ["金砖国家", "金砖"]}
     # ("excluded": true for a NOT-ed term). Empty when translation is off or found nothing.
     translations: list[dict] = field(default_factory=list)
+    # Query words left out of the complete matches because no article holds them all
+    # with the others (as typed); empty when some article holds every word.
+    dropped: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -85,6 +88,7 @@ class Interpretation:
             "fields": self.fields,
             "warnings": self.warnings,
             "translations": [dict(t) for t in self.translations],
+            "dropped": list(self.dropped),
         }
 
 
@@ -135,12 +139,15 @@ class SearchResult:
     sort: str = "relevance"
     groups: int = 0  # how many stories (groups of near-duplicates) the ``total`` articles make
     collapse: bool = False  # one hit per group
+    #: Articles holding only part of the query, listed after the ``total`` complete matches.
+    total_partial: int = 0
 
     def to_dict(self) -> dict:
         return {
             "query": self.query,
             "interpreted": self.interpreted.to_dict(),
             "total": self.total,
+            "total_partial": self.total_partial,
             "total_groups": self.groups,
             "collapse": self.collapse,
             "page": self.page,

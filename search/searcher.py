@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from search.analysis.convert import to_simplified
-from search.backends.base import Backend, BackendConfig, SearchRequest, StoredHit, View, open_backend
+from search.backends.base import Backend, BackendConfig, BackendResult, SearchRequest, StoredHit, View, open_backend
 from search.errors import NotFoundError, QueryError
 from search.filters import SearchFilters
 from search.highlight import snippets, to_html
 from search.lexicon.entities import learned
 from search.model import LANGS, Hit, SearchResult
-from search.query.build import plan
+from search.query import plan as qp
+from search.query.build import narrowed, plan
 from search.query.parse import parse
 from search.query.plan import Everything, Plan
 
@@ -138,14 +139,18 @@ class Engine:
         started = time.perf_counter()
         offset = min((paging.page - 1) * paging.size, MAX_DEPTH)
         view, the_plan, speaker_ids = self._prepare(text, filters)
-        found = view.search(SearchRequest(the_plan, filters, speaker_ids, offset, min(paging.size, MAX_DEPTH - offset), facets, filters.collapse))
+        the_plan, found = self._run(view, SearchRequest(the_plan, filters, speaker_ids, offset, min(paging.size, MAX_DEPTH - offset), facets, filters.collapse))
         terms = the_plan.highlight if highlight else None
-        hits = [self._hit(hit, terms, the_plan.phrases) for hit in found.hits]
+        hits = [self._hit(hit, terms, the_plan.phrases, the_plan.strings) for hit in found.hits]
         took = (time.perf_counter() - started) * 1000
+        interpreted = the_plan.interpretation
+        if the_plan.dropped:
+            interpreted = dataclasses.replace(interpreted, dropped=list(the_plan.dropped))
         return SearchResult(
             query=text,
-            interpreted=the_plan.interpretation,
+            interpreted=interpreted,
             total=found.total,
+            total_partial=found.partial,
             page=paging.page,
             size=paging.size,
             took_ms=took,
@@ -156,6 +161,35 @@ class Engine:
             groups=found.groups,
             collapse=filters.collapse,
         )
+
+    def _run(self, view: View, request: SearchRequest) -> tuple[Plan, BackendResult]:
+        """Search; when no article holds every word but some hold part of them, the words no
+        article holds are left out (reported in ``Plan.dropped``), and if some article holds
+        all the others, the search runs again with those as the complete matches."""
+        found = view.search(request)
+        the_plan = request.plan
+        if found.total or not found.partial or len(the_plan.units) < 2:
+            return the_plan, found
+        narrower = self._narrowed(view, the_plan, request)
+        if narrower is the_plan:
+            return the_plan, found
+        return narrower, view.search(dataclasses.replace(request, plan=narrower))
+
+    @staticmethod
+    def _narrowed(view: View, the_plan: Plan, request: SearchRequest) -> Plan:
+        units, banned = the_plan.units, the_plan.banned
+
+        def within(node: qp.Node) -> qp.Node:
+            return qp.Without(node, banned) if banned is not None else node
+
+        counts = view.count([within(unit) for unit in units], request.filters, request.speaker_ids)
+        found = [i for i in range(len(units)) if counts[i]]
+        if len(found) == len(units):
+            return the_plan  # every word is somewhere, never all together: partial matches as they rank
+        # Left out: the words no article holds (within the filters); kept: the others, if some article holds them all.
+        if len(found) > 1 and not view.count([within(qp.All(tuple(units[i] for i in found)))], request.filters, request.speaker_ids)[0]:
+            return the_plan
+        return narrowed(the_plan, found)
 
     def _prepare(self, text: object, filters: SearchFilters) -> tuple[View, Plan, tuple[str, ...] | None]:
         """The view, plan and speaker filter (``None``: none) of one search."""
@@ -183,8 +217,8 @@ class Engine:
         return view, the_plan, speaker_ids
 
     def matches(self, text: object, *, filters: SearchFilters | None = None, limit: int = 10_000, bodies: bool = False) -> tuple[int, Iterator[Hit]]:
-        """Every match of a search, in the order of its pages (at most ``limit``): the total
-        and an iterator of hits without snippets (exports, feeds).
+        """Every match of a search, in the order of its pages (at most ``limit``): how many
+        there are (complete and partial matches) and an iterator of hits without snippets (exports, feeds).
         ``bodies`` puts the article's text in ``Hit.snippets`` (``{"zh": [body], "en": [body]}``).
 
         >>> total, hits = Engine("index").matches("習近平", limit=100)  # doctest: +SKIP
@@ -193,17 +227,17 @@ class Engine:
         view, the_plan, speaker_ids = self._prepare(text, filters)
         if the_plan.primary is None or limit < 1:
             return 0, iter(())
-        found = view.search(SearchRequest(the_plan, filters, speaker_ids, 0, limit, facets=False, collapse=filters.collapse))
+        the_plan, found = self._run(view, SearchRequest(the_plan, filters, speaker_ids, 0, limit, facets=False, collapse=filters.collapse))
 
         def rows() -> Iterator[Hit]:
             for stored in found.hits:
-                hit = self._hit(stored, None, [])
+                hit = self._hit(stored, None, [], [])
                 if bodies:
                     fields = stored.fields
                     hit = dataclasses.replace(hit, snippets={lang: [fields[f"body_{lang}"]] if fields.get(f"body_{lang}") else [] for lang in LANGS})
                 yield hit
 
-        return found.total, rows()
+        return found.total + found.partial, rows()
 
     def speaker_ids(self, name: str, view: View | None = None) -> list[str]:
         """Canonical speaker ids that ``name`` (any alias, any script) may refer to.
@@ -257,12 +291,12 @@ class Engine:
         """
         return self.backend.suggestions().suggest(prefix, limit)
 
-    def _hit(self, hit: StoredHit, terms: set[str] | None, phrases: list[list[str]]) -> Hit:
+    def _hit(self, hit: StoredHit, terms: set[str] | None, phrases: list[list[str]], strings: list[str]) -> Hit:
         fields = hit.fields
         found: dict[str, list[str]] = {lang: [] for lang in LANGS}
         for lang in LANGS if terms is not None else ():
             text = fields.get(f"body_{lang}") or fields.get(f"title_{lang}") or ""
-            found[lang] = [to_html(snip) for snip in snippets(text, terms, phrases)] if text else []
+            found[lang] = [to_html(snip) for snip in snippets(text, terms, phrases, strings=strings)] if text else []
         return Hit(
             id=fields["id"],
             title={lang: fields.get(f"title_{lang}") for lang in LANGS},

@@ -11,7 +11,7 @@ from tests.webdata import web_app
 
 SEED_ID = "000_1797282344cdefbc"
 HIT_KEYS = ["id", "title", "date", "source", "url", "score", "snippets", "speakers", "duplicates"]
-RESULT_KEYS = ["query", "interpreted", "total", "total_groups", "collapse", "page", "size", "took_ms", "sort", "filters", "facets", "hits"]
+RESULT_KEYS = ["query", "interpreted", "total", "total_partial", "total_groups", "collapse", "page", "size", "took_ms", "sort", "filters", "facets", "hits"]
 
 
 @pytest.fixture(scope="module")
@@ -364,7 +364,8 @@ def test_all_words_rank_before_some_words_over_the_api(partial_match_index):
     with web_app(partial_match_index) as app:
         body = search(app.test_client(), q="Xi farmers", size=100).get_json()
     ids = [h["id"] for h in body["hits"]]
-    assert body["total"] == len(ids) == 32
+    assert body["total"] + body["total_partial"] == len(ids) == 32
+    assert body["total"] == 9 and body["interpreted"]["dropped"] == []  # the total counts the articles holding both
     both = {f"x{i:02d}" for i in range(0, 25, 3)}
     assert set(ids[: len(both)]) == both
 
@@ -378,3 +379,15 @@ def test_paging_a_multiword_query_shows_every_article_once(partial_match_index):
             paged += [h["id"] for h in search(client, q="Xi farmers", size=4, page=page).get_json()["hits"]]
     assert len(paged) == len(set(paged)) == 32
     assert paged == everything
+
+
+def test_the_page_counts_all_words_and_some_words_apart(partial_match_index):
+    with web_app(partial_match_index) as app:
+        client = app.test_client()
+        both = client.get("/", query_string={"q": "Xi farmers"}).get_data(as_text=True)
+        missing = client.get("/", query_string={"q": "farmers zzzunknown"}).get_data(as_text=True)
+        body = search(client, q="farmers zzzunknown").get_json()
+    assert "9 articles contain all words · 23 more contain some" in both
+    assert body["total"] == 16 and body["total_partial"] == 0 and body["interpreted"]["dropped"] == ["zzzunknown"]
+    assert "16 articles contain the other words" in missing
+    assert "No article contains all the words: showing articles without" in missing and "zzzunknown" in missing

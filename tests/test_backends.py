@@ -113,6 +113,30 @@ def test_english_stems_and_translations_find_chinese_articles(client):
     assert {"speaker-putin-1"} <= ids(search(client, q="cooperating", size=50))
 
 
+def test_total_counts_articles_with_all_words_and_partial_ones_apart(client):
+    one, other = search(client, q="普京", size=100), search(client, q="合作", size=100)
+    body = search(client, q="普京 合作", size=100)
+    both = ids(one) & ids(other)
+    assert body["total"] == len(both) == search(client, q="普京 AND 合作")["total"] > 0
+    assert body["total_partial"] == len(ids(one) | ids(other)) - len(both) > 0
+    assert {hit["id"] for hit in body["hits"][: len(both)]} == both  # complete matches first
+    assert body["interpreted"]["dropped"] == []
+    assert sum(year["count"] for year in body["facets"]["years"]) <= len(both)
+
+
+def test_a_word_no_article_holds_is_dropped_and_named(client):
+    body = search(client, q="普京 zzqqxx", size=100)
+    assert body["interpreted"]["dropped"] == ["zzqqxx"]
+    assert ids(body) == ids(search(client, q="普京", size=100)) and body["total"] == len(ids(body))
+
+
+def test_part_of_a_chinese_word_finds_the_article_and_marks_exactly_it(client):
+    body = search(client, q="近平")
+    assert SEED_ID in ids(body)
+    seed = next(hit for hit in body["hits"] if hit["id"] == SEED_ID)
+    assert "習<mark>近平</mark>" in " ".join(seed["snippets"]["zh"])
+
+
 # --- paging, sort, filters, facets ---------------------------------------------------------------------
 
 
@@ -127,7 +151,8 @@ def test_pages_split_one_ranking(client):
 def test_partial_matches_follow_complete_ones(client):
     body = search(client, q="普京 通电话", size=100)
     assert body["hits"][0]["id"] == "speaker-both-1"  # the only article with both words
-    assert body["total"] == len(ids(search(client, q="普京", size=100)) | ids(search(client, q="通电话", size=100)))
+    assert body["total"] == 1  # complete matches only; the others are counted apart
+    assert body["total"] + body["total_partial"] == len(ids(search(client, q="普京", size=100)) | ids(search(client, q="通电话", size=100)))
 
 
 def test_date_sort_and_filters(client):
@@ -188,7 +213,7 @@ def test_all_matches_come_in_page_order(config, monkeypatch):
     try:
         total, hits = engine.matches("普京 通电话", limit=100)
         paged = engine.search("普京 通电话", size=100, highlight=False, facets=False)
-        assert total == paged.total > 7 and [h.id for h in hits] == [h.id for h in paged.hits]
+        assert total == paged.total + paged.total_partial > 7 and [h.id for h in hits] == [h.id for h in paged.hits]
         assert [h.id for h in engine.matches("普京 通电话", limit=9)[1]] == [h.id for h in paged.hits[:9]]
     finally:
         engine.close()

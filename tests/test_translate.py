@@ -233,8 +233,10 @@ def test_phrase_translation_is_an_alternative_to_the_word_set():
 
 def test_each_unit_is_the_word_or_its_translations():
     the_plan = plan(parse("Kazan Putin"), "Kazan Putin", translate=True)
-    assert isinstance(the_plan.primary, wq.And) and isinstance(the_plan.fallback, wq.Or)
-    for unit in the_plan.primary.subqueries:
+    # Both wrapped with the bonus for the words standing side by side (AndMaybe's optional part).
+    primary, fallback = (q.a if isinstance(q, wq.AndMaybe) else q for q in (the_plan.primary, the_plan.fallback))
+    assert isinstance(primary, wq.And) and isinstance(fallback, wq.Or)
+    for unit in primary.subqueries:
         assert isinstance(unit, wq.Or)
         original, translated = unit.subqueries
         assert {q.fieldname for q in walk(original) if isinstance(q, wq.Term)} <= {"title_en", "body_en", "captions_en", "title_zh", "body_zh", "captions_zh"}

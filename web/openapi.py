@@ -192,8 +192,14 @@ SCHEMAS: dict[str, dict] = {
                     "required": ["term", "translations"],
                 },
             },
+            "dropped": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "words of the query (as typed) that no article holds together with the others: "
+                "`total` then counts the articles holding the other words; empty when some article holds every word",
+            },
         },
-        "required": ["normalized", "terms", "phrases", "excluded", "fields", "warnings", "translations"],
+        "required": ["normalized", "terms", "phrases", "excluded", "fields", "warnings", "translations", "dropped"],
     },
     "Hit": {
         "type": "object",
@@ -231,8 +237,17 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "query": {"type": "string"},
             "interpreted": _ref("Interpretation"),
-            "total": {"type": "integer", "minimum": 0, "description": "matching articles"},
-            "total_groups": {"type": "integer", "minimum": 0, "description": "the stories they make: groups of near-duplicates (the hits when collapse=true)"},
+            "total": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "articles holding every word of the query (or a translation of it); they come first",
+            },
+            "total_partial": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "articles holding only some of the words, listed after the `total` complete matches",
+            },
+            "total_groups": {"type": "integer", "minimum": 0, "description": "the stories the listed articles (complete and partial matches) make: groups of near-duplicates (the hits when collapse=true)"},
             "collapse": {"type": "boolean", "description": "one hit per story"},
             "page": {"type": "integer", "minimum": 1},
             "size": {"type": "integer", "minimum": 1, "maximum": 100},
@@ -251,7 +266,7 @@ SCHEMAS: dict[str, dict] = {
             },
             "facets": {
                 "type": "object",
-                "description": "counts over all matches (not only this page); empty when nothing could match",
+                "description": "counts over all complete matches (`total`, not only this page); empty when nothing could match",
                 "properties": {
                     "speakers": {"type": "array", "items": _ref("SpeakerCount")},
                     "years": {"type": "array", "items": _ref("YearCount")},
@@ -262,7 +277,7 @@ SCHEMAS: dict[str, dict] = {
             },
             "hits": {"type": "array", "items": _ref("Hit")},
         },
-        "required": ["query", "interpreted", "total", "total_groups", "collapse", "page", "size", "took_ms", "sort", "filters", "facets", "hits"],
+        "required": ["query", "interpreted", "total", "total_partial", "total_groups", "collapse", "page", "size", "took_ms", "sort", "filters", "facets", "hits"],
         "additionalProperties": False,
     },
     "ArticleSummary": {

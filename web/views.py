@@ -274,7 +274,8 @@ def year_facets(result, state: State) -> list[dict]:
 
 
 def pager(result, state: State) -> Pager | None:
-    shown_total = result.groups if result.collapse else result.total  # collapsed pages hold stories
+    listed = result.total + result.total_partial  # complete matches, then partial ones
+    shown_total = result.groups if result.collapse else listed  # collapsed pages hold stories
     if shown_total <= result.size and result.page == 1:
         return None
     last = max(1, min(math.ceil(shown_total / result.size), MAX_DEPTH // result.size))
@@ -329,6 +330,19 @@ def follow_links(state: State, total: int) -> dict:
     }
 
 
+def count_line(result) -> str:
+    """How many articles hold all the words, and how many more some of them:
+    "214 articles contain all words · 1,248 more contain some"."""
+    total, partial = result.total, result.total_partial
+    if not partial and not result.interpreted.dropped:
+        return f"{total:,} {'result' if total == 1 else 'results'}"
+    words = "the other words" if result.interpreted.dropped else "all words"
+    if total:
+        line = f"{total:,} {'article contains' if total == 1 else 'articles contain'} {words}"
+        return line + (f" · {partial:,} more contain some" if partial else "")
+    return f"No article contains all words · {partial:,} contain some"
+
+
 def interpretation_view(interpreted, script: str) -> dict:
     terms = interpreted.terms
     pairs: list[tuple[str, str]] = []
@@ -348,6 +362,7 @@ def interpretation_view(interpreted, script: str) -> dict:
         "fields": list(interpreted.fields),
         "warnings": list(interpreted.warnings),
         "translations": pairs,
+        "dropped": list(getattr(interpreted, "dropped", None) or []),
         "zh_lang": "zh-Hant" if script == "hant" else "zh-Hans",
     }
 
@@ -411,9 +426,9 @@ def index():
         ),
     }
     if result is not None:
-        if result.page == 1 and not result.hits and result.total:
+        if result.page == 1 and not result.hits and result.total + result.total_partial:
             # Nothing on the first page means nothing matched (the engine may count matches its filters exclude).
-            result = dataclasses.replace(result, total=0)
+            result = dataclasses.replace(result, total=0, total_partial=0)
             context["result"] = result
         context.update(
             hits=[hit_view(hit, state, script) for hit in result.hits],
@@ -421,10 +436,11 @@ def index():
             speakers=[speaker_view(sp, state, script, sp.get("count")) for sp in result.facets.get("speakers", [])],
             pager=pager(result, state),
             interpreted=interpretation_view(result.interpreted, script),
-            suggestions=suggestions(state) if result.total == 0 else [],
+            suggestions=suggestions(state) if result.total + result.total_partial == 0 else [],
+            count_line=count_line(result),
             timeline=timeline_view(result.facets, state),
             top_speakers=TOP_SPEAKERS,
-            follow=follow_links(state, result.total) if result.total else None,
+            follow=follow_links(state, result.total + result.total_partial) if result.total else None,
             collapse_url=state.url({"collapse": "true" if state.get("collapse") == "false" else "false"}),
             first=(result.page - 1) * result.size + 1,
         )

@@ -125,13 +125,16 @@ class StoredHit:
 
 @dataclass
 class BackendResult:
-    """What a backend answers: the whole result set's size and facets, one page of hits
-    (an iterable: a backend may read each hit's article only when it is reached)."""
+    """What a backend answers: how many articles match the whole query (``total``, the plan's
+    primary) and only part of it (``partial``), the facets of the complete matches, and one
+    page of hits, complete matches first (an iterable: a backend may read each hit's article
+    only when it is reached)."""
 
     total: int
     hits: Iterable[StoredHit]
     facets: dict[str, list[dict]]
-    groups: int = 0  # how many stories (groups of near-duplicates) the total makes; 0: not known
+    groups: int = 0  # how many stories (groups of near-duplicates) the listed articles make; 0: not known
+    partial: int = 0  # articles matching only part of the query (listed after the complete ones)
 
 
 MAX_DUPLICATES = 50  # other versions listed with a collapsed hit (all are counted)
@@ -163,7 +166,12 @@ class View(ABC):
     @abstractmethod
     def search(self, request: SearchRequest) -> BackendResult:
         """Run the request: matches of ``plan.primary`` first, then those only ``plan.fallback``
-        matches, by score (or newest first for ``sort=date``); ``total`` and facets over all."""
+        matches, each by score (or newest first for ``sort=date``); ``total`` and facets over
+        the primary's matches, ``partial`` the others."""
+
+    @abstractmethod
+    def count(self, nodes: list, filters: SearchFilters, speaker_ids: tuple[str, ...] | None) -> list[int]:
+        """How many articles each plan node matches within the filters."""
 
     @abstractmethod
     def speaker_directory(self) -> dict[str, dict]:

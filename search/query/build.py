@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from search.analysis import Token, query_terms
+from search.analysis.bigrams import query_bigrams
 from search.analysis.convert import convert_display
 from search.model import Interpretation
 from search.query import plan as qp
@@ -71,6 +72,7 @@ class _Collect:
     concepts: list[dict] = field(default_factory=list)
     trans_phrases: list[list[str]] = field(default_factory=list)
     trans_count: int = 0
+    strings: list[str] = field(default_factory=list)  # Chinese strings to mark as typed (simplified)
 
     def add(self, tokens: list[Token], negated: bool, *, highlight: bool = True) -> None:
         for tok in tokens:
@@ -112,23 +114,40 @@ def plan(
     node = parsed.node
     primary: qp.Node | None = None
     fallback: qp.Node | None = None
+    units: list[qp.Node] = []
+    labels: list[str] = []
+    extra: qp.Node | None = None
+    banned: qp.Node | None = None
+    chunk = False
     if node is not None:
         if translate:
             _prepare(node, col, False)
         positives, negatives = _split(node)
-        units = [q for q in (_build(child, col, False) for child in positives) if q is not None]
+        built = [(q, _label(child)) for child in positives if (q := _build(child, col, False)) is not None]
         exclude = [q for q in (_build(child, col, True) for child in negatives) if q is not None]
-        bonus = None
-        if len(units) == 1 and isinstance(units[0], _Soft):
-            units, bonus = list(units[0].parts), units[0].phrase
+        extras: list[qp.Node] = []
+        exact = pairs = None
+        chunk = len(built) == 1 and isinstance(built[0][0], _Soft)
+        if chunk:
+            # One typed chunk of several words (金砖国家领导人, a question): each word is a unit.
+            soft = built[0][0]
+            units, labels = list(soft.parts), list(soft.labels)
+            exact, pairs = soft.exact, soft.pairs
+            extras += [q for q in (soft.phrase,) if q is not None]
+        else:
+            units, labels = [_query_of(q) for q, _ in built], [label for _, label in built]
+        near = _proximity(positives, col)
+        if near is not None:
+            extras.append(near)
         if len(units) == 1:
-            primary = _query_of(units[0])
+            primary = units[0]
         elif units:
-            parts = [_query_of(u) for u in units]
-            primary = qp.All(tuple(parts))
-            fallback = qp.Any(tuple(parts))
-            if bonus is not None:
-                primary, fallback = qp.Maybe(primary, bonus), qp.Maybe(fallback, bonus)
+            # Complete matches: every unit (or a chunk's exact string); partial: any unit, or
+            # any of the chunk's bigrams. Bigrams score beside the words with equal weight.
+            complete = qp.All(tuple(units)) if exact is None else qp.Any((qp.All(tuple(units)), exact))
+            primary = _maybe(complete, [*extras, *([pairs] if pairs is not None else [])])
+            fallback = _maybe(qp.Any((*units, *([pairs] if pairs is not None else []))), extras)
+            extra = _any(extras) if extras else None
         elif exclude:
             primary = qp.Everything()
         if exclude:
@@ -145,7 +164,72 @@ def plan(
         warnings=list(parsed.warnings),
         translations=col.concepts,
     )
-    return Plan(primary, fallback, col.highlight, col.phrases + col.trans_phrases, interpretation)
+    found = Plan(primary, fallback, col.highlight, col.phrases + col.trans_phrases, interpretation)
+    found.strings = col.strings
+    if fallback is not None and not chunk:
+        # Words typed apart may be dropped (narrowed()); the words of one typed chunk (a
+        # question, 金砖国家领导人) are not: its partial matches are ranked as they are.
+        found.units, found.labels, found.extra, found.banned = tuple(units), tuple(labels), extra, banned
+    return found
+
+
+def narrowed(the_plan: Plan, keep: list[int]) -> Plan:
+    """``the_plan`` with complete matches holding only the units ``keep`` (indexes into
+    ``the_plan.units``); the others are reported in ``dropped``. Partial matches are unchanged."""
+    kept = [the_plan.units[i] for i in keep]
+    complete = _maybe(kept[0] if len(kept) == 1 else qp.All(tuple(kept)), [the_plan.extra] if the_plan.extra else [])
+    if the_plan.banned is not None:
+        complete = qp.Without(complete, the_plan.banned)
+    found = replace(the_plan, primary=complete)
+    found.dropped = [label for i, label in enumerate(the_plan.labels) if i not in keep]
+    return found
+
+
+def _maybe(required: qp.Node, optional: list[qp.Node]) -> qp.Node:
+    return qp.Maybe(required, _any(optional)) if optional else required
+
+
+def _any(parts: list[qp.Node]) -> qp.Node:
+    return parts[0] if len(parts) == 1 else qp.Any(tuple(parts))
+
+
+def _label(node: Node) -> str:
+    """How a query unit is named to the user (in ``interpreted.dropped``)."""
+    if isinstance(node, Word):
+        return f"{node.field}:{node.text}" if node.field else node.text
+    if isinstance(node, Phrase):
+        return f'{node.field + ":" if node.field else ""}"{node.text}"'
+    if isinstance(node, Not):
+        return "-" + _label(node.child)
+    joiner = " OR " if isinstance(node, Or) else " AND " if isinstance(node, And) else " "
+    return "(" + joiner.join(_label(child) for child in node.children) + ")"
+
+
+#: Weight of the words of a query standing side by side in an article, as a phrase.
+PROXIMITY_BOOST = 1.0
+MAX_PROXIMITY_PAIRS = 16
+
+
+def _proximity(positives: list[Node], col: _Collect) -> qp.Node | None:
+    """A bonus for articles where words typed side by side (``climate change``, 普京 乌克兰)
+    stand side by side: each pair of neighbouring words as a phrase, in the fields both hold."""
+    pairs: list[qp.Node] = []
+    previous: tuple[str, str | None] | None = None
+    for child in positives:
+        if not isinstance(child, Word):
+            previous = None
+            continue
+        tokens = query_terms(child.text)
+        if not tokens:
+            continue
+        if previous is not None and previous[1] == child.field and len(pairs) < MAX_PROXIMITY_PAIRS:
+            q = _phrase_query([previous[0], tokens[0].term], FIELD_GROUPS[child.field], col)
+            if q is not NOTHING:
+                pairs.append(q)
+        previous = (tokens[-1].term, child.field)
+    if not pairs:
+        return None
+    return boosted(_any(pairs), PROXIMITY_BOOST)
 
 
 @dataclass
@@ -154,12 +238,15 @@ class _Soft:
 
     parts: list[qp.Node]
     phrase: qp.Node | None
+    labels: list[str] = field(default_factory=list)  # each part's word as typed
+    exact: qp.Node | None = None  # the chunk's Chinese string, as bigrams at consecutive positions
+    pairs: qp.Node | None = None  # any of its bigrams (scored beside the words)
 
 
 def _query_of(unit: qp.Node | _Soft) -> qp.Node:
     if isinstance(unit, _Soft):
-        inner = qp.Any(tuple(unit.parts))
-        return qp.Maybe(inner, unit.phrase) if unit.phrase is not None else inner
+        inner = _any([*unit.parts, *([unit.exact] if unit.exact is not None else [])])
+        return _maybe(inner, [q for q in (unit.phrase, unit.pairs) if q is not None])
     return unit
 
 
@@ -218,12 +305,47 @@ def _word(node: Word, col: _Collect, negated: bool) -> qp.Node | _Soft | None:
         return None
     col.add(tokens, negated)
     fields = _fields(node.field, col)
+    runs = query_bigrams(node.text)[:MAX_BIGRAM_RUNS]
+    exact = _exact(runs, fields, col, negated)
     if len(tokens) == 1:
-        return _translated(_term_query(tokens[0].term, fields, col), col, node, 0)
+        word = _translated(_term_query(tokens[0].term, fields, col), col, node, 0)
+        return word if exact is None else qp.Any((word, exact)) if word is not NOTHING else exact
     parts = [_translated(_term_query(tok.term, fields, col), col, node, k) for k, tok in enumerate(tokens)]
     if negated:
-        return qp.All(tuple(parts))
-    return _Soft(parts, _phrase_query([t.term for t in tokens], fields, col, boost=PHRASE_BONUS))
+        whole = qp.All(tuple(parts))
+        return whole if exact is None else qp.Any((whole, exact))
+    labels = [node.text[tok.start : tok.end] for tok in tokens]
+    bigram_fields = _bigram_fields(fields)
+    seen = list(dict.fromkeys(b for run in runs for b in run))[:MAX_TERMS]
+    pairs = [q for q in (_term_query(b, bigram_fields, col) for b in seen) if q is not NOTHING]
+    phrase = _phrase_query([t.term for t in tokens], fields, col, boost=PHRASE_BONUS)
+    return _Soft(parts, phrase, labels, exact, boosted(_any(pairs), BIGRAM_WEIGHT) if pairs else None)
+
+
+#: Weight of a typed chunk's bigrams beside its words. DRCD dev MRR@10 (words alone 0.9536):
+#: 0.3 → 0.9646, 0.5 → 0.9648, 0.75 → 0.9639, 1.0 → 0.9625, 2.0 → 0.9586; CMRC 2018 dev
+#: (0.9756): 0.5 → 0.9833, 1.0 → 0.9819.
+BIGRAM_WEIGHT = 0.5
+#: Chinese strings of one query word searched as bigram phrases, and how long each may be.
+MAX_BIGRAM_RUNS = 8
+MAX_EXACT_BIGRAMS = 32
+
+
+def _bigram_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(qp.BIGRAM_FIELDS[f] for f in fields if f in qp.BIGRAM_FIELDS)
+
+
+def _exact(runs: list[list[str]], fields: tuple[str, ...], col: _Collect, negated: bool) -> qp.Node | None:
+    """The articles holding each Chinese string of a word as typed (近平 in 习近平, 俄关 in
+    中俄关系): its bigrams at consecutive positions. ``None`` when the word has no such string."""
+    bigram_fields = _bigram_fields(fields)
+    runs = [run for run in runs if len(run) <= MAX_EXACT_BIGRAMS]
+    if not runs or not bigram_fields:
+        return None
+    found = [_phrase_query(run, bigram_fields, col) if len(run) > 1 else _term_query(run[0], bigram_fields, col) for run in runs]
+    if not negated:
+        col.strings += [run[0] + "".join(b[1] for b in run[1:]) for run in runs]
+    return found[0] if len(found) == 1 else qp.All(tuple(found))
 
 
 def _phrase(node: Phrase, col: _Collect, negated: bool) -> qp.Node | None:
@@ -235,9 +357,15 @@ def _phrase(node: Phrase, col: _Collect, negated: bool) -> qp.Node | None:
     if not negated and len(words) > 1:
         col.phrases.append(words)
     fields = _fields(node.field, col)
+    runs = query_bigrams(node.text)
+    # A quoted Chinese string is also found where the word splitter cut it otherwise.
+    exact = _exact(runs, fields, col, negated) if len(runs) == 1 and len(words) > 1 else None
     if len(words) == 1:
         return _translated(_term_query(words[0], fields, col), col, node, 0)
-    return _translated(_phrase_query(words, fields, col), col, node, "phrase")
+    found = _translated(_phrase_query(words, fields, col), col, node, "phrase")
+    if exact is None:
+        return found
+    return exact if found is NOTHING else qp.Any((found, exact))
 
 
 def _phrase_query(words: list[str], fields: tuple[str, ...], col: _Collect, boost: float = 1.0) -> qp.Node:

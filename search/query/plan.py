@@ -15,10 +15,12 @@ from dataclasses import dataclass, field, replace
 from search.model import Interpretation
 
 TEXT_FIELDS = ("title_zh", "title_en", "body_zh", "body_en", "captions_zh", "captions_en")
+#: The Chinese text fields' overlapping bigrams (:mod:`search.analysis.bigrams`), beside their words.
+BIGRAM_FIELDS = {"title_zh": "title_bigrams", "body_zh": "body_bigrams", "captions_zh": "captions_bigrams"}
 TITLE_BOOST = 2.5
 CAPTION_BOOST = 0.5
 #: How much a match in each text field weighs (titles more, photo captions less); every backend applies these.
-FIELD_BOOSTS = {name: TITLE_BOOST if name.startswith("title") else CAPTION_BOOST if name.startswith("captions") else 1.0 for name in TEXT_FIELDS}
+FIELD_BOOSTS = {name: TITLE_BOOST if name.startswith("title") else CAPTION_BOOST if name.startswith("captions") else 1.0 for name in (*TEXT_FIELDS, *BIGRAM_FIELDS.values())}
 
 
 class Node:
@@ -128,9 +130,9 @@ def boosted(node: Node, factor: float) -> Node:
 class Plan:
     """What one search matches.
 
-    ``primary`` hits rank first; ``fallback`` (if any) adds the documents that match only
-    part of the query, ranked after every primary hit (it also matches every primary hit,
-    so it is the result set). ``highlight`` and ``phrases`` are the analyzed terms the
+    ``primary`` hits (complete matches) rank first and are counted as the total; ``fallback``
+    (if any) adds the documents that match only part of the query, ranked after every
+    primary hit and counted apart (it also matches every primary hit). ``highlight`` and ``phrases`` are the analyzed terms the
     snippets mark.
     """
 
@@ -139,6 +141,17 @@ class Plan:
     highlight: set[str] = field(default_factory=set)
     phrases: list[list[str]] = field(default_factory=list)
     interpretation: Interpretation | None = None
+    #: Chinese strings typed (simplified) that snippets mark wherever they stand (近平 in 習近平).
+    strings: list[str] = field(default_factory=list)
+    #: With a fallback: the units every complete match holds, how each was typed, the
+    #: bonus clauses (phrase, proximity) and the exclusions, so that
+    #: :func:`search.query.build.narrowed` can drop units no article holds together.
+    units: tuple[Node, ...] = ()
+    labels: tuple[str, ...] = ()
+    extra: Node | None = None
+    banned: Node | None = None
+    #: The units left out of the complete matches (no article holds them all).
+    dropped: list[str] = field(default_factory=list)
 
     @property
     def matching(self) -> Node | None:
@@ -147,6 +160,6 @@ class Plan:
 
 
 __all__ = [
-    "All", "Any", "Best", "Everything", "Maybe", "Node", "FIELD_BOOSTS", "NOTHING", "Nothing", "Phrase", "Plan", "TEXT_FIELDS",
+    "All", "Any", "BIGRAM_FIELDS", "Best", "Everything", "Maybe", "Node", "FIELD_BOOSTS", "NOTHING", "Nothing", "Phrase", "Plan", "TEXT_FIELDS",
     "Term", "WeightedTerms", "Without", "boosted",
 ]

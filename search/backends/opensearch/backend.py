@@ -35,6 +35,7 @@ from search.backends.base import (
 from search.backends.opensearch import dsl
 from search.backends.opensearch.documents import index_body, stored_fields, to_source, versions
 from search.errors import BackendUnavailableError, IndexMissingError, IndexVersionError
+from search.filters import SearchFilters
 from search.model import Article
 from search.query.plan import TEXT_FIELDS, Plan
 from search.suggest import Suggestions
@@ -304,8 +305,8 @@ class _OpenSearchView(View):
                 return the_plan
             # Each term in every text field: the planner tries fields one by one (the first that
             # holds a translation wins), so asking for all of them now saves a round later.
-            terms = {term for _, term in self._asked}
-            self._fetch(sorted({(name, term) for term in terms for name in TEXT_FIELDS} - self._known.keys()))
+            terms = {term for name, term in self._asked if name in TEXT_FIELDS}
+            self._fetch(sorted(({(name, term) for term in terms for name in TEXT_FIELDS} | self._asked) - self._known.keys()))
         return make_plan(self)
 
     def _fetch(self, pairs: list[tuple[str, str]]) -> None:
@@ -332,7 +333,7 @@ class _OpenSearchView(View):
         found = self._search(request)
         if request.collapse:
             found.hits = (dataclasses.replace(hit, duplicates=[]) for hit in found.hits)
-        found.groups = found.total
+        found.groups = found.total + found.partial
         return found
 
     def _search(self, request: SearchRequest) -> BackendResult:
@@ -342,11 +343,11 @@ class _OpenSearchView(View):
         first = self._page(dataclasses.replace(request, size=PAGE_CHUNK))
 
         def rest() -> Iterator[StoredHit]:
-            for start in range(request.offset + PAGE_CHUNK, min(request.offset + request.size, first.total), PAGE_CHUNK):
+            for start in range(request.offset + PAGE_CHUNK, min(request.offset + request.size, first.total + first.partial), PAGE_CHUNK):
                 size = min(PAGE_CHUNK, request.offset + request.size - start)
                 yield from self._page(dataclasses.replace(request, offset=start, size=size, facets=False)).hits
 
-        return BackendResult(first.total, itertools.chain(first.hits, rest()), first.facets)
+        return BackendResult(first.total, itertools.chain(first.hits, rest()), first.facets, partial=first.partial)
 
     def _page(self, request: SearchRequest) -> BackendResult:
         the_plan = request.plan
@@ -355,42 +356,43 @@ class _OpenSearchView(View):
         filters = dsl.filter_clauses(request.filters, request.speaker_ids)
         by_date = request.filters.sort == "date"
         primary, fallback = the_plan.primary, the_plan.fallback
-        first_node = the_plan.matching if by_date else primary
+        order = {"sort": [{"day": {"order": "desc"}}, {"_score": {"order": "desc"}}, {"id": {"order": "asc"}}], "track_scores": True} if by_date else {}
         page: dict = {
-            "query": dsl.restricted(first_node, filters),
+            "query": dsl.restricted(primary, filters),
             "from": request.offset,
             "size": request.size,
             "track_total_hits": True,
             "_source": ["id", "doc"],
+            **order,
         }
-        if by_date:
-            page["sort"] = [{"day": {"order": "desc"}}, {"_score": {"order": "desc"}}, {"id": {"order": "asc"}}]
-            page["track_scores"] = True
+        if request.facets:
+            page["aggs"] = dsl.facet_aggregations(MAX_FACET_VALUES)
         searches = [page]
-        if fallback is None or by_date:
-            if request.facets:
-                page["aggs"] = dsl.facet_aggregations(MAX_FACET_VALUES)
-        else:
-            whole: dict = {"query": dsl.restricted(fallback, filters), "size": 0, "track_total_hits": True}
-            if request.facets:
-                whole["aggs"] = dsl.facet_aggregations(MAX_FACET_VALUES)
-            searches.append(whole)
+        if fallback is not None:
+            searches.append({"query": dsl.restricted(fallback, filters), "size": 0, "track_total_hits": True})
         answers = self._msearch(searches)
         first = answers[0]
-        result_set = answers[-1]
         hits = [self._hit(hit) for hit in first["hits"]["hits"]]
         complete = int(first["hits"]["total"]["value"])
-        total = int(result_set["hits"]["total"]["value"])
-        if fallback is not None and not by_date and len(hits) < request.size and total > complete:
+        partial = int(answers[-1]["hits"]["total"]["value"]) - complete if fallback is not None else 0
+        if fallback is not None and len(hits) < request.size and partial > 0:
             rest = {
                 "query": dsl.restricted(fallback, filters, without=primary),
                 "from": max(0, request.offset - complete),
                 "size": request.size - len(hits),
                 "_source": ["id", "doc"],
+                **order,
             }
             hits += [self._hit(hit) for hit in self._msearch([rest])[0]["hits"]["hits"]]
-        facets = self._facets(result_set.get("aggregations")) if request.facets else {}
-        return BackendResult(total, hits, facets)
+        facets = self._facets(first.get("aggregations")) if request.facets else {}
+        return BackendResult(complete, hits, facets, partial=partial)
+
+    def count(self, nodes, filters: SearchFilters, speaker_ids: tuple[str, ...] | None) -> list[int]:
+        if speaker_ids == ():
+            return [0 for _ in nodes]
+        clauses = dsl.filter_clauses(filters, speaker_ids)
+        searches = [{"query": dsl.restricted(node, clauses), "size": 0, "track_total_hits": True} for node in nodes]
+        return [int(answer["hits"]["total"]["value"]) for answer in self._msearch(searches)] if searches else []
 
     def _msearch(self, searches: list[dict]) -> list[dict]:
         lines: list[dict] = []

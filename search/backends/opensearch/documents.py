@@ -15,11 +15,14 @@ from __future__ import annotations
 import os
 
 from search.analysis import ANALYZER_VERSION, analyze
+from search.analysis.bigrams import bigrams
 from search.model import Article
-from search.query.plan import TEXT_FIELDS
+from search.query.plan import BIGRAM_FIELDS, TEXT_FIELDS
+
+INDEXED_FIELDS = (*TEXT_FIELDS, *BIGRAM_FIELDS.values())
 
 #: Bump when the mapping or the document layout changes (stored in the index's ``_meta``).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: Chinese bigram fields (title_bigrams, body_bigrams, captions_bigrams)
 GROUP = "|"  # joins the terms at one position; never part of a term (terms are letters, digits, dots)
 
 
@@ -42,7 +45,7 @@ def index_body(shards: int, replicas: int, max_result_window: int) -> dict:
         },
         "mappings": {
             "_meta": {"created_by": "news-search", **versions()},
-            "_source": {"excludes": list(TEXT_FIELDS)},
+            "_source": {"excludes": list(INDEXED_FIELDS)},
             "dynamic": "strict",
             "properties": {
                 "id": {"type": "keyword"},
@@ -52,17 +55,18 @@ def index_body(shards: int, replicas: int, max_result_window: int) -> dict:
                 "day": {"type": "integer"},  # YYYYMMDD in the article's own time zone, 0 when undated
                 "year": {"type": "integer"},  # 0 when undated
                 "speakers": {"type": "keyword"},
-                **{name: dict(text) for name in TEXT_FIELDS},
+                **{name: dict(text) for name in INDEXED_FIELDS},
                 "doc": {"type": "object", "enabled": False},
             },
         },
     }
 
 
-def terms_string(text: str) -> str:
-    """``text`` analyzed, as the index analyzer reads it back: position groups of terms."""
+def terms_string(text: str, tokens=analyze) -> str:
+    """``text`` analyzed (by ``tokens``: words, or :func:`~search.analysis.bigrams.bigrams`), as
+    the index analyzer reads it back: position groups of terms."""
     groups: list[list[str]] = []
-    for token in analyze(text):
+    for token in tokens(text):
         while len(groups) <= token.pos:
             groups.append([])
         groups[token.pos].append(token.term)
@@ -80,6 +84,8 @@ def to_source(item: tuple[Article, str]) -> dict:
             if text:
                 stored[f"{part}_{lang}"] = text
                 source[f"{part}_{lang}"] = terms_string(text)
+                if lang == "zh":
+                    source[BIGRAM_FIELDS[f"{part}_zh"]] = terms_string(text, bigrams)
     if article.path:
         source["path"] = os.path.abspath(article.path)
     if article.date:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
 
+from search.analysis.bigrams import bigrams
 from search.analysis.pipeline import ANALYZER_VERSION, analyze
 
 
@@ -24,6 +25,10 @@ class BilingualAnalyzer(Tokenizer):
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.version))
+
+    @staticmethod
+    def tokens(value: str):
+        return analyze(value)
 
     def __call__(
         self,
@@ -49,7 +54,7 @@ class BilingualAnalyzer(Tokenizer):
                 token.endchar = start_char + len(value)
             yield token
             return
-        for tok in analyze(value):
+        for tok in self.tokens(value):
             token.text = tok.term
             token.boost = 1.0
             token.stopped = False
@@ -61,3 +66,17 @@ class BilingualAnalyzer(Tokenizer):
                 token.startchar = start_char + tok.start
                 token.endchar = start_char + tok.end
             yield token
+
+
+class BigramAnalyzer(BilingualAnalyzer):
+    """Overlapping bigrams of the simplified Chinese text (:mod:`search.analysis.bigrams`)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BigramAnalyzer) and other.version == self.version
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.version))
+
+    @staticmethod
+    def tokens(value: str):
+        return bigrams(value)

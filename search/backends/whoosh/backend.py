@@ -350,15 +350,26 @@ class _WhooshView(View):
             primary, fallback = None, None
         needed = request.offset + request.size
         rows: list[Collapsed] = []
-        matches = None
+        complete = matches = None
         if primary is not None:
-            rows, matches = self._rows(ranker, primary, fallback, allowed, needed, request)
-        total = int(np.count_nonzero(matches)) if matches is not None else 0
+            rows, complete, matches = self._rows(ranker, primary, fallback, allowed, needed, request)
+        total = int(np.count_nonzero(complete)) if complete is not None else 0
+        partial = int(np.count_nonzero(matches)) - total if matches is not None else 0
         # Read as they are used: an export of thousands of hits holds one article at a time.
         hits = (self._stored(row, request.collapse) for row in rows[request.offset : needed])
-        facets = self._facets(matches) if request.facets and matches is not None else {}
-        groups = self.groups().count(matches) if matches is not None else 0
-        return BackendResult(total, hits, facets, groups)
+        facets = self._facets(complete) if request.facets and complete is not None else {}
+        groups = self.groups().count(matches) if matches is not None else 0  # the stories listed: complete and partial
+        return BackendResult(total, hits, facets, groups, partial=partial)
+
+    def count(self, nodes, filters: SearchFilters, speaker_ids: tuple[str, ...] | None) -> list[int]:
+        ranker = Ranker(self.s, self.shared.postings)
+        restrict = self.backend._filter_query(filters, speaker_ids)
+        allowed = ranker.match(restrict) if restrict is not None else None
+        counts = []
+        for node in nodes:
+            mask = ranker.match(compile_node(node))
+            counts.append(int(np.count_nonzero(mask if allowed is None else mask & allowed)))
+        return counts
 
     def _stored(self, row: Collapsed, collapse: bool) -> StoredHit:
         s = self.s
@@ -366,20 +377,21 @@ class _WhooshView(View):
         speakers = [dict(sp) for sp in self.shared.tables.quotes.get(row.docnum, ())]
         return StoredHit(dict(s.stored_fields(row.docnum)), float(row.score), speakers, duplicates, len(row.others))
 
-    def _rows(self, ranker: Ranker, primary, fallback, allowed, needed: int, request: SearchRequest) -> tuple[list[Collapsed], np.ndarray]:
-        """The first ``needed`` hits (one per group of near-duplicates when collapsing) and the result set."""
+    def _rows(self, ranker: Ranker, primary, fallback, allowed, needed: int, request: SearchRequest) -> tuple[list[Collapsed], np.ndarray, np.ndarray]:
+        """The first ``needed`` hits (one per group of near-duplicates when collapsing), the
+        complete matches and the result set."""
         sort = request.filters.sort
         if not request.collapse:
-            docnums, matches = self._rank(ranker, primary, fallback, allowed, needed, sort)
-            return [Collapsed(docnum, score, []) for docnum, score in docnums], matches
+            docnums, complete, matches = self._rank(ranker, primary, fallback, allowed, needed, sort)
+            return [Collapsed(docnum, score, []) for docnum, score in docnums], complete, matches
         groups = self.groups()
         days = self.shared.tables.day if sort == "date" else None
         wanted = needed + needed // 2 + 10  # most groups have one article: rarely asked twice
         while True:
-            docnums, matches = self._rank(ranker, primary, fallback, allowed, wanted, sort)
+            docnums, complete, matches = self._rank(ranker, primary, fallback, allowed, wanted, sort)
             rows = groups.collapse(docnums, matches, days)
             if len(rows) >= needed or len(docnums) < wanted:
-                return rows[:needed], matches
+                return rows[:needed], complete, matches
             wanted *= 4
 
     def groups(self) -> Groups:
@@ -426,14 +438,14 @@ class _WhooshView(View):
         }
 
     def _rank(self, ranker: Ranker, primary, fallback, allowed, needed: int, sort: str):
-        """The first ``needed`` hits ``(docnum, score)`` and the whole result set (a boolean array).
+        """The first ``needed`` hits ``(docnum, score)``, the complete matches and the whole
+        result set (boolean arrays).
 
         Complete matches (``primary``) rank before partial ones (``fallback``, which also
-        matches every complete match: it is the result set). Date order, and query shapes
+        matches every complete match), in either order. Date order, and query shapes
         :mod:`search.backends.whoosh.ranking` does not score, go through Whoosh's searcher.
         """
         s = self.s
-        matching = fallback or primary
         if sort != "date":
             try:
                 complete, complete_scores = ranker.scores(primary)
@@ -450,25 +462,24 @@ class _WhooshView(View):
                 docnums = top(complete, complete_scores, needed)
                 if len(docnums) < needed and fallback is not None:
                     docnums += top(matches & ~complete, fallback_scores, needed - len(docnums))
-                return docnums, matches
-        matches = ranker.match(matching)
+                return docnums, complete, matches
+        complete = ranker.match(primary)
+        matches = ranker.match(fallback) | complete if fallback is not None else complete
         if allowed is not None:
-            matches = matches & allowed
-        if not matches.any():
-            return [], matches
-        within = set(np.flatnonzero(matches).tolist())
-        if sort == "date":
-            ranked = s.search(matching, limit=needed, filter=within, sortedby="day", reverse=True, terms=False)
-            return [(hit.docnum, hit.score or 0.0) for hit in ranked], matches
-        first = s.search(primary, limit=needed, filter=within, terms=False)
-        docnums = [(hit.docnum, hit.score) for hit in first]
-        if fallback is not None and len(docnums) < needed:
-            # Partial matches are the fallback's hits minus the complete ones, removed here in
-            # Python: Whoosh's AndNot (and mask=) depend on segment order in multi-segment indexes.
-            complete_ids = {docnum for docnum, _ in docnums}
-            rest = s.search(fallback, limit=needed + len(complete_ids), filter=within, terms=False)
-            docnums += [(hit.docnum, hit.score) for hit in rest if hit.docnum not in complete_ids][: needed - len(docnums)]
-        return docnums, matches
+            complete, matches = complete & allowed, matches & allowed
+        docnums: list[tuple[int, float]] = []
+        # Complete matches first, then partial ones: each set searched on its own, as a filter
+        # (Whoosh's AndNot and mask= depend on segment order in multi-segment indexes).
+        for query, within in ((primary, complete), (fallback, matches & ~complete)):
+            if query is None or len(docnums) >= needed or not within.any():
+                continue
+            allowed_docs = set(np.flatnonzero(within).tolist())
+            if sort == "date":
+                ranked = s.search(query, limit=needed - len(docnums), filter=allowed_docs, sortedby="day", reverse=True, terms=False)
+            else:
+                ranked = s.search(query, limit=needed - len(docnums), filter=allowed_docs, terms=False)
+            docnums += [(hit.docnum, hit.score or 0.0) for hit in ranked]
+        return docnums, complete, matches
 
     def _facets(self, matches: np.ndarray) -> dict[str, list[dict]]:
         """Speaker and year counts over the whole result set (``matches``, not just this page)."""

@@ -25,6 +25,7 @@ from search.backends.whoosh.store import INDEX_NAME, column_lookup, locked_error
 from search.backends.whoosh.internals import ParallelWriter
 from search.errors import WriterProcessError  # noqa: F401 - raised by the parallel writer
 from search.model import Article
+from search.query.plan import BIGRAM_FIELDS
 
 PARALLEL_MIN_BATCH = 400
 LIMIT_MB = 512
@@ -42,6 +43,8 @@ def to_document(article: Article, digest: str) -> dict[str, object]:
             text = article.text(part, lang)
             if text:
                 doc[f"{part}_{lang}"] = text
+                if lang == "zh":
+                    doc[BIGRAM_FIELDS[f"{part}_zh"]] = text
     if article.path:
         doc["path"] = os.path.abspath(article.path)
     if article.date:

@@ -9,12 +9,11 @@ from __future__ import annotations
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from search.backends.whoosh.analyzer import BilingualAnalyzer
-from search.analysis.pipeline import analyze
+from search.backends.whoosh.analyzer import BigramAnalyzer, BilingualAnalyzer
 from search.query.plan import CAPTION_BOOST, TITLE_BOOST
 
 #: Bump when fields change (stored in the index beside the analyzer version).
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7  # 7: Chinese bigram fields (title_bigrams, body_bigrams, captions_bigrams)
 
 
 
@@ -33,7 +32,7 @@ class BilingualText(TEXT):
             yield from super().index(value, **kwargs)
             return
         positions: dict[str, list[int]] = {}
-        for token in analyze(value):
+        for token in self.analyzer.tokens(value):
             found = positions.get(token.term)
             if found is None:
                 positions[token.term] = [token.pos]
@@ -51,6 +50,10 @@ def build_schema() -> Schema:
     def text(boost: float = 1.0) -> TEXT:
         return BilingualText(analyzer=analyzer, phrase=True, stored=True, field_boost=boost)
 
+    def pairs(boost: float = 1.0) -> TEXT:
+        # Not stored: the text is the Chinese field's.
+        return BilingualText(analyzer=BigramAnalyzer(), phrase=True, stored=False, field_boost=boost)
+
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         digest=COLUMN(VarBytesColumn()),  # content hash: an unchanged article is skipped
@@ -61,6 +64,9 @@ def build_schema() -> Schema:
         body_en=text(),
         captions_zh=text(CAPTION_BOOST),
         captions_en=text(CAPTION_BOOST),
+        title_bigrams=pairs(TITLE_BOOST),
+        body_bigrams=pairs(),
+        captions_bigrams=pairs(CAPTION_BOOST),
         day=NUMERIC(int, bits=32, signed=False, sortable=True),  # YYYYMMDD in the article's own time zone
         date_iso=STORED(),
         speakers=KEYWORD(commas=True, lowercase=False, scorable=False),  # canonical speaker ids

@@ -1,0 +1,74 @@
+"""What a user sees for the queries of issue 15, on a real Whoosh index: honest totals for all
+words, dropped words named, partial Chinese strings found and marked exactly, proximity."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from search.indexer import Indexer
+from search.searcher import Engine
+
+ARTICLES = [
+    {"id": "xi", "title": "習近平會見普京", "body": "國家主席習近平在北京會見俄羅斯總統普京。中俄關係持續發展。"},
+    {"id": "zinc", "title": "锌价", "body": "近日锌价走平。平均价格接近去年，近一周平稳。"},
+    {"id": "both", "title": "普京谈乌克兰", "body": "普京表示，乌克兰问题需要政治解决。"},
+    {"id": "putin", "title": "普京访问印度", "body": "普京访问印度，会见印度总理。"},
+    {"id": "kyiv", "title": "乌克兰局势", "body": "乌克兰东部局势紧张。"},
+    # The far-apart article comes first without proximity: climate and change in its title, more often.
+    {"id": "far", "title": "CBT volume down", "body": "Climate: the interest rate climate was uncertain as contracts kept changing hands; rates change, changes, climate worries."},
+    {"id": "near", "title": "Summit talks", "body": "Leaders discussed climate change at the summit in Paris."},
+]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("allwords")
+    data = folder / "a.jsonl"
+    data.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in ARTICLES), "utf-8")
+    index_dir = str(folder / "index")
+    Indexer(index_dir, procs=1).run([str(data)])
+    engine = Engine(index_dir)
+    yield engine
+    engine.close()
+
+
+def test_total_counts_only_articles_with_both_words(engine):
+    result = engine.search("普京 乌克兰")
+    assert result.total == 1 and result.hits[0].id == "both"
+    assert result.total_partial == 3  # xi and putin (普京), kyiv (乌克兰), listed after it
+    assert {hit.id for hit in result.hits[1:]} == {"xi", "putin", "kyiv"}
+    assert result.interpreted.dropped == []
+    assert sum(year["count"] for year in result.facets["years"]) <= 1  # facets count the complete matches
+
+
+def test_a_word_no_article_holds_is_reported_as_dropped(engine):
+    result = engine.search("普京 火星")
+    assert result.interpreted.dropped == ["火星"]
+    assert result.total == 3 and result.total_partial == 0
+    assert result.to_dict()["interpreted"]["dropped"] == ["火星"]
+
+
+@pytest.mark.parametrize("text, marked", [("近平", "習<mark>近平</mark>"), ("俄关", "中<mark>俄關</mark>係")])
+def test_part_of_a_word_finds_the_article_and_marks_exactly_that(engine, text, marked):
+    result = engine.search(text)
+    assert result.hits and result.hits[0].id == "xi"
+    assert marked in " ".join(result.hits[0].snippets["zh"])
+
+
+def test_part_of_a_name_ranks_above_incidental_characters(engine):
+    ids = [hit.id for hit in engine.search("近平").hits]
+    assert ids[0] == "xi" and ("zinc" not in ids or ids.index("zinc") > 0)
+
+
+def test_single_characters_still_search_words(engine):
+    assert [hit.id for hit in engine.search("近").hits] == ["zinc"]
+
+
+def test_words_standing_together_rank_above_words_far_apart(engine, monkeypatch):
+    assert [hit.id for hit in engine.search("climate change").hits][:2] == ["near", "far"]
+    from search.query import build
+
+    monkeypatch.setattr(build, "PROXIMITY_BOOST", 0.0)  # without the bonus, the far-apart article wins
+    assert [hit.id for hit in engine.search("climate change").hits][:2] == ["far", "near"]

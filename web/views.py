@@ -340,7 +340,8 @@ def interpretation_view(interpreted, script: str) -> dict:
     return {
         "normalized": zh(interpreted.normalized, script),
         "zh": [display(t, script) for t in terms.get("zh", [])],
-        "en": list(terms.get("en", [])),
+        # English as typed (climate change), not the stems the index matches (climat, chang).
+        "en": list((getattr(interpreted, "words", None) or {}).get("en") or terms.get("en", [])),
         "other": list(terms.get("other", [])),
         "phrases": [" ".join(display(w, script) for w in p) for p in interpreted.phrases],
         "script": script,
@@ -348,6 +349,10 @@ def interpretation_view(interpreted, script: str) -> dict:
         "fields": list(interpreted.fields),
         "warnings": list(interpreted.warnings),
         "translations": pairs,
+        "corrections": [(c["typed"], c["corrected"]) for c in getattr(interpreted, "corrections", None) or []],
+        "corrected_query": getattr(interpreted, "corrected_query", None),
+        "verbatim_query": getattr(interpreted, "verbatim_query", None),
+        "pinyin": [(p["typed"], ", ".join(display(w, script) for w in p["words"])) for p in getattr(interpreted, "pinyin", None) or []],
         "zh_lang": "zh-Hant" if script == "hant" else "zh-Hans",
     }
 

@@ -174,6 +174,7 @@ def test_the_page_shows_the_correction_and_links_to_the_word_as_typed(index_dir)
         assert "Showing results for <strong" in page and ">Putin</strong>" in page
         assert 'search instead for <a href="/?q=%22Pution%22" class="verbatim"' in page
         assert "English words" in page and "English stems" not in page
+        assert 'href="/articles/putin-1?q=Putin"' in page  # the article marks what was searched
         assert "too common to search on its own" in client.get("/", query_string={"q": "的"}).get_data(as_text=True)
         pinyin = client.get("/", query_string={"q": "xijinping"}).get_data(as_text=True)
         assert '<dd class="pinyin"><span class="term">xijinping → <span lang="zh-Hans">习近平</span>' in pinyin

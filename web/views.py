@@ -420,8 +420,13 @@ def index():
             # Nothing on the first page means nothing matched (the engine may count matches its filters exclude).
             result = dataclasses.replace(result, total=0)
             context["result"] = result
+        # An article opened from a corrected search marks the corrected words (Putin, not Pution).
+        hit_state = state
+        if result.interpreted.corrected_query:
+            hit_state = State({**state.values, "q": result.interpreted.corrected_query})
+            hit_state.speaker_ids = state.speaker_ids
         context.update(
-            hits=[hit_view(hit, state, script) for hit in result.hits],
+            hits=[hit_view(hit, hit_state, script) for hit in result.hits],
             years=year_facets(result, state),
             speakers=[speaker_view(sp, state, script, sp.get("count")) for sp in result.facets.get("speakers", [])],
             pager=pager(result, state),

@@ -8,7 +8,8 @@ A Latin-script word of the query is, in this order:
 2. read as pinyin if it, or a run of words typed side by side, spells the pinyin of Chinese
    words the index holds (``xijinping``, ``xi jinping`` → 习近平; ``yidaiyilu`` → 一带一路):
    the Chinese words are searched too, the most frequent first
-   (:mod:`search.lexicon.pinyin`); a run of English words only (``women``, ``long``) is not;
+   (:mod:`search.lexicon.pinyin`); a run of English words only is not (``women``, ``long``,
+   and so ``xi jin ping``, whose three words are in the English lexicon: ``xijinping`` is read);
 3. corrected to the nearest word of the index's English vocabulary, or of the English
    names of the people it quotes, within the edits its length allows (:mod:`search.query.spelling`):
    ``Pution`` → Putin, ``ukriane`` → Ukraine. The corrected word is then translated as any
@@ -32,7 +33,7 @@ from search.backends.base import View
 from search.lexicon import lexicon
 from search.lexicon.keys import word_key
 from search.lexicon.pinyin import MIN_CHARS, is_pinyin
-from search.query.parse import And, Node, Not, Or, Parsed, Phrase, Pref, Word
+from search.query.parse import Node, Not, Or, Parsed, Phrase, Pref, Word
 from search.query.plan import TEXT_FIELDS
 from search.query.spelling import OSA, allowed_edits, best, correctable, surface
 
@@ -98,7 +99,7 @@ def typed_words(node: Node | None) -> dict[str, list[str]]:
     return out
 
 
-def _leaves(node: Node, negated: bool = False):
+def _leaves(node: Node):
     """The words and phrases searched for (not those excluded)."""
     if isinstance(node, Not):
         return
@@ -221,18 +222,14 @@ class _Helper:
         return surface(typed, term, choice) if choice is not None else None
 
     def _speaker_words(self) -> dict[str, int]:
-        """Stems of the words of the English names of the people the index quotes → articles quoting them."""
-        directory = self.view.speaker_directory()
-
-        def build() -> dict[str, int]:
-            out: dict[str, int] = {}
-            for entry in directory.values():
-                for word in re.findall(r"[A-Za-z]+", entry["names"].get("en") or ""):
-                    key = stem(word.lower())
-                    out[key] = max(out.get(key, 0), int(entry.get("count", 0)))
-            return out
-
-        return self.view.memo(("speaker-words", id(directory)), build)
+        """Stems of the words of the English names of the people the index quotes → articles
+        quoting them (a few milliseconds, and only for a word the index lacks: not kept)."""
+        out: dict[str, int] = {}
+        for entry in self.view.speaker_directory().values():
+            for word in re.findall(r"[A-Za-z]+", entry["names"].get("en") or ""):
+                key = stem(word.lower())
+                out[key] = max(out.get(key, 0), int(entry.get("count", 0)))
+        return out
 
     # --- what the index and the lexicon know ---------------------------------------------
 

@@ -37,7 +37,8 @@ _HAN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 
 def _toneless(reading: str) -> str:
     """``lǜ`` → ``lv`` (ü typed as v, as every pinyin keyboard does)."""
-    return "".join(c for c in unicodedata.normalize("NFD", reading.replace("ü", "v")) if not unicodedata.combining(c))
+    decomposed = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")  # ǜ is u + diaeresis + grave
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=1)

@@ -202,7 +202,7 @@ class _Helper:
         found: list[dict] = []
         for tok in reversed(query_terms(text)):  # from the end: earlier offsets stay valid
             typed = text[tok.start : tok.end]
-            if tok.lang != "en" or not correctable(typed) or self._held_en(typed) or self._english(typed):
+            if tok.lang != "en" or not correctable(typed) or self._english(typed) or self._held_en(typed):
                 continue
             fixed = self._nearest(typed, tok.term)
             if fixed is not None:

@@ -30,6 +30,8 @@ ARTICLES = [
     {"id": "nord-2", "title": "北溪事件", "body": "多国呼吁就北溪事件开展国际调查。", "date": "2024-01-09"},
     {"id": "bri-1", "title": "一带一路合作", "body": "一带一路倡议提出十周年，合作成果丰硕。", "date": "2024-01-10"},
     {"id": "women-1", "title": "Women in science", "body": "More women are working in science, the report said.", "date": "2024-01-11"},
+    {"id": "bp-1", "title": "BP shares rise", "body": "Shares of BP rose on Monday.", "date": "2024-01-12"},
+    {"id": "work-1", "title": "衣服没干", "body": "天气潮湿，衣服没干。", "date": "2024-01-13"},
 ]
 
 
@@ -96,6 +98,12 @@ def test_short_words_and_other_words_of_the_query_are_left_alone(engine):
 
 def test_a_word_two_edits_away_is_not_corrected_when_short(engine):
     assert engine.search("Pytion").interpreted.corrections == []  # 6 letters, two edits from putin
+
+
+def test_english_function_words_are_never_corrected_nor_read_as_pinyin(engine):
+    # Measured on Tatoeba (English queries, Chinese index): "being" became "heing", "me an" 没干.
+    assert engine.search("being late").interpreted.corrections == []  # stem "be", not "bp" (as "bping")
+    assert engine.search("lend me an umbrella").interpreted.pinyin == []  # not 没干
 
 
 def test_no_correction_without_translation_assistance(engine):

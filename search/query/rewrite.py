@@ -31,10 +31,11 @@ from search.analysis import query_terms
 from search.analysis.english import stem
 from search.backends.base import View
 from search.lexicon import lexicon
-from search.lexicon.keys import word_key
+from search.lexicon.keys import is_stopword, word_key
 from search.lexicon.pinyin import MIN_CHARS, is_pinyin
 from search.query.parse import Node, Not, Or, Parsed, Phrase, Pref, Word
 from search.query.plan import TEXT_FIELDS
+from search.query.translate import NO_PHRASE_START, UNTRANSLATED_EN
 from search.query.spelling import OSA, allowed_edits, best, correctable, surface
 
 EN_FIELDS = tuple(f for f in TEXT_FIELDS if f.endswith("_en"))
@@ -246,10 +247,14 @@ class _Helper:
 
     @staticmethod
     def _english(typed: str) -> bool:
-        """Whether the translation lexicon knows the word (an English word, or a name it translates)."""
+        """Whether the word is English the engine knows: a function word (an, is, being: no
+        translation, so not in the lexicon), or a word or name the translation lexicon has."""
+        lower = typed.lower()
+        if is_stopword(lower) or lower in UNTRANSLATED_EN or lower in NO_PHRASE_START or is_stopword(word_key(typed)):
+            return True
         lex = lexicon()
         key = word_key(typed)
-        return bool(key) and (lex.has_en((key,)) or bool(lex.en_exact(typed)) or typed.lower() in lex.irregular)
+        return bool(key) and (lex.has_en((key,)) or bool(lex.en_exact(typed)) or lower in lex.irregular)
 
 
 @dataclass

@@ -6,7 +6,7 @@ A Latin-script word of the query is, in this order:
    translation lexicon knows it (``Moscow`` in an index of Chinese articles finds 莫斯科:
    the index holds it through its translation) — such words are never "corrected";
 2. read as pinyin if it, or a run of words typed side by side, spells the pinyin of Chinese
-   words the index holds (``xijinping``, ``xi jinping`` → 习近平; ``yidaiyilu`` → 一带一路):
+   words the index holds in more articles than its English fields hold the word (``xijinping``, ``xi jinping`` → 习近平; ``yidaiyilu`` → 一带一路):
    the Chinese words are searched too, the most frequent first
    (:mod:`search.lexicon.pinyin`); a run of English words only is not (``women``, ``long``,
    and so ``xi jin ping``, whose three words are in the English lexicon: ``xijinping`` is read);
@@ -116,7 +116,7 @@ class _Helper:
         self.view = view
         self.corrections: list[dict] = []
         self.pinyin: list[dict] = []
-        self._held: dict[str, bool] = {}
+        self._held: dict[str, int] = {}
 
     def node(self, node: Node, negated: bool) -> Node:
         if isinstance(node, Not):
@@ -156,17 +156,21 @@ class _Helper:
             return None
         if all(self._english(t) for t in texts):
             return None  # English words that happen to spell syllables: women, long, dance
-        words = self._chinese(joined)
-        if not words:
+        ranked = self._chinese(joined)
+        if not ranked:
             return None
+        english = max(self._english_frequency(t) for t in texts)
+        if english >= ranked[0][1]:
+            return None  # an English word of the index more common than its pinyin reading: SANTA is not 三塔
+        words = [word for word, _ in ranked]
         self.pinyin.append({"typed": " ".join(texts), "words": words})
         typed: Node = run[0] if len(run) == 1 else Pref(list(run))
         alternatives = [Phrase(w, run[0].field) for w in words]
-        if any(self._held_en(t) for t in texts):
+        if english:
             alternatives.insert(0, typed)
         return alternatives[0] if len(alternatives) == 1 else Or(alternatives)
 
-    def _chinese(self, key: str) -> list[str]:
+    def _chinese(self, key: str) -> list[tuple[str, int]]:
         """The index's Chinese words (or a dictionary word made of them) read ``key``, most frequent first."""
         table = self.view.pinyin_table()
         cuts = table.split(key)
@@ -183,7 +187,7 @@ class _Helper:
         if not ranked:
             return []
         top = ranked[0][1]
-        return [w for w, df in ranked if df >= MIN_PINYIN_SHARE * top][:MAX_PINYIN_WORDS]
+        return [(w, df) for w, df in ranked if df >= MIN_PINYIN_SHARE * top][:MAX_PINYIN_WORDS]
 
     def _rank_zh(self, words: set[str]) -> list[tuple[str, int]]:
         terms = {w: [t.term for t in query_terms(w) if t.lang == "zh"] for w in words}
@@ -236,13 +240,17 @@ class _Helper:
 
     def _held_en(self, typed: str) -> bool:
         """Whether an English field of the index holds the word (its stem)."""
+        return self._english_frequency(typed) > 0
+
+    def _english_frequency(self, typed: str) -> int:
+        """Articles whose English fields hold the word (its stems; the field holding it most)."""
         terms = [t.term for t in query_terms(typed) if t.lang == "en"]
         if not terms:
-            return False
+            return 0
         key = " ".join(terms)
         if key not in self._held:
             found = self.view.frequencies([(f, t) for t in terms for f in EN_FIELDS])
-            self._held[key] = all(any(found[(f, t)] for f in EN_FIELDS) for t in terms)
+            self._held[key] = min(max(found[(f, t)] for f in EN_FIELDS) for t in terms)
         return self._held[key]
 
     @staticmethod

@@ -228,13 +228,18 @@ class _Helper:
 
     def _speaker_words(self) -> dict[str, int]:
         """Stems of the words of the English names of the people the index quotes → articles
-        quoting them (a few milliseconds, and only for a word the index lacks: not kept)."""
-        out: dict[str, int] = {}
-        for entry in self.view.speaker_directory().values():
-            for word in re.findall(r"[A-Za-z]+", entry["names"].get("en") or ""):
-                key = stem(word.lower())
-                out[key] = max(out.get(key, 0), int(entry.get("count", 0)))
-        return out
+        quoting them; kept with the directory they were read from (one box per index state,
+        refilled when the backend renews its directory)."""
+        directory = self.view.speaker_directory()
+        box = self.view.memo("speaker-words", lambda: [None, {}])
+        if box[0] is not directory:
+            out: dict[str, int] = {}
+            for entry in directory.values():
+                for word in re.findall(r"[A-Za-z]+", entry["names"].get("en") or ""):
+                    key = stem(word.lower())
+                    out[key] = max(out.get(key, 0), int(entry.get("count", 0)))
+            box[:] = [directory, out]
+        return box[1]
 
     # --- what the index and the lexicon know ---------------------------------------------
 

@@ -33,6 +33,8 @@ ARTICLES = [
     {"id": "bp-1", "title": "BP shares rise", "body": "Shares of BP rose on Monday.", "date": "2024-01-12"},
     {"id": "santa-1", "title": "Santa Fe railway earnings", "body": "Santa Fe said earnings rose.", "date": "2024-01-14"},
     {"id": "santa-2", "title": "三塔寺修缮完工", "body": "大理三塔修缮完工。", "date": "2024-01-15"},
+    {"id": "code-zh", "title": "项目代号公布", "body": "代号为zqabcx的项目今天公布。", "date": "2024-01-16"},
+    {"id": "code-en", "title": "Project code", "body": "The project zqabdx was announced.", "date": "2024-01-17"},
     {"id": "work-1", "title": "衣服没干", "body": "天气潮湿，衣服没干。", "date": "2024-01-13"},
 ]
 
@@ -88,6 +90,11 @@ def test_a_word_the_index_holds_is_never_corrected(engine):
     result = engine.search("Kazakstan")
     assert result.interpreted.corrections == []
     assert ids(result) == {"kaz-typo"}
+
+
+def test_a_latin_word_held_only_by_a_chinese_article_is_not_corrected(engine):
+    result = engine.search("zqabcx")
+    assert result.interpreted.corrections == [] and ids(result) == {"code-zh"}
 
 
 def test_short_words_and_other_words_of_the_query_are_left_alone(engine):

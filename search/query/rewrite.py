@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol
 
 from search.analysis import query_terms
 from search.analysis.english import stem
-from search.backends.base import View
 from search.lexicon import lexicon
 from search.lexicon.keys import is_stopword, word_key
 from search.lexicon.pinyin import MIN_CHARS, is_pinyin
@@ -38,7 +38,22 @@ from search.query.plan import TEXT_FIELDS
 from search.query.translate import NO_PHRASE_START, UNTRANSLATED_EN
 from search.query.spelling import OSA, allowed_edits, best, correctable, surface
 
-EN_FIELDS = tuple(f for f in TEXT_FIELDS if f.endswith("_en"))
+if TYPE_CHECKING:
+    from search.lexicon.pinyin import PinyinTable
+
+
+class View(Protocol):
+    """What reading a query asks of the index (a backend's view, :class:`search.backends.base.View`)."""
+
+    def frequencies(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]: ...
+    def similar_terms(self, fieldnames: tuple[str, ...], term: str, max_edits: int) -> dict[str, tuple[int, int]]: ...
+    def pinyin_table(self) -> "PinyinTable": ...
+    def speaker_directory(self) -> dict[str, dict]: ...
+    def memo(self, key: object, build: Callable[[], object]) -> object: ...
+
+
+#: Where a Latin-script word is looked for: every text field (English words occur in Chinese articles too: APEC, 5G).
+LATIN_FIELDS = TEXT_FIELDS
 ZH_FIELDS = tuple(f for f in TEXT_FIELDS if f.endswith("_zh"))
 #: Chinese readings of one pinyin input searched, and how common the rarer ones must be
 #: relative to the most common (悲喜 is not searched for ``beixi`` beside 北溪 in 200 times as many articles).
@@ -159,7 +174,7 @@ class _Helper:
         ranked = self._chinese(joined)
         if not ranked:
             return None
-        english = max(self._english_frequency(t) for t in texts)
+        english = max(self._frequency(t) for t in texts)
         if english >= ranked[0][1]:
             return None  # an English word of the index more common than its pinyin reading: SANTA is not 三塔
         words = [word for word, _ in ranked]
@@ -207,7 +222,7 @@ class _Helper:
         found: list[dict] = []
         for tok in reversed(query_terms(text)):  # from the end: earlier offsets stay valid
             typed = text[tok.start : tok.end]
-            if tok.lang != "en" or not correctable(typed) or self._english(typed) or self._held_en(typed):
+            if tok.lang != "en" or not correctable(typed) or self._english(typed) or self._in_index(typed):
                 continue
             fixed = self._nearest(typed, tok.term)
             if fixed is not None:
@@ -218,7 +233,7 @@ class _Helper:
 
     def _nearest(self, typed: str, term: str) -> str | None:
         edits = allowed_edits(typed)
-        candidates = self.view.similar_terms(EN_FIELDS, term, edits)
+        candidates = self.view.similar_terms(LATIN_FIELDS, term, edits)
         for word, count in self._speaker_words().items():
             distance = OSA.distance(term, word)
             if 0 < distance <= edits and (word not in candidates or candidates[word][1] < count):
@@ -243,19 +258,19 @@ class _Helper:
 
     # --- what the index and the lexicon know ---------------------------------------------
 
-    def _held_en(self, typed: str) -> bool:
-        """Whether an English field of the index holds the word (its stem)."""
-        return self._english_frequency(typed) > 0
+    def _in_index(self, typed: str) -> bool:
+        """Whether the index holds the word (its stem), in any field."""
+        return self._frequency(typed) > 0
 
-    def _english_frequency(self, typed: str) -> int:
-        """Articles whose English fields hold the word (its stems; the field holding it most)."""
+    def _frequency(self, typed: str) -> int:
+        """Articles holding the word (its stems; the field holding it most)."""
         terms = [t.term for t in query_terms(typed) if t.lang == "en"]
         if not terms:
             return 0
         key = " ".join(terms)
         if key not in self._held:
-            found = self.view.frequencies([(f, t) for t in terms for f in EN_FIELDS])
-            self._held[key] = min(max(found[(f, t)] for f in EN_FIELDS) for t in terms)
+            found = self.view.frequencies([(f, t) for t in terms for f in LATIN_FIELDS])
+            self._held[key] = min(max(found[(f, t)] for f in LATIN_FIELDS) for t in terms)
         return self._held[key]
 
     @staticmethod

@@ -368,7 +368,7 @@ class _OpenSearchView(View):
         }
         suggest = {f"f{n}": {"text": term, "term": {**options, "field": name}} for n, name in enumerate(fieldnames)}
         with translated_errors(self.backend.config):
-            answer = self.backend.client.search(index=self.backend.index, body={"size": 0, "suggest": suggest})
+            answer = complete(self.backend.client.search(index=self.backend.index, body={"size": 0, "suggest": suggest}), self.backend.config)
         found: dict[str, tuple[int, int]] = {}
         for n in range(len(fieldnames)):
             for entry in answer.get("suggest", {}).get(f"f{n}", []):

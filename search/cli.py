@@ -272,9 +272,26 @@ def _render_explain(interpreted, *, translate: bool) -> str:
         converted = f" [{item['converted']}]" if item.get("converted") and item["converted"] != item["term"] else ""
         excluded = " (excluded)" if item.get("excluded") else ""
         lines.append(f"  {item['term']}{converted} ({item['lang']}){excluded} → {', '.join(item['translations'])}")
+    lines += [f"  {line}" for line in _assisted(interpreted)]
     for warning in interpreted.warnings:
         lines.append(f"  note: {warning}")
     return "\n".join(lines)
+
+
+def _typed(interpreted) -> str:
+    """The searched words per language, English as typed (not its stems)."""
+    words = {**interpreted.terms, **{lang: found for lang, found in (interpreted.words or {}).items() if found}}
+    return "; ".join(f"{lang}: {' '.join(found)}" for lang, found in words.items() if found)
+
+
+def _assisted(interpreted) -> list[str]:
+    """Lines saying which typos were corrected and what was read as pinyin."""
+    lines = []
+    if interpreted.corrected_query:
+        lines.append(f"showing results for {interpreted.corrected_query!r} · search instead for {interpreted.verbatim_query!r}")
+    for item in interpreted.pinyin:
+        lines.append(f"pinyin: {item['typed']} → {', '.join(item['words'])}")
+    return lines
 
 
 def _render_text(result) -> str:
@@ -288,11 +305,11 @@ def _render_text(result) -> str:
         shown = mark.sub(lambda m: f"\033[1;33m{m.group(1)}\033[0m" if tty else f"[{m.group(1)}]", snippet)
         return html.unescape(shown)
 
-    terms = "; ".join(f"{lang}: {' '.join(words)}" for lang, words in result.interpreted.terms.items() if words)
     more = f" (+ {result.total_partial} with only some of the words)" if result.total_partial else ""
-    lines = [f"{result.total} hits{more} for {result.query!r} ({terms or 'no searchable words'}) in {result.took_ms:.1f} ms"]
+    lines = [f"{result.total} hits{more} for {result.query!r} ({_typed(result.interpreted) or 'no searchable words'}) in {result.took_ms:.1f} ms"]
     if result.interpreted.dropped:
         lines.append(f"note: no article holds all the words; showing articles without {', '.join(result.interpreted.dropped)}")
+    lines += _assisted(result.interpreted)
     for warning in result.interpreted.warnings:
         lines.append(f"note: {warning}")
     first = (result.page - 1) * result.size

@@ -78,6 +78,16 @@ class Interpretation:
     # Query words left out of the complete matches because no article holds them all
     # with the others (as typed); empty when some article holds every word.
     dropped: list[str] = field(default_factory=list)
+    # The searched words as typed, per language: {"zh": ["习近平"], "en": ["climate", "change"]}
+    # (``terms`` holds what the index matches: simplified words, English stems).
+    words: dict[str, list[str]] = field(default_factory=dict)
+    # Typos corrected: [{"typed": "Pution", "corrected": "Putin"}], with the query as searched
+    # ("Putin") and the query that searches the typed words instead ('"Pution"'); else None.
+    corrections: list[dict] = field(default_factory=list)
+    corrected_query: str | None = None
+    verbatim_query: str | None = None
+    # Latin input read as pinyin: [{"typed": "xijinping", "words": ["习近平"]}]
+    pinyin: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -89,6 +99,11 @@ class Interpretation:
             "warnings": self.warnings,
             "translations": [dict(t) for t in self.translations],
             "dropped": list(self.dropped),
+            "words": {lang: list(values) for lang, values in self.words.items()},
+            "corrections": [dict(c) for c in self.corrections],
+            "corrected_query": self.corrected_query,
+            "verbatim_query": self.verbatim_query,
+            "pinyin": [dict(p) for p in self.pinyin],
         }
 
 

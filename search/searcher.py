@@ -22,6 +22,7 @@ from search.model import LANGS, Hit, SearchResult
 from search.query import plan as qp
 from search.query.build import narrowed, plan
 from search.query.parse import parse
+from search.query.rewrite import read, typed_words
 from search.query.plan import Everything, Plan
 
 MAX_SIZE = 100
@@ -30,8 +31,9 @@ MAX_DEPTH = 10_000  # hits past this rank are never computed: pages beyond it ar
 #: Posting lists of at least this many documents are read into memory by :meth:`Engine.warm`.
 WARM_MIN_DF = 100
 #: Searches that load what a first search would otherwise load: the lexicon, the analyzers,
-#: pinyin for names the dictionary lacks, phrase and translation paths.
-_WARM_QUERIES = ("習近平 普京", "Putin Xi", '"一带一路" 北溪', "climate change policies", "*")
+#: pinyin for names the dictionary lacks, phrase and translation paths, the index's pinyin table
+#: and English vocabulary (typos).
+_WARM_QUERIES = ("習近平 普京", "Putin Xi", '"一带一路" 北溪', "climate change policies", "xijinping Pution", "*")
 
 
 @dataclass(frozen=True)
@@ -205,12 +207,26 @@ class Engine:
             learned.learn(directory)
             self._learned_directory = directory
 
+        # Typos and pinyin are read against the index first (translation off: the words as typed only).
+        reading = read(parsed, text, view, assist=filters.translate)
+        searched = reading.parsed
+
         def make_plan(stats: View) -> Plan:
             if not filters.translate:
-                return plan(parsed, text, stats.has_term, translate=False)
-            return plan(parsed, text, stats.has_term, translate=True, doc_frequency=stats.doc_frequency, doc_count=stats.doc_count)
+                return plan(searched, text, stats.has_term, translate=False)
+            return plan(searched, text, stats.has_term, translate=True, doc_frequency=stats.doc_frequency, doc_count=stats.doc_count)
 
         the_plan = view.planned(make_plan)
+        if the_plan.interpretation is not None:
+            the_plan.interpretation = dataclasses.replace(
+                the_plan.interpretation,
+                warnings=the_plan.interpretation.warnings + reading.warnings,
+                words=typed_words(searched.node),
+                corrections=reading.corrections,
+                corrected_query=reading.corrected_query,
+                verbatim_query=reading.verbatim_query,
+                pinyin=reading.pinyin,
+            )
         if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
             the_plan.primary, the_plan.fallback = Everything(), None
         speaker_ids = tuple(self.speaker_ids(filters.speaker, view)) if filters.speaker else None

@@ -140,6 +140,19 @@ def test_part_of_a_chinese_word_finds_the_article_and_marks_exactly_it(client):
 # --- paging, sort, filters, facets ---------------------------------------------------------------------
 
 
+def test_typos_pinyin_and_stopwords_are_read_against_the_index(client):
+    # The Whoosh backend finds the corrections in its lexicon, OpenSearch with its term suggester.
+    typo = search(client, q="Pution")
+    assert typo["interpreted"]["corrections"] == [{"typed": "Pution", "corrected": "Putin"}]
+    assert typo["interpreted"]["verbatim_query"] == '"Pution"'
+    assert typo["total"] == search(client, q="Putin")["total"] > 0
+    assert search(client, q='"Pution"')["total"] == 0
+    pinyin = search(client, q="pujing")
+    assert pinyin["interpreted"]["pinyin"] == [{"typed": "pujing", "words": ["普京"]}]
+    assert pinyin["total"] == search(client, q="普京", translate="false")["total"]
+    assert "的 is too common to search on its own; try a phrase" in search(client, q="的")["interpreted"]["warnings"]
+
+
 def test_pages_split_one_ranking(client):
     whole = search(client, q="普京", size=12)
     first, second = search(client, q="普京", size=6, page=1), search(client, q="普京", size=6, page=2)

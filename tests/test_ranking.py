@@ -23,6 +23,7 @@ from search.filters import SearchFilters
 from search.indexer import Indexer
 from search.query.build import plan
 from search.query.parse import parse
+from search.query.rewrite import read
 from search.backends.whoosh.backend import compiled
 from search.backends.whoosh.ranking import Ranker, Unsupported
 from search.searcher import Engine
@@ -69,7 +70,9 @@ def reference(engine: Engine, text: str, filters: SearchFilters, page: int, size
     deletions), complete matches first, then partial ones, each by score then document number."""
     s = engine.backend.searcher()
     reader = s.reader()
-    the_plan = plan(parse(text), text, lambda f, t: (f, t) in reader, **engine.backend._plan_options(filters, s))
+    # Typos and pinyin are read as the engine reads them (Xi Jinping also searches 习近平).
+    parsed = read(parse(text), text, engine.backend.view(), assist=filters.translate).parsed
+    the_plan = plan(parsed, text, lambda f, t: (f, t) in reader, **engine.backend._plan_options(filters, s))
     restrict = restriction(engine, filters)
     allowed = set(s.search(restrict, limit=None, scored=False).docs()) if restrict is not None else None
     if allowed is not None and not allowed:

@@ -198,8 +198,40 @@ SCHEMAS: dict[str, dict] = {
                 "description": "words of the query (as typed) that no article holds together with the others: "
                 "`total` then counts the articles holding the other words; empty when some article holds every word",
             },
+            "words": {
+                "type": "object",
+                "description": "the searched words as typed, per language (`climate change`, where `terms` holds the stems `climat`, `chang`); Chinese in one script",
+                "properties": {
+                    "zh": {"type": "array", "items": {"type": "string"}},
+                    "en": {"type": "array", "items": {"type": "string"}},
+                },
+                "required": ["zh", "en"],
+                "additionalProperties": False,
+            },
+            "corrections": {
+                "type": "array",
+                "description": "typos corrected: Latin-script words neither the index nor the translation lexicon holds, replaced by the nearest word of the index (one edit for 5-8 letters, two for longer), most frequent first; a word in quotes is never corrected",
+                "items": {
+                    "type": "object",
+                    "properties": {"typed": {"type": "string"}, "corrected": {"type": "string"}},
+                    "required": ["typed", "corrected"],
+                    "additionalProperties": False,
+                },
+            },
+            "corrected_query": {"type": ["string", "null"], "description": "the query as searched when a word was corrected (`Putin`), else null"},
+            "verbatim_query": {"type": ["string", "null"], "description": "the query that searches the corrected words as typed (`\"Pution\"`), else null"},
+            "pinyin": {
+                "type": "array",
+                "description": "Latin input read as pinyin (tones ignored): the index's Chinese words it spells, most frequent first, also searched",
+                "items": {
+                    "type": "object",
+                    "properties": {"typed": {"type": "string"}, "words": {"type": "array", "items": {"type": "string"}}},
+                    "required": ["typed", "words"],
+                    "additionalProperties": False,
+                },
+            },
         },
-        "required": ["normalized", "terms", "phrases", "excluded", "fields", "warnings", "translations", "dropped"],
+        "required": ["normalized", "terms", "phrases", "excluded", "fields", "warnings", "translations", "words", "corrections", "corrected_query", "verbatim_query", "pinyin", "dropped"],
     },
     "Hit": {
         "type": "object",

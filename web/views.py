@@ -354,7 +354,8 @@ def interpretation_view(interpreted, script: str) -> dict:
     return {
         "normalized": zh(interpreted.normalized, script),
         "zh": [display(t, script) for t in terms.get("zh", [])],
-        "en": list(terms.get("en", [])),
+        # English as typed (climate change), not the stems the index matches (climat, chang).
+        "en": list((getattr(interpreted, "words", None) or {}).get("en") or terms.get("en", [])),
         "other": list(terms.get("other", [])),
         "phrases": [" ".join(display(w, script) for w in p) for p in interpreted.phrases],
         "script": script,
@@ -363,6 +364,10 @@ def interpretation_view(interpreted, script: str) -> dict:
         "warnings": list(interpreted.warnings),
         "translations": pairs,
         "dropped": list(getattr(interpreted, "dropped", None) or []),
+        "corrections": [(c["typed"], c["corrected"]) for c in getattr(interpreted, "corrections", None) or []],
+        "corrected_query": getattr(interpreted, "corrected_query", None),
+        "verbatim_query": getattr(interpreted, "verbatim_query", None),
+        "pinyin": [(p["typed"], ", ".join(display(w, script) for w in p["words"])) for p in getattr(interpreted, "pinyin", None) or []],
         "zh_lang": "zh-Hant" if script == "hant" else "zh-Hans",
     }
 
@@ -430,8 +435,13 @@ def index():
             # Nothing on the first page means nothing matched (the engine may count matches its filters exclude).
             result = dataclasses.replace(result, total=0, total_partial=0)
             context["result"] = result
+        # An article opened from a corrected search marks the corrected words (Putin, not Pution).
+        hit_state = state
+        if result.interpreted.corrected_query:
+            hit_state = State({**state.values, "q": result.interpreted.corrected_query})
+            hit_state.speaker_ids = state.speaker_ids
         context.update(
-            hits=[hit_view(hit, state, script) for hit in result.hits],
+            hits=[hit_view(hit, hit_state, script) for hit in result.hits],
             years=year_facets(result, state),
             speakers=[speaker_view(sp, state, script, sp.get("count")) for sp in result.facets.get("speakers", [])],
             pager=pager(result, state),

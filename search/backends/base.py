@@ -15,13 +15,16 @@ import os
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 from search.errors import SearchError
 from search.filters import SearchFilters
 from search.model import LANGS, Article
-from search.query.plan import Plan
+from search.query.plan import TEXT_FIELDS, Plan
 from search.suggest import Suggestions
+
+if TYPE_CHECKING:
+    from search.lexicon.pinyin import PinyinTable
 
 BACKENDS = ("whoosh", "opensearch")
 DEFAULT_OPENSEARCH_URL = "http://127.0.0.1:9200"
@@ -157,6 +160,37 @@ class View(ABC):
 
     def has_term(self, fieldname: str, term: str) -> bool:
         return self.doc_frequency(fieldname, term) > 0
+
+    def frequencies(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Document frequencies of many ``(field, term)`` pairs at once (a backend whose
+        statistics live elsewhere fetches them in one request)."""
+        return {pair: self.doc_frequency(*pair) for pair in pairs}
+
+    def field_terms(self, fieldname: str) -> Iterable[str]:
+        """Every term of ``fieldname``, where the backend can list them cheaply (none otherwise)."""
+        return ()
+
+    def memo(self, key: object, build: Callable[[], object]) -> object:
+        """``build()``, kept while the index is unchanged (a backend keeps it per index state)."""
+        return build()
+
+    def similar_terms(self, fieldnames: tuple[str, ...], term: str, max_edits: int) -> dict[str, tuple[int, int]]:
+        """Terms of ``fieldnames`` at most ``max_edits`` edits from ``term`` (optimal string
+        alignment: a swap of neighbours is one edit), not ``term`` itself: term → (edits,
+        articles holding it in the field holding it most)."""
+        from search.query.spelling import nearest, vocabulary_list
+
+        vocabulary = self.memo(("vocabulary", fieldnames), lambda: vocabulary_list(t for f in fieldnames for t in self.field_terms(f)))
+        near = nearest(term, vocabulary, max_edits)
+        found = self.frequencies([(f, t) for t in near for f in fieldnames])
+        return {t: (edits, max(found[(f, t)] for f in fieldnames)) for t, edits in near.items()}
+
+    def pinyin_table(self) -> "PinyinTable":
+        """The index's Chinese words by their pinyin (:mod:`search.lexicon.pinyin`), kept while the index is unchanged."""
+        from search.lexicon.pinyin import PinyinTable
+
+        fields = tuple(f for f in TEXT_FIELDS if f.endswith("_zh"))
+        return self.memo("pinyin", lambda: PinyinTable.build({t for f in fields for t in self.field_terms(f)}))
 
     def planned(self, make_plan: Callable[["View"], Plan]) -> Plan:
         """``make_plan(self)``; a backend whose statistics live elsewhere may fetch the ones the

@@ -132,6 +132,7 @@ class OpenSearchBackend(Backend):
         self._directory: tuple[float, dict[str, dict]] | None = None
         self._suggestions: tuple[float, Suggestions] | None = None
         self._directory_lock = threading.Lock()
+        self._memos: dict[object, tuple[float, object]] = {}
         with translated_errors(config):
             health = self.client.cluster.health()
             if health.get("status") == "red":
@@ -264,6 +265,17 @@ class OpenSearchBackend(Backend):
             self._suggestions = (time.monotonic(), built)
         return built
 
+    def memo(self, key: object, build: Callable[[], object]) -> object:
+        """``build()``, kept for :data:`SUGGESTIONS_TTL` seconds (the index may change meanwhile)."""
+        with self._directory_lock:
+            found = self._memos.get(key)
+            if found is not None and time.monotonic() - found[0] < SUGGESTIONS_TTL:
+                return found[1]
+        value = build()
+        with self._directory_lock:
+            self._memos[key] = (time.monotonic(), value)
+        return value
+
     def close(self) -> None:
         self.client.close()
 
@@ -326,6 +338,47 @@ class _OpenSearchView(View):
         if self.backend.article(article_id) is None:
             return None
         return super().similar(article_id, limit)
+
+    def frequencies(self, pairs) -> dict[tuple[str, str], int]:
+        pairs = list(pairs)
+        missing = sorted(set(pairs) - self._known.keys())
+        if missing:
+            self._fetch(missing)
+        return {pair: self._known[pair] for pair in pairs}
+
+    def field_terms(self, fieldname: str):
+        """The Chinese words of the titles (what the suggestions read): listing a text field's
+        terms is not something a cluster does cheaply."""
+        if fieldname != "title_zh":
+            return ()
+        return (word for word in self.backend.suggestions().counts if not word.isascii())
+
+    def memo(self, key: object, build: Callable[[], object]) -> object:
+        return self.backend.memo(key, build)
+
+    def similar_terms(self, fieldnames: tuple[str, ...], term: str, max_edits: int) -> dict[str, tuple[int, int]]:
+        """The cluster's term suggester (Lucene's direct spell checker over the index's terms)."""
+        if max_edits <= 0:
+            return {}
+        from search.query.spelling import OSA
+
+        options = {
+            "field": "", "analyzer": "whitespace", "suggest_mode": "always", "max_edits": min(2, max_edits), "prefix_length": 0,
+            "min_word_length": 1, "string_distance": "damerau_levenshtein", "size": 20, "sort": "frequency", "accuracy": 0.0,
+            "max_term_freq": 1.0,
+        }
+        suggest = {f"f{n}": {"text": term, "term": {**options, "field": name}} for n, name in enumerate(fieldnames)}
+        with translated_errors(self.backend.config):
+            answer = complete(self.backend.client.search(index=self.backend.index, body={"size": 0, "suggest": suggest}), self.backend.config)
+        found: dict[str, tuple[int, int]] = {}
+        for n in range(len(fieldnames)):
+            for entry in answer.get("suggest", {}).get(f"f{n}", []):
+                for option in entry.get("options", []):
+                    text, freq = option["text"], int(option.get("freq", 0))
+                    edits = int(OSA.distance(term, text))
+                    if text != term and edits <= max_edits:
+                        found[text] = (edits, max(freq, found.get(text, (0, 0))[1]))
+        return found
 
     def search(self, request: SearchRequest) -> BackendResult:
         """No near-duplicate groups are stored here yet (README): each article is its own story,

@@ -333,6 +333,18 @@ class _WhooshView(View):
     def doc_frequency(self, fieldname: str, term: str) -> int:
         return self.shared.postings.doc_frequency(self.reader, fieldname, term)
 
+    def field_terms(self, fieldname: str):
+        if fieldname not in self.reader.indexed_field_names():
+            return ()
+        return (term.decode("utf-8") if isinstance(term, bytes) else term for term in self.reader.lexicon(fieldname))
+
+    def memo(self, key: object, build: Callable[[], object]) -> object:
+        # Per index generation; two threads may both build it: the same result, no lock held while reading.
+        found = self.shared.built.get(key)
+        if found is None:
+            found = self.shared.built[key] = build()
+        return found
+
     def speaker_directory(self) -> dict[str, dict]:
         return self.shared.tables.directory
 

@@ -68,7 +68,7 @@ class _Collect:
     doc_frequency: Callable[[str, str], int] | None = None
     doc_count: int | None = None
     # id(Word or Phrase node) → token index (or "phrase") → [(synonym set, share of a concept)]
-    trans: dict[int, dict[object, list[tuple[qp.Node, float]]]] = field(default_factory=dict)
+    trans: dict[int, dict[object, list[tuple[qp.Node, float]]]] = field(default_factory=dict)  # (synonym set, weight)
     concepts: list[dict] = field(default_factory=list)
     trans_phrases: list[list[str]] = field(default_factory=list)
     trans_count: int = 0
@@ -427,15 +427,25 @@ def _prepare_run(words: list[Word], col: _Collect, negated: bool) -> None:
     concepts = translate_run(sources, text=text)
     same_span: dict[tuple[int, int], int] = {}
     for concept in concepts:
-        same_span[(concept.start, concept.end)] = same_span.get((concept.start, concept.end), 0) + 1
+        if not _variant(concept, sources):
+            same_span[(concept.start, concept.end)] = same_span.get((concept.start, concept.end), 0) + 1
     for concept in concepts:
         synset = _synonym_set(concept, fields, col, negated)
         if synset is None:
             continue
-        share = 1.0 / (concept.end - concept.start) / same_span[(concept.start, concept.end)]
+        weight = 1.0 / (concept.end - concept.start)
+        if not _variant(concept, sources):
+            weight *= TRANSLATION_BOOST / same_span[(concept.start, concept.end)]
         for index in range(concept.start, concept.end):
             word, k = owners[index]
-            col.trans.setdefault(id(word), {}).setdefault(k, []).append((synset, share))
+            col.trans.setdefault(id(word), {}).setdefault(k, []).append((synset, weight))
+
+
+def _variant(concept: Concept, sources: list[Source]) -> bool:
+    """Another form of the typed words in their own language (網路 → 网络, 普丁 → 普京): it stands
+    for the word itself, searched at full weight beside it, not as a down-weighted translation
+    (軟體 ranked English "software" articles above 软件 ones)."""
+    return all(s.lang == concept.target for s in sources[concept.start : concept.end])
 
 
 def _prepare_phrase(node: Phrase, col: _Collect, negated: bool) -> None:
@@ -445,7 +455,7 @@ def _prepare_phrase(node: Phrase, col: _Collect, negated: bool) -> None:
     synset = _synonym_set(concept, FIELD_GROUPS[node.field], col, negated)
     if synset is not None:
         key = 0 if concept.end == 1 else "phrase"
-        col.trans.setdefault(id(node), {})[key] = [(synset, 1.0)]
+        col.trans.setdefault(id(node), {})[key] = [(synset, TRANSLATION_BOOST)]
 
 
 def _synonym_set(concept: Concept, fields: tuple[str, ...], col: _Collect, negated: bool) -> qp.Node | None:
@@ -506,11 +516,12 @@ def _synonym_set(concept: Concept, fields: tuple[str, ...], col: _Collect, negat
 
 
 def _translated(q: qp.Node, col: _Collect, node: Word | Phrase, key: object) -> qp.Node:
-    """``q`` (the word as typed) OR its synonym sets, each down-weighted by TRANSLATION_BOOST × its share."""
+    """``q`` (the word as typed) OR its synonym sets, each at its weight (a translation's is
+    TRANSLATION_BOOST × its share; another form of the word itself, its share)."""
     items = col.trans.get(id(node), {}).get(key)
     if not items:
         return q
-    sets = [boosted(synset, TRANSLATION_BOOST * share) for synset, share in items]
+    sets = [boosted(synset, weight) for synset, weight in items]
     translated = sets[0] if len(sets) == 1 else qp.Any(tuple(sets))
     if q is NOTHING:
         return translated

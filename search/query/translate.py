@@ -178,9 +178,14 @@ def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
             return j
         if (j - i == 1 or lex.has_zh(word)) and mainland_form(word) != word:
             # A Taiwan/HK form (網路, 軟體) means its mainland word: that word is the concept, not the
-            # typed one's own glosses (软体 "soft-bodied"). (A mainland word does not add its Taiwan
-            # form as a second concept: that would halve the weight of its translations.)
-            out.append(_regional_concept(sources, i, j, word, [mainland_form(word)], "opencc"))
+            # typed one's own glosses (软体 "soft-bodied"), with the mainland word's translations.
+            # (A mainland word does not add its Taiwan form: its own word finds those articles.)
+            mainland = mainland_form(word)
+            out.append(_regional_concept(sources, i, j, word, [mainland], "opencc"))
+            if lex.has_zh(mainland):  # and the mainland word's English: 滑鼠 finds "mouse" as 鼠标 does
+                english = _zh_concept(sources, i, j, mainland, lex)
+                if english.candidates:
+                    out.append(english)
             return j
     for j in range(last, i + 1, -1):
         word = "".join(s.term for s in sources[i:j])

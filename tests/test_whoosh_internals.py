@@ -17,10 +17,15 @@ import random
 import numpy as np
 import pytest
 from whoosh.filedb.structfile import BufferFile
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3TermInfo
 from whoosh.matching import ListMatcher
+from whoosh.multiproc import SubWriterTask
 from whoosh.scoring import BM25F
+from whoosh.writing import SegmentWriter
 
 from search.backends.whoosh import internals
+from search.backends.whoosh.schema import build_schema
 from search.backends.whoosh.store import open_index
 from search.indexer import Indexer
 from tests.reldata import synthetic
@@ -50,7 +55,7 @@ def _missing(obj, names) -> list[str]:
     return [name for name in names if not hasattr(obj, name)]
 
 
-def test_every_required_name_exists(reader, reader_dir):
+def test_every_required_name_exists(reader, reader_dir, tmp_path):
     segment, _ = reader.leaf_readers()[0]
     info = internals.term_info(segment, "body_en", b"common")
     format_ = reader.schema["body_en"].format
@@ -59,6 +64,9 @@ def test_every_required_name_exists(reader, reader_dir):
     # not inline, but an index written with an inline limit does).
     inlined = ListMatcher([3, 7], values=[b"a", b"b"])
     writer = internals.ParallelWriter(open_index(reader_dir), 2, None, 64)
+    task = SubWriterTask(writer.storage, writer.indexname, None, None, {}, True)
+    # On an index of its own: two writers on one index share (and each destroys) its temp folder.
+    segment_writer = SegmentWriter(whoosh_index.create_in(str(tmp_path), build_schema()), _lk=False)
     stock = BufferFile.__new__(BufferFile)
     internals._STOCK_BUFFER_FILE_INIT(stock, memoryview(b"x"))
     objects = {
@@ -71,6 +79,11 @@ def test_every_required_name_exists(reader, reader_dir):
         "BM25F": BM25F(),
         "BufferFile.__init__ sets": stock,
         "multi-process writer (MpWriter)": writer,
+        "writer process (SubWriterTask)": task,
+        "segment writer (SegmentWriter)": segment_writer,
+        "posting pool (PostingPool)": segment_writer.pool,
+        "field writer (W3FieldWriter)": segment_writer.fieldwriter,
+        "term info (W3TermInfo)": W3TermInfo(),
     }
     missing = {}
     for where, names in internals.REQUIRED.items():
@@ -78,6 +91,7 @@ def test_every_required_name_exists(reader, reader_dir):
         if _missing(target, names):
             missing[where] = _missing(target, names)
     writer.cancel()
+    segment_writer.cancel()
     assert not missing, f"Whoosh changed: these private names are gone: {missing}"
     assert isinstance(block_matcher, internals.W3LeafMatcher)
     # Whoosh's BufferFile sets exactly the attributes the shared-view __init__ sets.

@@ -1,0 +1,148 @@
+"""The fast segment writer writes what Whoosh's own writer writes.
+
+The index a user searches must not depend on which writer built it: the same
+documents through ``whoosh.writing.SegmentWriter`` (with Whoosh's own
+``TEXT.index``) and through ``FastSegmentWriter`` give byte-identical segment
+files when every block is compressed, and identical postings, lengths, stored
+fields and columns with the default (small blocks stored uncompressed).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh import index as whoosh_index
+from whoosh.fields import FieldType
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.writing import SegmentWriter
+
+from search.backends.whoosh.indexing import to_document
+from search.backends.whoosh.internals import FastSegmentWriter, _FieldWriter
+from search.backends.whoosh.schema import BilingualText, build_schema
+from search.backends.whoosh.store import META_FILE, versions
+from search.indexer import content_hash
+from search.ingest import load_file
+from search.ingest.jsonl import article_from_record
+from search.searcher import Engine
+from tests.reldata import synthetic
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def documents(count: int = 400) -> list[dict]:
+    """The seed article plus ``count`` synthetic ones: words shared by hundreds of
+    documents (several posting blocks), one-off words, both languages, speakers."""
+    rng = random.Random(7)
+    articles = [article for _, article in load_file(str(next(SAMPLES.glob("*.txt")))).articles]
+    for i in range(count):
+        record = synthetic(i, rng)
+        record["body"] += f" 编号{i} ref{i} 普京表示，合作很重要。" + ("“We agree,” Putin said." if i % 3 == 0 else "")
+        articles.append(article_from_record(record, f"synthetic:{i}")[0])
+    return [to_document(article, content_hash(article)) for article in articles]
+
+
+def build(folder: Path, docs: list[dict], *, stock: bool, **writer_args) -> whoosh_index.Index:
+    """An index of ``docs`` written by Whoosh's writer and analysis (``stock``) or by ours."""
+    folder.mkdir(parents=True)
+    ix = whoosh_index.create_in(str(folder), build_schema(), indexname="articles")
+    with pytest.MonkeyPatch.context() as patch:
+        if stock:
+            patch.setattr(BilingualText, "index", FieldType.index)
+            writer = SegmentWriter(ix, **writer_args)
+        else:
+            writer = FastSegmentWriter(ix, **writer_args)
+        for doc in docs:
+            writer.add_document(**doc)
+        writer.commit()
+    return whoosh_index.open_dir(str(folder), indexname="articles")
+
+
+def segment_files(ix) -> dict[str, bytes]:
+    """The files inside the index's one compound segment, by extension."""
+    (segment,) = ix._segments()
+    name = segment.make_filename(".seg")
+    compound = CompoundStorage(ix.storage.open_file(name), name)
+    return {f.split(".", 1)[1]: compound.open_file(f).read() for f in compound.list()}
+
+
+def contents(ix) -> dict:
+    """Everything a search can read: postings, term statistics, lengths, stored fields, columns."""
+    out: dict = {"postings": {}, "stats": {}, "lengths": {}, "stored": [], "columns": {}}
+    with ix.reader() as reader:
+        for fieldname, text in reader.all_terms():
+            out["postings"][(fieldname, text)] = postings(reader.postings(fieldname, text))
+            info = reader.term_info(fieldname, text)
+            out["stats"][(fieldname, text)] = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight())
+        for fieldname in ("title_zh", "title_en", "body_zh", "body_en", "captions_zh"):
+            out["lengths"][fieldname] = [reader.doc_field_length(d, fieldname) for d in reader.all_doc_ids()]
+        out["stored"] = [dict(fields) for fields in reader.all_stored_fields()]
+        for fieldname in ("id", "day", "speakers_column", "digest"):
+            out["columns"][fieldname] = list(reader.column_reader(fieldname))
+    return out
+
+
+def postings(matcher) -> list[tuple]:
+    """(document, weight, value) of every posting, read the way searches read them."""
+    out = []
+    while matcher.is_active():
+        out.append((matcher.id(), matcher.weight(), matcher.value()))
+        matcher.next()
+    return out
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[dict]:
+    return documents()
+
+
+@pytest.fixture(scope="module")
+def stock_contents(docs, tmp_path_factory) -> dict:
+    return contents(build(tmp_path_factory.mktemp("writer") / "stock", docs, stock=True))
+
+
+def test_segment_files_are_byte_identical_to_whooshs(docs, tmp_path, monkeypatch):
+    monkeypatch.setattr(_FieldWriter, "min_compress", 0)  # compress every block, as Whoosh does,
+    monkeypatch.setattr(_FieldWriter, "level", None)  # at Whoosh's level
+    stock = segment_files(build(tmp_path / "stock", docs, stock=True))
+    fast = segment_files(build(tmp_path / "fast", docs, stock=False))
+    assert sorted(fast) == sorted(stock)
+    for ext in stock:
+        assert fast[ext] == stock[ext], f"{ext} differs"
+    assert len(stock["pst"]) > 100_000  # a real amount of postings was compared
+
+
+def test_default_writer_reads_back_the_same_index(docs, stock_contents, tmp_path):
+    fast = contents(build(tmp_path / "fast", docs, stock=False))
+    assert fast == stock_contents
+    # Several blocks per list were exercised: a synthetic word occurs in most documents.
+    assert max(len(p) for p in stock_contents["postings"].values()) > 300
+
+
+def test_a_pool_over_its_memory_limit_spills_and_still_writes_the_same_postings(docs, stock_contents, tmp_path):
+    ix = build(tmp_path / "fast", docs, stock=False, limitmb=0.05)
+    assert contents(ix) == stock_contents
+
+
+def test_searches_rank_the_same_whichever_writer_built_the_index(docs, tmp_path):
+    build(tmp_path / "stock", docs, stock=True)
+    build(tmp_path / "fast", docs, stock=False)
+    for folder in ("stock", "fast"):
+        (tmp_path / folder / META_FILE).write_text(json.dumps(versions()), "utf-8")
+    queries = ["普京", "合作", "trade talks", '"oil prices"', "習近平 BRICS", "编号17", "ref3"]
+    stock_engine, fast_engine = Engine(str(tmp_path / "stock")), Engine(str(tmp_path / "fast"))
+    for q in queries:
+        a, b = stock_engine.search(q, size=20), fast_engine.search(q, size=20)
+        assert a.total == b.total and a.total > 0, q
+        assert [(h.id, round(h.score, 9)) for h in a.hits] == [(h.id, round(h.score, 9)) for h in b.hits], q
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("習近平普京中俄關係关系合作 BRICS Putin's cooperating 2024 ３．５ ﬁne,。“”")), max_size=80))
+def test_field_index_matches_whoosh_text_index(text):
+    field = build_schema()["body_zh"]
+    assert sorted(field.index(text)) == sorted(FieldType.index(field, text))

@@ -93,9 +93,7 @@ def speakers():
     from web import engine
 
     check_params(SPEAKER_PARAMS)
-    prefix = request.args.get("prefix", "").strip()
-    if len(prefix) > SPEAKER_PREFIX_MAX:
-        raise QueryError(f"prefix must be at most {SPEAKER_PREFIX_MAX} characters", param="prefix")
+    prefix = params.bounded_text(request.args, "prefix", SPEAKER_PREFIX_MAX)
     limit = params.integer(request.args, "limit", default=10, maximum=SPEAKER_LIMIT_MAX)
     eng = engine()  # 503 without an index, even for an empty prefix
     found = eng.suggest_speakers(prefix, limit) if prefix else []

@@ -71,6 +71,14 @@ def integer(args: MultiDict, name: str, *, default: int, maximum: int, minimum: 
     return value
 
 
+def bounded_text(args: MultiDict, name: str, maximum: int) -> str:
+    """The text of ``name`` without surrounding spaces (``""`` if absent), at most ``maximum`` characters."""
+    value = args.get(name, "").strip()
+    if len(value) > maximum:
+        raise QueryError(f"{name} must be at most {maximum} characters", param=name)
+    return value
+
+
 def choice(args: MultiDict, name: str, choices: tuple[str, ...], *, blank_is_missing: bool = False) -> str | None:
     """One of ``choices`` exactly, or ``None`` if absent."""
     raw = single(args, name, blank_is_missing=blank_is_missing)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from search.errors import QueryError
 from search.suggest import MAX_LIMIT
 from web import params
 
@@ -25,9 +24,7 @@ def suggest():
     from web.api import check_params
 
     check_params(SUGGEST_PARAMS)
-    q = request.args.get("q", "").strip()
-    if len(q) > PREFIX_MAX:
-        raise QueryError(f"q must be at most {PREFIX_MAX} characters", param="q")
+    q = params.bounded_text(request.args, "q", PREFIX_MAX)
     limit = params.integer(request.args, "limit", default=8, maximum=MAX_LIMIT)
     eng = engine()  # 503 without an index, even for an empty q
     return jsonify({"q": q, "suggestions": eng.suggest(q, limit) if q else []})

@@ -184,29 +184,23 @@ class SoundIndex:
     """
 
     def __init__(self, names) -> None:
-        self._groups: dict[str, list[tuple[str, tuple[str, ...], int]]] = {}
+        self._groups: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         for name in names:
             y = zh_sounds(re.split(r"[·•]", name)[-1])
             if y:
-                self._groups.setdefault(y[0], []).append((name, y, _consonants(y)))
+                self._groups.setdefault(y[0], []).append((name, y))
 
     def match(self, english: str, threshold: float = THRESHOLD) -> list[tuple[str, float]]:
         """The names that sound like ``english``, best first (ties kept), at or above ``threshold``."""
         x = en_sounds(english)
         if not x:
             return []
-        cx = _consonants(x)
         scored = []
         for first, group in self._groups.items():
             if x[0] not in (V, H) and first not in (V, H) and _COSTS[x[0], first] >= 1.0:
-                continue  # names start with the same sound
-            for name, y, cy in group:
-                consonants = max(cx, cy)
-                # Each consonant one side has more costs at least 0.6 (an h or a vowel for it):
-                # when that alone puts the pair below the threshold, skip the edit distance.
-                if consonants < 2 or 1.0 - 0.6 * abs(cx - cy) / consonants < threshold:
-                    continue
-                score = 1.0 - distance(x, y, (1.0 - threshold) * consonants + 1e-9) / consonants
+                continue  # names start with the same sound: the whole group is out
+            for name, y in group:
+                score = _similarity(x, y, threshold)
                 if score >= threshold:
                     scored.append((name, score))
         if not scored:

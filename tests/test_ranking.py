@@ -246,3 +246,57 @@ def test_a_commit_while_serving_is_warmed_in_the_background_before_searches_swit
             cold.close()
     finally:
         served.close()
+
+
+def test_a_new_generation_inherits_the_caches_of_the_segments_it_shares(tmp_path, monkeypatch):
+    # A commit adds a segment and leaves the older ones as they were: the new generation takes
+    # their posting lists, positions, field lengths and term statistics from the generation being
+    # served instead of reading them again (a warm-up of seconds, not a minute), and they must be
+    # exactly what reading the new generation gives, replaced articles' old versions gone.
+    from search.backends.whoosh import ranking
+
+    monkeypatch.setattr(ranking, "CACHE_POSITIONS_MIN_DF", 1)
+    rng = random.Random(9)
+    data = tmp_path / "data"
+    data.mkdir()
+    records = [synthetic(i, rng) for i in range(160)]
+    write = lambda name, rows: (data / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    write("a.jsonl", records[:120])
+    index_dir = str(tmp_path / "index")
+    Indexer(index_dir, procs=1).run([str(data)])
+    served = Engine(index_dir)
+    cold = None
+    try:
+        served.warm(min_df=1)
+        before = served.backend._shared(served.backend.searcher()).postings
+        assert before._positions and before._complete
+        write("a.jsonl", [dict(r, body=r["body"] + " 修订版 revised") for r in records[:10]] + records[10:120])
+        write("b.jsonl", [dict(r, body=r["body"] + " 新加的词汇 freshlyadded") for r in records[120:]])
+        Indexer(index_dir, procs=1).run([str(data)])
+        cold = Engine(index_dir)
+        reader = cold.backend.searcher().reader()
+        inherited, read = ranking.Generation(reader), ranking.Generation(reader)
+        assert len(inherited.layout) > 1 and inherited.layout[0] == before.layout[0]
+        assert inherited.inherit(reader, before)
+        assert not inherited.live.all()  # the replaced articles' old versions are deleted documents
+        grew = 0
+        for (fieldname, tbytes), found in inherited._postings.snapshot():
+            expected = read.postings(reader, fieldname, tbytes)
+            assert found.docs.tolist() == expected.docs.tolist() and found.weights.tolist() == expected.weights.tolist(), (fieldname, tbytes)
+            grew += int(found.docs.max(initial=0) >= before.count)
+        assert grew > 0  # lists that gained documents of the new segments
+        for (fieldname, tbytes), found in inherited._positions.snapshot():
+            expected = ranking._decode_positions(reader, fieldname, tbytes, read.term_infos(reader, fieldname, tbytes), None)
+            for name in ("docs", "starts", "lengths", "positions"):
+                assert getattr(found, name).tolist() == getattr(expected, name).tolist(), (fieldname, tbytes, name)
+        assert inherited._lengths
+        for fieldname, found in inherited._lengths.items():
+            assert found.tolist() == read.lengths(reader, fieldname).tolist(), fieldname
+        assert inherited._complete == before._complete
+        for fieldname, tbytes in reader.all_terms():
+            if fieldname in inherited._complete:
+                assert inherited.doc_frequency(reader, fieldname, tbytes.decode("utf-8")) == reader.doc_frequency(fieldname, tbytes)
+    finally:
+        served.close()
+        if cold is not None:
+            cold.close()

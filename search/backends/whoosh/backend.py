@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 from whoosh import query as wq
@@ -31,6 +31,8 @@ from search.model import LANGS
 from search.query.plan import Plan
 from search.suggest import Suggestions
 from search.timeline import timeline
+
+T = TypeVar("T")
 
 MAX_FACET_VALUES = 50
 #: A process that has warmed a new generation switches to it after this many seconds even if
@@ -110,17 +112,25 @@ def _merge_speakers(directory: dict[str, dict], quotes: dict[int, list[dict]], a
 
 
 class _Throttle:
-    """``pause()`` for a background warm-up: after each ``slice`` seconds of work, sleep as
-    long, so searches of the same process keep most of the interpreter meanwhile."""
+    """``pause()`` for a background warm-up: after each ``slice`` seconds of work, sleep
+    ``rest`` seconds, so searches of the same process keep most of the interpreter meanwhile
+    (a quarter for the warm-up: a request waits at most a third longer than usual)."""
 
-    def __init__(self, slice: float = 0.005) -> None:
-        self.slice = slice
+    def __init__(self, slice: float = 0.005, rest: float = 0.015) -> None:
+        self.slice, self.rest = slice, rest
         self.since = time.perf_counter()
 
     def __call__(self) -> None:
         if time.perf_counter() - self.since >= self.slice:
-            time.sleep(self.slice)
+            time.sleep(self.rest)
             self.since = time.perf_counter()
+
+
+def _with_pauses(items: Iterable[T], pause: Callable[[], None], every: int = 256) -> Iterator[T]:
+    for n, item in enumerate(items):
+        if n % every == 0:
+            pause()
+        yield item
 
 
 @dataclass(frozen=True)
@@ -226,19 +236,35 @@ class WhooshBackend(Backend):
                 try:
                     s = self.searcher()
                     generation = s.reader().generation()
-                    throttle = _Throttle()
+                    throttle = self._local.pause = _Throttle()
+                    with self._shared_lock:
+                        earlier = [g for g in self._by_generation if g != generation]
+                        previous = self._by_generation[max(earlier)] if earlier else None
                     shared = self._shared(s, throttle)
+                    # The caches of the segments both generations hold first: the rehearsal's
+                    # searches then find them, and a whole warm-up is needed only without.
+                    inherited = previous is not None and shared.postings.inherit(s.reader(), previous.postings, throttle)
                     if self._rehearse is not None:
                         self._rehearse(lambda: time.sleep(0.05))
-                    shared.postings.warm(s.reader(), self._warm_min_df, throttle)
+                    if not inherited:
+                        shared.postings.warm(s.reader(), self._warm_min_df, throttle)
                     self._mark_ready(generation)
                 except Exception:  # noqa: BLE001 - searches keep the old generation; the next one retries
                     time.sleep(1)
                 finally:
+                    self._local.pause = None
                     self.close()
 
             self.warmer = threading.Thread(target=run, name="warm-new-generation", daemon=True)
             self.warmer.start()
+
+    def _paced(self, items: Iterable[T]) -> Iterable[T]:
+        """``items``, pausing every few hundred when this thread is a background warm-up (whose
+        tables, vocabularies and suggestions are built from long loops over the index)."""
+        pause = getattr(self._local, "pause", None)
+        if pause is None:
+            return items
+        return _with_pauses(items, pause)
 
     def close(self) -> None:
         current = getattr(self._local, "searcher", None)
@@ -311,11 +337,12 @@ class WhooshBackend(Backend):
             zh_words: dict[str, int] = {}
             for fieldname in ("title_zh",):  # titles' words: a body's lexicon takes seconds to read
                 if fieldname in reader.indexed_field_names():
-                    for term, info in reader.iter_field(fieldname):
+                    for term, info in self._paced(reader.iter_field(fieldname)):
                         word = term.decode("utf-8") if isinstance(term, bytes) else term
                         zh_words[word] = max(zh_words.get(word, 0), info.doc_frequency())
             days = shared.tables.day
-            titles = ((fields.get("id", ""), fields.get("title_zh"), fields.get("title_en"), int(days[docnum])) for docnum, fields in reader.iter_docs())
+            docs = self._paced(reader.iter_docs())
+            titles = ((fields.get("id", ""), fields.get("title_zh"), fields.get("title_en"), int(days[docnum])) for docnum, fields in docs)
             found = shared.built["suggestions"] = Suggestions.build(titles, zh_words, shared.tables.directory)
         return found
 
@@ -336,7 +363,7 @@ class _WhooshView(View):
     def field_terms(self, fieldname: str):
         if fieldname not in self.reader.indexed_field_names():
             return ()
-        return (term.decode("utf-8") if isinstance(term, bytes) else term for term in self.reader.lexicon(fieldname))
+        return (term.decode("utf-8") if isinstance(term, bytes) else term for term in self.backend._paced(self.reader.lexicon(fieldname)))
 
     def memo(self, key: object, build: Callable[[], object]) -> object:
         # Per index generation; two threads may both build it: the same result, no lock held while reading.

@@ -91,6 +91,11 @@ class _LRU:
             self.put(key, found)
         return found
 
+    def snapshot(self) -> list:
+        """``(key, value)`` of every kept value, least recently used first."""
+        with self._lock:
+            return list(self._items.items())
+
     def put(self, key, value) -> None:
         size = self._sizeof(value)
         with self._lock:
@@ -108,6 +113,8 @@ class Generation:
 
     def __init__(self, reader, limit: int = CACHE_POSTINGS) -> None:
         self.count = reader.doc_count_all()
+        # (segment id, first document number, documents) of each segment, in order.
+        self.layout = tuple((sub.segment().segment_id(), offset, sub.doc_count_all()) for sub, offset in reader.leaf_readers())
         self.live = np.ones(self.count, dtype=bool)
         for sub, offset in reader.leaf_readers():
             if sub.has_deletions():
@@ -213,15 +220,68 @@ class Generation:
         """Each document's length of ``fieldname`` as Whoosh's scorer reads it (quantized; 0 → 1)."""
         found = self._lengths.get(fieldname)
         if found is None:
-            parts = []
-            for sub, _ in reader.leaf_readers():
-                count = sub.doc_count_all()
-                known = internals.field_lengths(sub, fieldname)
-                parts.append(np.array([known[d] for d in range(count)] if known is not None else [0] * count, dtype=np.float64))
-            found = np.concatenate(parts) if parts else np.zeros(0)
-            found[found == 0] = 1  # Whoosh asks doc_field_length(..., default=1)
-            self._lengths[fieldname] = found
+            found = self._lengths[fieldname] = _field_lengths(reader.leaf_readers(), fieldname)
         return found
+
+    def inherit(self, reader, previous: "Generation", pause=None) -> bool:
+        """Fill the caches from those of ``previous``, the generation this one follows, as far
+        as both hold the same segments: a commit adds a segment (and maybe merges the
+        newest ones) but leaves the older segments, files and numbering alike, so only the
+        segments after them are read. ``False`` (nothing done) when no segment is shared.
+        A new generation warmed this way is ready in seconds, not the minute a whole
+        :meth:`warm` takes on a large index, and the searches served meanwhile keep the CPU."""
+        common = 0
+        for before, now in zip(previous.layout, self.layout):
+            if before != now:
+                break
+            common += 1
+        if not common:
+            return False
+        end = self.layout[common - 1][1] + self.layout[common - 1][2]  # documents below it: shared segments
+        later = reader.leaf_readers()[common:]
+        if common == len(previous.layout) and previous._complete:
+            # Only segments were added: the lexicon known is the previous one plus theirs.
+            df = {key: n for key, n in previous._df.items() if key[0] in previous._complete}
+            for sub, _ in later:
+                for (fieldname, tbytes), info in internals.term_items(sub):
+                    if fieldname in previous._complete:
+                        key = (fieldname, tbytes.decode("utf-8"))
+                        df[key] = df.get(key, 0) + info.doc_frequency()
+            if len(df) < CACHE_TERM_STATS:
+                self._df, self._complete = df, previous._complete
+        for fieldname, found in list(previous._lengths.items()):
+            self._lengths[fieldname] = np.concatenate([found[:end], _field_lengths(later, fieldname)]) if later else found[:end]
+        for (fieldname, tbytes), found in previous._postings.snapshot():
+            kept = int(np.searchsorted(found.docs, end))
+            docs, weights = found.docs[:kept], found.weights[:kept]
+            alive = self.live[docs]
+            if not alive.all():
+                docs, weights = docs[alive], weights[alive]
+            infos = _term_infos(later, fieldname, tbytes, first=common)
+            if infos:
+                added = _read_postings(reader, fieldname, tbytes, self.live, infos)
+                docs, weights = np.concatenate([docs, added.docs.astype(docs.dtype)]), np.concatenate([weights, added.weights])
+            self._postings.put((fieldname, tbytes), TermPostings(docs, weights))
+            if pause is not None:
+                pause()
+        for (fieldname, tbytes), found in previous._positions.snapshot():
+            infos = _term_infos(later, fieldname, tbytes, first=common)
+            added = _decode_positions(reader, fieldname, tbytes, infos, None) if infos else None
+            self._positions.put((fieldname, tbytes), found.below(end).followed_by(added))
+            if pause is not None:
+                pause()
+        return True
+
+
+def _field_lengths(leaves, fieldname: str) -> np.ndarray:
+    parts = []
+    for sub, _ in leaves:
+        count = sub.doc_count_all()
+        known = internals.field_lengths(sub, fieldname)
+        parts.append(np.array([known[d] for d in range(count)] if known is not None else [0] * count, dtype=np.float64))
+    found = np.concatenate(parts) if parts else np.zeros(0)
+    found[found == 0] = 1  # Whoosh asks doc_field_length(..., default=1)
+    return found
 
 
 def _read_postings(reader, fieldname: str, tbytes: bytes, live: np.ndarray, infos=None) -> TermPostings:
@@ -265,8 +325,10 @@ def _leaf_postings(reader, fieldname: str, tbytes: bytes, infos=None):
         yield offset, internals.postings_reader(sub, fieldname, tbytes, info, format_)
 
 
-def _term_infos(leaves, fieldname: str, tbytes: bytes) -> list:
-    return [(n, internals.term_info(sub, fieldname, tbytes)) for n, (sub, _) in enumerate(leaves) if (fieldname, tbytes) in sub]
+def _term_infos(leaves, fieldname: str, tbytes: bytes, first: int = 0) -> list:
+    """``[(segment number, term info)]`` of the segments of ``leaves`` holding the term
+    (``leaves`` begin at segment number ``first``)."""
+    return [(n, internals.term_info(sub, fieldname, tbytes)) for n, (sub, _) in enumerate(leaves, first) if (fieldname, tbytes) in sub]
 
 
 @dataclass(frozen=True)
@@ -295,6 +357,25 @@ class TermPositions:
     @property
     def size(self) -> int:
         return len(self.positions) + len(self.docs)
+
+    def below(self, end: int) -> "TermPositions":
+        """Those of documents numbered below ``end``."""
+        kept = int(np.searchsorted(self.docs, end))
+        if kept == len(self.docs):
+            return self
+        cut = int(self.starts[kept]) if kept else 0
+        return TermPositions(self.docs[:kept], self.starts[:kept], self.lengths[:kept], self.positions[:cut])
+
+    def followed_by(self, more: "TermPositions | None") -> "TermPositions":
+        """These, then ``more`` (documents numbered above these)."""
+        if more is None or not len(more.docs):
+            return self
+        return TermPositions(
+            np.concatenate([self.docs, more.docs]),
+            np.concatenate([self.starts, more.starts + len(self.positions)]).astype(np.int32),
+            np.concatenate([self.lengths, more.lengths]),
+            np.concatenate([self.positions, more.positions]),
+        )
 
 
 def _decode_positions(reader, fieldname: str, tbytes: bytes, infos, wanted: np.ndarray | None) -> TermPositions:

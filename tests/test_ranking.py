@@ -225,6 +225,9 @@ def test_a_commit_while_serving_is_warmed_in_the_background_before_searches_swit
         first = served.warmer
         new = [dict(r, body=r["body"] + " 新加的词汇 freshlyadded") for r in records[80:]]
         (data / "b.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new), "utf-8")
+        # Retitled: the old titles must leave the suggestions with the old versions.
+        retitled = [dict(r, title="Retitledstory " + r["title"]) for r in records[:5]] + records[5:80]
+        (data / "a.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in retitled), "utf-8")
         Indexer(index_dir, procs=1).run([str(data)])
         result = served.search("freshlyadded")
         assert result.total == 0  # still the generation warmed before the commit
@@ -242,6 +245,12 @@ def test_a_commit_while_serving_is_warmed_in_the_background_before_searches_swit
         try:
             for text in ["freshlyadded", "新加的词汇", *QUERIES[:8]]:
                 assert summary(served.search(text)) == summary(cold.search(text)), text
+            # Suggestions and vocabularies, partly kept from the segments both generations share.
+            for prefix in ("retitled", "Retitledstory", "fresh", "经", "t", records[0]["title"][:2]):
+                assert served.backend.suggestions().suggest(prefix) == cold.backend.suggestions().suggest(prefix), prefix
+            assert served.backend.suggestions().suggest("Retitledstory")
+            for fieldname in ("body_en", "title_zh", "body_zh"):
+                assert list(served.backend.view().field_terms(fieldname)) == list(cold.backend.view().field_terms(fieldname))
         finally:
             cold.close()
     finally:

@@ -158,6 +158,9 @@ class WhooshBackend(Backend):
         self.warmer: threading.Thread | None = None  # the latest background warm-up
         self._ready: set[object] = set()  # generations warmed: searches may switch to them
         self._ready_at: dict[object, float] = {}  # when each was warmed here
+        # What is read from one segment alone (its words, its titles), by segment id: a segment
+        # never changes, and a new generation shares most of its segments with the last one.
+        self._by_segment: dict[tuple[str, object], object] = {}
         self._gate: SwitchGate | None = None  # other processes serving the same index
 
     def searcher(self) -> Searcher:
@@ -286,7 +289,24 @@ class WhooshBackend(Backend):
             if state is None:
                 state = built
                 self._by_generation = {generation: state, **dict(list(self._by_generation.items())[:1])}
+                held = {segment for kept in self._by_generation.values() for segment, _, _ in kept.postings.layout}
+                self._by_segment = {key: value for key, value in self._by_segment.items() if key[0] in held}
             return state
+
+    def _per_segment(self, sub, key: object, build: Callable[[], T]) -> T:
+        """``build()``, a value read from segment ``sub`` alone, kept while a generation holds the segment."""
+        whole = (sub.segment().segment_id(), key)
+        found = self._by_segment.get(whole)
+        if found is None:  # two threads may both build it: the same value
+            found = self._by_segment[whole] = build()
+        return found
+
+    def segment_terms(self, sub, fieldname: str) -> frozenset[str]:
+        """The terms of ``fieldname`` in segment ``sub``."""
+        if fieldname not in sub.indexed_field_names():
+            return frozenset()
+        decode = lambda term: term.decode("utf-8") if isinstance(term, bytes) else term
+        return self._per_segment(sub, ("terms", fieldname), lambda: frozenset(map(decode, self._paced(sub.lexicon(fieldname)))))
 
     def _plan_options(self, filters: SearchFilters, s: Searcher | None = None) -> dict:
         """Options for :func:`search.query.build.plan`: translation, with the index statistics for flood control."""
@@ -334,17 +354,35 @@ class WhooshBackend(Backend):
         found = shared.built.get("suggestions")
         if found is None:  # two threads may both build it: the same result, no lock held while reading
             reader = s.reader()
-            zh_words: dict[str, int] = {}
-            for fieldname in ("title_zh",):  # titles' words: a body's lexicon takes seconds to read
-                if fieldname in reader.indexed_field_names():
-                    for term, info in self._paced(reader.iter_field(fieldname)):
-                        word = term.decode("utf-8") if isinstance(term, bytes) else term
-                        zh_words[word] = max(zh_words.get(word, 0), info.doc_frequency())
-            days = shared.tables.day
-            docs = self._paced(reader.iter_docs())
-            titles = ((fields.get("id", ""), fields.get("title_zh"), fields.get("title_en"), int(days[docnum])) for docnum, fields in docs)
-            found = shared.built["suggestions"] = Suggestions.build(titles, zh_words, shared.tables.directory)
+            zh_words: dict[str, int] = {}  # titles' words: a body's lexicon takes seconds to read
+            for sub, _ in reader.leaf_readers():
+                for word, count in self._per_segment(sub, "title words", lambda: _title_words(sub, self._paced)).items():
+                    zh_words[word] = zh_words.get(word, 0) + count
+            days, live = shared.tables.day, shared.postings.live
+            titles = (
+                (*title, int(days[offset + local]))
+                for sub, offset in reader.leaf_readers()
+                for local, title in enumerate(self._per_segment(sub, "titles", lambda: _titles(sub, self._paced)))
+                if live[offset + local]
+            )
+            found = shared.built["suggestions"] = Suggestions.build(self._paced(titles), zh_words, shared.tables.directory)
         return found
+
+
+def _title_words(sub, paced) -> dict[str, int]:
+    """The Chinese title words of one segment, with the documents holding each (deleted ones included)."""
+    if "title_zh" not in sub.indexed_field_names():
+        return {}
+    return {(term.decode("utf-8") if isinstance(term, bytes) else term): info.doc_frequency() for term, info in paced(sub.iter_field("title_zh"))}
+
+
+def _titles(sub, paced) -> list[tuple[str, str | None, str | None]]:
+    """(id, Chinese title, English title) of every document of one segment, deleted ones included (by local number)."""
+    found = []
+    for local in paced(range(sub.doc_count_all())):
+        fields = sub.stored_fields(local)
+        found.append((fields.get("id", ""), fields.get("title_zh"), fields.get("title_en")))
+    return found
 
 
 class _WhooshView(View):
@@ -363,7 +401,11 @@ class _WhooshView(View):
     def field_terms(self, fieldname: str):
         if fieldname not in self.reader.indexed_field_names():
             return ()
-        return (term.decode("utf-8") if isinstance(term, bytes) else term for term in self.backend._paced(self.reader.lexicon(fieldname)))
+        # The union of the segments' terms (kept per segment), in order as the lexicon lists them.
+        terms: set[str] = set()
+        for sub, _ in self.reader.leaf_readers():
+            terms |= self.backend.segment_terms(sub, fieldname)
+        return self.backend._paced(sorted(terms))
 
     def memo(self, key: object, build: Callable[[], object]) -> object:
         # Per index generation; two threads may both build it: the same result, no lock held while reading.

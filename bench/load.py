@@ -294,6 +294,47 @@ def per_second(samples: list[tuple[float, float, bool]]) -> list[dict]:
     return out
 
 
+#: Seconds after the served article count changes that still count as the switch to the new generation.
+SWITCH_WINDOW_S = 30
+
+
+def commit_phases(seconds: list[dict], events: dict, counts_seen: dict[int, float], steady_p99: float, clients: int) -> dict:
+    """The seconds of a run with a commit, by phase, each against the steady p99 (before the
+    commit started): ``steady``; ``indexing`` (the indexer running beside the server, until its
+    commit); ``until_switch`` (committed, the server warming the new generation while the old
+    one answers); ``switch`` (from the first request that saw the new article count,
+    :data:`SWITCH_WINDOW_S` seconds); ``after``. Per phase: seconds, median and worst per-second
+    p99 over the steady p99, and how many seconds were worse than 2×. A second's p99 is over
+    that second's few dozen requests, the steady p99 over thousands: ``steady`` shows what
+    the per-second figure gives with nothing else running."""
+    started, finished = events.get("commit_started_s"), events.get("commit_finished_s")
+    first_count = min(counts_seen.items(), key=lambda kv: kv[1])[0] if counts_seen else None
+    switched = min((at for count, at in counts_seen.items() if count != first_count), default=None)
+    bounds = {
+        "steady": (0, started),
+        "indexing": (started, finished),
+        "until_switch": (finished, switched),
+        "switch": (switched, switched + SWITCH_WINDOW_S if switched is not None else None),
+        "after": (switched + SWITCH_WINDOW_S if switched is not None else None, float("inf")),
+    }
+    phases = {}
+    for name, (low, high) in bounds.items():
+        if low is None:
+            continue
+        high = float("inf") if high is None else high
+        ratios = sorted(s["p99_ms"] / steady_p99 for s in seconds if low <= s["second"] < high and s["requests"] >= clients) if steady_p99 else []
+        if not ratios:
+            continue
+        phases[name] = {
+            "from_s": round(low, 1),
+            "seconds": len(ratios),
+            "median_p99_ratio": round(ratios[len(ratios) // 2], 2),
+            "worst_p99_ratio": round(ratios[-1], 2),
+            "seconds_over_2x": sum(1 for r in ratios if r > 2),
+        }
+    return phases
+
+
 def run(index_dir: str, *, clients: int, duration: float, warmup: float, max_requests: int, threads: int, workers: int = 1, commit: int = 0, commit_at: float = 20.0, sigterm: bool = False, scratch: Path | None = None) -> dict:
     if commit:
         served = scratch / "served-index"
@@ -382,6 +423,7 @@ def run(index_dir: str, *, clients: int, duration: float, warmup: float, max_req
                 "steady_requests_per_s": round(len(before) / events["commit_started_s"], 1),
                 "worst_second_after_commit": worst,
                 "worst_p99_ratio": round(worst["p99_ms"] / steady, 2) if worst and steady else None,
+                "phases": commit_phases(seconds, events, load.counts_seen, steady, clients),
             }
     return report
 
@@ -419,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
     if "commit" in report:
         c = report["commit"]
         print(f"commit: steady p99 {c['steady_p99_ms']} ms; worst second after it {c['worst_second_after_commit']} ({c['worst_p99_ratio']}×)")
+        for name, phase in c["phases"].items():
+            print(f"  {name}: {phase}")
     if args.sigterm:
         print(f"SIGTERM: exit status {report['events'].get('exit_status')}")
         return 1 if report["errors"] or report["events"].get("exit_status") != 0 else 0

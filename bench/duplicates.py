@@ -87,28 +87,9 @@ def _round(value: float | None) -> float | None:
 
 
 def throughput(rounds: int) -> dict:
-    from bench.indexing import index_location, measure
+    from bench.indexing import alternate
 
-    inputs = news_paths()
-    input_bytes = sum(p.stat().st_size for p in inputs)
-    runs: dict[str, list[dict]] = {"indexer_nodedup": [], "indexer_dedup": []}
-    order = []
-    for n in range(rounds):
-        order += ["indexer_nodedup", "indexer_dedup"] if n % 2 == 0 else ["indexer_dedup", "indexer_nodedup"]
-    with tempfile.TemporaryDirectory(prefix="bench-duplicates-") as work:
-        for system in order:
-            runs[system].append(measure(system, index_location(Path(work), system, None), inputs, input_bytes, 3600))
-    best = {system: min(r["seconds"] for r in found) for system, found in runs.items()}
-    docs = runs["indexer_dedup"][0]["docs"]
-    return {
-        "articles": docs,
-        "order": order,
-        "seconds": {system: [r["seconds"] for r in found] for system, found in runs.items()},
-        "docs_per_s_best": {system: round(docs / seconds, 1) for system, seconds in best.items()},
-        "throughput_drop": round(1 - best["indexer_nodedup"] / best["indexer_dedup"], 4),
-        "index_mb": {system: found[0]["index_mb"] for system, found in runs.items()},
-        "target_drop_at_most": 0.15,
-    }
+    return alternate("indexer_nodedup", "indexer_dedup", rounds, target=0.15)
 
 
 def query_latency(index: str | None, limit: int, count: int) -> dict:

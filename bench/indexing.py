@@ -39,7 +39,7 @@ from pathlib import Path
 from bench.common import ROOT, dir_size, header, iter_records, limited_copies, news_paths, run_measured, versions, write_result
 
 SYSTEMS = ("project", "project_1proc", "whoosh_jieba", "fts5", "tantivy")
-INDEXER_SYSTEMS = ("indexer_dedup", "indexer_nodedup")
+INDEXER_SYSTEMS = ("indexer_dedup", "indexer_nodedup", "indexer_nospeakers")
 BASELINE = "whoosh_jieba"
 MARKER = "bench-complete.json"
 
@@ -49,6 +49,8 @@ DESCRIPTIONS = {
     # bench/duplicates.py: the indexer in one command, with and without near-duplicate grouping.
     "indexer_dedup": "this project: search.indexer.Indexer (defaults, grouping near-duplicates)",
     "indexer_nodedup": "this project: search.indexer.Indexer(dedup=False)",
+    # bench/speakers.py: what finding the people quoted (names, the entity lexicon) costs the indexer.
+    "indexer_nospeakers": "this project: search.indexer.Indexer with speaker extraction replaced by nothing",
     "whoosh_jieba": "Whoosh + jieba ChineseAnalyzer, one TEXT field, one writer",
     "fts5": "SQLite FTS5, text pre-tokenized by jieba (search mode)",
     "tantivy": "tantivy, text pre-tokenized by jieba (search mode)",
@@ -70,7 +72,11 @@ def build(system: str, index_path: Path, inputs: list[Path]) -> int:
     if system in INDEXER_SYSTEMS:
         from search.indexer import Indexer
 
-        report = Indexer(str(index_path), dedup=system == "indexer_dedup").run([str(p) for p in inputs])
+        if system == "indexer_nospeakers":
+            from search.ingest import loader
+
+            loader.with_speakers = lambda article: article  # this process only: the measurement's "without"
+        report = Indexer(str(index_path), dedup=system != "indexer_nodedup").run([str(p) for p in inputs])
         if report.failed:
             raise SystemExit(f"{system}: {report.failed} articles failed: {report.failures[:3]}")
         return report.indexed
@@ -168,6 +174,32 @@ def measure(system: str, index_path: Path, inputs: list[Path], input_bytes: int,
     (index_path.parent / MARKER).write_text(json.dumps({"system": system, "docs": r["docs"]}), "utf-8")
     print(json.dumps(r), file=sys.stderr, flush=True)
     return r
+
+
+def alternate(without: str, with_: str, rounds: int, target: float) -> dict:
+    """What a part of the indexer costs: the whole news corpus indexed by ``without`` and
+    ``with_`` (two of :data:`INDEXER_SYSTEMS`), alternating ABBA… ``rounds`` times in one run,
+    best time of each; ``throughput_drop`` is the share of throughput ``with_`` loses."""
+    inputs = news_paths()
+    input_bytes = sum(p.stat().st_size for p in inputs)
+    runs: dict[str, list[dict]] = {without: [], with_: []}
+    order = []
+    for n in range(rounds):
+        order += [without, with_] if n % 2 == 0 else [with_, without]
+    with tempfile.TemporaryDirectory(prefix="bench-alternate-") as work:
+        for system in order:
+            runs[system].append(measure(system, index_location(Path(work), system, None), inputs, input_bytes, 3600))
+    best = {system: min(r["seconds"] for r in found) for system, found in runs.items()}
+    docs = runs[with_][0]["docs"]
+    return {
+        "articles": docs,
+        "order": order,
+        "seconds": {system: [r["seconds"] for r in found] for system, found in runs.items()},
+        "docs_per_s_best": {system: round(docs / seconds, 1) for system, seconds in best.items()},
+        "throughput_drop": round(1 - best[without] / best[with_], 4),
+        "index_mb": {system: found[0]["index_mb"] for system, found in runs.items()},
+        "target_drop_at_most": target,
+    }
 
 
 def ratios(results: dict[str, dict], baseline: str = BASELINE) -> dict[str, dict]:

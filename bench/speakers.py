@@ -1,6 +1,12 @@
 """Speaker extraction precision and recall on the hand-labeled samples.
 
     python -m bench.speakers [--gold tests/data/speakers_gold.jsonl] [--bilingual FILE] [--show-errors]
+    python -m bench.speakers --cost [--rounds 2]
+
+``--cost``: what finding speakers costs the indexer, instead of the quality figures: the whole
+news corpus indexed with and without speaker extraction, alternating in one run
+(``bench.indexing``'s ``indexer_dedup`` and ``indexer_nospeakers``); the target is a
+throughput drop of at most 10 %. Written to ``bench/results/speakers-cost.json``.
 
 Each gold paragraph lists the people quoted in it (guidelines:
 ``tests/data/SPEAKERS_GUIDELINES.md``). Extracted and gold names are compared
@@ -152,7 +158,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gold", default=str(GOLD))
     parser.add_argument("--bilingual", default=str(BILINGUAL), help="the bilingual (WMT21) gold set")
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument("--cost", action="store_true", help="measure what speaker extraction costs the indexer (whole corpus, minutes)")
+    parser.add_argument("--rounds", type=int, default=2, help="with --cost: rounds of ABBA (default 2)")
     args = parser.parse_args(argv)
+    if args.cost:
+        from bench.common import header
+        from bench.indexing import alternate
+
+        report = header("python -m bench.speakers --cost --rounds %d" % args.rounds)
+        report["cost"] = alternate("indexer_nospeakers", "indexer_dedup", args.rounds, target=0.10)
+        print(json.dumps(report["cost"], indent=2))
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "speakers-cost.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        return 0
     report = evaluate(load_gold(Path(args.gold)), args.show_errors)
     report["bilingual"] = evaluate_bilingual(load_gold(Path(args.bilingual)), args.show_errors)
     print(json.dumps(report, indent=2))

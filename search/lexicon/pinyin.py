@@ -4,8 +4,9 @@ A :class:`PinyinTable` is built from a list of Chinese words (an index's vocabul
 maps each word's toneless pinyin, syllables run together, to the words read so. A character
 with several readings (重: zhong, chong) gives its word one key per reading (at most
 :data:`MAX_READINGS` per word), so 重庆 is found as ``chongqing`` although 重 alone is
-read ``zhong`` more often. Readings come from pypinyin's character table: a dictionary
-lookup per character, no segmentation, so an index's 100,000 words take well under a second.
+read ``zhong`` more often; a word pypinyin's phrase table knows is read only as the table
+reads it (角落 is ``jiaoluo``, not also ``lula``). Readings come from pypinyin's tables: a
+dictionary lookup per word and character, no segmentation.
 
 >>> table = PinyinTable.build(["习近平", "北溪", "悲喜", "一带", "一路", "我们"])
 >>> table.words("beixi")
@@ -75,10 +76,25 @@ def is_pinyin(text: str) -> bool:
     return len(text) in ends
 
 
+@lru_cache(maxsize=1)
+def _phrases() -> dict[str, list[list[str]]]:
+    from pypinyin.phrases_dict import phrases_dict
+
+    return phrases_dict
+
+
 def readings(word: str) -> list[str]:
-    """The toneless pinyin keys of a Chinese word (several when characters have several readings)."""
+    """The toneless pinyin keys of a Chinese word (several when characters have several readings).
+
+    A word of pypinyin's phrase table (47,000 words) is read as the table reads it: 角落 is
+    ``jiaoluo`` only, where its characters' readings would also give ``lula``, and a user
+    typing the name Lula must not get "corner"."""
     table = _characters()
-    per_char = [table.get(ch) for ch in word]
+    phrase = _phrases().get(word)
+    if phrase is not None and len(phrase) == len(word):
+        per_char = [tuple(dict.fromkeys(_toneless(r) for r in options)) for options in phrase]
+    else:
+        per_char = [table.get(ch) for ch in word]
     if not per_char or any(r is None for r in per_char):
         return []
     keys: list[str] = []

@@ -40,6 +40,10 @@ def test_chinese_patterns_and_titles():
     # a transliterated name with no known English form gets none (not the pinyin "Pei Sikefu")
     peskov = extract_speakers({"zh": "俄总统新闻秘书佩斯科夫表示，不排除破坏。"})[0]
     assert (peskov.names["zh"], peskov.names["en"]) == ("佩斯科夫", None)
+    # nor one whose first character is also a Chinese surname (武契奇 is Vučić, not "Wu Qiqi")
+    vucic = extract_speakers({"zh": "塞尔维亚总统武契奇表示，塞方愿同中方加强合作。"})[0]
+    assert (vucic.names["zh"], vucic.names["en"]) == ("武契奇", None)
+    assert people().from_chinese("张克勤").en == "Zhang Keqin"  # a Chinese given name with 克 stays Chinese
     # a country, a reporter, an unnamed group are not speakers
     assert ids({"zh": "乌克兰媒体日前报道称，局势紧张。记者张三报道。大家表示很高兴。"}) == []
 

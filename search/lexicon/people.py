@@ -64,6 +64,9 @@ class People:
         self._load_cedict()
         self._load_curated()
         self.translit_chars = self._transliteration_characters()
+        #: marks of foreign spelling no Chinese person of the lexicon has in a given name (契, 兹:
+        #: not 娜 or 克, which Chinese given names use)
+        self.strong_marks = _FOREIGN_MARKS - {ch for zh, person in self.by_zh.items() if zh == person.zh and self._looks_chinese(person) for ch in zh[1:]}
         #: letter pairs of English spelling: the dictionary's words and every name above
         names = " ".join([*self.by_en, *self.places_en])
         self.spelling = self.entities.spelling | letter_pairs(WORD.findall(fold_ascii(names)))
@@ -165,8 +168,13 @@ class People:
     def transliterated(self, name: str) -> bool:
         """A foreign name spelled in Chinese characters (佩斯科夫, 卢拉, 通伦·西苏里), not a Chinese name."""
         plain = name.replace("·", "")
-        if not plain or not all(ch in self.translit_chars for ch in plain):
+        if not plain:
             return False
+        if not all(ch in self.translit_chars for ch in plain):
+            # A surname-like first character, then a given name spelled as only foreign names
+            # are (武契奇 is Vučić, not "Wu Qiqi"; 李娜娜 stays Li Nana).
+            given = plain[1:]
+            return len(plain) == 3 and all(ch in self.translit_chars for ch in given) and any(ch in self.strong_marks for ch in given)
         if "·" in name or len(plain) >= 4:
             return True
         surname = plain[:1] in self.entities.surnames or plain[:1] in self.surnames

@@ -239,6 +239,15 @@ class Generation:
             return False
         end = self.layout[common - 1][1] + self.layout[common - 1][2]  # documents below it: shared segments
         later = reader.leaf_readers()[common:]
+        kept_postings, kept_positions = previous._postings.snapshot(), previous._positions.snapshot()
+        # Where the cached terms are in the new segments: one pass over their (small) term
+        # tables instead of a lookup per cached term and segment.
+        wanted = {key for key, _ in kept_postings} | {key for key, _ in kept_positions}
+        where: dict[tuple[str, bytes], list] = {}
+        for number, (sub, _) in enumerate(later, common):
+            for key, info in internals.term_items(sub):
+                if key in wanted:
+                    where.setdefault(key, []).append((number, info))
         if common == len(previous.layout) and previous._complete:
             # Only segments were added: the lexicon known is the previous one plus theirs.
             df = {key: n for key, n in previous._df.items() if key[0] in previous._complete}
@@ -251,21 +260,21 @@ class Generation:
                 self._df, self._complete = df, previous._complete
         for fieldname, found in list(previous._lengths.items()):
             self._lengths[fieldname] = np.concatenate([found[:end], _field_lengths(later, fieldname)]) if later else found[:end]
-        for (fieldname, tbytes), found in previous._postings.snapshot():
+        for (fieldname, tbytes), found in kept_postings:
             kept = int(np.searchsorted(found.docs, end))
             docs, weights = found.docs[:kept], found.weights[:kept]
             alive = self.live[docs]
             if not alive.all():
                 docs, weights = docs[alive], weights[alive]
-            infos = _term_infos(later, fieldname, tbytes, first=common)
+            infos = where.get((fieldname, tbytes))
             if infos:
                 added = _read_postings(reader, fieldname, tbytes, self.live, infos)
                 docs, weights = np.concatenate([docs, added.docs.astype(docs.dtype)]), np.concatenate([weights, added.weights])
             self._postings.put((fieldname, tbytes), TermPostings(docs, weights))
             if pause is not None:
                 pause()
-        for (fieldname, tbytes), found in previous._positions.snapshot():
-            infos = _term_infos(later, fieldname, tbytes, first=common)
+        for (fieldname, tbytes), found in kept_positions:
+            infos = where.get((fieldname, tbytes))
             added = _decode_positions(reader, fieldname, tbytes, infos, None) if infos else None
             self._positions.put((fieldname, tbytes), found.below(end).followed_by(added))
             if pause is not None:
@@ -325,10 +334,8 @@ def _leaf_postings(reader, fieldname: str, tbytes: bytes, infos=None):
         yield offset, internals.postings_reader(sub, fieldname, tbytes, info, format_)
 
 
-def _term_infos(leaves, fieldname: str, tbytes: bytes, first: int = 0) -> list:
-    """``[(segment number, term info)]`` of the segments of ``leaves`` holding the term
-    (``leaves`` begin at segment number ``first``)."""
-    return [(n, internals.term_info(sub, fieldname, tbytes)) for n, (sub, _) in enumerate(leaves, first) if (fieldname, tbytes) in sub]
+def _term_infos(leaves, fieldname: str, tbytes: bytes) -> list:
+    return [(n, internals.term_info(sub, fieldname, tbytes)) for n, (sub, _) in enumerate(leaves) if (fieldname, tbytes) in sub]
 
 
 @dataclass(frozen=True)

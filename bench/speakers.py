@@ -2,11 +2,14 @@
 
     python -m bench.speakers [--gold tests/data/speakers_gold.jsonl] [--bilingual FILE] [--show-errors]
     python -m bench.speakers --cost [--rounds 2]
+    python -m bench.speakers --share
 
 ``--cost``: what finding speakers costs the indexer, instead of the quality figures: the whole
 news corpus indexed with and without speaker extraction, alternating in one run
 (``bench.indexing``'s ``indexer_dedup`` and ``indexer_nospeakers``); the target is a
 throughput drop of at most 10 %. Written to ``bench/results/speakers-cost.json``.
+``--share``: the CPU seconds of speaker extraction over the corpus against those of the whole
+``index`` command in the same run (robust on a shared machine), to ``bench/results/speakers-share.json``.
 
 Each gold paragraph lists the people quoted in it (guidelines:
 ``tests/data/SPEAKERS_GUIDELINES.md``). Extracted and gold names are compared
@@ -153,6 +156,48 @@ def evaluate_bilingual(rows: list[dict], show_errors: bool = False) -> dict:
     }
 
 
+def cpu_share() -> dict:
+    """CPU seconds speaker extraction takes over the whole news corpus, against the CPU seconds
+    of ``python -m search index`` (with its writer processes) over the same files, measured in
+    the same run. CPU time, unlike wall time, barely moves when other work shares the machine."""
+    import resource
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    from bench.common import ROOT, news_paths
+    from search.ingest import loader
+
+    paths = news_paths()
+    original = loader.with_speakers
+    loader.with_speakers = lambda article: article
+    try:
+        articles = [a for p in paths for _, a in loader.load_file(str(p)).articles]
+    finally:
+        loader.with_speakers = original
+    people()  # the name tables are read once per indexing run too: counted below, not here
+    started = time.process_time()
+    found = sum(len(extract_speakers(a.body)) for a in articles if not a.speakers)
+    extraction = time.process_time() - started
+    with tempfile.TemporaryDirectory(prefix="bench-speakers-share-") as work:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "search", "index", *map(str, paths), "--index", str(Path(work) / "index"), "--quiet", "--nice", "0"], cwd=ROOT, check=True)
+        wall = time.perf_counter() - wall
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    indexing = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "articles": len(articles),
+        "speakers_found": found,
+        "extraction_cpu_s": round(extraction, 1),
+        "index_command_cpu_s": round(indexing, 1),
+        "index_command_wall_s": round(wall, 1),
+        "share_of_indexing_cpu": round(extraction / indexing, 4),
+        "target_share_at_most": 0.10,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gold", default=str(GOLD))
@@ -160,7 +205,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--cost", action="store_true", help="measure what speaker extraction costs the indexer (whole corpus, minutes)")
     parser.add_argument("--rounds", type=int, default=2, help="with --cost: rounds of ABBA (default 2)")
+    parser.add_argument("--share", action="store_true", help="CPU seconds of speaker extraction against those of the whole index command (whole corpus, minutes)")
     args = parser.parse_args(argv)
+    if args.share:
+        from bench.common import header
+
+        report = header("python -m bench.speakers --share")
+        report["share"] = cpu_share()
+        print(json.dumps(report["share"], indent=2))
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "speakers-share.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        return 0
     if args.cost:
         from bench.common import header
         from bench.indexing import alternate

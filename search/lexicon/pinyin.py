@@ -36,6 +36,7 @@ MAX_PARTS = 3
 _HAN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 
 
+@lru_cache(maxsize=None)  # a few thousand syllables with tones, asked once per character of 100,000 words
 def _toneless(reading: str) -> str:
     """``lǜ`` → ``lv`` (ü typed as v, as every pinyin keyboard does)."""
     decomposed = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")  # ǜ is u + diaeresis + grave

@@ -13,6 +13,9 @@ language, or the shorter text contained in the longer: an abridged re-filing) pu
 at most ``DATE_WINDOW`` days after that group's first article, else starts its own group
 named by its id. The permutations come from a fixed seed and the hash is CRC-32, so the
 same articles in the same order give the same groups.
+
+An article in one language that matches nothing in its own language may join the group of its
+translation in the other language (:mod:`search.crosslink`; ``CROSSLINK``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import re
 import struct
 import unicodedata
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -29,6 +33,8 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 from datasketch.minhash import _fmix
 
 from search.analysis.convert import to_simplified
+from search.crosslink import CrossLinker
+from search.crosslink import features as cross_features
 from search.model import LANGS, Article
 
 NUM_PERM = 64
@@ -47,8 +53,13 @@ CONTAIN_MIN_SHINGLES = 30
 DATE_WINDOW = 3
 #: Texts with fewer shingles than this only match an exact copy (a one-line notice is no story).
 MIN_SHINGLES = 12
+#: Link an article to its translation in the other language (search/crosslink.py); read when a
+#: :class:`Deduper` is made (``False``: grouping within each language only).
+CROSSLINK = True
 #: Bumped when shingles or hashing change: stored signatures of another version are recomputed.
-VERSION = 2
+#: Version 3 adds the cross-language features; version 2 signatures are still read (without them).
+VERSION = 3
+_READABLE = (2, 3)
 
 _EN_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+(?:[.,][0-9]+)*")
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
@@ -151,26 +162,45 @@ def signatures(article: Article) -> dict[str, Signature]:
     return out
 
 
-def encode(sigs: dict[str, Signature]) -> bytes:
-    """Signatures as bytes for the index: version, then per language its code, size, values."""
-    parts = [struct.pack("<B", VERSION)]
+Features = tuple[str, np.ndarray]  # an article's language and its cross-language features
+
+
+def encode(sigs: dict[str, Signature], feats: Features | None = None) -> bytes:
+    """Signatures as bytes for the index: version, how many, then per language its code, size,
+    values; then the cross-language features (language code, values) if any."""
+    parts = [struct.pack("<BB", VERSION, len(sigs))]
     for lang, sig in sigs.items():
         parts.append(lang.encode("ascii") + struct.pack("<I", sig.size) + sig.hashvalues.astype("<u4").tobytes())
+    if feats is not None:
+        parts.append(feats[0].encode("ascii") + feats[1].astype("<u4").tobytes())
     return b"".join(parts)
 
 
 def decode(data: bytes) -> dict[str, Signature] | None:
     """The signatures :func:`encode` wrote; ``None`` for another version or no data."""
-    if not data or data[0] != VERSION:
+    found = decode_all(data)
+    return found[0] if found else None
+
+
+def decode_all(data: bytes) -> tuple[dict[str, Signature], Features | None] | None:
+    """The signatures and cross-language features :func:`encode` wrote; ``None`` for another
+    version or no data (version 2: signatures only)."""
+    if not data or data[0] not in _READABLE:
         return None
-    out: dict[str, Signature] = {}
     step = 6 + 4 * NUM_PERM
-    for start in range(1, len(data) - step + 1, step):
+    if data[0] == 2:
+        start, count = 1, (len(data) - 1) // step
+    else:
+        start, count = 2, data[1]
+    out: dict[str, Signature] = {}
+    for start in range(start, start + count * step, step):
         lang = data[start : start + 2].decode("ascii")
         (size,) = struct.unpack("<I", data[start + 2 : start + 6])
         values = np.frombuffer(data[start + 6 : start + step], dtype="<u4").astype(np.uint32)
         out[lang] = Signature(LeanMinHash(seed=SEED, hashvalues=values, scheme="affine32"), size)
-    return out
+    rest = data[2 + count * step :] if data[0] == 3 else b""
+    feats = (rest[:2].decode("ascii"), np.frombuffer(rest[2:], dtype="<u4").astype(np.uint32)) if len(rest) > 2 else None
+    return out, feats
 
 
 @dataclass
@@ -189,13 +219,19 @@ class Deduper:
     groups: dict[str, str] = field(default_factory=dict)
     exact: dict[tuple[str, bytes], str] = field(default_factory=dict)  # short texts: (lang, values) → an article id
     days: dict[str, int] = field(default_factory=dict)  # article id → date.toordinal() of dated articles
+    translations: bool = field(default_factory=lambda: CROSSLINK)  # also link translations (search/crosslink.py)
+    cross: CrossLinker = field(default_factory=CrossLinker)
+    group_langs: dict[str, Counter] = field(default_factory=dict)  # group → its members' languages
 
-    def load(self, article_id: str, sigs: dict[str, Signature], group: str, day: int | None = None) -> None:
+    def load(self, article_id: str, sigs: dict[str, Signature], group: str, day: int | None = None, feats: Features | None = None) -> None:
         """Put an already grouped article back (rebuilding the state from the index)."""
         self.sigs[article_id] = sigs
         self.groups[article_id] = group
+        self.group_langs.setdefault(group, Counter()).update(list(sigs))
         if day is not None:
             self.days[article_id] = day
+        if feats is not None and self.translations:
+            self.cross.load(article_id, feats[0], feats[1], day)
         for lang, sig in sigs.items():
             if sig.short:
                 self.exact.setdefault((lang, sig.hashvalues.tobytes()), article_id)
@@ -210,8 +246,12 @@ class Deduper:
                     del self.exact[key]
             else:
                 self.lsh.remove(f"{article_id}\x00{lang}")
+            langs = self.group_langs.get(self.groups.get(article_id, ""))
+            if langs is not None:
+                langs[lang] -= 1
         self.groups.pop(article_id, None)
         self.days.pop(article_id, None)
+        self.cross.remove(article_id)
 
     def best_match(self, article_id: str, sigs: dict[str, Signature], day: int | None = None) -> tuple[str, float] | None:
         """The most similar article already added within the date window (ties: the smaller id),
@@ -235,20 +275,39 @@ class Deduper:
         score, other = min(passing)
         return other, -score
 
-    def add(self, article_id: str, sigs: dict[str, Signature], day: int | None = None) -> str:
-        """Group ``article_id`` (replacing what it was; ``day``: its date's ordinal) and return its group."""
+    def translation_of(self, feats: Features, day: int | None) -> tuple[str, float] | None:
+        """The article ``feats`` are a translation of (:mod:`search.crosslink`), among those whose
+        group has no article in this language yet, with the similarity."""
+        lang = feats[0]
+
+        def free(other: str) -> bool:
+            return self.group_langs.get(self.groups[other], Counter())[lang] <= 0
+
+        return self.cross.best_match(lang, feats[1], day, free)
+
+    def add(self, article_id: str, sigs: dict[str, Signature], day: int | None = None, feats: Features | None = None) -> str:
+        """Group ``article_id`` (replacing what it was; ``day``: its date's ordinal; ``feats``: its
+        cross-language features) and return its group."""
         if article_id in self.sigs:
             self.remove(article_id)
         match = self.best_match(article_id, sigs, day)
+        if match is None and feats is not None and self.translations:
+            match = self.translation_of(feats, day)
         group = self.groups[match[0]] if match else article_id
-        self.load(article_id, sigs, group, day)
+        self.load(article_id, sigs, group, day, feats)
         return group
 
 
-def group_all(articles: Iterable[Article]) -> dict[str, str]:
+def group_all(articles: Iterable[Article], translations: bool | None = None) -> dict[str, str]:
     """Group articles in the order given: article id → group id (benchmarks, tests)."""
-    deduper = Deduper()
-    return {article.id: deduper.add(article.id, signatures(article), day_of(article)) for article in articles}
+    deduper = Deduper(translations=CROSSLINK if translations is None else translations)
+    link = deduper.translations
+    return {article.id: deduper.add(article.id, signatures(article), day_of(article), features(article) if link else None) for article in articles}
+
+
+def features(article: Article) -> Features | None:
+    """The article's cross-language features (:func:`search.crosslink.features`)."""
+    return cross_features(article)
 
 
 def day_of(article: Article) -> int | None:
@@ -256,4 +315,4 @@ def day_of(article: Article) -> int | None:
     return article.date.date().toordinal() if article.date else None
 
 
-__all__ = ["Deduper", "Signature", "decode", "encode", "group_all", "normalize", "shingles", "signatures"]
+__all__ = ["Deduper", "Signature", "decode", "decode_all", "encode", "features", "group_all", "normalize", "shingles", "signatures"]

@@ -6,7 +6,9 @@ Candidates are drawn deterministically (seed 16) and given the label the rules o
 ``DUPLICATES_GUIDELINES.md`` say; pairs read by hand whose label differs from the rule
 are listed in ``OVERRIDES`` with the reason. Article ids ending in ``#hant`` are
 traditional copies made with OpenCC ``s2tw``; ``wmt21-zh-en-NNN#zh`` / ``#en`` are the two
-halves of a WMT21 document (``newstest2021.zh-en``, blocks of ``WMT_BLOCK`` aligned lines).
+halves of a WMT21 document (``newstest2021.zh-en``: Chinese originals, blocks of ``WMT_BLOCK``
+aligned lines), ``wmt21-en-zh-NNN#en`` / ``#zh`` those of ``newstest2021.en-zh`` (English
+originals and reference A's Chinese translation).
 The corpora are not copied: ``derived_articles`` rebuilds the copies from them.
 """
 
@@ -27,6 +29,8 @@ PAIRS = HERE / "duplicates_pairs.jsonl"
 CORPORA = Path(os.environ.get("SEARCH_CORPORA") or HERE.parents[2] / "shared" / "corpora")
 NEWS = (CORPORA / "jsonl" / "xwlb.jsonl", CORPORA / "jsonl" / "reuters21578.jsonl")
 WMT = (CORPORA / "wmt" / "wmt21" / "newstest2021.zh-en.src.zh", CORPORA / "wmt" / "wmt21" / "newstest2021.zh-en.ref.A.en")
+#: The other direction (English originals): test pairs for the cross-language link, unseen while tuning it.
+WMT_EN_ZH = (CORPORA / "wmt" / "wmt21" / "newstest2021.en-zh.ref.A.zh", CORPORA / "wmt" / "wmt21" / "newstest2021.en-zh.src.en")
 WMT_BLOCK = 10
 SEED = 16
 
@@ -56,10 +60,10 @@ def news_articles() -> list[Article]:
     return [_record_article(record, lang) for record, lang in news_records()]
 
 
-def wmt_documents() -> list[tuple[str, str]]:
-    """WMT21 zh→en as documents of ``WMT_BLOCK`` aligned lines: (Chinese text, English text)."""
-    zh = WMT[0].read_text("utf-8").splitlines()
-    en = WMT[1].read_text("utf-8").splitlines()
+def wmt_documents(files: tuple[Path, Path] = WMT) -> list[tuple[str, str]]:
+    """WMT21 zh→en (or ``WMT_EN_ZH``) as documents of ``WMT_BLOCK`` aligned lines: (Chinese text, English text)."""
+    zh = files[0].read_text("utf-8").splitlines()
+    en = files[1].read_text("utf-8").splitlines()
     return [("\n".join(zh[i : i + WMT_BLOCK]), "\n".join(en[i : i + WMT_BLOCK])) for i in range(0, min(len(zh), len(en)) - WMT_BLOCK + 1, WMT_BLOCK)]
 
 
@@ -68,7 +72,7 @@ def derived_articles(pairs: list[dict], by_id: dict[str, Article]) -> list[Artic
     import opencc
 
     s2tw = opencc.OpenCC("s2tw")
-    docs = wmt_documents()
+    docs = {"wmt21-zh-en": wmt_documents(), "wmt21-en-zh": wmt_documents(WMT_EN_ZH)}
     wanted = sorted({pair[side] for pair in pairs for side in ("a", "b")} - set(by_id))
     out = []
     for article_id in wanted:
@@ -77,8 +81,8 @@ def derived_articles(pairs: list[dict], by_id: dict[str, Article]) -> list[Artic
             source = by_id[base]
             out.append(Article(article_id, title={"zh": s2tw.convert(source.title["zh"] or "")}, body={"zh": s2tw.convert(source.body["zh"] or "")},
                                date=source.date, source=source.source))
-        elif base.startswith("wmt21-zh-en-"):
-            zh, en = docs[int(base.rsplit("-", 1)[1])]
+        elif base.startswith(("wmt21-zh-en-", "wmt21-en-zh-")):
+            zh, en = docs[base[:11]][int(base.rsplit("-", 1)[1])]
             out.append(Article(article_id, body={kind: zh if kind == "zh" else en}))
         else:
             raise KeyError(f"unknown article {article_id!r} in {PAIRS.name}")
@@ -159,6 +163,11 @@ def candidates() -> list[dict]:
     for n in rng.sample(range(docs - 1), 60):
         add(f"wmt21-zh-en-{n:03d}#zh", f"wmt21-zh-en-{n:03d}#en", "duplicate", "cross-language-translation")
         add(f"wmt21-zh-en-{n:03d}#zh", f"wmt21-zh-en-{n + 1:03d}#en", "different", "cross-language-next-document")
+    # The other direction: an English original and its Chinese translation (the test half).
+    docs = len(wmt_documents(WMT_EN_ZH))
+    for n in rng.sample(range(docs - 1), 60):
+        add(f"wmt21-en-zh-{n:03d}#en", f"wmt21-en-zh-{n:03d}#zh", "duplicate", "cross-language-translation")
+        add(f"wmt21-en-zh-{n:03d}#en", f"wmt21-en-zh-{n + 1:03d}#zh", "different", "cross-language-next-document")
     return pairs
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import numpy as np
 
-from search.dedup import Deduper, decode
+from search.dedup import Deduper, decode_all
 
 
 def _leaf_column(sub, name: str, count: int) -> list:
@@ -14,7 +14,8 @@ def _leaf_column(sub, name: str, count: int) -> list:
 
 
 def load_deduper(reader) -> Deduper:
-    """The LSH state of every live article, rebuilt from the stored signatures (in document order)."""
+    """The LSH state of every live article, rebuilt from the stored signatures and cross-language
+    features (in document order)."""
     deduper = Deduper()
     for sub, _ in reader.leaf_readers():
         count = sub.doc_count_all()
@@ -26,12 +27,12 @@ def load_deduper(reader) -> Deduper:
         for local in range(count):
             if local in deleted or not ids[local]:
                 continue
-            found = decode(sigs[local]) if sigs[local] else None
+            found = decode_all(sigs[local]) if sigs[local] else None
             if found is None:
                 continue
             day = days[local]
             ordinal = date(day // 10000, day // 100 % 100, day % 100).toordinal() if day and 10000101 <= day <= 99991231 else None
-            deduper.load(_text(ids[local]), found, _text(groups[local]) or _text(ids[local]), ordinal)
+            deduper.load(_text(ids[local]), found[0], _text(groups[local]) or _text(ids[local]), ordinal, found[1])
     return deduper
 
 

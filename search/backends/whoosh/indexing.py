@@ -151,8 +151,9 @@ class WhooshWriter(Writer):
         doc = to_document(article, digest)
         if self._deduper is not None:  # here, in this process and in add order: groups are decided one article at a time
             sigs = dedup.signatures(article)
-            doc["dup_group"] = self._deduper.add(article.id, sigs, dedup.day_of(article))
-            doc["dup_sig"] = dedup.encode(sigs)
+            feats = dedup.features(article) if self._deduper.translations else None
+            doc["dup_group"] = self._deduper.add(article.id, sigs, dedup.day_of(article), feats)
+            doc["dup_sig"] = dedup.encode(sigs, feats)
         if exists:
             self._batch_writer.update_document(**doc)
         else:

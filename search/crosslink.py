@@ -1,0 +1,206 @@
+"""Cross-language versions: a Chinese article and its English translation published separately.
+
+Each single-language article becomes a set of language-neutral *features*:
+
+- English words by their lexicon key (lowercase, American spelling, Snowball stem: the keys of
+  :mod:`search.lexicon.keys`);
+- Chinese words (jieba, after conversion to simplified) by the keys of their English glosses in
+  the bilingual lexicon (CC-CEDICT and the curated aliases: 普京 → ``vladimir``, ``putin``;
+  经济 → ``economi``), so both languages land on the English side's keys;
+- numbers by their value, Chinese units and English scale words resolved (3.5亿 and
+  "350 million" are both ``#350000000``; 2021年 and 2021 are ``#2021``): rare, and the same in
+  both languages.
+
+Features are weighted by their rarity over the articles seen so far (idf) and two articles are
+compared by the cosine of their weighted feature sets. An arriving article is compared with the
+articles of the other language within ``DATE_WINDOW`` days of it (undated ones with undated ones
+only: nothing says when they appeared); it is linked to the most similar one when the cosine is
+``THRESHOLD`` or more and that one's group holds no article in the arriving article's language
+yet (a translation has one original: the next story on the same subject stays apart).
+
+Deterministic (CRC-32 hashes, no randomness) and incremental: the features are stored with the
+MinHash signatures (:func:`search.dedup.encode`), and the document frequencies are rebuilt from
+them when an indexing run starts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import unicodedata
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+import numpy as np
+
+from search.analysis.convert import to_simplified
+from search.lexicon.keys import is_stopword, phrase_key, word_key
+from search.model import Article
+
+#: Cosine of the weighted feature sets from which an article is another's translation: above
+#: every labelled different pair of the dev half (WMT21 zh→en: at most 0.234; translations
+#: 0.19 to 0.6, median 0.37; see bench/duplicates.py).
+THRESHOLD = 0.24
+#: Translations appear within this many days of each other.
+DATE_WINDOW = 3
+#: Glosses of a Chinese word used (the dictionary's first senses are its best).
+GLOSSES = 3
+#: Two articles sharing fewer features than this are not linked: short texts sharing a name or
+#: two (Singapore, Lee Hsien Loong) reach the threshold without being one story, while the
+#: labelled translations share 40 or more.
+MIN_SHARED = 12
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_ZH_NUMBER = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(万亿|亿|万)?")
+_EN_NUMBER = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(trillion|billion|million|thousand|bln|mln|pct))?")
+_UNITS = {"万": 10**4, "亿": 10**8, "万亿": 10**12, "thousand": 10**3, "million": 10**6, "mln": 10**6,
+          "billion": 10**9, "bln": 10**9, "trillion": 10**12}
+#: Per-word caches: a word → its features (an English word has one or none).
+_zh_cache: dict[str, tuple[int, ...]] = {}
+_en_cache: dict[str, tuple[int, ...]] = {}
+CACHE_LIMIT = 400_000
+
+
+def _number(digits: str, unit: str | None) -> str | None:
+    try:
+        value = Decimal(digits.replace(",", "")) * _UNITS.get(unit or "", 1)
+    except InvalidOperation:
+        return None
+    return "#" + format(value.normalize(), "f")
+
+
+@lru_cache(maxsize=100_000)
+def _number_feature(found: tuple[str, str]) -> int:
+    key = _number(*found)
+    return _hash(key) if key else 0
+
+
+def _hash(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8"))
+
+
+def zh_word_keys(word: str) -> list[str]:
+    """The English keys of a simplified Chinese word's first glosses (普京 → vladimir, putin)."""
+    from search.lexicon import lexicon
+
+    keys: list[str] = []
+    for gloss, _, _ in lexicon().zh_to_en(word)[:GLOSSES]:
+        keys.extend(k for k in phrase_key(gloss) if len(k) > 1 and k not in keys)
+    return keys
+
+
+def _zh_word(word: str) -> None:
+    _zh_cache[word] = tuple(_hash(k) for k in zh_word_keys(word)) if _HAN.match(word) else _ascii_word(word)
+
+
+def _ascii_word(word: str) -> tuple[int, ...]:
+    # A Latin word in Chinese text (G20, APEC): its English key.
+    word = word.lower()
+    return (_hash(word_key(word)),) if word.isascii() and word.isalpha() and len(word) > 1 and not is_stopword(word) else ()
+
+
+def _en_word(word: str) -> None:
+    _en_cache[word] = (_hash(word_key(word)),) if len(word) > 1 and not is_stopword(word) else ()
+
+
+def feature_set(text: str, lang: str) -> set[int]:
+    """The language-neutral features of ``text`` written in ``lang`` (``zh`` or ``en``), hashed."""
+    import rjieba
+
+    text = unicodedata.normalize("NFKC", text)
+    out = set(map(_number_feature, (_ZH_NUMBER if lang == "zh" else _EN_NUMBER).findall(text)))
+    if lang == "zh":
+        words, cache, lookup = set(rjieba.cut(to_simplified(text))), _zh_cache, _zh_word
+    else:
+        words, cache, lookup = set(_EN_WORD.findall(text.lower())), _en_cache, _en_word
+    for word in [w for w in words if w not in cache]:  # new words only: the rest is mapped in one pass
+        lookup(word)
+    if len(cache) > CACHE_LIMIT:
+        cache.clear()
+        return feature_set(text, lang)
+    out.update(itertools.chain.from_iterable(map(cache.__getitem__, words)))
+    out.discard(0)
+    return out
+
+
+def features(article: Article) -> tuple[str, np.ndarray] | None:
+    """``(language, features)`` of an article written in one language; ``None`` for a bilingual
+    article (its halves meet their copies through the MinHash signatures) or an empty one."""
+    langs = article.languages
+    if len(langs) != 1:
+        return None
+    lang = langs[0]
+    text = "\n".join(part for part in (article.text("title", lang), article.text("body", lang)) if part)
+    found = feature_set(text, lang)
+    array = np.fromiter(found, dtype=np.uint32, count=len(found))
+    array.sort()
+    return (lang, array) if len(array) else None
+
+
+@dataclass
+class CrossLinker:
+    """Every single-language article's features, by language and day, with their document frequencies."""
+
+    feats: dict[str, tuple[str, np.ndarray, int | None]] = field(default_factory=dict)  # id → (lang, features, day)
+    by_day: dict[tuple[str, int | None], set[str]] = field(default_factory=dict)  # (lang, day or None) → ids
+    df: Counter = field(default_factory=Counter)  # feature → articles holding it
+    count: int = 0  # articles held
+
+    def load(self, article_id: str, lang: str, found: np.ndarray, day: int | None) -> None:
+        self.feats[article_id] = (lang, found, day)
+        self.by_day.setdefault((lang, day), set()).add(article_id)
+        self.df.update(found.tolist())
+        self.count += 1
+
+    def remove(self, article_id: str) -> None:
+        held = self.feats.pop(article_id, None)
+        if held is None:
+            return
+        lang, found, day = held
+        self.by_day[(lang, day)].discard(article_id)
+        self.df.subtract(found.tolist())
+        self.count -= 1
+
+    def _weights(self, found: np.ndarray) -> np.ndarray:
+        total = self.count + 1
+        df = self.df
+        return np.fromiter((math.log(total / (df[f] + 1)) for f in found.tolist()), dtype=np.float64, count=len(found))
+
+    def candidates(self, lang: str, day: int | None) -> list[str]:
+        """Articles in the other language within the date window (undated: the undated ones), sorted."""
+        other = "en" if lang == "zh" else "zh"
+        days = [None] if day is None else range(day - DATE_WINDOW, day + DATE_WINDOW + 1)
+        out: list[str] = []
+        for d in days:
+            out.extend(self.by_day.get((other, d), ()))
+        return sorted(out)
+
+    def similarity(self, a: np.ndarray, b: np.ndarray) -> float:
+        """Cosine of the two idf-weighted feature sets."""
+        if len(a) < MIN_SHARED or len(b) < MIN_SHARED:
+            return 0.0
+        shared = np.isin(a, b, assume_unique=True)
+        if np.count_nonzero(shared) < MIN_SHARED:
+            return 0.0
+        wa, wb = self._weights(a), self._weights(b)
+        dot = float(np.square(wa[shared]).sum())
+        norm = math.sqrt(float(np.square(wa).sum()) * float(np.square(wb).sum()))
+        return dot / norm if norm else 0.0
+
+    def best_match(self, lang: str, found: np.ndarray, day: int | None, allowed=lambda other: True) -> tuple[str, float] | None:
+        """The most similar article of the other language passing ``THRESHOLD`` (ties: the smaller
+        id) among those ``allowed``, with its similarity."""
+        best: tuple[float, str] | None = None
+        for other in self.candidates(lang, day):
+            score = self.similarity(found, self.feats[other][1])
+            if score >= THRESHOLD and (best is None or score > best[0]) and allowed(other):
+                best = (score, other)
+        return (best[1], best[0]) if best else None
+
+
+__all__ = ["CrossLinker", "THRESHOLD", "feature_set", "features", "zh_word_keys"]

@@ -476,6 +476,7 @@ def http_only(args: argparse.Namespace) -> int:
     queries = sample_queries(inputs, args.queries, args.seed)
     warm = sample_queries(inputs, WARMUP, args.seed + 1)
     http_workers: dict[str, dict] = {}
+    report = header("python -m bench.queries --http-only INDEX --targets " + " ".join(args.targets))  # the load before the run
     with tempfile.TemporaryDirectory(prefix="bench-queries-") as temp:
         for workers in args.server_workers:
             print(f"HTTP server with {workers} process(es) ...", file=sys.stderr, flush=True)
@@ -483,7 +484,6 @@ def http_only(args: argparse.Namespace) -> int:
                 Path(args.http_only), [q["q"] for q in queries], [q["q"] for q in warm], args.threads, args.seconds,
                 Path(temp) / "server.log", workers=workers, targets=tuple(args.targets),
             )
-    report = header("python -m bench.queries --http-only INDEX --targets " + " ".join(args.targets))
     report["index"] = str(args.http_only)
     report["sample"] = {"queries": len(queries), "seed": args.seed, "kinds": {k: sum(1 for q in queries if q["kind"] == k) for k in KINDS}}
     report["versions"] = versions("Whoosh-Reloaded", "waitress")

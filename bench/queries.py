@@ -21,7 +21,12 @@ In-process, each system runs in its own process over the same queries, after
 
 Over HTTP: ``python -m search serve`` on 127.0.0.1 (a free port), ``GET /api/search?q=…&size=10``
 from 1 and from 8 client threads (persistent ``http.client`` connections), each
-level bounded by the query count and ``--http-seconds``.
+level bounded by the query count and ``--seconds``. ``--targets api page`` also requests the
+search page, ``GET /?q=…`` (the HTML a browser gets: 10 hits, snippets, facets, timeline): each
+client sends each query to the API, then to the page, so both are measured under the same load. ``--http-only INDEX`` measures only that, over an index
+already built (``bench/results/queries-http.json``)::
+
+    python -m bench.queries --http-only index --targets api page --server-workers 2 --threads 8 --seconds 120
 
 Indexes are built first (timed by ``bench.indexing``) unless ``--workdir`` already
 holds them from an earlier ``python -m bench.indexing --workdir DIR`` with the same ``--limit``.
@@ -274,12 +279,22 @@ def stop_server(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def http_load(port: int, queries: list[str], threads: int, seconds: float) -> dict:
-    """Send each query once, from ``threads`` client threads, stopping early after ``seconds``."""
+#: What a query is sent to, and how an answer is checked (beyond status 200).
+TARGETS = {
+    "api": (lambda q: "/api/search?" + urllib.parse.urlencode({"q": q, "size": 10}), lambda body: "hits" in json.loads(body)),
+    "page": (lambda q: "/?" + urllib.parse.urlencode({"q": q}), lambda body: b'<main id="results"' in body),
+}
+
+
+def http_load(port: int, queries: list[str], threads: int, seconds: float, targets: tuple[str, ...] = ("api",)) -> dict[str, dict]:
+    """Send each query once to each target (one after the other, on the same connection, first
+    one then the other first: the second finds what the first left in the caches), from
+    ``threads`` client threads, stopping early after ``seconds``; a summary per target. Targets
+    measured together share the load of the moment, so they compare on a busy machine."""
     lock = threading.Lock()
-    pending = iter(queries)
-    latencies: list[float] = []
-    errors: list[str] = []
+    pending = enumerate(queries)
+    latencies: dict[str, list[float]] = {target: [] for target in targets}
+    errors: dict[str, list[str]] = {target: [] for target in targets}
     deadline = time.monotonic() + seconds
 
     def work() -> None:
@@ -287,29 +302,30 @@ def http_load(port: int, queries: list[str], threads: int, seconds: float) -> di
         try:
             while time.monotonic() < deadline:
                 with lock:
-                    q = next(pending, None)
+                    n, q = next(pending, (0, None))
                 if q is None:
                     return
-                path = "/api/search?" + urllib.parse.urlencode({"q": q, "size": 10})
-                started = time.perf_counter()
-                problem = None
-                try:
-                    conn.request("GET", path)
-                    response = conn.getresponse()
-                    body = response.read()
-                    if response.status != 200:
-                        problem = f"HTTP {response.status}"
-                    elif "hits" not in json.loads(body):
-                        problem = "no hits in response"
-                except (OSError, http.client.HTTPException, ValueError) as exc:
-                    problem = type(exc).__name__
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                elapsed = time.perf_counter() - started
-                with lock:
-                    latencies.append(elapsed)
-                    if problem:
-                        errors.append(problem)
+                for target in targets if n % 2 == 0 else targets[::-1]:
+                    make_path, answered = TARGETS[target]
+                    started = time.perf_counter()
+                    problem = None
+                    try:
+                        conn.request("GET", make_path(q))
+                        response = conn.getresponse()
+                        body = response.read()
+                        if response.status != 200:
+                            problem = f"HTTP {response.status}"
+                        elif not answered(body):
+                            problem = "not a search answer"
+                    except (OSError, http.client.HTTPException, ValueError) as exc:
+                        problem = type(exc).__name__
+                        conn.close()
+                        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    elapsed = time.perf_counter() - started
+                    with lock:
+                        latencies[target].append(elapsed)
+                        if problem:
+                            errors[target].append(problem)
         finally:
             conn.close()
 
@@ -319,26 +335,33 @@ def http_load(port: int, queries: list[str], threads: int, seconds: float) -> di
         t.start()
     for t in pool:
         t.join(seconds + 60)
-    summary = latency_summary(latencies, time.perf_counter() - wall)
-    summary["threads"] = threads
-    summary["errors"] = len(errors)
-    summary["error_kinds"] = sorted(set(errors))
-    summary["not_sent"] = len(queries) - len(latencies)
-    return summary
+    wall = time.perf_counter() - wall
+    out = {}
+    for target in targets:
+        summary = latency_summary(latencies[target], wall)
+        summary["threads"] = threads
+        summary["target"] = target
+        summary["errors"] = len(errors[target])
+        summary["error_kinds"] = sorted(set(errors[target]))
+        summary["not_sent"] = len(queries) - len(latencies[target])
+        out[target] = summary
+    return out
 
 
-def http_bench(index: Path, queries: list[str], warm: list[str], levels: list[int], seconds: float, log: Path, workers: int = 1) -> dict:
+def http_bench(index: Path, queries: list[str], warm: list[str], levels: list[int], seconds: float, log: Path, workers: int = 1, targets: tuple[str, ...] = ("api",)) -> dict:
+    """Results per level: ``threads_N`` for the API, ``page_threads_N`` for the search page."""
     import psutil
 
-    proc, port = start_server(index, log, workers=workers)
+    proc, port = start_server(index, log, workers=workers, wait=300)
     try:
-        http_load(port, warm, 1, seconds)
+        http_load(port, warm, 1, seconds, targets)
         shape = "1 process" if workers == 1 else f"{workers} processes"
         out: dict[str, object] = {"server": f"python -m search serve --workers {workers} (waitress, {shape}) on 127.0.0.1", "workers": workers}
         for threads in levels:
-            print(f"HTTP with {threads} client thread(s) ...", file=sys.stderr, flush=True)
-            out[f"threads_{threads}"] = http_load(port, queries, threads, seconds)
-            print(json.dumps(out[f"threads_{threads}"]), file=sys.stderr, flush=True)
+            print(f"HTTP {' and '.join(targets)} with {threads} client thread(s) ...", file=sys.stderr, flush=True)
+            for target, summary in http_load(port, queries, threads, seconds, targets).items():
+                out[f"threads_{threads}" if target == "api" else f"{target}_threads_{threads}"] = summary
+                print(json.dumps(summary), file=sys.stderr, flush=True)
         try:
             processes = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children()]
             memory = [p.memory_full_info() for p in processes]
@@ -369,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 8], help="client thread counts for HTTP (default 1 8)")
     parser.add_argument("--server-workers", nargs="+", type=int, default=[1, 2], help="server processes (serve --workers), one HTTP run each (default 1 2)")
     parser.add_argument("--seconds", type=float, default=900, help="time bound per system pass / HTTP level (default 900)")
+    parser.add_argument("--targets", nargs="+", choices=tuple(TARGETS), default=["api"], help="what HTTP requests: the API, the search page (default api)")
+    parser.add_argument("--http-only", metavar="INDEX", help="only the HTTP measurements, over this index (already built)")
     parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
     parser.add_argument("--index", help=argparse.SUPPRESS)
     parser.add_argument("--queries-file", help=argparse.SUPPRESS)
@@ -376,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args)
+    if args.http_only:
+        return http_only(args)
 
     temp = None if args.workdir else tempfile.TemporaryDirectory(prefix="bench-queries-")
     workdir = Path(args.workdir or temp.name).resolve()
@@ -411,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.seconds,
                     workdir / "server.log",
                     workers=workers,
+                    targets=tuple(args.targets),
                 )
             http = http_workers.get("1") or next(iter(http_workers.values()), None)
     finally:
@@ -437,6 +465,31 @@ def main(argv: list[str] | None = None) -> int:
     brief = {s: {m: r["full"][m] for m in ("p50_ms", "p95_ms", "p99_ms", "qps", "with_hits")} for s, r in inproc.items()}
     if http is not None:
         brief["http"] = {k: v for k, v in http.items() if k.startswith("threads_")}
+    print(json.dumps(brief, indent=1))
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def http_only(args: argparse.Namespace) -> int:
+    """The HTTP measurements alone, over an index already built, with the benchmark's queries."""
+    inputs = news_paths()
+    queries = sample_queries(inputs, args.queries, args.seed)
+    warm = sample_queries(inputs, WARMUP, args.seed + 1)
+    http_workers: dict[str, dict] = {}
+    report = header("python -m bench.queries --http-only INDEX --targets " + " ".join(args.targets))  # the load before the run
+    with tempfile.TemporaryDirectory(prefix="bench-queries-") as temp:
+        for workers in args.server_workers:
+            print(f"HTTP server with {workers} process(es) ...", file=sys.stderr, flush=True)
+            http_workers[str(workers)] = http_bench(
+                Path(args.http_only), [q["q"] for q in queries], [q["q"] for q in warm], args.threads, args.seconds,
+                Path(temp) / "server.log", workers=workers, targets=tuple(args.targets),
+            )
+    report["index"] = str(args.http_only)
+    report["sample"] = {"queries": len(queries), "seed": args.seed, "kinds": {k: sum(1 for q in queries if q["kind"] == k) for k in KINDS}}
+    report["versions"] = versions("Whoosh-Reloaded", "waitress")
+    report["http_by_workers"] = http_workers
+    path = write_result("queries-http", None, report)
+    brief = {w: {k: {m: v[m] for m in ("queries", "p50_ms", "p95_ms", "p99_ms", "qps", "errors", "not_sent")} for k, v in r.items() if "threads_" in k} for w, r in http_workers.items()}
     print(json.dumps(brief, indent=1))
     print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -253,7 +253,7 @@ def over_http(target: Target, queries: list[str], warm: list[str], workers: int,
     try:
         with Sampler(jvm) as node:
             http_load(port, warm, 8, 600)
-            result = http_load(port, queries, 8, 1800)
+            result = http_load(port, queries, 8, 1800)["api"]
         processes = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children()]
         result["server_pss_mb"] = round(sum(getattr(m, "pss", m.uss) for m in (p.memory_full_info() for p in processes)) / 2**20, 1)
         result["node_peak_rss_mb"] = node.peak_mb if jvm else None

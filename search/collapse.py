@@ -41,27 +41,29 @@ class Groups:
         found = self.number[matches[: len(self.number)]]
         return int(np.count_nonzero(np.bincount(found))) if len(found) else 0
 
-    def collapse(self, ranked: list[tuple[int, float]], matches: np.ndarray, days: np.ndarray | None = None) -> list[Collapsed]:
-        """The first of each group in ``ranked`` order; with ``days`` (date order), each group is
-        shown by its earliest matching document (ties: the lower number) at the place of its first."""
-        seen: set[int] = set()
-        out: list[Collapsed] = []
-        for docnum, score in ranked:
-            group = int(self.number[docnum])
-            if group in seen:
-                continue
-            seen.add(group)
-            docs = self.members.get(group)
-            if docs is None:
-                out.append(Collapsed(docnum, score, []))
-                continue
-            docs = docs[matches[docs]]
-            if days is not None and len(docs):
-                undated = np.iinfo(np.int64).max
-                key = np.where(days[docs] > 0, days[docs], undated)
-                docnum = int(docs[np.lexsort((docs, key))[0]])
-            out.append(Collapsed(docnum, score, [int(d) for d in docs if d != docnum]))
-        return out
+    def collapse(self, docs: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first document of each group in ranked order (``docs``, best first) and its score.
 
+        Arrays in, arrays out: an export of every match holds one number per hit, not an object.
+        """
+        if not len(docs):
+            return docs, scores
+        _, first = np.unique(self.number[docs], return_index=True)
+        first.sort()
+        return docs[first], scores[first]
+
+    def row(self, docnum: int, score: float, matches: np.ndarray, days: np.ndarray | None = None) -> Collapsed:
+        """The hit shown for the group of ``docnum`` (a result of :meth:`collapse`) and the group's
+        other matches; with ``days`` (date order), its earliest matching document (ties: the lower
+        number) stands for the group at the place of its first."""
+        docs = self.members.get(int(self.number[docnum]))
+        if docs is None:
+            return Collapsed(docnum, score, [])
+        docs = docs[matches[docs]]
+        if days is not None and len(docs):
+            undated = np.iinfo(np.int64).max
+            key = np.where(days[docs] > 0, days[docs], undated)
+            docnum = int(docs[np.lexsort((docs, key))[0]])
+        return Collapsed(docnum, score, [int(d) for d in docs if d != docnum])
 
 __all__ = ["Collapsed", "Groups"]

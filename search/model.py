@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterator, NamedTuple
 
 LANGS = ("zh", "en")
 
@@ -173,3 +174,11 @@ class SearchResult:
             "facets": {key: list(values) for key, values in self.facets.items()},
             "hits": [hit.to_dict() for hit in self.hits],
         }
+
+
+class Matches(NamedTuple):
+    """Every match of a search, for exports: the hits are read as they are iterated."""
+
+    total: int  # articles matching (completely or partly)
+    rows: int  # hits ``hits`` yields: at most the limit, one per story when collapsing
+    hits: Iterator[Hit]

@@ -18,7 +18,7 @@ from search.errors import NotFoundError, QueryError
 from search.filters import SearchFilters
 from search.highlight import snippets, to_html
 from search.lexicon.entities import learned
-from search.model import LANGS, Hit, SearchResult
+from search.model import LANGS, Hit, Matches, SearchResult
 from search.query import plan as qp
 from search.query.build import narrowed, plan
 from search.query.parse import parse
@@ -232,17 +232,18 @@ class Engine:
         speaker_ids = tuple(self.speaker_ids(filters.speaker, view)) if filters.speaker else None
         return view, the_plan, speaker_ids
 
-    def matches(self, text: object, *, filters: SearchFilters | None = None, limit: int = 10_000, bodies: bool = False) -> tuple[int, Iterator[Hit]]:
+    def matches(self, text: object, *, filters: SearchFilters | None = None, limit: int = 10_000, bodies: bool = False) -> Matches:
         """Every match of a search, in the order of its pages (at most ``limit``): how many
-        there are (complete and partial matches) and an iterator of hits without snippets (exports, feeds).
-        ``bodies`` puts the article's text in ``Hit.snippets`` (``{"zh": [body], "en": [body]}``).
+        there are (complete and partial matches), how many hits will come, and an iterator of
+        hits without snippets (exports). ``bodies`` puts the article's text in ``Hit.snippets``
+        (``{"zh": [body], "en": [body]}``).
 
-        >>> total, hits = Engine("index").matches("習近平", limit=100)  # doctest: +SKIP
+        >>> total, rows, hits = Engine("index").matches("習近平", limit=100)  # doctest: +SKIP
         """
         filters = filters or SearchFilters()
         view, the_plan, speaker_ids = self._prepare(text, filters)
         if the_plan.primary is None or limit < 1:
-            return 0, iter(())
+            return Matches(0, 0, iter(()))
         the_plan, found = self._run(view, SearchRequest(the_plan, filters, speaker_ids, 0, limit, facets=False, collapse=filters.collapse))
 
         def rows() -> Iterator[Hit]:
@@ -253,7 +254,9 @@ class Engine:
                     hit = dataclasses.replace(hit, snippets={lang: [fields[f"body_{lang}"]] if fields.get(f"body_{lang}") else [] for lang in LANGS})
                 yield hit
 
-        return found.total + found.partial, rows()
+        total = found.total + found.partial
+        stories = found.groups if filters.collapse and found.groups else total
+        return Matches(total, min(stories, limit), rows())
 
     def speaker_ids(self, name: str, view: View | None = None) -> list[str]:
         """Canonical speaker ids that ``name`` (any alias, any script) may refer to.

@@ -69,7 +69,12 @@ def test_groups_count_and_collapse_arrays():
     groups = Groups.build(np.array([0, 1, 0, 2, 1]))
     matches = np.array([True, True, True, False, False])
     assert groups.count(matches) == 2
-    rows = groups.collapse([(2, 3.0), (0, 2.0), (1, 1.0)], matches)
-    assert [(r.docnum, r.others) for r in rows] == [(2, [0]), (1, [])]
+    firsts, scores = groups.collapse(np.array([2, 0, 1]), np.array([3.0, 2.0, 1.0]))
+    assert firsts.tolist() == [2, 1] and scores.tolist() == [3.0, 1.0]
+    rows = [groups.row(int(d), float(score), matches) for d, score in zip(firsts, scores)]
+    assert [(r.docnum, r.score, r.others) for r in rows] == [(2, 3.0, [0]), (1, 1.0, [])]
     days = np.array([20241023, 0, 20241022, 0, 0])
-    assert groups.collapse([(2, 3.0)], matches, days)[0].docnum == 2
+    assert groups.row(2, 3.0, matches, days).docnum == 2
+    assert groups.row(0, 3.0, matches, days) == groups.row(2, 3.0, matches, days)  # the earliest stands for its group
+    empty = groups.collapse(np.zeros(0, dtype=np.int64), np.zeros(0))
+    assert len(empty[0]) == len(empty[1]) == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
 import pytest
 
 from whoosh import query as wq
@@ -145,8 +146,18 @@ def test_shapes_it_does_not_score_go_to_whoosh(engine):
     s = engine.backend.searcher()
     ranker = Ranker(s, engine.backend._shared(s).postings)
     with pytest.raises(Unsupported):
-        ranker.scores(wq.Every())
+        ranker.scores(wq.Prefix("title_en", "tra"))
     assert engine.search("*", size=3).total == s.doc_count()
+
+
+def test_everything_is_scored_as_whoosh_scores_it(engine):
+    # ``*`` (filter-only searches, exports of everything) is ranked here, not collected by Whoosh.
+    s = engine.backend.searcher()
+    ranker = Ranker(s, engine.backend._shared(s).postings)
+    for boost in (1.0, 2.5):
+        mask, scores = ranker.scores(wq.Every(boost=boost))
+        expected = sorted((hit.docnum, hit.score) for hit in s.search(wq.Every(boost=boost), limit=None, terms=False))
+        assert [(int(d), float(scores[d])) for d in np.flatnonzero(mask)] == expected
 
 
 def test_a_common_word_ranks_every_match(engine):

@@ -200,3 +200,80 @@ def test_workers_or_threads_out_of_range_is_a_clear_error(seed_index, option):
     assert result.returncode != 0
     assert f"{option} must be between 1 and 64" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_worker_makes_a_streamed_response_a_chunk_at_a_time():
+    # The worker's middleware hands waitress the app's chunks as they are asked for (an export of
+    # every story is never held whole) and counts as busy only while the app computes one.
+    from web.server import _Shared, _Tracked
+
+    shared = _Shared(1)
+    made = []
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def rows():
+            for n in range(1000):
+                made.append((n, shared.busy_since[0] > 0))
+                yield b"row\n"
+
+        return rows()
+
+    tracked = _Tracked(app, shared, 0, max_requests=0)
+    response = tracked({}, lambda status, headers: None)
+    chunks = iter(response)
+    assert next(chunks) == b"row\n" and made == [(0, True)]  # nothing made ahead of the client
+    assert shared.busy_since[0] == 0.0  # waiting for the client to take a chunk is not being busy
+    assert sum(1 for _ in chunks) == 999 and all(busy for _, busy in made)
+    response.close()
+    assert tracked.served == 1
+    sized = _Tracked(lambda environ, start_response: [b"ok"], shared, 0, max_requests=0)({}, None)
+    assert len(sized) == 1 and list(sized) == [b"ok"]  # waitress gives a one-chunk response its Content-Length
+
+
+def test_a_connection_does_not_keep_what_it_has_sent():
+    # Waitress keeps the bytes it has sent of a response in the connection's buffer until 16 MB
+    # have gone through it; the worker's connections start over after each MB instead.
+    import http.client
+    import threading
+    import tracemalloc
+
+    from waitress import wasyncore
+
+    from web.server import ServeOptions, _Server, _Shared
+
+    chunk = b"x" * 8192
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return (chunk for _ in range(2048))  # 16 MB, streamed
+
+    sock = socket.create_server(("127.0.0.1", 0))
+    server = _Server(app, sock, ServeOptions(), _Shared(1), 0)
+    stopping = threading.Event()
+
+    def loop():
+        while not stopping.is_set():
+            wasyncore.loop(timeout=0.1, use_poll=True, map=server._map, count=1)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    tracemalloc.start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", sock.getsockname()[1], timeout=60)
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        received = 0
+        while data := response.read(65536):
+            received += len(data)
+        conn.close()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        stopping.set()
+        thread.join()
+        server.task_dispatcher.shutdown()
+        server.close()
+    assert received == 2048 * len(chunk)
+    assert peak < 8 * 2**20, peak  # without starting over: 16 MB and more

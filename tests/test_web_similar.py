@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.dupdata import COPIES, SEED_ID, dup_web_app
@@ -30,6 +32,15 @@ def test_api_collapse_false_shows_both(client, spec):
     body = validate(spec, "/api/search", client.get("/api/search", query_string={"q": "習近平 普京 會晤", "size": 20, "collapse": "false"}))
     assert COPIES <= {hit["id"] for hit in body["hits"]}
     assert body["collapse"] is False and len(body["hits"]) == body["total"]
+
+
+def test_an_export_shows_each_story_once_and_says_how_many_rows_come(client):
+    for collapse in ("true", "false"):
+        response = client.get("/api/export", query_string={"q": "習近平 普京 會晤", "format": "jsonl", "collapse": collapse})
+        ids = [json.loads(line)["id"] for line in response.get_data(as_text=True).splitlines()]
+        assert int(response.headers["X-Export-Count"]) == len(ids) and len(set(ids)) == len(ids)
+        assert len(COPIES & set(ids)) == (1 if collapse == "true" else len(COPIES))
+        assert int(response.headers["X-Total-Count"]) >= len(ids)
 
 
 def test_api_refuses_a_bad_collapse_value(client):

@@ -29,6 +29,9 @@ FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charse
 EXPORT_PARAMS = ("q", "format", "limit", "body", *FILTER_PARAMS)
 ENDPOINT_PARAMS = {"/api/export": EXPORT_PARAMS}
 CSV_COLUMNS = ("id", "date", "title_zh", "title_en", "source", "url", "speakers", "score", "link")
+#: Rows are sent in chunks of about this many characters: a write to the connection per chunk,
+#: not per row (a 38,000-row export took 9 s a row at a time, 4 s in chunks).
+CHUNK_CHARS = 32 * 1024
 #: Spreadsheets run a cell starting with these as a formula: such cells get a leading apostrophe.
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
 
@@ -51,9 +54,9 @@ def export():
     limit = params.integer(request.args, "limit", default=EXPORT_MAX, maximum=EXPORT_MAX)
     bodies = parse_bool(request.args.get("body"), "body", default=False)
     q, filters = search_args()
-    total, hits = engine().matches(q, filters=filters, limit=limit, bodies=bodies)
+    total, count, hits = engine().matches(q, filters=filters, limit=limit, bodies=bodies)
     link = url_for("views.article", article_id="ID", _external=True).rsplit("ID", 1)[0]
-    rows = csv_rows(hits, link, bodies) if fmt == "csv" else jsonl_rows(hits, link, bodies)
+    rows = batched(csv_rows(hits, link, bodies) if fmt == "csv" else jsonl_rows(hits, link, bodies))
     name = "search-" + (re.sub(r"[^\w-]+", "-", q, flags=re.ASCII).strip("-") or "all")[:40] + "." + fmt
     return Response(
         stream_with_context(rows),
@@ -62,9 +65,24 @@ def export():
             "Content-Type": FORMATS[fmt],
             "Content-Disposition": f'attachment; filename="{name}"',
             "X-Total-Count": str(total),
-            "X-Export-Count": str(min(total, limit)),
+            "X-Export-Count": str(count),
         },
     )
+
+
+def batched(rows: Iterator[str]) -> Iterator[str]:
+    """The rows joined into chunks of at least ``CHUNK_CHARS`` characters (the last may be shorter)."""
+    size = CHUNK_CHARS
+    pending: list[str] = []
+    length = 0
+    for row in rows:
+        pending.append(row)
+        length += len(row)
+        if length >= size:
+            yield "".join(pending)
+            pending, length = [], 0
+    if pending:
+        yield "".join(pending)
 
 
 def _speakers(hit: Hit) -> str:

@@ -38,6 +38,7 @@ import time
 from dataclasses import dataclass
 
 from waitress.adjustments import Adjustments
+from waitress.buffers import OverflowableBuffer
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher, WSGITask
@@ -50,6 +51,8 @@ REJECTED = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Le
 #: (a client sending on it meanwhile is answered, with ``Connection: close``).
 STOP_LINGER = 1.0
 MAX_BACKOFF = 30.0
+#: Bytes of a response already sent that a connection's output buffer may keep.
+SENT_KEPT = 1 << 20
 _FREE = 2**31  # a free slot's connection count: never the lowest
 
 
@@ -117,6 +120,17 @@ class _Channel(HTTPChannel):
 
     task_class = _Task
     request_began: float | None = None
+
+    def _flush_some(self, do_close=True):
+        flushed = super()._flush_some(do_close=do_close)
+        # Waitress keeps what it has sent of a response in the connection's buffer until 16 MB
+        # (outbuf_high_watermark) have gone through it: a streamed export kept up to 16 MB of
+        # rows already sent. An emptied buffer that has sent more than SENT_KEPT starts over.
+        outbuf = self.outbufs[0]
+        buf = outbuf.buf if isinstance(outbuf, OverflowableBuffer) else None  # None: nothing kept yet
+        if buf is not None and not outbuf.__len__() and buf.getfile().tell() >= SENT_KEPT:
+            outbuf.prune()
+        return flushed
 
     def received(self, data):
         if self.request is None and data:
@@ -197,24 +211,65 @@ class _Tracked:
 
     def __call__(self, environ, start_response):
         key = threading.get_ident()
+        self.busy(key)
+        try:
+            result = self.app(environ, start_response)
+        except BaseException:
+            self.finished(key)
+            raise
+        self.idle(key)
+        # A response of known length keeps it: waitress gives a one-chunk response its Content-Length.
+        return (_SizedResponse if hasattr(result, "__len__") else _Response)(self, key, result)
+
+    def busy(self, key: int) -> None:
         with self._lock:
             self._began[key] = time.monotonic()
             self.shared.busy_since[self.slot] = min(self._began.values())
+
+    def idle(self, key: int) -> None:
+        with self._lock:
+            self._began.pop(key, None)
+            self.shared.busy_since[self.slot] = min(self._began.values(), default=0.0)
+
+    def finished(self, key: int) -> None:
+        self.idle(key)
+        with self._lock:
+            self.served += 1
+            if self.limit and self.served >= self.limit:
+                self.shared.retire[self.slot] = 1
+
+
+class _Response:
+    """An app's response as waitress sends it: each chunk made when waitress asks for the next,
+    so a streamed export is never held whole (it was: 50 MB for every story as CSV). The worker
+    counts as busy while the app computes a chunk, not while waitress waits for a slow client."""
+
+    def __init__(self, tracked: _Tracked, key: int, result) -> None:
+        self.tracked, self.key, self.result = tracked, key, result
+        self.chunks = iter(result)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        self.tracked.busy(self.key)
         try:
-            result = self.app(environ, start_response)
-            try:
-                return list(result)  # the work is done here, while the request counts as busy
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+            return next(self.chunks)
         finally:
-            with self._lock:
-                del self._began[key]
-                self.shared.busy_since[self.slot] = min(self._began.values(), default=0.0)
-                self.served += 1
-                if self.limit and self.served >= self.limit:
-                    self.shared.retire[self.slot] = 1
+            self.tracked.idle(self.key)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.result, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.tracked.finished(self.key)
+
+
+class _SizedResponse(_Response):
+    def __len__(self) -> int:
+        return len(self.result)
 
 
 def _run_worker(app, sock: socket.socket, options: ServeOptions, shared: _Shared, slot: int) -> int:

@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, render_template, request, url_for
@@ -51,6 +52,7 @@ class State:
         # on the page (pager, facets, hits) as long as the query: a 100 KB q gave an 8.5 MB page.
         self.values["q"] = self.values["q"][:MAX_QUERY_CHARS]
         self.speaker_ids: set[str] = set()  # what the speaker filter resolved to, if the engine knows
+        self._index_path: str | None = None
 
     def get(self, key: str) -> str:
         return self.values.get(key, "")
@@ -68,7 +70,11 @@ class State:
 
     def url(self, changes: dict[str, str | None] | None = None) -> str:
         """The search page with some values changed (``None`` removes one)."""
-        return _with_query(url_for("views.index"), self.params(changes))
+        # A results page links to itself some 90 times (facets, timeline bars, pages, chips):
+        # the path is built once per page and each parameter encoded once per process.
+        if self._index_path is None:
+            self._index_path = url_for("views.index")
+        return _with_query(self._index_path, self.params(changes))
 
     def article_url(self, article_id: str) -> str:
         return _with_query(url_for("views.article", article_id=article_id), self.params())
@@ -79,7 +85,13 @@ class State:
 
 
 def _with_query(path: str, params: list[tuple[str, str]]) -> str:
-    return path + ("?" + urlencode(params) if params else "")
+    return path + ("?" + "&".join(_encoded(key, value) for key, value in params) if params else "")
+
+
+@lru_cache(maxsize=4096)
+def _encoded(key: str, value: str) -> str:
+    """``key=value`` as ``urlencode`` writes it."""
+    return urlencode(((key, value),))
 
 
 # --- script display ------------------------------------------------------------------------------
@@ -92,6 +104,7 @@ def display(text: str | None, script: str) -> str:
     return convert_display(text, script)
 
 
+@lru_cache(maxsize=8192)  # names and titles come back page after page; an OpenCC pass each
 def zh_lang(text: str | None, script: str = "orig") -> str:
     """The BCP 47 tag of displayed Chinese text: traditional if OpenCC's t2s would change it."""
     if script == "hans":
@@ -175,8 +188,13 @@ class SpeakerView:
     def names_key(self) -> str:
         """Every form of the names, lowercase: what the facet's filter box matches."""
         zh = self.zh.text if self.zh else ""
-        forms = {zh, display(zh, "hans"), display(zh, "hant"), self.en or "", self.value}
+        forms = {zh, *_both_scripts(zh), self.en or "", self.value}
         return " ".join(sorted(f.lower() for f in forms if f))
+
+
+@lru_cache(maxsize=8192)
+def _both_scripts(name: str) -> tuple[str, str]:
+    return display(name, "hans"), display(name, "hant")
 
 
 @dataclass

@@ -23,7 +23,7 @@ from search.backends.base import MAX_DUPLICATES, Backend, BackendConfig, Backend
 from search.backends.whoosh.groups import group_numbers
 from search.collapse import Collapsed, Groups
 from search.backends.whoosh.compile import compile_node
-from search.backends.whoosh.ranking import Generation, Ranker, Unsupported, top
+from search.backends.whoosh.ranking import Generation, Ranker, Unsupported, ranked, top
 from search.backends.whoosh.store import open_index, open_or_create
 from search.filters import SearchFilters
 from search.lexicon.people import surname_aliases
@@ -430,14 +430,13 @@ class _WhooshView(View):
             # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
             primary, fallback = None, None
         needed = request.offset + request.size
-        rows: list[Collapsed] = []
+        docs, scores = np.zeros(0, dtype=np.int64), np.zeros(0)
         complete = matches = None
         if primary is not None:
-            rows, complete, matches = self._rows(ranker, primary, fallback, allowed, needed, request)
+            docs, scores, complete, matches = self._rows(ranker, primary, fallback, allowed, needed, request)
         total = int(np.count_nonzero(complete)) if complete is not None else 0
         partial = int(np.count_nonzero(matches)) - total if matches is not None else 0
-        # Read as they are used: an export of thousands of hits holds one article at a time.
-        hits = (self._stored(row, request.collapse) for row in rows[request.offset : needed])
+        hits = self._hits(docs[request.offset : needed], scores[request.offset : needed], matches, request)
         facets = self._facets(complete) if request.facets and complete is not None else {}
         groups = self.groups().count(matches) if matches is not None else 0  # the stories listed: complete and partial
         return BackendResult(total, hits, facets, groups, partial=partial)
@@ -452,27 +451,35 @@ class _WhooshView(View):
             counts.append(int(np.count_nonzero(mask if allowed is None else mask & allowed)))
         return counts
 
+    def _hits(self, docs: np.ndarray, scores: np.ndarray, matches: np.ndarray | None, request: SearchRequest) -> Iterator[StoredHit]:
+        """The hits ranked ``docs`` stand for, each built and its article read when it is used: an
+        export of every match holds the ranking's arrays and one article at a time, not a list of hits."""
+        groups = self.groups() if request.collapse else None
+        days = self.shared.tables.day if request.filters.sort == "date" else None
+        for i in range(len(docs)):
+            docnum, score = int(docs[i]), float(scores[i])
+            row = groups.row(docnum, score, matches, days) if groups is not None else Collapsed(docnum, score, [])
+            yield self._stored(row, groups is not None)
+
     def _stored(self, row: Collapsed, collapse: bool) -> StoredHit:
         s = self.s
         duplicates = [summary(s.stored_fields(other)) for other in row.others[:MAX_DUPLICATES]] if collapse else None
         speakers = [dict(sp) for sp in self.shared.tables.quotes.get(row.docnum, ())]
         return StoredHit(dict(s.stored_fields(row.docnum)), float(row.score), speakers, duplicates, len(row.others))
 
-    def _rows(self, ranker: Ranker, primary, fallback, allowed, needed: int, request: SearchRequest) -> tuple[list[Collapsed], np.ndarray, np.ndarray]:
-        """The first ``needed`` hits (one per group of near-duplicates when collapsing), the
-        complete matches and the result set."""
+    def _rows(self, ranker: Ranker, primary, fallback, allowed, needed: int, request: SearchRequest) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The first ``needed`` hits (one per group of near-duplicates when collapsing) as arrays of
+        document numbers and scores, the complete matches and the result set."""
         sort = request.filters.sort
         if not request.collapse:
-            docnums, complete, matches = self._rank(ranker, primary, fallback, allowed, needed, sort)
-            return [Collapsed(docnum, score, []) for docnum, score in docnums], complete, matches
+            return self._rank(ranker, primary, fallback, allowed, needed, sort)
         groups = self.groups()
-        days = self.shared.tables.day if sort == "date" else None
         wanted = needed + needed // 2 + 10  # most groups have one article: rarely asked twice
         while True:
-            docnums, complete, matches = self._rank(ranker, primary, fallback, allowed, wanted, sort)
-            rows = groups.collapse(docnums, matches, days)
-            if len(rows) >= needed or len(docnums) < wanted:
-                return rows[:needed], complete, matches
+            docs, scores, complete, matches = self._rank(ranker, primary, fallback, allowed, wanted, sort)
+            firsts, first_scores = groups.collapse(docs, scores)
+            if len(firsts) >= needed or len(docs) < wanted:
+                return firsts[:needed], first_scores[:needed], complete, matches
             wanted *= 4
 
     def groups(self) -> Groups:
@@ -508,10 +515,10 @@ class _WhooshView(View):
             excluded = {docnum, *versions}
             try:
                 matches, scores = Ranker(s, self.shared.postings).scores(query)
-                ranked = top(matches, scores, limit + len(excluded))
+                best = top(matches, scores, limit + len(excluded))
             except Unsupported:
-                ranked = [(hit.docnum, hit.score) for hit in s.search(query, limit=limit + len(excluded), terms=False)]
-            related = [(d, score) for d, score in ranked if d not in excluded][:limit]
+                best = [(hit.docnum, hit.score) for hit in s.search(query, limit=limit + len(excluded), terms=False)]
+            related = [(d, score) for d, score in best if d not in excluded][:limit]
         return {
             "id": article_id,
             "versions": [summary(s.stored_fields(d)) for d in versions],
@@ -519,8 +526,8 @@ class _WhooshView(View):
         }
 
     def _rank(self, ranker: Ranker, primary, fallback, allowed, needed: int, sort: str):
-        """The first ``needed`` hits ``(docnum, score)``, the complete matches and the whole
-        result set (boolean arrays).
+        """The first ``needed`` hits (arrays of document numbers and scores), the complete matches
+        and the whole result set (boolean arrays).
 
         Complete matches (``primary``) rank before partial ones (``fallback``, which also
         matches every complete match), in either order. Date order, and query shapes
@@ -540,10 +547,11 @@ class _WhooshView(View):
                 if allowed is not None:
                     complete = complete & allowed
                     matches = matches & allowed
-                docnums = top(complete, complete_scores, needed)
-                if len(docnums) < needed and fallback is not None:
-                    docnums += top(matches & ~complete, fallback_scores, needed - len(docnums))
-                return docnums, complete, matches
+                docs, scores = ranked(complete, complete_scores, needed)
+                if len(docs) < needed and fallback is not None:
+                    more, more_scores = ranked(matches & ~complete, fallback_scores, needed - len(docs))
+                    docs, scores = np.concatenate((docs, more)), np.concatenate((scores, more_scores))
+                return docs, scores, complete, matches
         complete = ranker.match(primary)
         matches = ranker.match(fallback) | complete if fallback is not None else complete
         if allowed is not None:
@@ -556,11 +564,12 @@ class _WhooshView(View):
                 continue
             allowed_docs = set(np.flatnonzero(within).tolist())
             if sort == "date":
-                ranked = s.search(query, limit=needed - len(docnums), filter=allowed_docs, sortedby="day", reverse=True, terms=False)
+                found = s.search(query, limit=needed - len(docnums), filter=allowed_docs, sortedby="day", reverse=True, terms=False)
             else:
-                ranked = s.search(query, limit=needed - len(docnums), filter=allowed_docs, terms=False)
-            docnums += [(hit.docnum, hit.score or 0.0) for hit in ranked]
-        return docnums, complete, matches
+                found = s.search(query, limit=needed - len(docnums), filter=allowed_docs, terms=False)
+            docnums += [(hit.docnum, hit.score or 0.0) for hit in found]
+        docs = np.fromiter((d for d, _ in docnums), dtype=np.int64, count=len(docnums))
+        return docs, np.fromiter((score for _, score in docnums), dtype=np.float64, count=len(docnums)), complete, matches
 
     def _facets(self, matches: np.ndarray) -> dict[str, list[dict]]:
         """Speaker and year counts over the whole result set (``matches``, not just this page)."""

@@ -517,8 +517,9 @@ class Ranker:
             return mask, scores + np.where(mask, extra, 0.0)
         if isinstance(q, (wq.And, wq.Or, wq.DisjunctionMax)):
             return self._compound(q, scored)
-        if isinstance(q, wq.Every) and not scored:
-            return self.gen.live, None
+        if isinstance(q, wq.Every) and (not scored or q.fieldname is None):
+            # Whoosh scores every live document with the query's boost (``*``, filter-only searches).
+            return self.gen.live, (np.where(self.gen.live, float(q.boost), 0.0) if scored else None)
         if isinstance(q, wq.Not) and not scored:
             return self.gen.live & ~self._eval(q.query, False)[0], None
         if isinstance(q, wq.Phrase):
@@ -709,16 +710,22 @@ class Ranker:
         return mask, scores
 
 
-def top(mask: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """The ``k`` best ``(docnum, score)`` of the matching documents: score descending, then
+def ranked(mask: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best matching documents and their scores, as arrays: score descending, then
     document number ascending (Whoosh's order)."""
     docs = np.flatnonzero(mask)
     if not len(docs) or k <= 0:
-        return []
+        return docs[:0], np.zeros(0)
     values = scores[docs]
     if len(docs) > 4 * k:
         kth = np.partition(values, len(values) - k)[len(values) - k]
         keep = values >= kth
         docs, values = docs[keep], values[keep]
     order = np.lexsort((docs, -values))[:k]
-    return [(int(d), float(v)) for d, v in zip(docs[order], values[order])]
+    return docs[order], values[order].astype(np.float64, copy=False)
+
+
+def top(mask: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """:func:`ranked` as ``(docnum, score)`` pairs."""
+    docs, values = ranked(mask, scores, k)
+    return list(zip(docs.tolist(), values.tolist()))

@@ -39,6 +39,7 @@ from whoosh.scoring import BM25F
 from search.backends.whoosh.synonyms import SynonymSet, WeightedSynonyms
 from search.backends.whoosh import internals
 from search.backends.whoosh.internals import POSITIONS_COUNT_SIZE, W3LeafMatcher
+from search.query.plan import BIGRAM_FIELDS
 
 #: Postings kept in the shared term cache (12 bytes each: document number and weight).
 CACHE_POSTINGS = 8_000_000
@@ -122,8 +123,9 @@ class Generation:
                 self.live[dead + offset] = False
         self._postings = _LRU(limit, lambda found: len(found.docs))
         self._lengths: dict[str, np.ndarray] = {}
-        self._df: dict[tuple[str, object], int] = {}
-        self._complete: frozenset[str] = frozenset()  # fields whose whole lexicon is in _df
+        self._df: dict[tuple[str, object], int] = {}  # terms asked of Whoosh, remembered (bounded)
+        self._lexicon: dict[tuple[str, str], int] = {}  # every term of the fields in _complete
+        self._complete: frozenset[str] = frozenset()  # fields whose whole lexicon is in _lexicon
         self._infos: dict[tuple[str, bytes], list] = {}
         self._positions = _LRU(CACHE_POSITIONS, lambda found: found.size)
         self._phrases = _LRU(CACHE_PHRASES)
@@ -162,17 +164,16 @@ class Generation:
         and each lookup is a hash-table probe per segment in Python. After :meth:`warm`
         the whole lexicon of the text fields is known and nothing is asked of Whoosh."""
         key = (fieldname, text)
+        if fieldname in self._complete:
+            return self._lexicon.get(key, 0)
         found = self._df.get(key)
         if found is None:
-            if fieldname in self._complete:
-                return 0
             try:
                 found = reader.doc_frequency(fieldname, text) if fieldname in reader.schema else 0
             except ValueError:  # text the field cannot encode (a word in a numeric field)
                 found = 0
             if len(self._df) >= CACHE_TERM_STATS:
                 self._df = {}
-                self._complete = frozenset()
             self._df[key] = found
         return found
 
@@ -187,12 +188,12 @@ class Generation:
             for key, info in internals.term_items(sub):
                 totals[key] = totals.get(key, 0) + info.doc_frequency()
         schema = reader.schema
-        textual = {name for name in schema.names() if isinstance(schema[name], (TEXT, ID, KEYWORD))}
-        if len(totals) + len(self._df) < CACHE_TERM_STATS:
-            for (fieldname, tbytes), df in totals.items():
-                if fieldname in textual:
-                    self._df[(fieldname, tbytes.decode("utf-8"))] = df
-            self._complete = frozenset(textual)
+        # The words' fields, not the bigrams' (three times as many terms, asked only as a typed
+        # chunk's pairs): on the full corpus the words' lexicon fits, both together did not.
+        textual = {name for name in schema.names() if isinstance(schema[name], (TEXT, ID, KEYWORD)) and name not in BIGRAM_FIELDS.values()}
+        lexicon = {(fieldname, tbytes.decode("utf-8")): df for (fieldname, tbytes), df in totals.items() if fieldname in textual}
+        if len(lexicon) < CACHE_TERM_STATS:
+            self._lexicon, self._complete = lexicon, frozenset(textual)
         wanted = sorted((df, key) for key, df in totals.items() if df >= min_df)
         for df, (fieldname, tbytes) in reversed(wanted):
             if self._postings.size + df > self._postings.limit:
@@ -250,14 +251,14 @@ class Generation:
                     where.setdefault(key, []).append((number, info))
         if common == len(previous.layout) and previous._complete:
             # Only segments were added: the lexicon known is the previous one plus theirs.
-            df = {key: n for key, n in previous._df.items() if key[0] in previous._complete}
+            df = dict(previous._lexicon)
             for sub, _ in later:
                 for (fieldname, tbytes), info in internals.term_items(sub):
                     if fieldname in previous._complete:
                         key = (fieldname, tbytes.decode("utf-8"))
                         df[key] = df.get(key, 0) + info.doc_frequency()
             if len(df) < CACHE_TERM_STATS:
-                self._df, self._complete = df, previous._complete
+                self._lexicon, self._complete = df, previous._complete
         for fieldname, found in list(previous._lengths.items()):
             self._lengths[fieldname] = np.concatenate([found[:end], _field_lengths(later, fieldname)]) if later else found[:end]
         for (fieldname, tbytes), found in kept_postings:

@@ -245,20 +245,17 @@ class Generation:
         # tables instead of a lookup per cached term and segment.
         wanted = {key for key, _ in kept_postings} | {key for key, _ in kept_positions}
         where: dict[tuple[str, bytes], list] = {}
+        # Only segments were added: the lexicon known is the previous one plus theirs (same pass).
+        lexicon = dict(previous._lexicon) if common == len(previous.layout) and previous._complete else None
         for number, (sub, _) in enumerate(later, common):
             for key, info in internals.term_items(sub):
                 if key in wanted:
                     where.setdefault(key, []).append((number, info))
-        if common == len(previous.layout) and previous._complete:
-            # Only segments were added: the lexicon known is the previous one plus theirs.
-            df = dict(previous._lexicon)
-            for sub, _ in later:
-                for (fieldname, tbytes), info in internals.term_items(sub):
-                    if fieldname in previous._complete:
-                        key = (fieldname, tbytes.decode("utf-8"))
-                        df[key] = df.get(key, 0) + info.doc_frequency()
-            if len(df) < CACHE_TERM_STATS:
-                self._lexicon, self._complete = df, previous._complete
+                if lexicon is not None and key[0] in previous._complete:
+                    text = (key[0], key[1].decode("utf-8"))
+                    lexicon[text] = lexicon.get(text, 0) + info.doc_frequency()
+        if lexicon is not None and len(lexicon) < CACHE_TERM_STATS:
+            self._lexicon, self._complete = lexicon, previous._complete
         for fieldname, found in list(previous._lengths.items()):
             self._lengths[fieldname] = np.concatenate([found[:end], _field_lengths(later, fieldname)]) if later else found[:end]
         for (fieldname, tbytes), found in kept_postings:

@@ -422,7 +422,8 @@ class _WhooshView(View):
 
     def search(self, request: SearchRequest) -> BackendResult:
         s = self.s
-        primary, fallback = compile_node(request.plan.primary), compile_node(request.plan.fallback)
+        memo: dict = {}  # the plan (which holds its nodes) outlives it
+        primary, fallback = compile_node(request.plan.primary, memo), compile_node(request.plan.fallback, memo)
         ranker = Ranker(s, self.shared.postings)
         restrict = self.backend._filter_query(request.filters, request.speaker_ids)
         allowed = ranker.match(restrict) if restrict is not None else None
@@ -537,21 +538,23 @@ class _WhooshView(View):
         if sort != "date":
             try:
                 complete, complete_scores = ranker.scores(primary)
-                if fallback is not None:
-                    matches, fallback_scores = ranker.scores(fallback)
-                else:
-                    matches, fallback_scores = complete, complete_scores
             except Unsupported:
                 pass
             else:
                 if allowed is not None:
                     complete = complete & allowed
-                    matches = matches & allowed
                 docs, scores = ranked(complete, complete_scores, needed)
-                if len(docs) < needed and fallback is not None:
-                    more, more_scores = ranked(matches & ~complete, fallback_scores, needed - len(docs))
-                    docs, scores = np.concatenate((docs, more)), np.concatenate((scores, more_scores))
-                return docs, scores, complete, matches
+                if fallback is None:
+                    return docs, scores, complete, complete
+                if len(docs) >= needed:
+                    # The partial matches are counted, not ranked: their masks, no scores.
+                    matches = ranker.match(fallback)
+                    return docs, scores, complete, (matches & allowed if allowed is not None else matches)
+                matches, fallback_scores = ranker.scores(fallback)
+                if allowed is not None:
+                    matches = matches & allowed
+                more, more_scores = ranked(matches & ~complete, fallback_scores, needed - len(docs))
+                return np.concatenate((docs, more)), np.concatenate((scores, more_scores)), complete, matches
         complete = ranker.match(primary)
         matches = ranker.match(fallback) | complete if fallback is not None else complete
         if allowed is not None:

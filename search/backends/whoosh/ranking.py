@@ -466,7 +466,7 @@ class Ranker:
         self._bm25 = type(weighting) is BM25F  # a subclass may score otherwise
         if self._bm25:
             self._b, self._field_b, self._k1 = internals.bm25f_parameters(weighting)
-        self._memo: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray | None]] = {}
+        self._memo: dict[tuple, tuple[np.ndarray, np.ndarray | None]] = {}
         self._keep: list[wq.Query] = []
 
     # --- matching ------------------------------------------------------------------------------
@@ -489,10 +489,16 @@ class Ranker:
     def _eval(self, q: wq.Query, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """``(mask, scores)`` of ``q``, each node once per search: the primary and fallback
         queries share their parts (a phrase bonus is in both). Callers must not modify the arrays."""
-        key = (id(q), scored)
-        found = self._memo.get(key)
+        if isinstance(q, wq.Term):
+            # By value: a phrase's words are terms of their own (and often terms of the query too).
+            key: tuple = (q.fieldname, q.text, q.boost)
+        else:
+            key = (id(q),)
+        found = self._memo.get(key + (scored,))
+        if found is None and not scored:
+            found = self._memo.get(key + (True,))  # a scored evaluation has the mask too
         if found is None:
-            found = self._memo[key] = self._evaluate(q, scored)
+            found = self._memo[key + (scored,)] = self._evaluate(q, scored)
             self._keep.append(q)  # ids stay unique while the memo lives
         return found
 
@@ -587,7 +593,7 @@ class Ranker:
         if not self.reader.schema[fieldname].scorable:
             raise Unsupported("unscorable field")
         s = self.searcher
-        idf = s.idf(fieldname, text)
+        idf = self._idf(fieldname, text)
         avgfl = s.avg_field_length(fieldname) or 1
         b = self._field_b.get(fieldname, self._b)
         k1 = self._k1
@@ -598,6 +604,11 @@ class Ranker:
             values = values * boost
         scores[found.docs] = values
         return mask, scores
+
+    def _idf(self, fieldname: str, text) -> float:
+        """Whoosh's IDF (``WeightingModel.idf``) from the generation's remembered document
+        frequencies: asking the reader probes every segment's term table, each time."""
+        return log(self.count / (self.gen.doc_frequency(self.reader, fieldname, text) + 1)) + 1
 
     def _synonyms(self, q: WeightedSynonyms, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """:class:`WeightedSynonyms` as its matcher scores it: BM25 of the weighted summed tf."""
@@ -617,7 +628,7 @@ class Ranker:
             return mask, scores
         parent = self.searcher.get_parent()
         total = sum(w for _, w in q.terms_weights) or 1.0
-        df = sum(weight / total * parent.doc_frequency(q.fieldname, text) for text, weight in q.terms_weights)
+        df = sum(weight / total * self.gen.doc_frequency(self.reader, q.fieldname, text) for text, weight in q.terms_weights)
         idf = log(parent.doc_count_all() / (df + 1)) + 1
         avgfl = parent.avg_field_length(q.fieldname) or 1
         b = self._field_b.get(q.fieldname, self._b)

@@ -11,6 +11,7 @@ import html
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import Iterator
 
 from search.analysis import analyze
 from search.analysis.convert import to_simplified
@@ -23,6 +24,8 @@ _LATIN_WORD = re.compile(r"[a-z\u00df-\u00f6\u00f8-\u00ff\u0100-\u024f']+")
 # half-width forms, ligatures, superscripts, ordinals, circled and squared letters): the
 # analyzer folds them, a substring test on the raw text would miss them.
 _COMPAT = re.compile(r"[\uf900-\ufaff\ufb00-\ufb4f\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uffdc\u00aa\u00b2\u00b3\u00b9\u00ba\u00bc-\u00be\u2070-\u209f\u2150-\u218f\u2460-\u24ff\u3200-\u33ff]")
+# A letter of a Latin script run (search.analysis.scripts), lowercased.
+_LATIN_LETTER = re.compile(r"[a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff\uff41-\uff5a\ufb00-\ufb06]")
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.\s")
 
 
@@ -100,17 +103,18 @@ class _Sentences:
         needles = tuple(set(needle.values()))
         phrase_needles = [[needle[w] for w in phrase] for phrase in phrases]
         self._needles, self._folded = needles, folded
+        # An English stem starts where its word does: an occurrence after a letter is inside
+        # another word ("eas" in "increase") and is not read (short stems are everywhere).
+        self._word_start = frozenset(needle[w] for w in words if _LATIN_WORD.fullmatch(w))
         self._reversed: str | None = None
         self.spans, self.promise, self._whole = [], [], []
         ends = [m.end() for m in _SENTENCE_BREAK.finditer(text)]
         # Occurrences of each needle, by sentence (needles hold no sentence-ending punctuation).
         counts: dict[int, dict[str, int]] = {}
         for n in needles:
-            at = folded.find(n)
-            while at >= 0:
+            for at in self._occurrences(n, 0, len(folded)):
                 per = counts.setdefault(bisect_right(ends, at), {})
                 per[n] = per.get(n, 0) + 1
-                at = folded.find(n, at + len(n))
         for k in sorted(counts):
             found = counts[k]
             self.spans.append((ends[k - 1] if k else 0, ends[k] if k < len(ends) else len(text)))
@@ -162,8 +166,7 @@ class _Sentences:
             self._reversed = text[::-1]
         stretches: list[tuple[int, int]] = []
         for needle in self._needles:
-            at = folded.find(needle, start, end)
-            while at >= 0:
+            for at in self._occurrences(needle, start, end):
                 a, b = at, at + len(needle)
                 left = _IN_RUNS.match(self._reversed, len(text) - a)
                 if left:
@@ -172,8 +175,22 @@ class _Sentences:
                 if right:
                     b = min(end, right.end())
                 stretches.append((a, b))
-                at = folded.find(needle, b, end)
         return _merged(stretches)
+
+    def _occurrences(self, needle: str, start: int, end: int) -> Iterator[int]:
+        """Where ``needle`` stands in the folded ``text[start:end]``, not overlapping; an
+        English one only where a word starts (no Latin letter before it)."""
+        folded = self._folded
+        at = folded.find(needle, start, end)
+        if needle in self._word_start:
+            while at >= 0:
+                if not (at and _LATIN_LETTER.match(folded, at - 1)):
+                    yield at
+                at = folded.find(needle, at + 1, end)
+            return
+        while at >= 0:
+            yield at
+            at = folded.find(needle, at + len(needle), end)
 
     def overlapping(self, start: int, end: int) -> list[int]:
         """Candidate sentences that share characters with ``text[start:end]``."""

@@ -37,6 +37,12 @@ def test_english_terms_match_any_inflection():
     assert surfaces(text, match_ranges(text, {"cooper"})) == ["Cooperation", "cooperating"]
 
 
+def test_a_stem_inside_another_word_is_not_marked():
+    # "eas" (eases) stands inside "increases" and "sea": only the words it begins are matches.
+    text = "Tension eases as sea trade increases. Easing continued; o'eases"
+    assert surfaces(text, match_ranges(text, {"eas"})) == ["eases", "Easing"]
+
+
 def test_subword_marks_only_its_characters():
     assert match_ranges("中俄關係風雨兼程", {"关系"}) == [(2, 4)]
 
@@ -225,9 +231,9 @@ from search.highlight import _phrase_spans  # noqa: E402
 
 _PIECES = ["中俄關係", "中俄关系", "合作", "上海合作組織", "风雨兼程", "習近平", "普京", "policy", "Policies", "cooperating",
            "O’Neil", "dying", "Russia’s", "BRICS", "２０２４", "３．５", "ﬁne", "Ｐｕｔｉｎ", "Putin",
-           "Ｐｕｔｉｎ ", "ﬁne ", "Putin said. ", "policy, ", "。", "，", "！", ". ", "\n", " ", "“", "”", "…"]
+           "Ｐｕｔｉｎ ", "ﬁne ", "Putin said. ", "policy, ", "increases ", "Eases", "easing ", "o'eases ", "sea", "。", "，", "！", ". ", "\n", " ", "“", "”", "…"]
 
-_QUERIES = ["中俄关系", "关系", "合作", "上海合作組織", "習近平", "普京", "policy", "cooperating", "O'Neil", "dying", "Russia", "BRICS", "Putin", "fine"]
+_QUERIES = ["中俄关系", "关系", "合作", "上海合作組織", "習近平", "普京", "policy", "cooperating", "O'Neil", "dying", "Russia", "BRICS", "Putin", "fine", "eases"]
 
 
 def _whole_text_ranges(text, terms, phrases):

@@ -166,6 +166,8 @@ class _Sentences:
             self._reversed = text[::-1]
         stretches: list[tuple[int, int]] = []
         for needle in self._needles:
+            if needle in self.strings:
+                continue  # marked wherever it stands (_strings_in): analysis could add nothing
             for at in self._occurrences(needle, start, end):
                 a, b = at, at + len(needle)
                 left = _IN_RUNS.match(self._reversed, len(text) - a)

@@ -228,6 +228,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from search.analysis import analyze, query_terms  # noqa: E402
 from search.highlight import _phrase_spans  # noqa: E402
+from search.analysis.convert import to_simplified  # noqa: E402
 
 _PIECES = ["中俄關係", "中俄关系", "合作", "上海合作組織", "风雨兼程", "習近平", "普京", "policy", "Policies", "cooperating",
            "O’Neil", "dying", "Russia’s", "BRICS", "２０２４", "３．５", "ﬁne", "Ｐｕｔｉｎ", "Putin",
@@ -286,3 +287,32 @@ def test_the_fragment_with_most_words_wins_however_late_it_comes():
     text = "。".join(["普京发表讲话"] * 30 + ["普京与习近平会晤"] + ["普京发表讲话"] * 5)
     (best,) = snippets(text, {"普京", "习近平"}, width=20, count=1)
     assert {"普京", "习近平"} <= set(surfaces(best.text, best.marks))
+
+
+def _string_ranges(text, strings):
+    folded = to_simplified(text)
+    return [(m.start(), m.start() + len(s)) for s in strings for m in re.finditer(f"(?={re.escape(s)})", folded)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30), st.lists(st.sampled_from(_QUERIES), min_size=1, max_size=3))
+def test_strings_are_marked_wherever_they_stand_beside_the_terms(pieces, query_pieces):
+    # The query's Chinese strings (found as bigrams) are marked inside words too; with them
+    # the marks are the whole text's term marks plus every place a string stands.
+    text = "".join(pieces)
+    terms = {t.term for piece in query_pieces for t in query_terms(piece)}
+    strings = sorted(t for t in terms if re.fullmatch(r"[\u4e00-\u9fff]+", t))
+    expected = _whole_text_ranges(text, terms, [])
+    if len(to_simplified(text)) == len(text):
+        expected = _merged_spans(expected + _string_ranges(text, strings))
+    assert match_ranges(text, terms, [], strings) == expected
+
+
+def _merged_spans(spans):
+    merged = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

@@ -38,6 +38,7 @@ from whoosh.matching import ListMatcher
 from whoosh.scoring import BM25F
 from whoosh.system import _INT_SIZE, emptybytes, pack_ushort
 from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.reading import TermNotFound
 from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import PostingPool, SegmentWriter
@@ -136,6 +137,15 @@ def term_items(segment) -> Iterator[tuple[tuple[str, bytes], object]]:
 
 def term_info(segment, fieldname: str, tbytes: bytes):
     return segment._terms.term_info(fieldname, tbytes)
+
+
+def find_term_info(segment, fieldname: str, tbytes: bytes):
+    """The term's info in one segment, or ``None``: one probe of the term table (``term in
+    segment`` then :func:`term_info` is two)."""
+    try:
+        return segment._terms.term_info(fieldname, tbytes)
+    except TermNotFound:
+        return None
 
 
 def postings_reader(segment, fieldname: str, tbytes: bytes, info, format_):

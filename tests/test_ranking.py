@@ -36,6 +36,9 @@ QUERIES = [
     "farmers harvest bank rates", "普京表示", "编号17", "ref3 ref4", "习近平 Putin trade 合作",
     "(经济 OR 农业) 发展", "长江 -科技", "summit NOT talks", "nonexistentword", "Xi Jinping",
     '"普京表示合作"', '"普京 表示"', '"We agree"', '"prices oil"', '"合作 合作"', "title:\"经济 合作\"",
+    # Words of three characters and more: their bigrams are phrases, and where the word is
+    # indexed as a word the phrase is known without its positions.
+    "习近平", "很重要", "修订版", "合作很重要", "重要合作", "普京表示合作很重要",
 ]
 
 
@@ -320,3 +323,19 @@ def test_a_new_generation_inherits_the_caches_of_the_segments_it_shares(tmp_path
         served.close()
         if cold is not None:
             cold.close()
+
+
+def test_a_string_is_found_where_jieba_made_it_a_word_and_where_it_did_not(tmp_path):
+    # 习近平 as jieba's word, inside other words (复习 近 平时), and its bigrams apart (习近 … 近平):
+    # the bigram phrase takes the first without a position check and must still check the others.
+    bodies = {"word": "习近平会见外宾", "inside": "复习近平时的功课", "apart": "学习近况。平安近平", "also-inside": "温习近平日所学"}
+    data = tmp_path / "data"
+    data.mkdir()
+    records = [{"id": key, "title": "标题", "body": body, "date": "2024-01-02T08:00:00+08:00", "source": "T"} for key, body in bodies.items()]
+    (data / "a.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    Indexer(str(tmp_path / "index"), procs=1).run([str(data)])
+    engine = Engine(str(tmp_path / "index"))
+    try:
+        assert {hit.id for hit in engine.search("习近平").hits} == {"word", "inside", "also-inside"}
+    finally:
+        engine.close()

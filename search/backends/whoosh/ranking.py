@@ -41,6 +41,8 @@ from search.backends.whoosh import internals
 from search.backends.whoosh.internals import POSITIONS_COUNT_SIZE, W3LeafMatcher
 from search.query.plan import BIGRAM_FIELDS
 
+_WORD_FIELD = {bigrams: words for words, bigrams in BIGRAM_FIELDS.items()}
+
 #: Postings kept in the shared term cache (12 bytes each: document number and weight).
 CACHE_POSTINGS = 8_000_000
 #: Positions (and documents) kept decoded for phrase checks, and how common a word must
@@ -660,7 +662,8 @@ class Ranker:
             mask[:] = False
             mask[found] = True
         else:
-            candidates = np.flatnonzero(mask)
+            known = self._holding_the_word(q, mask)
+            candidates = np.flatnonzero(mask if known is None else mask & ~known)
             if len(candidates):
                 # A document holds the phrase where word i stands at p + i for some p: shift
                 # each word's positions back by i and intersect (document, position) keys.
@@ -677,8 +680,8 @@ class Ranker:
                     candidates = np.unique(common >> 32)
                     if not len(candidates):
                         break
-                mask[:] = False
-                mask[candidates] = True
+            mask[:] = False if known is None else known
+            mask[candidates] = True
             self.gen.remember_phrase(key, np.flatnonzero(mask))
         if not scored:
             return mask, None
@@ -689,6 +692,20 @@ class Ranker:
         if q.boost != 1.0:
             scores *= q.boost  # a copy
         return mask, scores
+
+    def _holding_the_word(self, q: wq.Phrase, candidates: np.ndarray) -> np.ndarray | None:
+        """For the bigrams of one string in a bigram field (自然 然灾 灾害), the candidates whose
+        Chinese field has the string as a jieba word (自然灾害): both fields index the same
+        simplified runs, so such a document holds the bigrams in a row and needs no position
+        check. ``None`` for other phrases, or when no document has the word."""
+        words = q.words
+        word_field = _WORD_FIELD.get(q.fieldname)
+        if word_field is None or not all(len(w) == 2 for w in words) or any(a[1] != b[0] for a, b in zip(words, words[1:])):
+            return None
+        string = words[0] + "".join(w[1] for w in words[1:])
+        if not self.gen.doc_frequency(self.reader, word_field, string):
+            return None
+        return self._eval(wq.Term(word_field, string), False)[0] & candidates
 
     def _positions(self, fieldname: str, word: str, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(documents, positions)``: every position of ``word`` in each of the ``wanted``

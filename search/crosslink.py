@@ -176,7 +176,7 @@ class CrossLinker:
         self.count -= 1
 
     def _weights(self, found: np.ndarray) -> np.ndarray:
-        # The logarithms in one numpy call: a math.log per feature was most of the link's time.
+        # The logarithms in one numpy call, not a math.log per feature.
         dfs = np.fromiter(map(self.df.__getitem__, found.tolist()), dtype=np.float64, count=len(found))
         return np.log((self.count + 1) / (dfs + 1))
 

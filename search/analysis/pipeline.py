@@ -7,6 +7,7 @@ English word, number, or lowercase word of another script.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -72,4 +73,11 @@ def analyze(text: str, *, subwords: bool = True) -> Iterator[Token]:
 
 def query_terms(text: str) -> list[Token]:
     """Analyze query text: longest words only, positions renumbered from 0."""
-    return list(analyze(text, subwords=False))
+    return list(_query_terms(text))
+
+
+@lru_cache(maxsize=65_536)
+def _query_terms(text: str) -> tuple[Token, ...]:
+    # Planning analyzes the query's words and each of their translations and variants, the
+    # same short strings query after query (tokens are immutable; callers get their own list).
+    return tuple(analyze(text, subwords=False))

@@ -207,6 +207,23 @@ def test_phrases_checked_on_kept_positions_match_whoosh(engine, monkeypatch):
         fresh.close()
 
 
+def test_a_common_words_positions_are_read_for_the_wanted_documents_then_kept(engine, monkeypatch):
+    # Not warmed: the first phrase check of a common word decodes only the documents it wants,
+    # the second decodes the word whole and keeps it; both answer as Whoosh does.
+    from search.backends.whoosh import ranking
+
+    monkeypatch.setattr(ranking, "CACHE_POSITIONS_MIN_DF", 1)
+    fresh = Engine(engine.index_dir)
+    try:
+        texts = [q for q in QUERIES if '"' in q] + ["Putin trade", "普京 合作"]
+        for _ in range(2):
+            for text in texts:
+                assert summary(fresh.search(text)) == reference(fresh, text, SearchFilters(), 1, 10), text
+        assert fresh.backend._shared(fresh.backend.searcher()).postings._positions  # kept the second time
+    finally:
+        fresh.close()
+
+
 def test_shared_caches_stay_within_their_size_and_drop_the_least_recently_used():
     from search.backends.whoosh.ranking import _LRU
 

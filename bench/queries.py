@@ -348,6 +348,24 @@ def http_load(port: int, queries: list[str], threads: int, seconds: float, targe
     return out
 
 
+def _server_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the server process and its workers so far."""
+    import psutil
+
+    try:
+        processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def http_bench(index: Path, queries: list[str], warm: list[str], levels: list[int], seconds: float, log: Path, workers: int = 1, targets: tuple[str, ...] = ("api",)) -> dict:
     """Results per level: ``threads_N`` for the API, ``page_threads_N`` for the search page."""
     import psutil
@@ -359,7 +377,14 @@ def http_bench(index: Path, queries: list[str], warm: list[str], levels: list[in
         out: dict[str, object] = {"server": f"python -m search serve --workers {workers} (waitress, {shape}) on 127.0.0.1", "workers": workers}
         for threads in levels:
             print(f"HTTP {' and '.join(targets)} with {threads} client thread(s) ...", file=sys.stderr, flush=True)
-            for target, summary in http_load(port, queries, threads, seconds, targets).items():
+            cpu_before = _server_cpu_seconds(proc.pid)
+            summaries = http_load(port, queries, threads, seconds, targets)
+            cpu = _server_cpu_seconds(proc.pid) - cpu_before
+            requests = sum(len(queries) - summary["not_sent"] for summary in summaries.values())
+            for target, summary in summaries.items():
+                # The server's CPU time per request over this level (all targets together): on a
+                # shared virtual machine a steadier measure of a search's cost than its latency.
+                summary["server_cpu_ms_per_request"] = round(cpu / requests * 1000, 2) if requests else None
                 out[f"threads_{threads}" if target == "api" else f"{target}_threads_{threads}"] = summary
                 print(json.dumps(summary), file=sys.stderr, flush=True)
         try:

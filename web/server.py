@@ -129,7 +129,11 @@ class _Channel(HTTPChannel):
         outbuf = self.outbufs[0]
         buf = outbuf.buf if isinstance(outbuf, OverflowableBuffer) else None  # None: nothing kept yet
         if buf is not None and not outbuf.__len__() and buf.getfile().tell() >= SENT_KEPT:
-            outbuf.prune()
+            # A new buffer and the old one closed: waitress's own prune() copies into a new
+            # temporary file and leaves the old one open until the garbage collector finds it.
+            # Here as in waitress's _flush_some, which pops spent buffers the same way.
+            self.outbufs[0] = OverflowableBuffer(self.adj.outbuf_overflow)
+            outbuf.close()
         return flushed
 
     def received(self, data):

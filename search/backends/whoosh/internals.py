@@ -136,12 +136,8 @@ def term_items(segment) -> Iterator[tuple[tuple[str, bytes], object]]:
 
 
 def term_info(segment, fieldname: str, tbytes: bytes):
-    return segment._terms.term_info(fieldname, tbytes)
-
-
-def find_term_info(segment, fieldname: str, tbytes: bytes):
     """The term's info in one segment, or ``None``: one probe of the term table (``term in
-    segment`` then :func:`term_info` is two)."""
+    segment`` then a lookup is two)."""
     try:
         return segment._terms.term_info(fieldname, tbytes)
     except TermNotFound:

@@ -352,7 +352,7 @@ def _leaf_postings(reader, fieldname: str, tbytes: bytes, infos=None):
 def _term_infos(leaves, fieldname: str, tbytes: bytes) -> list:
     if not leaves or fieldname not in leaves[0][0].schema:
         return []
-    found = ((n, internals.find_term_info(sub, fieldname, tbytes)) for n, (sub, _) in enumerate(leaves))
+    found = ((n, internals.term_info(sub, fieldname, tbytes)) for n, (sub, _) in enumerate(leaves))
     return [(n, info) for n, info in found if info is not None]
 
 

@@ -15,6 +15,7 @@ from typing import Iterator
 
 from search.analysis import analyze
 from search.analysis.convert import to_simplified
+from search.analysis.scripts import LATIN_LETTERS
 
 _NEWLINES = re.compile(r"\s*\n\s*")
 _SENTENCE_BREAK = re.compile(r"[。！？；!?;\n]+|\.\s+")
@@ -24,8 +25,7 @@ _LATIN_WORD = re.compile(r"[a-z\u00df-\u00f6\u00f8-\u00ff\u0100-\u024f']+")
 # half-width forms, ligatures, superscripts, ordinals, circled and squared letters): the
 # analyzer folds them, a substring test on the raw text would miss them.
 _COMPAT = re.compile(r"[\uf900-\ufaff\ufb00-\ufb4f\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uffdc\u00aa\u00b2\u00b3\u00b9\u00ba\u00bc-\u00be\u2070-\u209f\u2150-\u218f\u2460-\u24ff\u3200-\u33ff]")
-# A letter of a Latin script run (search.analysis.scripts), lowercased.
-_LATIN_LETTER = re.compile(r"[a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff\uff41-\uff5a\ufb00-\ufb06]")
+_LATIN_LETTER = re.compile(f"[{LATIN_LETTERS}]")
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.\s")
 
 

@@ -14,6 +14,8 @@ from typing import Iterator, NamedTuple
 _HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff\uff21-\uff3a\uff41-\uff5a\ufb00-\ufb06"
 _DIGIT = "0-9\uff10-\uff19"
+#: The letters a Latin run is made of, as a regular-expression character class body.
+LATIN_LETTERS = _LATIN
 
 _RUN = re.compile(
     rf"(?P<han>[{_HAN}]+)"

@@ -34,7 +34,7 @@ from datasketch.minhash import _fmix
 
 from search.analysis.convert import to_simplified
 from search.crosslink import CrossLinker
-from search.crosslink import features as cross_features
+from search.crosslink import features  # re-exported: the indexer asks dedup for both
 from search.model import LANGS, Article
 
 NUM_PERM = 64
@@ -303,11 +303,6 @@ def group_all(articles: Iterable[Article], translations: bool | None = None) -> 
     deduper = Deduper(translations=CROSSLINK if translations is None else translations)
     link = deduper.translations
     return {article.id: deduper.add(article.id, signatures(article), day_of(article), features(article) if link else None) for article in articles}
-
-
-def features(article: Article) -> Features | None:
-    """The article's cross-language features (:func:`search.crosslink.features`)."""
-    return cross_features(article)
 
 
 def day_of(article: Article) -> int | None:

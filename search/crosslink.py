@@ -94,14 +94,26 @@ def zh_word_keys(word: str) -> list[str]:
     """The English keys of a simplified Chinese word's first glosses (普京 → vladimir, putin)."""
     from search.lexicon import lexicon
 
+    return _gloss_keys(lexicon().zh_to_en(word))
+
+
+def _gloss_keys(glosses: list[tuple[str, float, str]]) -> list[str]:
     keys: list[str] = []
-    for gloss, _, _ in lexicon().zh_to_en(word)[:GLOSSES]:
+    for gloss, _, _ in glosses[:GLOSSES]:
         keys.extend(k for k in phrase_key(gloss) if len(k) > 1 and k not in keys)
     return keys
 
 
-def _zh_word(word: str) -> None:
-    _zh_cache[word] = tuple(_hash(k) for k in zh_word_keys(word)) if _HAN.match(word) else _ascii_word(word)
+def _map_zh_words(words: set[str]) -> None:
+    """Put new Chinese words' features in the cache: the Han words' glosses read in one batch."""
+    from search.lexicon import lexicon
+
+    han = [word for word in words if _HAN.match(word)]
+    for word, glosses in lexicon().zh_to_en_many(han).items():
+        _zh_cache[word] = tuple(_hash(k) for k in _gloss_keys(glosses))
+    for word in words:
+        if word not in _zh_cache:
+            _zh_cache[word] = _ascii_word(word)
 
 
 def _ascii_word(word: str) -> tuple[int, ...]:
@@ -110,28 +122,50 @@ def _ascii_word(word: str) -> tuple[int, ...]:
     return (_hash(word_key(word)),) if word.isascii() and word.isalpha() and len(word) > 1 and not is_stopword(word) else ()
 
 
-def _en_word(word: str) -> None:
-    _en_cache[word] = (_hash(word_key(word)),) if len(word) > 1 and not is_stopword(word) else ()
+def _map_en_words(words: set[str]) -> None:
+    for word in words:
+        _en_cache[word] = (_hash(word_key(word)),) if len(word) > 1 and not is_stopword(word) else ()
 
 
 def feature_set(text: str, lang: str) -> set[int]:
     """The language-neutral features of ``text`` written in ``lang`` (``zh`` or ``en``), hashed."""
+    text = unicodedata.normalize("NFKC", text)
+    return normalized_feature_set(to_simplified(text) if lang == "zh" else text, lang)
+
+
+def normalized_feature_set(text: str, lang: str) -> set[int]:
+    """:func:`feature_set` of a text already width-folded (NFKC) and, if Chinese, simplified
+    (case does not matter): what :mod:`search.dedup` compares, so it is normalized once."""
     import rjieba
 
-    text = unicodedata.normalize("NFKC", text)
+    text = text.lower()
     out = set(map(_number_feature, (_ZH_NUMBER if lang == "zh" else _EN_NUMBER).findall(text)))
     if lang == "zh":
-        words, cache, lookup = set(rjieba.cut(to_simplified(text))), _zh_cache, _zh_word
+        words, cache, new_words = set(rjieba.cut(text)), _zh_cache, _map_zh_words
     else:
-        words, cache, lookup = set(_EN_WORD.findall(text.lower())), _en_cache, _en_word
-    for word in [w for w in words if w not in cache]:  # new words only: the rest is mapped in one pass
-        lookup(word)
-    if len(cache) > CACHE_LIMIT:
-        cache.clear()
-        return feature_set(text, lang)
+        words, cache, new_words = set(_EN_WORD.findall(text)), _en_cache, _map_en_words
+    new = words.difference(cache)  # the others are mapped already: one pass below
+    if new:
+        if len(cache) + len(new) > CACHE_LIMIT:
+            cache.clear()
+            new = words
+        new_words(new)
     out.update(itertools.chain.from_iterable(map(cache.__getitem__, words)))
     out.discard(0)
     return out
+
+
+def lead(title: str | None, body: str | None, lang: str) -> str:
+    """What features are read from: the title and the body's first ``LEAD[lang]`` characters."""
+    if body and len(body) > LEAD[lang]:
+        body = body[: LEAD[lang]]
+    return "\n".join(part for part in (title, body) if part)
+
+
+def as_array(found: set[int]) -> np.ndarray:
+    array = np.fromiter(found, dtype=np.uint32, count=len(found))
+    array.sort()
+    return array
 
 
 def features(article: Article) -> tuple[str, np.ndarray] | None:
@@ -141,13 +175,7 @@ def features(article: Article) -> tuple[str, np.ndarray] | None:
     if len(langs) != 1:
         return None
     lang = langs[0]
-    body = article.text("body", lang)
-    if body and len(body) > LEAD[lang]:
-        body = body[: LEAD[lang]]
-    text = "\n".join(part for part in (article.text("title", lang), body) if part)
-    found = feature_set(text, lang)
-    array = np.fromiter(found, dtype=np.uint32, count=len(found))
-    array.sort()
+    array = as_array(feature_set(lead(article.text("title", lang), article.text("body", lang), lang), lang))
     return (lang, array) if len(array) else None
 
 
@@ -216,4 +244,4 @@ class CrossLinker:
         return (best[1], best[0]) if best else None
 
 
-__all__ = ["CrossLinker", "THRESHOLD", "feature_set", "features", "zh_word_keys"]
+__all__ = ["CrossLinker", "THRESHOLD", "as_array", "feature_set", "features", "lead", "normalized_feature_set", "zh_word_keys"]

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import numpy as np
 from datasketch import MinHash
 
-from search.dedup import NUM_PERM, SEED, VERIFY, Deduper, day_of, decode, encode, group_all, minhash, shingles, signatures
+from search.dedup import NUM_PERM, SEED, VERIFY, Deduper, Fingerprinter, day_of, decode, encode, fingerprint, group_all, minhash, shingles, signatures
 from search.model import Article
 from tests.dupdata import seed_article
 
@@ -86,3 +86,90 @@ def test_replacing_an_article_regroups_it():
 
 def test_shingles_ignore_script_width_and_punctuation():
     assert np.array_equal(shingles("中俄關係，ＢＲＩＣＳ 2024", "zh"), shingles("中俄关系 brics2024", "zh"))
+
+
+# --- fingerprints computed ahead in a helper process -------------------------------------------
+
+
+def _many_articles(n: int) -> list[Article]:
+    """Copies of the seed (traditional, simplified, English) among ``n`` filler stories."""
+    import opencc
+
+    seed = seed_article()
+    t2s = opencc.OpenCC("t2s")
+    copies = [
+        Article("trad", title={"zh": seed.title["zh"]}, body={"zh": seed.body["zh"]}, date=seed.date),
+        Article("simp", title={"zh": t2s.convert(seed.title["zh"])}, body={"zh": t2s.convert(seed.body["zh"])}, date=seed.date),
+        Article("en", title={"en": seed.title["en"]}, body={"en": seed.body["en"]}, date=seed.date),
+    ]
+    filler = [
+        _article(f"f{i:04d}", {"en" if i % 2 else "zh": (f"Report {i} on the grain harvest in province {i % 7}. " * 6 if i % 2 else f"第{i}号报告：第{i % 7}省粮食收成。" * 6)}, i % 28 + 1)
+        for i in range(n)
+    ]
+    return filler[: n // 2] + copies + filler[n // 2 :]
+
+
+def test_fingerprints_from_the_helper_process_equal_the_inline_ones_in_order():
+    articles = _many_articles(150)
+    ahead = Fingerprinter(link=True, parallel=True)
+    try:
+        got = [item for article in articles for item in ahead.push(article.id, article)]
+        got += list(ahead.drain())
+    finally:
+        ahead.close()
+    assert [key for key, _, _ in got] == [a.id for a in articles]
+    for article, (_, sigs, feats) in zip(articles, got):
+        want_sigs, want_feats = fingerprint(article)
+        assert encode(sigs, feats) == encode(want_sigs, want_feats), article.id
+
+
+def test_a_dead_fingerprint_process_fails_the_batch_loudly():
+    import os
+    import signal
+
+    import pytest
+
+    from search.errors import WriterProcessError
+
+    articles = _many_articles(100)
+    ahead = Fingerprinter(link=True, parallel=True)
+    try:
+        for article in articles[: Fingerprinter.CHUNK]:
+            list(ahead.push(article.id, article))
+        for pid in list(ahead._pool._processes):
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(WriterProcessError, match="run the same command again"):
+            for article in articles[Fingerprinter.CHUNK :]:
+                list(ahead.push(article.id, article))
+            list(ahead.drain())
+    finally:
+        ahead.close()
+
+
+def test_a_large_indexing_batch_groups_as_one_article_at_a_time(tmp_path):
+    """Writer processes and fingerprints computed ahead: the groups stored are the ones
+    :func:`group_all` finds taking the same articles one by one."""
+    import json
+
+    from search.backends.whoosh.groups import group_numbers
+    from search.backends.whoosh.indexing import PARALLEL_MIN_BATCH
+    from search.backends.whoosh.store import open_index
+    from search.indexer import Indexer
+    from search.ingest import load_file
+
+    articles = _many_articles(PARALLEL_MIN_BATCH + 100)
+    path = tmp_path / "news.jsonl"
+    rows = []
+    for a in articles:
+        lang = a.languages[0]
+        rows.append({"id": a.id, "title": a.text("title", lang) or "", "body": a.text("body", lang), "date": a.date.isoformat(), "lang": lang})
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    loaded = [article for _, article in load_file(str(path)).articles]
+    expected = group_all(loaded)
+    assert expected["simp"] == expected["trad"] == expected["en"]  # the copies are one story
+
+    Indexer(str(tmp_path / "index"), procs=2).run([str(path)])
+    with open_index(str(tmp_path / "index")).searcher() as s:
+        numbers, names = group_numbers(s.reader())
+        stored = {s.stored_fields(n)["id"]: names[numbers[n]] for n in range(s.doc_count_all())}
+    assert stored == expected

@@ -47,6 +47,22 @@ def test_lexicon_is_loaded_once():
     assert lexicon() is lexicon()
 
 
+def test_many_words_are_looked_up_as_one_at_a_time():
+    """The indexer's batch lookup (one query per 900 words) answers what single lookups do:
+    dictionary words, curated aliases, words it lacks, on the cache database and on a fresh one."""
+    from search.lexicon import _SqliteTable
+
+    lx = lexicon()
+    assert isinstance(lx._zh, _SqliteTable)  # the cache database, as in every process after the first
+    known = [k for (k,) in lx._zh._db.execute("SELECT k FROM zh ORDER BY k LIMIT 1500 OFFSET 20000")]
+    words = ["普京", "一带一路", "经济", "没有这个词的词", "G20"] + known
+    many = lx.zh_to_en_many(words)
+    assert list(many) == words
+    assert many == {word: lx.zh_to_en(word) for word in words}
+    assert {origin for _, _, origin in many["一带一路"]} == {"alias", "cedict"} and many["没有这个词的词"] == []
+    assert all(many[word] for word in known)  # past the 900 words of one query
+
+
 # Phrases before words
 
 

@@ -85,6 +85,7 @@ class WhooshWriter(Writer):
         self._digest_of = None
         self._held: list[tuple[Article, str, bool]] = []  # added, not yet given to a Whoosh writer
         self._batch_writer = None  # the Whoosh writer of the batch being added
+        self._fingerprints: dedup.Fingerprinter | None = None  # the batch's, while grouping
 
     def __enter__(self) -> "WhooshWriter":
         lock = write_lock(self.index_dir)
@@ -106,6 +107,7 @@ class WhooshWriter(Writer):
         return self
 
     def __exit__(self, *exc) -> None:
+        self._close_fingerprints()
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
@@ -143,27 +145,52 @@ class WhooshWriter(Writer):
 
     def _open(self, count: int) -> None:
         self._batch_writer = self._writer(count)
+        parallel = isinstance(self._batch_writer, ParallelWriter)
+        if self._deduper is not None and (self._fingerprints is None or self._fingerprints.parallel != parallel):
+            # A batch big enough for writer processes also fingerprints ahead in a helper process.
+            self._close_fingerprints()
+            self._fingerprints = dedup.Fingerprinter(self._deduper.translations, parallel)
         held, self._held = self._held, []
         for article, digest, exists in held:
             self._add(article, digest, exists)
 
     def _add(self, article: Article, digest: str, exists: bool) -> None:
         doc = to_document(article, digest)
-        if self._deduper is not None:  # here, in this process and in add order: groups are decided one article at a time
-            sigs = dedup.signatures(article)
-            feats = dedup.features(article) if self._deduper.translations else None
-            doc["dup_group"] = self._deduper.add(article.id, sigs, dedup.day_of(article), feats)
-            doc["dup_sig"] = dedup.encode(sigs, feats)
+        if self._deduper is None:
+            self._write(doc, exists)
+            return
+        for (doc, exists, day), sigs, feats in self._fingerprints.push((doc, exists, dedup.day_of(article)), article):
+            self._group(doc, exists, day, sigs, feats)
+
+    def _group(self, doc: dict, exists: bool, day: int | None, sigs, feats) -> None:
+        # Here, in this process and in add order: groups are decided one article at a time.
+        doc["dup_group"] = self._deduper.add(doc["id"], sigs, day, feats)
+        doc["dup_sig"] = dedup.encode(sigs, feats)
+        self._write(doc, exists)
+
+    def _write(self, doc: dict, exists: bool) -> None:
         if exists:
             self._batch_writer.update_document(**doc)
         else:
             self._batch_writer.add_document(**doc)
+
+    def _close_fingerprints(self) -> None:
+        if self._fingerprints is not None:
+            fingerprints, self._fingerprints = self._fingerprints, None
+            fingerprints.close()
 
     def commit(self) -> list[WriteFailure]:
         if self._batch_writer is None:
             if not self._held:
                 return []
             self._open(len(self._held))
+        try:
+            if self._fingerprints is not None:
+                for (doc, exists, day), sigs, feats in self._fingerprints.drain():
+                    self._group(doc, exists, day, sigs, feats)
+        except BaseException:
+            self.cancel()
+            raise
         writer, self._batch_writer = self._batch_writer, None
         try:
             writer.commit()
@@ -174,6 +201,7 @@ class WhooshWriter(Writer):
 
     def cancel(self) -> None:
         self._held = []
+        self._close_fingerprints()
         if self._batch_writer is not None:
             writer, self._batch_writer = self._batch_writer, None
             writer.cancel()

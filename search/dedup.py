@@ -42,7 +42,7 @@ from search.crosslink import CrossLinker
 from search.crosslink import features  # re-exported: the indexer asks dedup for both
 from search.errors import WriterProcessError
 from search.model import LANGS, Article
-from search.processes import die_with_parent
+from search.processes import worker_of
 
 NUM_PERM = 64
 SEED = 16
@@ -214,7 +214,7 @@ def _fingerprint_chunk(chunk: list, link: bool) -> list:
 def _start_worker(parent: int) -> None:
     from search import lexicon as lexicon_module
 
-    die_with_parent(parent)
+    worker_of(parent)
     lexicon_module._instance = None  # its SQLite connection was the parent's: open one of this process
 
 

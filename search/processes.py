@@ -21,3 +21,11 @@ def die_with_parent(parent: int, sig: int = signal.SIGKILL) -> None:
             pass
     if os.getppid() != parent:
         os._exit(1)
+
+
+def worker_of(parent: int) -> None:
+    """Set up a worker process of the indexer: it dies with ``parent`` and leaves Ctrl-C to it
+    (the parent stops its workers and reports; a worker interrupted mid-article would only
+    print a traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)

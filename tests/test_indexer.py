@@ -638,3 +638,49 @@ def _stored(index_dir) -> list[dict]:
             return [dict(fields) for fields in s.all_stored_fields()]
     finally:
         ix.close()
+
+
+def test_ctrl_c_stops_the_indexer_and_its_workers_with_one_message(tmp_path):
+    """Ctrl-C reaches every process of the terminal's foreground group: the workers (writer
+    processes, the near-duplicate helper) leave it to the indexer, which stops them and says
+    what was kept; no worker prints a traceback."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.reldata import ROOT, cli_env
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [record(f"n{i:05d}", f"第{i}号报告：粮食收成与贸易合作。" * 40 + f" Report {i} on the harvest and trade. " * 40, f"报告 {i}") for i in range(6000)]
+    write_jsonl(data / "news.jsonl", rows)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "index", str(data), "--index", str(tmp_path / "index")],
+        cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+        start_new_session=True,  # its own group, as a terminal's foreground job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a test runner may ignore it
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(_children(proc.pid)) < 3:  # 2 writers + the helper
+            time.sleep(0.2)
+        assert len(_children(proc.pid)) >= 3, "the workers never started"
+        time.sleep(1.0)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "interrupted" in err
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(p) for p in handle.read().split()]
+    except OSError:
+        return []

@@ -37,6 +37,7 @@ from search.backends.opensearch.documents import index_body, stored_fields, to_s
 from search.errors import BackendUnavailableError, IndexMissingError, IndexVersionError
 from search.filters import SearchFilters
 from search.model import Article
+from search.processes import worker_of
 from search.query.plan import TEXT_FIELDS, Plan
 from search.suggest import Suggestions
 from search.timeline import timeline
@@ -589,7 +590,7 @@ def _analyzed(items: list[tuple[Article, str]], procs: int) -> Iterator[Iterator
         return
     # fork: workers start with the parent's dictionaries already loaded.
     context = multiprocessing.get_context("fork")
-    with context.Pool(procs) as pool:
+    with context.Pool(procs, initializer=worker_of, initargs=(os.getpid(),)) as pool:
         yield pool.imap(to_source, items, chunksize=32)
 
 

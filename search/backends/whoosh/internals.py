@@ -44,7 +44,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import PostingPool, SegmentWriter
 
 from search.errors import WriterProcessError
-from search.processes import die_with_parent
+from search.processes import worker_of
 
 #: What this module touches, by where it lives: checked by tests/test_whoosh_internals.py.
 REQUIRED = {
@@ -561,7 +561,7 @@ class _WriterProcess(SubWriterTask):
 
     def run(self) -> None:
         _drop_inherited_lock(self.lock_file)
-        die_with_parent(self.parent)
+        worker_of(self.parent)
         # SubWriterTask.run with FastSegmentWriter instead of SegmentWriter; multisegment only.
         ix = self.storage.open_index(self.indexname)
         writer = self.writer = FastSegmentWriter(ix, _lk=False, **self.kwargs)

@@ -268,6 +268,32 @@ def test_speaker_directory(client):
     assert [s["id"] for s in client.get("/api/speakers", query_string={"prefix": "xi"}).get_json()["speakers"]] == ["xi-jinping"]
 
 
+def test_the_opensearch_directory_follows_the_index_and_is_not_read_again_while_it_is_unchanged(request, tmp_path, monkeypatch):
+    from search.backends.base import open_backend
+    from search.backends.opensearch import backend as os_backend
+
+    monkeypatch.setattr(os_backend, "DIRECTORY_TTL", 0.0)  # ask the cluster for the index's state each time
+    config = fresh_config("opensearch", request, tmp_path)
+    store = open_backend(config, create=True)
+    try:
+        with store.writer(procs=1, batch_size=10) as writer:
+            assert writer.write([(a, content_hash(a), False) for a in SPEAKER_ARTICLES[:1]]) == []
+        first = store.speaker_directory()
+        assert first == {"vladimir-putin": {"names": {"zh": "普京", "en": "Vladimir Putin"}, "count": 1}}
+        searches, search = [], store.client.search
+        monkeypatch.setattr(store.client, "search", lambda *a, **k: searches.append(k) or search(*a, **k))
+        assert store.speaker_directory() is first and searches == []  # unchanged index: nothing read again
+        with store.writer(procs=1, batch_size=10) as writer:
+            assert writer.write([(a, content_hash(a), False) for a in SPEAKER_ARTICLES[1:]]) == []
+        assert store.speaker_directory() == {
+            "vladimir-putin": {"names": {"zh": "普京", "en": "Vladimir Putin"}, "count": 2},
+            "xi-jinping": {"names": {"zh": "习近平", "en": "Xi Jinping"}, "count": 2},
+        }
+        assert len(searches) == 2  # the counts, and the names of the one new speaker
+    finally:
+        store.close()
+
+
 def test_stats_and_health(client):
     stats = client.get("/api/stats").get_json()
     total = 1 + len(SERIES) + len(OTHERS) + len(SPEAKER_ARTICLES)

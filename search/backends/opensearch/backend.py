@@ -48,8 +48,10 @@ MAX_FACET_VALUES = 50
 BULK_CHUNK = 500
 #: Batches at least this large are analyzed by a pool of processes.
 PARALLEL_MIN_BATCH = 400
-DIRECTORY_TTL = 2.0  # seconds a speaker directory is reused (Whoosh rebuilds it per commit)
-SUGGESTIONS_TTL = 300.0  # reading every title is a scan of the index
+#: Seconds the index is taken as unchanged before the cluster is asked again (Whoosh follows
+#: each commit): a change shows in the speaker directory within this time.
+DIRECTORY_TTL = 2.0
+SUGGESTIONS_TTL = 300.0  # reading every title is a scan of the index: done again at most this often, and only if it changed
 MGET_CHUNK = 1000
 PAGE_CHUNK = 2000  # hits per response when a search asks for many (exports)
 #: Deepest hit a search may reach (OpenSearch's index.max_result_window): the engine's pages stop
@@ -116,6 +118,15 @@ def _missing(config: BackendConfig) -> IndexMissingError:
     )
 
 
+@dataclasses.dataclass
+class _Kept:
+    """Something built from the index, the index's state it was built from, and when that state was last confirmed."""
+
+    value: object
+    state: tuple
+    checked: float
+
+
 class OpenSearchBackend(Backend):
     """One index on an OpenSearch cluster."""
 
@@ -130,10 +141,11 @@ class OpenSearchBackend(Backend):
         # (a socket shared by two processes mixes their responses).
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: ref() is not None and ref()._reconnect())
-        self._directory: tuple[float, dict[str, dict]] | None = None
-        self._suggestions: tuple[float, Suggestions] | None = None
         self._directory_lock = threading.Lock()
-        self._memos: dict[object, tuple[float, object]] = {}
+        self._state: tuple[float, tuple] | None = None  # (when asked, the index's state)
+        self._kept: dict[object, _Kept] = {}  # what is built from the index: the directory, suggestions, memos
+        self._names: dict[str, dict] = {}  # speaker id → names, of the index whose uuid is self._names_of
+        self._names_of: str | None = None
         with translated_errors(config):
             health = self.client.cluster.health()
             if health.get("status") == "red":
@@ -181,33 +193,74 @@ class OpenSearchBackend(Backend):
     def view(self) -> "_OpenSearchView":
         return _OpenSearchView(self)
 
-    def speaker_directory(self) -> dict[str, dict]:
-        """Every quoted speaker: id → names and the number of articles quoting them."""
+    def index_state(self) -> tuple:
+        """What changes whenever what searches see does: the index's uuid, how often it was
+        refreshed (a write shows only after a refresh, and a refresh with nothing new is not
+        counted) and its document counts; asked at most every :data:`DIRECTORY_TTL` seconds."""
         with self._directory_lock:
-            if self._directory is not None and time.monotonic() - self._directory[0] < DIRECTORY_TTL:
-                return self._directory[1]
-        body = {
-            "size": 0,
-            "aggs": {
-                "speakers": {
-                    "terms": {"field": "speakers", "size": 65_000},
-                    "aggs": {"one": {"top_hits": {"size": 1, "_source": ["doc.speakers_data"]}}},
-                }
-            },
-        }
+            if self._state is not None and time.monotonic() - self._state[0] < DIRECTORY_TTL:
+                return self._state[1]
+        with translated_errors(self.config):
+            stats = self.client.indices.stats(index=self.index, metric="refresh,docs")
+        total = stats["_all"]["total"]
+        uuid = next(iter(stats.get("indices", {}).values()), {}).get("uuid")
+        state = (uuid, total["refresh"]["total"], total["refresh"].get("external_total"), total["docs"]["count"], total["docs"]["deleted"])
+        with self._directory_lock:
+            self._state = (time.monotonic(), state)
+        return state
+
+    def _reused(self, key: object, ttl: float, build: Callable[[], object]) -> object:
+        """``build()``, reused for ``ttl`` seconds and after that for as long as the index is unchanged."""
+        with self._directory_lock:
+            found = self._kept.get(key)
+        now = time.monotonic()
+        if found is not None and now - found.checked < ttl:
+            return found.value
+        state = self.index_state()  # before building: a change meanwhile builds again next time
+        if found is not None and found.state == state:
+            found.checked = now
+            return found.value
+        value = build()
+        with self._directory_lock:
+            self._kept[key] = _Kept(value, state, now)
+        return value
+
+    def speaker_directory(self) -> dict[str, dict]:
+        """Every quoted speaker: id → names and the number of articles quoting them (read again
+        when the index changed)."""
+        return self._reused("directory", 0.0, self._read_directory)
+
+    def _read_directory(self) -> dict[str, dict]:
+        # Counting is cheap; each speaker's names come from one article quoting them, read once
+        # per speaker (thousands of articles' sources in one answer take the cluster a second).
+        body = {"size": 0, "aggs": {"speakers": {"terms": {"field": "speakers", "size": 65_000}}}}
         with translated_errors(self.config):
             answer = complete(self.client.search(index=self.index, body=body), self.config)
-        directory: dict[str, dict] = {}
+        counts = {bucket["key"]: bucket["doc_count"] for bucket in answer["aggregations"]["speakers"]["buckets"]}
+        uuid = self.index_state()[0]
+        if uuid != self._names_of:
+            self._names, self._names_of = {}, uuid
+        missing = [sid for sid in counts if sid not in self._names]
+        if missing:
+            self._names.update(self._read_names(missing, every=len(missing) == len(counts)))
+        unknown = {"zh": None, "en": None}
+        return {sid: {"names": self._names.get(sid, unknown), "count": counts[sid]} for sid in sorted(counts)}
+
+    def _read_names(self, ids: list[str], *, every: bool) -> dict[str, dict]:
+        """Speaker id → names, as one article quoting them gives them (``every``: all ids the index holds)."""
+        terms: dict = {"field": "speakers", "size": max(1, len(ids))}
+        if not every:
+            terms["include"] = ids
+        body = {"size": 0, "aggs": {"speakers": {"terms": terms, "aggs": {"one": {"top_hits": {"size": 1, "_source": ["doc.speakers_data"]}}}}}}
+        with translated_errors(self.config):
+            answer = complete(self.client.search(index=self.index, body=body), self.config)
+        names: dict[str, dict] = {}
         for bucket in answer["aggregations"]["speakers"]["buckets"]:
             sid = bucket["key"]
             hits = bucket["one"]["hits"]["hits"]
             quoted = hits[0]["_source"].get("doc", {}).get("speakers_data", []) if hits else []
-            names = next((sp["names"] for sp in quoted if sp["id"] == sid), {"zh": None, "en": None})
-            directory[sid] = {"names": names, "count": bucket["doc_count"]}
-        directory = dict(sorted(directory.items()))
-        with self._directory_lock:
-            self._directory = (time.monotonic(), directory)
-        return directory
+            names[sid] = next((sp["names"] for sp in quoted if sp["id"] == sid), {"zh": None, "en": None})
+        return names
 
     def article(self, article_id: str) -> dict | None:
         with translated_errors(self.config):
@@ -245,10 +298,11 @@ class OpenSearchBackend(Backend):
         }
 
     def suggestions(self) -> Suggestions:
-        """Built from every article's titles (read once, then kept for :data:`SUGGESTIONS_TTL` seconds)."""
-        with self._directory_lock:
-            if self._suggestions is not None and time.monotonic() - self._suggestions[0] < SUGGESTIONS_TTL:
-                return self._suggestions[1]
+        """Built from every article's titles (read once, then again at most every
+        :data:`SUGGESTIONS_TTL` seconds, when the index changed)."""
+        return self._reused("suggestions", SUGGESTIONS_TTL, self._read_suggestions)
+
+    def _read_suggestions(self) -> Suggestions:
         from opensearchpy import helpers
 
         titles: list[tuple[str, str | None, str | None, int]] = []
@@ -261,21 +315,11 @@ class OpenSearchBackend(Backend):
                 titles.append((source.get("id", ""), doc.get("title_zh"), doc.get("title_en"), int(source.get("day") or 0)))
                 for word in {token.term for token in analyze(doc.get("title_zh") or "")}:  # as a lexicon of title_zh
                     zh_words[word] = zh_words.get(word, 0) + 1
-        built = Suggestions.build(titles, zh_words, self.speaker_directory())
-        with self._directory_lock:
-            self._suggestions = (time.monotonic(), built)
-        return built
+        return Suggestions.build(titles, zh_words, self.speaker_directory())
 
     def memo(self, key: object, build: Callable[[], object]) -> object:
-        """``build()``, kept for :data:`SUGGESTIONS_TTL` seconds (the index may change meanwhile)."""
-        with self._directory_lock:
-            found = self._memos.get(key)
-            if found is not None and time.monotonic() - found[0] < SUGGESTIONS_TTL:
-                return found[1]
-        value = build()
-        with self._directory_lock:
-            self._memos[key] = (time.monotonic(), value)
-        return value
+        """``build()``, kept as the suggestions are (the index may change meanwhile)."""
+        return self._reused(("memo", key), SUGGESTIONS_TTL, build)
 
     def close(self) -> None:
         self.client.close()

@@ -367,13 +367,21 @@ class _OpenSearchView(View):
         return make_plan(self)
 
     def _fetch(self, pairs: list[tuple[str, str]]) -> None:
-        aggs = {f"t{n}": {"filter": {"term": {field: term}}} for n, (field, term) in enumerate(pairs)}
-        body = {"size": 0, "track_total_hits": True, "aggs": aggs}
-        with translated_errors(self.backend.config):
-            answer = complete(self.backend.client.search(index=self.backend.index, body=body), self.backend.config)
-        self._doc_count = int(answer["hits"]["total"]["value"])
+        # Each pair counted among the articles holding any of the terms, not among all articles
+        # (a filter per pair over the whole index cost the node ~24 ms a search on 154,548
+        # articles); the articles in the index are a count the node answers from its statistics.
+        by_field: dict[str, list[str]] = {}
+        for field, term in pairs:
+            by_field.setdefault(field, []).append(term)
+        searches: list[dict] = [{"size": 0, "track_total_hits": True}]
+        if pairs:
+            holding = {"bool": {"should": [{"terms": {field: terms}} for field, terms in by_field.items()]}}
+            aggs = {f"t{n}": {"filter": {"term": {field: term}}} for n, (field, term) in enumerate(pairs)}
+            searches.append({"size": 0, "track_total_hits": False, "query": {"constant_score": {"filter": holding}}, "aggs": aggs})
+        answers = self._msearch(searches)
+        self._doc_count = int(answers[0]["hits"]["total"]["value"])
         for n, pair in enumerate(pairs):
-            self._known[pair] = int(answer["aggregations"][f"t{n}"]["doc_count"])
+            self._known[pair] = int(answers[1]["aggregations"][f"t{n}"]["doc_count"])
 
     def speaker_directory(self) -> dict[str, dict]:
         return self.backend.speaker_directory()

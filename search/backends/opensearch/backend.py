@@ -521,7 +521,11 @@ class _OpenSearchView(View):
     def _facets(self, aggregations: dict | None) -> dict[str, list[dict]]:
         if not aggregations:
             return {}
-        years = sorted(((int(b["key"]), b["doc_count"]) for b in aggregations["years"]["buckets"] if b["key"]), reverse=True)
+        days = np.array([int(b["key"]) for b in aggregations["days"]["buckets"]], dtype=np.int64)
+        counts = np.array([b["doc_count"] for b in aggregations["days"]["buckets"]], dtype=np.int64)
+        dated = days > 0  # day 0: undated, in no year
+        per_year = np.bincount(days[dated] // 10_000, weights=counts[dated]) if dated.any() else np.zeros(0)
+        years = [(int(year), int(per_year[year])) for year in np.flatnonzero(per_year)[::-1]]
         buckets = aggregations["speakers"]["buckets"]
         directory = self.backend.speaker_directory() if buckets else {}
         unknown = {"zh": None, "en": None}
@@ -530,10 +534,7 @@ class _OpenSearchView(View):
                 {"id": b["key"], "names": directory.get(b["key"], {"names": unknown})["names"], "count": b["doc_count"]} for b in buckets
             ],
             "years": [{"year": year, "count": count} for year, count in years],
-            **timeline(np.repeat(
-                np.array([int(b["key"]) for b in aggregations["days"]["buckets"]], dtype=np.int64),
-                [b["doc_count"] for b in aggregations["days"]["buckets"]],
-            )),
+            **timeline(np.repeat(days, counts)),
         }
 
 

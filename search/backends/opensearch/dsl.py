@@ -70,10 +70,12 @@ def restricted(node: qp.Node, filters: list[dict], *, without: qp.Node | None = 
 
 
 def facet_aggregations(max_speakers: int) -> dict:
-    """Year and speaker counts over the whole result set."""
+    """Day and speaker counts over the whole result set (years, months and days all come from the
+    days: a year is ``day // 10000``)."""
     return {
-        "years": {"terms": {"field": "year", "size": 10_000}},
-        "days": {"terms": {"field": "day", "size": 60_000}},  # the timeline (months, days); 0: undated
+        # Every day holding a match (0: undated). A histogram lists its buckets in key order; a
+        # terms aggregation of that size sorted thousands of them by count first.
+        "days": {"histogram": {"field": "day", "interval": 1, "min_doc_count": 1}},
         "speakers": {
             "terms": {
                 "field": "speakers",

@@ -268,30 +268,43 @@ def test_speaker_directory(client):
     assert [s["id"] for s in client.get("/api/speakers", query_string={"prefix": "xi"}).get_json()["speakers"]] == ["xi-jinping"]
 
 
-def test_the_opensearch_directory_follows_the_index_and_is_not_read_again_while_it_is_unchanged(request, tmp_path, monkeypatch):
+def test_what_opensearch_searches_reuse_follows_the_index_and_is_not_read_again_while_it_is_unchanged(request, tmp_path, monkeypatch):
+    """The speaker directory and the term statistics are kept while the index is unchanged."""
     from search.backends.base import open_backend
     from search.backends.opensearch import backend as os_backend
+    from search.searcher import Engine
 
     monkeypatch.setattr(os_backend, "DIRECTORY_TTL", 0.0)  # ask the cluster for the index's state each time
     config = fresh_config("opensearch", request, tmp_path)
-    store = open_backend(config, create=True)
-    try:
+
+    def write(articles) -> None:
+        store = open_backend(config, create=True)
         with store.writer(procs=1, batch_size=10) as writer:
-            assert writer.write([(a, content_hash(a), False) for a in SPEAKER_ARTICLES[:1]]) == []
+            assert writer.write([(a, content_hash(a), False) for a in articles]) == []
+        store.close()
+
+    write(SPEAKER_ARTICLES[:1])
+    engine = Engine(config=config)
+    store = engine.backend
+    try:
         first = store.speaker_directory()
         assert first == {"vladimir-putin": {"names": {"zh": "普京", "en": "Vladimir Putin"}, "count": 1}}
-        searches, search = [], store.client.search
-        monkeypatch.setattr(store.client, "search", lambda *a, **k: searches.append(k) or search(*a, **k))
-        assert store.speaker_directory() is first and searches == []  # unchanged index: nothing read again
-        with store.writer(procs=1, batch_size=10) as writer:
-            assert writer.write([(a, content_hash(a), False) for a in SPEAKER_ARTICLES[1:]]) == []
+        assert engine.search("普京").total == 1
+        asked = {"search": [], "msearch": []}
+        for name, calls in asked.items():
+            sent = getattr(store.client, name)
+            monkeypatch.setattr(store.client, name, lambda *a, _sent=sent, _calls=calls, **k: _calls.append(k) or _sent(*a, **k))
+        assert store.speaker_directory() is first and asked["search"] == []  # unchanged index: nothing read again
+        assert engine.search("普京").total == 1 and len(asked["msearch"]) == 1  # the search only: statistics known
+        write(SPEAKER_ARTICLES[1:])
         assert store.speaker_directory() == {
             "vladimir-putin": {"names": {"zh": "普京", "en": "Vladimir Putin"}, "count": 2},
             "xi-jinping": {"names": {"zh": "习近平", "en": "Xi Jinping"}, "count": 2},
         }
-        assert len(searches) == 2  # the counts, and the names of the one new speaker
+        assert len(asked["search"]) == 2  # the counts, and the names of the one new speaker
+        assert engine.search("普京").total == 2 and len(asked["msearch"]) == 3  # statistics read again, then the search
     finally:
-        store.close()
+        engine.close()
 
 
 def test_stats_and_health(client):

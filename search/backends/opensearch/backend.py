@@ -51,6 +51,8 @@ PARALLEL_MIN_BATCH = 400
 #: Seconds the index is taken as unchanged before the cluster is asked again (Whoosh follows
 #: each commit): a change shows in the speaker directory within this time.
 DIRECTORY_TTL = 2.0
+#: Document frequencies (term statistics) kept for the searches that follow (~150 bytes each).
+FREQUENCIES_KEPT = 100_000
 SUGGESTIONS_TTL = 300.0  # reading every title is a scan of the index: done again at most this often, and only if it changed
 MGET_CHUNK = 1000
 PAGE_CHUNK = 2000  # hits per response when a search asks for many (exports)
@@ -146,6 +148,7 @@ class OpenSearchBackend(Backend):
         self._kept: dict[object, _Kept] = {}  # what is built from the index: the directory, suggestions, memos
         self._names: dict[str, dict] = {}  # speaker id → names, of the index whose uuid is self._names_of
         self._names_of: str | None = None
+        self._frequencies: tuple[tuple, dict] = ((), {})  # (the index's state, what read_frequencies() gives)
         with translated_errors(config):
             health = self.client.cluster.health()
             if health.get("status") == "red":
@@ -208,6 +211,17 @@ class OpenSearchBackend(Backend):
         with self._directory_lock:
             self._state = (time.monotonic(), state)
         return state
+
+    def read_frequencies(self) -> dict[tuple[str, str] | None, int]:
+        """The document frequencies searches have read while the index is in its current state,
+        shared by the searches that follow: ``(field, term)`` → articles holding it, ``None`` →
+        articles in the index (forgotten when the index changes, or all at once past
+        :data:`FREQUENCIES_KEPT`)."""
+        state = self.index_state()
+        with self._directory_lock:
+            if self._frequencies[0] != state or len(self._frequencies[1]) > FREQUENCIES_KEPT:
+                self._frequencies = (state, {})
+            return self._frequencies[1]
 
     def _reused(self, key: object, ttl: float, build: Callable[[], object]) -> object:
         """``build()``, reused for ``ttl`` seconds and after that for as long as the index is unchanged."""
@@ -367,6 +381,15 @@ class _OpenSearchView(View):
         return make_plan(self)
 
     def _fetch(self, pairs: list[tuple[str, str]]) -> None:
+        kept = self.backend.read_frequencies()
+        missing = [pair for pair in pairs if pair not in kept]
+        if missing or None not in kept:
+            kept.update(self._read_frequencies(missing))
+        self._doc_count = kept[None]
+        self._known.update((pair, kept[pair]) for pair in pairs)
+
+    def _read_frequencies(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str] | None, int]:
+        """How many articles hold each ``(field, term)``, and (under ``None``) how many there are."""
         # Each pair counted among the articles holding any of the terms, not among all articles
         # (a filter per pair over the whole index cost the node ~24 ms a search on 154,548
         # articles); the articles in the index are a count the node answers from its statistics.
@@ -379,9 +402,10 @@ class _OpenSearchView(View):
             aggs = {f"t{n}": {"filter": {"term": {field: term}}} for n, (field, term) in enumerate(pairs)}
             searches.append({"size": 0, "track_total_hits": False, "query": {"constant_score": {"filter": holding}}, "aggs": aggs})
         answers = self._msearch(searches)
-        self._doc_count = int(answers[0]["hits"]["total"]["value"])
+        found: dict[tuple[str, str] | None, int] = {None: int(answers[0]["hits"]["total"]["value"])}
         for n, pair in enumerate(pairs):
-            self._known[pair] = int(answers[1]["aggregations"][f"t{n}"]["doc_count"])
+            found[pair] = int(answers[1]["aggregations"][f"t{n}"]["doc_count"])
+        return found
 
     def speaker_directory(self) -> dict[str, dict]:
         return self.backend.speaker_directory()

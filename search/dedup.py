@@ -290,7 +290,7 @@ class Fingerprinter:
 
 
 def _died() -> WriterProcessError:
-    return WriterProcessError("the near-duplicate process died; nothing of this batch was committed: run the same command again")
+    return WriterProcessError("a writer process died (the one finding near-duplicates); nothing of this batch was committed: run the same command again")
 
 
 Features = tuple[str, np.ndarray]  # an article's language and its cross-language features

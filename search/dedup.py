@@ -30,6 +30,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Iterable
 
 import numpy as np
@@ -445,4 +446,9 @@ def day_of(article: Article) -> int | None:
     return article.date.date().toordinal() if article.date else None
 
 
-__all__ = ["Deduper", "Fingerprinter", "Signature", "decode", "decode_all", "encode", "features", "compared_texts", "fingerprint", "fingerprint_texts", "group_all", "normalize", "normalized", "shingles", "signatures"]
+def ordinal_of(day: int | None) -> int | None:
+    """The ordinal of an index's ``day`` value (YYYYMMDD), ``None`` when undated (0 or out of range)."""
+    return date(day // 10000, day // 100 % 100, day % 100).toordinal() if day and 10000101 <= day <= 99991231 else None
+
+
+__all__ = ["Deduper", "Fingerprinter", "Signature", "decode", "decode_all", "encode", "features", "compared_texts", "fingerprint", "fingerprint_texts", "group_all", "normalize", "normalized", "ordinal_of", "shingles", "signatures"]

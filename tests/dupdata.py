@@ -10,6 +10,7 @@ from pathlib import Path
 
 import opencc
 
+from search.backends.base import BackendConfig
 from search.indexer import Indexer
 from search.ingest import load_file
 from tests.webdata import web_app
@@ -68,3 +69,26 @@ def dup_web_app(tmp_path_factory, name: str):
     index_dir = build(tmp_path_factory.mktemp(name), str(tmp_path_factory.mktemp(f"{name}-index")))
     with web_app(index_dir) as app:
         yield app
+
+
+def stored_groups(config: BackendConfig) -> set[frozenset[str]]:
+    """The groups the index stores, as sets of article ids."""
+    by_group: dict[str, set[str]] = {}
+    if config.backend == "whoosh":
+        from search.backends.whoosh.groups import group_numbers
+        from search.backends.whoosh.store import open_index
+
+        with open_index(config.index_dir).searcher() as searcher:
+            reader = searcher.reader()
+            numbers, _ = group_numbers(reader)
+            for docnum in reader.all_doc_ids():
+                by_group.setdefault(int(numbers[docnum]), set()).add(searcher.stored_fields(docnum)["id"])
+    else:
+        from opensearchpy import OpenSearch, helpers
+
+        client = OpenSearch(hosts=list(config.urls))
+        client.indices.refresh(index=config.index_name)
+        for hit in helpers.scan(client, index=config.index_name, query={"_source": ["id", "dup_group"]}):
+            by_group.setdefault(hit["_source"]["dup_group"], set()).add(hit["_source"]["id"])
+        client.close()
+    return {frozenset(ids) for ids in by_group.values()}

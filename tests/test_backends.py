@@ -246,15 +246,13 @@ def test_article_has_its_stored_text(client):
 
 
 def test_collapse_and_similar_on_both_backends(client, config):
-    """Whoosh groups near-duplicates; OpenSearch stores no groups (README): each article is its own story."""
+    """Both group near-duplicates (tests/test_opensearch_groups.py compares the groups)."""
     every = search(client, q="普京", size=100, collapse="false")
     collapsed = search(client, q="普京", size=100)
     assert "duplicates" not in every["hits"][0] and collapsed["collapse"] is True
     assert collapsed["total"] == every["total"] and collapsed["total_groups"] == len(collapsed["hits"])
     shown = {hit["id"] for hit in collapsed["hits"]} | {i for hit in collapsed["hits"] for i in hit["duplicates"]["ids"]}
     assert shown == ids(every)
-    if config.backend == "opensearch":
-        assert collapsed["total_groups"] == collapsed["total"] and all(hit["duplicates"] == {"count": 0, "ids": []} for hit in collapsed["hits"])
     similar = client.get("/api/articles/speaker-putin-1/similar")
     assert similar.status_code == 200 and similar.get_json()["id"] == "speaker-putin-1"
     assert client.get("/api/articles/no-such-article/similar").status_code == 404
@@ -430,6 +428,15 @@ def test_the_same_queries_match_the_same_articles(news, translate):
     finally:
         for engine in engines.values():
             engine.close()
+
+
+def test_the_same_articles_make_the_same_stories(news):
+    """Near-duplicate groups (MinHash, cross-language links) do not depend on the backend."""
+    from tests.dupdata import stored_groups
+
+    groups = {backend: stored_groups(config) for backend, config in news.items()}
+    assert sum(len(group) > 1 for group in groups["whoosh"]) >= 5
+    assert groups["whoosh"] == groups["opensearch"]
 
 
 # --- errors of the OpenSearch backend ----------------------------------------------------------------

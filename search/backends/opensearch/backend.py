@@ -32,7 +32,7 @@ from search.backends.base import (
     WriteFailure,
     Writer,
 )
-from search.backends.opensearch import dsl
+from search.backends.opensearch import dsl, groups
 from search.backends.opensearch.documents import index_body, stored_fields, to_source, versions
 from search.errors import BackendUnavailableError, IndexMissingError, IndexVersionError
 from search.filters import SearchFilters
@@ -341,7 +341,7 @@ class OpenSearchBackend(Backend):
     # --- writing --------------------------------------------------------------------------
 
     def writer(self, *, procs: int, batch_size: int, dedup: bool = True) -> "OpenSearchWriter":
-        return OpenSearchWriter(self, procs=procs)
+        return OpenSearchWriter(self, procs=procs, dedup=dedup)
 
 
 class _OpenSearchView(View):
@@ -411,10 +411,7 @@ class _OpenSearchView(View):
         return self.backend.speaker_directory()
 
     def similar(self, article_id: str, limit: int) -> dict | None:
-        """No near-duplicate groups are stored here yet (README): no versions, no related."""
-        if self.backend.article(article_id) is None:
-            return None
-        return super().similar(article_id, limit)
+        return groups.similar(self, article_id, limit)
 
     def frequencies(self, pairs) -> dict[tuple[str, str], int]:
         pairs = list(pairs)
@@ -458,13 +455,8 @@ class _OpenSearchView(View):
         return found
 
     def search(self, request: SearchRequest) -> BackendResult:
-        """No near-duplicate groups are stored here yet (README): each article is its own story,
-        so collapsed results are the articles themselves, each with no other versions."""
-        found = self._search(request)
-        if request.collapse:
-            found.hits = (dataclasses.replace(hit, duplicates=[]) for hit in found.hits)
-        found.groups = found.total + found.partial
-        return found
+        """Collapsed (one hit per group of near-duplicates): :mod:`search.backends.opensearch.groups`."""
+        return self._search(request)
 
     def _search(self, request: SearchRequest) -> BackendResult:
         """One page; a long one (an export) in chunks of :data:`PAGE_CHUNK`, so no response holds them all."""
@@ -477,12 +469,14 @@ class _OpenSearchView(View):
                 size = min(PAGE_CHUNK, request.offset + request.size - start)
                 yield from self._page(dataclasses.replace(request, offset=start, size=size, facets=False)).hits
 
-        return BackendResult(first.total, itertools.chain(first.hits, rest()), first.facets, partial=first.partial)
+        return BackendResult(first.total, itertools.chain(first.hits, rest()), first.facets, first.groups, partial=first.partial)
 
     def _page(self, request: SearchRequest) -> BackendResult:
         the_plan = request.plan
         if the_plan.primary is None or request.speaker_ids == ():
             return BackendResult(0, [], {})
+        if request.collapse:
+            return groups.collapsed_page(self, request, MAX_FACET_VALUES)
         filters = dsl.filter_clauses(request.filters, request.speaker_ids)
         by_date = request.filters.sort == "date"
         primary, fallback = the_plan.primary, the_plan.fallback
@@ -500,6 +494,7 @@ class _OpenSearchView(View):
         searches = [page]
         if fallback is not None:
             searches.append({"query": dsl.restricted(fallback, filters), "size": 0, "track_total_hits": True})
+        searches[-1]["aggs"] = {**searches[-1].get("aggs", {}), **groups.stories()}  # over every match
         answers = self._msearch(searches)
         first = answers[0]
         hits = [self._hit(hit) for hit in first["hits"]["hits"]]
@@ -515,7 +510,7 @@ class _OpenSearchView(View):
             }
             hits += [self._hit(hit) for hit in self._msearch([rest])[0]["hits"]["hits"]]
         facets = self._facets(first.get("aggregations")) if request.facets else {}
-        return BackendResult(complete, hits, facets, partial=partial)
+        return BackendResult(complete, hits, facets, groups.story_count(answers[-1]), partial=partial)
 
     def count(self, nodes, filters: SearchFilters, speaker_ids: tuple[str, ...] | None) -> list[int]:
         if speaker_ids == ():
@@ -565,14 +560,19 @@ class _OpenSearchView(View):
 class OpenSearchWriter(Writer):
     """Bulk writes for one indexing run: analysis in worker processes, streaming bulk requests."""
 
-    def __init__(self, backend: OpenSearchBackend, *, procs: int) -> None:
+    def __init__(self, backend: OpenSearchBackend, *, procs: int, dedup: bool = True) -> None:
         self.backend = backend
         self.client = backend.client
         self.index = backend.index
         self.procs = procs
+        self.dedup = dedup  # group near-duplicates (off only to measure what grouping costs)
+        self._grouper: groups.Grouper | None = None
         self._pending: list[tuple[Article, str]] = []
 
     def __enter__(self) -> "OpenSearchWriter":
+        with translated_errors(self.backend.config):
+            self.client.indices.refresh(index=self.index)
+            self._grouper = groups.Grouper(self.client, self.index, self.dedup)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -604,7 +604,8 @@ class OpenSearchWriter(Writer):
             return []
         failures: list[WriteFailure] = []
         with _analyzed(items, self.procs) as sources:
-            actions = ({"_op_type": "index", "_index": self.index, "_id": source["id"], "_source": source} for source in sources)
+            grouped = self._grouper.grouped(items, sources, parallel=self.procs > 1 and len(items) >= PARALLEL_MIN_BATCH)
+            actions = ({"_op_type": "index", "_index": self.index, "_id": source["id"], "_source": source} for source in grouped)
             with translated_errors(self.backend.config):
                 for ok, item in helpers.streaming_bulk(
                     self.client,

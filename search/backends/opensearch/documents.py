@@ -22,7 +22,7 @@ from search.query.plan import BIGRAM_FIELDS, TEXT_FIELDS
 INDEXED_FIELDS = (*TEXT_FIELDS, *BIGRAM_FIELDS.values())
 
 #: Bump when the mapping or the document layout changes (stored in the index's ``_meta``).
-SCHEMA_VERSION = 2  # 2: Chinese bigram fields (title_bigrams, body_bigrams, captions_bigrams)
+SCHEMA_VERSION = 3  # 2: Chinese bigram fields (title_bigrams, body_bigrams, captions_bigrams); 3: dup_group, dup_sig
 GROUP = "|"  # joins the terms at one position; never part of a term (terms are letters, digits, dots)
 
 
@@ -55,6 +55,10 @@ def index_body(shards: int, replicas: int, max_result_window: int) -> dict:
                 "day": {"type": "integer"},  # YYYYMMDD in the article's own time zone, 0 when undated
                 "year": {"type": "integer"},  # 0 when undated
                 "speakers": {"type": "keyword"},
+                # Near-duplicates (search/dedup.py, search/backends/opensearch/groups.py): the group's id
+                # (collapsed on), and the MinHash signatures it was found with (read back by the next run).
+                "dup_group": {"type": "keyword"},
+                "dup_sig": {"type": "binary"},
                 **{name: dict(text) for name in INDEXED_FIELDS},
                 "doc": {"type": "object", "enabled": False},
             },

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 
-from search.dedup import Deduper, decode_all
+from search.dedup import Deduper, decode_all, ordinal_of
 
 
 def _leaf_column(sub, name: str, count: int) -> list:
@@ -30,9 +28,7 @@ def load_deduper(reader) -> Deduper:
             found = decode_all(sigs[local]) if sigs[local] else None
             if found is None:
                 continue
-            day = days[local]
-            ordinal = date(day // 10000, day // 100 % 100, day % 100).toordinal() if day and 10000101 <= day <= 99991231 else None
-            deduper.load(_text(ids[local]), found[0], _text(groups[local]) or _text(ids[local]), ordinal, found[1])
+            deduper.load(_text(ids[local]), found[0], _text(groups[local]) or _text(ids[local]), ordinal_of(days[local]), found[1])
     return deduper
 
 

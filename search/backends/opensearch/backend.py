@@ -4,7 +4,8 @@ Planning asks for term statistics (does a field hold a term, in how many article
 here a view answers them from one request per round, asking only for the pairs the
 planner needed (see :meth:`_OpenSearchView.planned`). A search is one ``msearch``
 (the page of complete matches, and the whole result set's total and facets), plus one
-search for partial matches when the page reaches past the complete ones.
+search for partial matches when the page reaches past the complete ones. Collapsed searches
+(one hit per story, the default) are one ``msearch`` too: :mod:`search.backends.opensearch.groups`.
 """
 
 from __future__ import annotations

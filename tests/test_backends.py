@@ -434,9 +434,24 @@ def test_the_same_articles_make_the_same_stories(news):
     """Near-duplicate groups (MinHash, cross-language links) do not depend on the backend."""
     from tests.dupdata import stored_groups
 
+    from search.searcher import Engine
+
     groups = {backend: stored_groups(config) for backend, config in news.items()}
     assert sum(len(group) > 1 for group in groups["whoosh"]) >= 5
     assert groups["whoosh"] == groups["opensearch"]
+    engines = {backend: Engine(config=config) for backend, config in news.items()}
+    try:
+        for query in QUERIES:
+            found = {backend: engine.search(query, size=50, highlight=False) for backend, engine in engines.items()}
+            counts = {backend: (r.total, r.total_partial, r.groups) for backend, r in found.items()}
+            assert counts["whoosh"] == counts["opensearch"], (query, counts)
+            for result in found.values():  # each story once, with every matching version
+                assert len(result.hits) == min(50, result.groups)
+                listed = [i for hit in result.hits for i in (hit.id, *hit.to_dict()["duplicates"]["ids"])]
+                assert len(listed) == len(set(listed)) and len(listed) == sum(1 + h.duplicate_count for h in result.hits)
+    finally:
+        for engine in engines.values():
+            engine.close()
 
 
 # --- errors of the OpenSearch backend ----------------------------------------------------------------

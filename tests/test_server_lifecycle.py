@@ -135,7 +135,7 @@ def test_workers_are_recycled_after_max_requests(seed_index):
             while hammer.ok < 120 and time.monotonic() < deadline:
                 time.sleep(0.1)
         assert hammer.failures == [] and hammer.ok >= 120
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # a loaded machine (the whole suite) closes slowly
         while len(children(proc)) > 1 and time.monotonic() < deadline:  # the last one retired may still be closing
             time.sleep(0.1)
         assert len(children(proc)) == 1 and not children(proc) & first

@@ -39,7 +39,6 @@ import numpy as np
 
 from search.analysis.convert import to_simplified
 from search.lexicon.keys import is_stopword, phrase_key, word_key
-from search.model import Article
 
 #: Cosine of the weighted feature sets from which an article is another's translation: above
 #: every labelled different pair of the dev half (WMT21 zh→en: at most 0.234; translations
@@ -88,13 +87,6 @@ def _number_feature(found: tuple[str, str]) -> int:
 
 def _hash(key: str) -> int:
     return zlib.crc32(key.encode("utf-8"))
-
-
-def zh_word_keys(word: str) -> list[str]:
-    """The English keys of a simplified Chinese word's first glosses (普京 → vladimir, putin)."""
-    from search.lexicon import lexicon
-
-    return _gloss_keys(lexicon().zh_to_en(word))
 
 
 def _gloss_keys(glosses: list[tuple[str, float, str]]) -> list[str]:
@@ -155,28 +147,10 @@ def normalized_feature_set(text: str, lang: str) -> set[int]:
     return out
 
 
-def lead(title: str | None, body: str | None, lang: str) -> str:
-    """What features are read from: the title and the body's first ``LEAD[lang]`` characters."""
-    if body and len(body) > LEAD[lang]:
-        body = body[: LEAD[lang]]
-    return "\n".join(part for part in (title, body) if part)
-
-
 def as_array(found: set[int]) -> np.ndarray:
     array = np.fromiter(found, dtype=np.uint32, count=len(found))
     array.sort()
     return array
-
-
-def features(article: Article) -> tuple[str, np.ndarray] | None:
-    """``(language, features)`` of an article written in one language; ``None`` for a bilingual
-    article (its halves meet their copies through the MinHash signatures) or an empty one."""
-    langs = article.languages
-    if len(langs) != 1:
-        return None
-    lang = langs[0]
-    array = as_array(feature_set(lead(article.text("title", lang), article.text("body", lang), lang), lang))
-    return (lang, array) if len(array) else None
 
 
 @dataclass
@@ -244,4 +218,4 @@ class CrossLinker:
         return (best[1], best[0]) if best else None
 
 
-__all__ = ["CrossLinker", "THRESHOLD", "as_array", "feature_set", "features", "lead", "normalized_feature_set", "zh_word_keys"]
+__all__ = ["CrossLinker", "LEAD", "THRESHOLD", "as_array", "feature_set", "normalized_feature_set"]

@@ -40,7 +40,6 @@ from datasketch.minhash import _fmix
 from search import crosslink
 from search.analysis.convert import to_simplified
 from search.crosslink import CrossLinker
-from search.crosslink import features  # re-exported: the indexer asks dedup for both
 from search.errors import WriterProcessError
 from search.model import LANGS, Article
 from search.processes import worker_of
@@ -177,7 +176,7 @@ def signatures(article: Article) -> dict[str, Signature]:
 
 def fingerprint(article: Article, link: bool = True) -> tuple[dict[str, Signature], "Features | None"]:
     """The article's :func:`signatures` and (``link``) its cross-language features
-    (:func:`search.crosslink.features`), each language's text normalized once for both:
+    (:mod:`search.crosslink`), each language's text normalized once for both:
     width folding and script conversion are a tenth of what grouping costs."""
     return fingerprint_texts(*compared_texts(article), link)
 
@@ -200,12 +199,19 @@ def fingerprint_texts(languages: tuple[str, ...], texts: tuple[tuple[str, str, s
         if len(found):
             sigs[lang] = Signature(minhash(found), len(found))
         if lang == single:
-            # The lead (crosslink.lead) cut from the normalized text: width folding and script
+            # The lead (title and crosslink.LEAD characters of the body) cut from the normalized text: width folding and script
             # conversion keep lengths but for rare characters, so it is the same few hundred characters.
             cut = len(title) + 1 + crosslink.LEAD[lang] if title else crosslink.LEAD[lang]
             array = crosslink.as_array(crosslink.normalized_feature_set(text[:cut], lang))
             feats = (lang, array) if len(array) else None
     return sigs, feats
+
+
+def features(article: Article) -> "Features | None":
+    """``(language, features)`` of an article written in one language (:mod:`search.crosslink`),
+    as the indexer stores them; ``None`` for a bilingual article (its halves meet their copies
+    through the MinHash signatures) or an empty one."""
+    return fingerprint(article)[1]
 
 
 def _fingerprint_chunk(chunk: list, link: bool) -> list:

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from search import crosslink, dedup
-from search.crosslink import CrossLinker, feature_set, features
+from search.crosslink import CrossLinker, feature_set
+from search.dedup import features
 from search.filters import SearchFilters
 from search.indexer import Indexer
 from search.model import Article

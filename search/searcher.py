@@ -87,14 +87,20 @@ class Engine:
         """The backend's latest background warm-up thread, if any (a server joins it before forking)."""
         return getattr(self.backend, "warmer", None)
 
-    def set_gate(self, gate) -> None:
-        """Change to a new index generation only when ``gate`` (a
-        :class:`search.backends.base.SwitchGate`: the other serving processes) allows."""
-        self.backend.set_gate(gate)
+    def pin(self) -> None:
+        """Keep the index generation this process has (a server's worker; see ``Backend.pin``)."""
+        self.backend.pin()
 
-    def poll(self) -> None:
-        """Notice a new index generation between requests and warm it (serving processes)."""
-        self.backend.poll()
+    def newest_unwarmed(self):
+        """The newest index generation if it has not been warmed here, else ``None``."""
+        return self.backend.newest_unwarmed()
+
+    def warm_newest(self, pause: Callable[[], None], niceness: int):
+        """Warm the newest generation in a background thread (returned); see ``Backend.warm_newest``."""
+        return self.backend.warm_newest(pause, niceness)
+
+    def is_warmed(self, generation) -> bool:
+        return self.backend.is_warmed(generation)
 
     def warm(self, min_df: int = WARM_MIN_DF) -> int:
         """Get ready to answer quickly: run a few searches that load the dictionaries and

@@ -292,39 +292,100 @@ def test_options_asterisk_and_redirects_over_http(seed_index):
         stop(proc)
 
 
-def test_workers_switch_to_a_new_generation_together(tmp_path):
-    """Two serving processes' backends (here in one process) share a gate: the one that has
-    warmed a new generation waits for the other, so no client sees the count go back."""
+def _articles(folder, start: int, count: int):
     import json as _json
+
+    folder.mkdir()
+    lines = [{"id": f"g{n}", "title": f"Story {n}", "body": f"Markets moved on day {n}.", "source": "Test"} for n in range(start, start + count)]
+    (folder / "a.jsonl").write_text("".join(_json.dumps(r) + "\n" for r in lines), "utf-8")
+    return str(folder)
+
+
+def test_a_pinned_backend_keeps_its_generation_and_the_next_is_warmed_at_low_priority(tmp_path):
+    """A server's worker (pinned) never switches by itself; the supervisor warms the newest
+    generation in one thread at the lowest priority, pausing at its checkpoints."""
+    import os as _os
 
     from search.backends.base import BackendConfig
     from search.backends.whoosh import WhooshBackend
     from search.indexer import Indexer
-    from web.server import _Shared, _SlotGate
 
-    def articles(folder, start, count):
-        folder.mkdir()
-        lines = [{"id": f"g{n}", "title": f"Story {n}", "body": f"Markets moved on day {n}.", "source": "Test"} for n in range(start, start + count)]
-        (folder / "a.jsonl").write_text("".join(_json.dumps(r) + "\n" for r in lines), "utf-8")
-        return folder
-
-    index_dir = str(tmp_path / "index")
-    config = BackendConfig(index_dir=index_dir)
-    Indexer(config=config).run([str(articles(tmp_path / "one", 0, 5))])
-    shared = _Shared(2)
-    workers = [WhooshBackend(config), WhooshBackend(config)]
-    for slot, backend in enumerate(workers):
-        shared.open[slot] = 0  # serving
+    config = BackendConfig(index_dir=str(tmp_path / "index"))
+    Indexer(config=config).run([_articles(tmp_path / "one", 0, 5)])
+    worker, supervisor = WhooshBackend(config), WhooshBackend(config)
+    for backend in (worker, supervisor):
         backend.warm(1)
-        backend.set_gate(_SlotGate(shared, slot))
-    Indexer(config=config).run([str(articles(tmp_path / "two", 5, 3))])
+    worker.pin()
+    assert supervisor.newest_unwarmed() is None
+    Indexer(config=config).run([_articles(tmp_path / "two", 5, 3)])
 
-    first, second = workers
-    first.poll()
-    first.warmer.join(30)
-    assert first.count() == 5, "switched before the other worker had warmed the new generation"
-    second.poll()
-    second.warmer.join(30)
-    assert first.count() == second.count() == 8
-    for backend in workers:
+    assert worker.count() == 5 and worker.warmer is None, "a pinned backend switched or warmed by itself"
+    generation = supervisor.newest_unwarmed()
+    assert generation is not None and not supervisor.is_warmed(generation)
+    niceness = []
+    thread = supervisor.warm_newest(lambda: niceness.append(_os.getpriority(_os.PRIO_PROCESS, threading.get_native_id())), 19)
+    thread.join(60)
+    assert supervisor.is_warmed(generation) and supervisor.newest_unwarmed() is None
+    assert niceness and set(niceness) == {19}, "the warm-up did not pause, or not at niceness 19"
+    assert _os.getpriority(_os.PRIO_PROCESS, threading.get_native_id()) == 0, "the caller's priority changed"
+    assert supervisor.count() == 8 and worker.count() == 5
+    for backend in (worker, supervisor):
         backend.close()
+
+
+def test_the_fork_gate_parks_the_warm_up_thread_at_a_checkpoint():
+    from web.server import _ForkGate
+
+    gate, steps, stop = _ForkGate(), [], threading.Event()
+
+    def warm_up() -> None:
+        while not stop.is_set():
+            steps.append(1)
+            gate.checkpoint()
+
+    thread = threading.Thread(target=warm_up, daemon=True)
+    thread.start()
+    with gate.parked(thread, 10) as parked:
+        seen = len(steps)
+        time.sleep(0.2)
+        assert parked and len(steps) == seen, "the thread kept running while parked"
+    time.sleep(0.1)
+    assert len(steps) > seen, "the thread did not resume"
+    stop.set()
+    thread.join(10)
+    with gate.parked(thread, 1) as parked:
+        assert parked  # a finished thread needs no parking
+
+
+def test_a_commit_while_serving_replaces_the_workers_with_warmed_ones(seed_index, tmp_path):
+    """The supervisor warms the new generation and forks fresh workers from itself; the old ones
+    finish their requests. No request fails, and every worker is new once the count has grown."""
+    import json as _json
+    import shutil
+
+    from search.indexer import Indexer
+
+    served = str(tmp_path / "served")
+    shutil.copytree(seed_index, served)
+    base, proc = start(served, "--workers", "2")
+    try:
+        before = children(proc)
+        count = lambda: _json.loads(get(base + "/api/stats")[2])["articles"]
+        initial = count()
+        with Hammer(port_of(base)) as hammer:
+            time.sleep(1)
+            Indexer(served).run([_articles(tmp_path / "more", 0, 30)])
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and count() != initial + 30:
+                time.sleep(0.2)
+            time.sleep(1)
+        assert count() == initial + 30, "the server never switched to the new generation"
+        assert hammer.failures == [] and hammer.ok > 20
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (len(children(proc)) != 2 or children(proc) & before):
+            time.sleep(0.1)
+        after = children(proc)
+        assert len(after) == 2 and not after & before, "the workers were not replaced"
+    finally:
+        _, err = stop(proc)
+    assert "warmed in" in err and "replacing 2 worker(s)" in err, err[-2000:]

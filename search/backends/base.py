@@ -12,6 +12,7 @@ Stored fields, as every backend returns them: ``id``, ``title_zh``/``title_en``,
 from __future__ import annotations
 
 import os
+import threading
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
@@ -304,29 +305,29 @@ class Backend(ABC):
         (a commit while serving) may run it again to warm the new state before switching."""
         return 0
 
-    def set_gate(self, gate: "SwitchGate") -> None:
-        """Move to a new state of the index only when ``gate`` allows (processes serving
-        together); a backend whose state is the cluster's needs none."""
+    def pin(self) -> None:
+        """Keep answering from the state of the index this process has, whatever commits land:
+        a server's supervisor warms the next state once, at low priority, and replaces its
+        workers with processes forked from it (a backend whose state is the cluster's ignores this)."""
 
-    def poll(self) -> None:
-        """Called about twice a second by a serving process between requests: notice a
-        changed index and prepare for it."""
+    def newest_unwarmed(self) -> object | None:
+        """The newest state of the index when it is newer than the warmed ones (after
+        :meth:`warm`), else ``None``: nothing to prepare."""
+        return None
+
+    def warm_newest(self, pause: Callable[[], None], niceness: int) -> threading.Thread:
+        """Start warming :meth:`newest_unwarmed` in a thread of its own, at ``niceness``
+        (Linux: a thread's own priority), calling ``pause()`` between steps, each of them
+        holding no lock (a supervisor forks there)."""
+        raise NotImplementedError(f"{self.name} has no index generations to warm")
+
+    def is_warmed(self, generation: object) -> bool:
+        """``generation`` was warmed here."""
+        return False
 
     @abstractmethod
     def close(self) -> None:
         """Release connections, files and caches."""
-
-
-class SwitchGate(ABC):
-    """Processes serving one index agree on when to move to a new generation of it."""
-
-    @abstractmethod
-    def warmed(self, generation: int) -> None:
-        """This process has ``generation`` ready."""
-
-    @abstractmethod
-    def allows(self, generation: int) -> bool:
-        """Every serving process has ``generation`` ready."""
 
 
 def open_backend(config: BackendConfig, *, create: bool = False) -> Backend:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.searching import Searcher
 
-from search.backends.base import MAX_DUPLICATES, Backend, BackendConfig, BackendResult, SearchRequest, StoredHit, SwitchGate, View, summary
+from search.backends.base import MAX_DUPLICATES, Backend, BackendConfig, BackendResult, SearchRequest, StoredHit, View, summary
 from search.backends.whoosh.groups import group_numbers
 from search.collapse import Collapsed, Groups
 from search.backends.whoosh.compile import compile_node
@@ -35,9 +36,6 @@ from search.timeline import timeline
 T = TypeVar("T")
 
 MAX_FACET_VALUES = 50
-#: A process that has warmed a new generation switches to it after this many seconds even if
-#: another serving process has not warmed it yet (one that died or hangs must not hold all back).
-MAX_SWITCH_SKEW = 10.0
 
 
 @dataclass(frozen=True)
@@ -157,18 +155,18 @@ class WhooshBackend(Backend):
         self._rehearse: Callable[..., None] | None = None  # the engine's warm-up searches
         self.warmer: threading.Thread | None = None  # the latest background warm-up
         self._ready: set[object] = set()  # generations warmed: searches may switch to them
-        self._ready_at: dict[object, float] = {}  # when each was warmed here
+        self._pinned = False  # a server's worker: keeps its generation (see pin())
         # What is read from one segment alone (its words, its titles), by segment id: a segment
         # never changes, and a new generation shares most of its segments with the last one.
         self._by_segment: dict[tuple[str, object], object] = {}
-        self._gate: SwitchGate | None = None  # other processes serving the same index
 
     def searcher(self) -> Searcher:
         """This thread's searcher. After a commit, a backend that was warmed keeps answering
         from the generation it has until the new one is warmed (in a background thread):
-        searching a cold generation under load was a brownout of tens of seconds."""
+        searching a cold generation under load was a brownout of tens of seconds. A pinned
+        backend (a server's worker) keeps its generation: the supervisor replaces the worker."""
         current = getattr(self._local, "searcher", None)
-        if current is not None and not current.up_to_date():
+        if current is not None and not self._pinned and not current.up_to_date():
             if self._warm_min_df is None or self._may_switch(self.ix.latest_generation()):
                 # A fresh searcher, not refresh(): Whoosh's reader reuse keeps the old
                 # deletion sets, so replaced articles would still match.
@@ -182,35 +180,27 @@ class WhooshBackend(Backend):
         return current
 
     def _may_switch(self, generation) -> bool:
-        """Warmed here, and by every process serving with this one (or warmed here
-        :data:`MAX_SWITCH_SKEW` seconds ago): a client whose requests land on several workers
-        never sees the article count go back."""
         with self._shared_lock:
-            if generation not in self._ready:
-                return False
-            waited = time.monotonic() - self._ready_at.get(generation, 0.0)
-        return self._gate is None or waited > MAX_SWITCH_SKEW or self._gate.allows(generation)
+            return generation in self._ready
 
-    def set_gate(self, gate: SwitchGate) -> None:
-        """Switch generations together with other processes (the server's workers)."""
-        self._gate = gate
-        with self._shared_lock:
-            ready = max(self._ready, default=None)
-        if ready is not None:
-            gate.warmed(ready)
+    def is_warmed(self, generation) -> bool:
+        return self._may_switch(generation)
 
-    def poll(self) -> None:
-        """Start warming a new generation now rather than at the next search (an idle
-        worker would otherwise hold back the others' switch)."""
-        if self._warm_min_df is not None and self.ix.latest_generation() not in self._ready:
-            self._warm_in_background()
+    def pin(self) -> None:
+        self._pinned = True
+
+    def newest_unwarmed(self):
+        if self._warm_min_df is None:
+            return None
+        generation = self.ix.latest_generation()
+        return None if self._may_switch(generation) else generation
+
+    def warm_newest(self, pause: Callable[[], None], niceness: int) -> threading.Thread:
+        return self._warm_in_background(pause, niceness)
 
     def _mark_ready(self, generation) -> None:
         with self._shared_lock:
             self._ready.add(generation)
-            self._ready_at[generation] = time.monotonic()
-        if self._gate is not None:
-            self._gate.warmed(generation)
 
     def view(self) -> "_WhooshView":
         return _WhooshView(self, self.searcher())
@@ -228,29 +218,33 @@ class WhooshBackend(Backend):
         self._mark_ready(s.reader().generation())
         return self._shared(s).postings.warm(s.reader(), min_df)
 
-    def _warm_in_background(self) -> None:
-        """Warm the newest generation in a thread of its own, unless one is doing it already."""
+    def _warm_in_background(self, pause: Callable[[], None] | None = None, niceness: int = 0) -> threading.Thread:
+        """Warm the newest generation in a thread of its own, unless one is doing it already.
+        Without ``pause`` the thread throttles itself (searches of this process keep three
+        quarters of the interpreter); with it, ``pause()`` runs between steps instead."""
         with self._shared_lock:
             if self.warmer is not None and self.warmer.is_alive():
-                return
+                return self.warmer
 
             def run() -> None:
                 # This thread's own searchers: Whoosh's readers keep file positions, threads must not share one.
                 try:
+                    if niceness:
+                        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)  # this thread only
                     s = self.searcher()
                     generation = s.reader().generation()
-                    throttle = self._local.pause = _Throttle()
+                    step = self._local.pause = pause or _Throttle()
                     with self._shared_lock:
                         earlier = [g for g in self._by_generation if g != generation]
                         previous = self._by_generation[max(earlier)] if earlier else None
-                    shared = self._shared(s, throttle)
+                    shared = self._shared(s, step)
                     # The caches of the segments both generations hold first: the rehearsal's
                     # searches then find them, and a whole warm-up is needed only without.
-                    inherited = previous is not None and shared.postings.inherit(s.reader(), previous.postings, throttle)
+                    inherited = previous is not None and shared.postings.inherit(s.reader(), previous.postings, step)
                     if self._rehearse is not None:
-                        self._rehearse(lambda: time.sleep(0.05))
+                        self._rehearse(pause or (lambda: time.sleep(0.05)))
                     if not inherited:
-                        shared.postings.warm(s.reader(), self._warm_min_df, throttle)
+                        shared.postings.warm(s.reader(), self._warm_min_df, step)
                     self._mark_ready(generation)
                 except Exception:  # noqa: BLE001 - searches keep the old generation; the next one retries
                     time.sleep(1)
@@ -260,6 +254,7 @@ class WhooshBackend(Backend):
 
             self.warmer = threading.Thread(target=run, name="warm-new-generation", daemon=True)
             self.warmer.start()
+            return self.warmer
 
     def _paced(self, items: Iterable[T]) -> Iterable[T]:
         """``items``, pausing every few hundred when this thread is a background warm-up (whose

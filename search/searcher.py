@@ -123,6 +123,7 @@ class Engine:
             if pause is not None:
                 pause()
         self.backend.suggestions()
+        self.backend.stats()
 
     def close(self) -> None:
         self.backend.close()

@@ -59,6 +59,28 @@ def test_date_range_is_inclusive_in_the_articles_own_time_zone(engine):
     assert "nodate" in found(engine, "合作")
 
 
+def test_an_open_ended_date_range_filters_on_its_one_end(engine):
+    # "to" alone used to let every article through (Whoosh's open-ended range on the day field).
+    assert set(found(engine, "*", to="2023-12-31")) == {"putin-en", "baker-en"}
+    assert set(found(engine, "*", **{"from": "2024-10-06"})) == {"li-zh", "000_1797282344cdefbc"}
+    assert found(engine, "合作", to="2030-01-01") == found(engine, "合作", **{"from": "1900-01-01"})
+    assert "nodate" not in found(engine, "*", to="2030-01-01")
+
+
+def test_date_order_is_whooshs_sorted_search(engine):
+    """Date order from the day table: the same documents, order and scores (the day) as Whoosh's
+    ``sortedby="day", reverse=True`` over the same matches."""
+    from whoosh import query as wq
+
+    view = engine.backend.view()
+    for q, params in (("*", {}), ("合作", {}), ("*", {"from": "2024-01-01"}), ("Putin", {"lang": "en"})):
+        got = engine.search(q, size=50, filters=SearchFilters.from_params({**params, "sort": "date", "collapse": "false"}))
+        allowed = [h.id for h in engine.search(q, size=50, filters=SearchFilters.from_params({**params, "collapse": "false"})).hits]
+        docs = {view.s.document_number(id=i) for i in allowed}
+        expected = [(view.s.stored_fields(hit.docnum)["id"], hit.score) for hit in view.s.search(wq.Every(), filter=docs, sortedby="day", reverse=True, limit=None)]
+        assert [(h.id, h.score) for h in got.hits] == expected, (q, params)
+
+
 def test_articles_where_putin_spoke_in_october_2024(engine):
     assert set(found(engine, "*", speaker="Putin", **{"from": "2024-10-01", "to": "2024-10-31"})) == {"putin-zh", "000_1797282344cdefbc"}
 

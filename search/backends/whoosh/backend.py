@@ -36,6 +36,7 @@ from search.timeline import timeline
 T = TypeVar("T")
 
 MAX_FACET_VALUES = 50
+FIRST_DAY, LAST_DAY = 10000101, 99991231  # the day field's dated range (YYYYMMDD)
 
 
 @dataclass(frozen=True)
@@ -315,8 +316,10 @@ class WhooshBackend(Backend):
     def _filter_query(self, filters: SearchFilters, speaker_ids: tuple[str, ...] | None) -> wq.Query | None:
         parts: list[wq.Query] = []
         if filters.date_from or filters.date_to:
-            low = int(filters.date_from.strftime("%Y%m%d")) if filters.date_from else None
-            high = int(filters.date_to.strftime("%Y%m%d")) if filters.date_to else None
+            # Both ends given: Whoosh's open-ended range on this unsigned field matched every
+            # article (``to`` alone filtered nothing). An undated article (day 0) is outside any range.
+            low = int(filters.date_from.strftime("%Y%m%d")) if filters.date_from else FIRST_DAY
+            high = int(filters.date_to.strftime("%Y%m%d")) if filters.date_to else LAST_DAY
             parts.append(wq.NumericRange("day", low, high))
         if filters.lang:
             parts.append(wq.Term("lang", filters.lang))
@@ -339,9 +342,13 @@ class WhooshBackend(Backend):
         return self.searcher().doc_count()
 
     def stats(self) -> dict:
-        from search.backends.whoosh.stats import index_stats
+        from search.backends.whoosh.stats import index_counts, index_stats
 
-        return index_stats(self)
+        built = self._shared(self.searcher()).built
+        counted = built.get("stats")
+        if counted is None:  # two threads may both count: the same result
+            counted = built["stats"] = index_counts(self)
+        return index_stats(self, counted)
 
     def suggestions(self) -> Suggestions:
         s = self.searcher()
@@ -420,8 +427,7 @@ class _WhooshView(View):
         memo: dict = {}  # the plan (which holds its nodes) outlives it
         primary, fallback = compile_node(request.plan.primary, memo), compile_node(request.plan.fallback, memo)
         ranker = Ranker(s, self.shared.postings)
-        restrict = self.backend._filter_query(request.filters, request.speaker_ids)
-        allowed = ranker.match(restrict) if restrict is not None else None
+        allowed = self._allowed(ranker, request.filters, request.speaker_ids)
         if allowed is not None and not allowed.any():
             # Whoosh reads an empty allowed set as "no filter": answer the empty result here.
             primary, fallback = None, None
@@ -439,13 +445,26 @@ class _WhooshView(View):
 
     def count(self, nodes, filters: SearchFilters, speaker_ids: tuple[str, ...] | None) -> list[int]:
         ranker = Ranker(self.s, self.shared.postings)
-        restrict = self.backend._filter_query(filters, speaker_ids)
-        allowed = ranker.match(restrict) if restrict is not None else None
+        allowed = self._allowed(ranker, filters, speaker_ids)
         counts = []
         for node in nodes:
             mask = ranker.match(compile_node(node))
             counts.append(int(np.count_nonzero(mask if allowed is None else mask & allowed)))
         return counts
+
+    def _allowed(self, ranker: Ranker, filters: SearchFilters, speaker_ids: tuple[str, ...] | None) -> np.ndarray | None:
+        """The documents the filters let through (``None``: no filter): what
+        :meth:`WhooshBackend._filter_query` matches, the date range read from the day table
+        (Whoosh's ``NumericRange`` walks a matcher over every day of the range: 70 ms for a month of 1987)."""
+        others = self.backend._filter_query(dataclasses.replace(filters, date_from=None, date_to=None), speaker_ids)
+        allowed = ranker.match(others) if others is not None else None
+        if filters.date_from or filters.date_to:
+            day = self.shared.tables.day  # 0: undated
+            low = int(filters.date_from.strftime("%Y%m%d")) if filters.date_from else FIRST_DAY
+            high = int(filters.date_to.strftime("%Y%m%d")) if filters.date_to else LAST_DAY
+            dated = ranker.gen.live & (day >= low) & (day <= high)
+            allowed = dated if allowed is None else allowed & dated
+        return allowed
 
     def _hits(self, docs: np.ndarray, scores: np.ndarray, matches: np.ndarray | None, request: SearchRequest) -> Iterator[StoredHit]:
         """The hits ranked ``docs`` stand for, each built and its article read when it is used: an
@@ -554,6 +573,8 @@ class _WhooshView(View):
         matches = ranker.match(fallback) | complete if fallback is not None else complete
         if allowed is not None:
             complete, matches = complete & allowed, matches & allowed
+        if sort == "date":
+            return (*_newest_first((complete, matches & ~complete), self.shared.tables.day, needed), complete, matches)
         docnums: list[tuple[int, float]] = []
         # Complete matches first, then partial ones: each set searched on its own, as a filter
         # (Whoosh's AndNot and mask= depend on segment order in multi-segment indexes).
@@ -561,10 +582,7 @@ class _WhooshView(View):
             if query is None or len(docnums) >= needed or not within.any():
                 continue
             allowed_docs = set(np.flatnonzero(within).tolist())
-            if sort == "date":
-                found = s.search(query, limit=needed - len(docnums), filter=allowed_docs, sortedby="day", reverse=True, terms=False)
-            else:
-                found = s.search(query, limit=needed - len(docnums), filter=allowed_docs, terms=False)
+            found = s.search(query, limit=needed - len(docnums), filter=allowed_docs, terms=False)
             docnums += [(hit.docnum, hit.score or 0.0) for hit in found]
         docs = np.fromiter((d for d, _ in docnums), dtype=np.int64, count=len(docnums))
         return docs, np.fromiter((score for _, score in docnums), dtype=np.float64, count=len(docnums)), complete, matches
@@ -587,6 +605,31 @@ class _WhooshView(View):
             "years": [{"year": year, "count": count} for year, count in sorted(years.items(), reverse=True)],
             **timeline(tables.day[matches]),
         }
+
+
+def _newest_first(sets: tuple[np.ndarray, ...], day: np.ndarray, needed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``needed`` documents of ``sets`` (boolean masks, taken in turn), each set newest
+    first, undated last, equal days by descending document number: the order of Whoosh's
+    ``sortedby="day", reverse=True`` (which sorts ``(day, docnum)`` pairs), from the day table
+    instead of a matcher walking every match (a common word sorted by date: 120 → 10 ms).
+    A hit's score is its day, as Whoosh's sorted search gives it."""
+    taken: list[np.ndarray] = []
+    left = needed
+    for within in sets:
+        if left <= 0:
+            break
+        docs = np.flatnonzero(within)
+        if not len(docs):
+            continue
+        keys = day[docs]
+        if len(docs) > left:  # only the newest ``left`` days can be on the page: sort those alone
+            cut = np.partition(keys, len(keys) - left)[len(keys) - left]
+            docs, keys = docs[keys >= cut], keys[keys >= cut]
+        order = np.lexsort((-docs, -keys))[:left]
+        taken.append(docs[order])
+        left -= len(order)
+    docs = (np.concatenate(taken) if taken else np.zeros(0)).astype(np.int64)
+    return docs, day[docs].astype(np.float64)
 
 
 def compiled(plan: Plan) -> tuple[wq.Query | None, wq.Query | None]:

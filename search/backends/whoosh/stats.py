@@ -26,8 +26,15 @@ def index_size(index_dir: str) -> int:
     return total
 
 
-def index_stats(engine) -> dict:
-    """Counts and facts about the index behind ``engine``."""
+def index_stats(engine, counted: dict | None = None) -> dict:
+    """Counts and facts about the index behind ``engine``; ``counted``: the counts of
+    :func:`index_counts`, kept from an earlier call for the same index generation."""
+    counted = counted if counted is not None else index_counts(engine)
+    return {**counted, "index_bytes": index_size(engine.index_dir), **versions()}
+
+
+def index_counts(engine) -> dict:
+    """Articles by language and year (a walk over every document: 145 ms for 38,637)."""
     s = engine.searcher()
     reader = s.reader()
     languages = {lang: sum(1 for _ in wq.Term("lang", lang).docs(s)) for lang in LANGS}
@@ -44,8 +51,6 @@ def index_stats(engine) -> dict:
         "languages": languages,
         "years": [{"year": year, "count": count} for year, count in sorted(years.items(), reverse=True)],
         "undated": undated,
-        "index_bytes": index_size(engine.index_dir),
-        **versions(),
     }
 
 
@@ -62,4 +67,4 @@ def _column_values(reader, name: str):
             yield column[docnum] if column is not None else None
 
 
-__all__ = ["index_size", "index_stats"]
+__all__ = ["index_counts", "index_size", "index_stats"]

@@ -303,7 +303,7 @@ def _articles(folder, start: int, count: int):
 
 def test_a_pinned_backend_keeps_its_generation_and_the_next_is_warmed_at_low_priority(tmp_path):
     """A server's worker (pinned) never switches by itself; the supervisor warms the newest
-    generation in one thread at the lowest priority, pausing at its checkpoints."""
+    generation in one thread at a lower priority, pausing at its checkpoints."""
     import os as _os
 
     from search.backends.base import BackendConfig

@@ -55,9 +55,10 @@ STOP_LINGER = 1.0
 MAX_BACKOFF = 30.0
 #: How often the supervisor looks for a new index generation (a directory listing).
 WATCH_EVERY = 1.0
-#: The niceness of the supervisor's warm-up thread: it takes only what the workers leave of the
-#: cores (in the same scheduling group, weight 15 against a worker's 1024), so searches do not slow.
-WARM_NICENESS = 19
+#: The niceness of the supervisor's warm-up thread: against a busy worker's weight of 1024 it has
+#: 110, about a tenth of a core while the workers use every core (at 19, weight 15, a warm-up of
+#: 6 s of CPU had not finished 200 s into a run of 8 clients), and every idle cycle otherwise.
+WARM_NICENESS = 10
 #: How long a fork waits for the warm-up thread to reach a point where it holds no lock.
 PARK_TIMEOUT = 30.0
 #: Bytes of a response already sent that a connection's output buffer may keep.

@@ -408,6 +408,7 @@ def run(index_dir: str, *, clients: int, duration: float, warmup: float, max_req
         "server_rss_mb": {"after_warmup": rss_warm, "end": rss_end, "peak": peak[0], "growth": round(rss_end / rss_warm, 3) if rss_warm and rss_end else None},
         "server_alive_at_end": alive,
         "server_tracebacks": stderr.count("Traceback"),
+        "server_generation_log": [line for line in stderr.splitlines() if "generation" in line][:20],
     }
     if commit or sigterm:
         seconds = per_second(load.samples)

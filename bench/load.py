@@ -21,8 +21,8 @@ worst second after the commit against the p99 before it.
 
     .venv/bin/python -m bench.load                  # 60 s, 8 clients, 1,000 + 1,000 articles
     .venv/bin/python -m bench.load --index index --duration 10
-    .venv/bin/python -m bench.load --index index --workers 2 --threads 1 --commit 2000 --sigterm \\
-        --out bench/results/reliability.json
+    .venv/bin/python -m bench.load --index index --workers 2 --threads 1 --commit 2000 --commit-at 30 \\
+        --sigterm --duration 480 --out bench/results/reliability-live.json
 """
 
 from __future__ import annotations

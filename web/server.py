@@ -5,8 +5,11 @@ The supervisor loads and warms the app once, opens the listening socket, forks t
 
 - SIGTERM or Ctrl-C: every worker stops accepting, finishes the requests it has (at most
   ``graceful_timeout`` seconds), closes its connections; the server exits 0.
-- SIGHUP: each worker is replaced by a fresh one, the new one forked before the old one
-  stops accepting, so no request is refused or dropped.
+- SIGHUP: each worker is replaced by a fresh one; the old one keeps accepting until the new one
+  has rehearsed a few requests and accepts, so no request is refused, dropped or slowed by a
+  cold worker.
+- A commit to the served index: the supervisor warms the new generation once, in a thread of
+  low priority, then replaces the workers as on SIGHUP; they start with it warm.
 - A worker busy with one request for longer than ``request_timeout`` is killed and replaced.
 - A worker that has answered ``max_requests`` requests is replaced the same way as on SIGHUP.
 - A worker that dies is restarted; when workers keep dying, the restarts back off (up to

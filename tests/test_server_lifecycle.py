@@ -389,4 +389,4 @@ def test_a_commit_while_serving_replaces_the_workers_with_warmed_ones(seed_index
     assert switched, f"the server never switched to the new generation: {err[-2000:]}"
     assert hammer.failures == [] and hammer.ok > 20
     assert len(after) == 2 and not after & before, "the workers were not replaced"
-    assert "warmed in" in err and "replaced 2 worker(s)" in err, err[-2000:]
+    assert "warmed in" in err and "replacing 2 worker(s)" in err, err[-2000:]

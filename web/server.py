@@ -318,31 +318,42 @@ class _SizedResponse(_Response):
         return len(self.result)
 
 
-def _rehearse(app) -> None:
-    """A few typical requests through the app before this worker accepts any."""
+def _rehearse(app, stop: threading.Event) -> None:
+    """A few typical requests through the app before this worker accepts any, in a thread at
+    niceness :data:`WARM_NICENESS` (this thread only): the workers serving meanwhile keep the cores."""
     if not hasattr(app, "test_client"):
         return
-    try:
-        with app.test_client() as client:
-            for path in REHEARSAL:
-                client.get(path)
-    except Exception as exc:  # noqa: BLE001 - a rehearsal only saves time; serving decides
-        print(f"worker {os.getpid()}: rehearsal failed ({type(exc).__name__}: {exc})", file=sys.stderr, flush=True)
+
+    def run() -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_NICENESS)
+            with app.test_client() as client:
+                for path in REHEARSAL:
+                    client.get(path)
+        except Exception as exc:  # noqa: BLE001 - a rehearsal only saves time; serving decides
+            print(f"worker {os.getpid()}: rehearsal failed ({type(exc).__name__}: {exc})", file=sys.stderr, flush=True)
+
+    thread = threading.Thread(target=run, name="rehearsal", daemon=True)
+    thread.start()
+    while thread.is_alive() and not stop.is_set():
+        thread.join(0.1)
 
 
 def _run_worker(app, sock: socket.socket, options: ServeOptions, shared: _Shared, slot: int) -> int:
     """One worker process: rehearse, serve until SIGTERM, then finish what it has and return 0."""
-    engine = getattr(app, "extensions", {}).get("engine")  # None: not our app, or no index yet at start-up
-    if engine is not None:
-        engine.pin()  # the supervisor warms each new index generation and replaces this worker
-    _rehearse(app)
-    tracked = _Tracked(app, shared, slot, options.max_requests)
-    server = _Server(tracked, sock, options, shared, slot)
-    shared.ready[slot] = 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the supervisor decides
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    engine = getattr(app, "extensions", {}).get("engine")  # None: not our app, or no index yet at start-up
+    if engine is not None:
+        engine.pin()  # the supervisor warms each new index generation and replaces this worker
+    _rehearse(app, stop)
+    if stop.is_set():  # stopped while rehearsing: nothing accepted, nothing to finish
+        return 0
+    tracked = _Tracked(app, shared, slot, options.max_requests)
+    server = _Server(tracked, sock, options, shared, slot)
+    shared.ready[slot] = 1
     from waitress import wasyncore
 
     while not stop.is_set():
@@ -379,6 +390,7 @@ class Supervisor:
         self.fork_gate = _ForkGate()
         self.warming: tuple[object, float, threading.Thread] | None = None  # generation, since, thread
         self.next_watch = 0.0
+        self.queued: list[int] = []  # workers to replace, one at a time
 
     def log(self, message: str) -> None:
         print(message, file=self.err, flush=True)
@@ -398,13 +410,13 @@ class Supervisor:
             if self.reloading:
                 self.reloading = False
                 self.log(f"SIGHUP: replacing {len(self.workers)} worker(s)")
-                for pid in [pid for pid, w in self.workers.items() if not w.retiring]:
-                    self._replace(pid)
+                self._replace_all()
             for pid, worker in list(self.workers.items()):
                 if worker.retiring:
                     continue
                 if self.shared.retire[worker.slot]:
-                    self._replace(pid)
+                    if pid not in self.queued:
+                        self.queued.append(pid)
                     continue
                 began = self.shared.busy_since[worker.slot]
                 if began and now - began > self.options.request_timeout:
@@ -436,11 +448,7 @@ class Supervisor:
                 self.next_watch = now + 10
                 return
             gc.freeze()  # the new caches stay shared too (no collection first: it took a core for a while)
-            serving = [pid for pid, w in self.workers.items() if not w.retiring]
-            began = time.perf_counter()
-            for pid in serving:
-                self._replace(pid)
-            self.log(f"index generation {generation} warmed in {now - since:.1f} s: replaced {len(serving)} worker(s) in {1000 * (time.perf_counter() - began):.0f} ms")
+            self.log(f"index generation {generation} warmed in {now - since:.1f} s: replacing {self._replace_all()} worker(s)")
             return
         try:
             generation = self.engine.newest_unwarmed()
@@ -461,12 +469,14 @@ class Supervisor:
     def _serving(self) -> int:
         return sum(1 for w in self.workers.values() if not w.retiring)
 
-    def _spawn(self) -> int:
+    def _spawn(self, replacing: bool = False) -> int:
         used = {w.slot for w in self.workers.values()}
         slot = next(n for n in range(len(self.shared.open)) if n not in used)
-        # Not counted among the listening workers until it accepts (the others would stop
-        # listening to leave the connections to a worker still rehearsing).
-        self.shared.open[slot], self.shared.busy_since[slot], self.shared.retire[slot], self.shared.ready[slot] = _FREE, 0.0, 0, 0
+        # A replacement is not counted among the listening workers until it accepts (the others
+        # would stop listening to leave it the connections while it rehearses); a worker started
+        # or restarted is, so that the connections spread over all of them.
+        opened = _FREE if replacing else 0
+        self.shared.open[slot], self.shared.busy_since[slot], self.shared.retire[slot], self.shared.ready[slot] = opened, 0.0, 0, 0
         parent = os.getpid()
         with self.fork_gate.parked(self.warming[2] if self.warming else None, PARK_TIMEOUT) as parked:
             if not parked:
@@ -489,14 +499,22 @@ class Supervisor:
         self.workers[pid] = _Worker(slot, time.monotonic())
         return pid
 
+    def _replace_all(self) -> int:
+        """Queue every serving worker for replacement (:meth:`_retire_replaced` goes one at a
+        time: two workers starting at once slowed the searches of that second to 2.9x)."""
+        serving = [pid for pid, w in self.workers.items() if not w.retiring and pid not in self.queued]
+        self.queued += serving
+        return len(serving)
+
     def _replace(self, pid: int) -> None:
         """A fresh worker first; once it has rehearsed and accepts connections (see
         :meth:`_retire_replaced`), the old one stops accepting and finishes what it has."""
         worker = self.workers[pid]
         worker.retiring = True
-        worker.successor = self._spawn()
+        worker.successor = self._spawn(replacing=True)
 
     def _retire_replaced(self, now: float) -> None:
+        replacing = False
         for pid, worker in self.workers.items():
             if worker.successor is None:
                 continue
@@ -504,6 +522,13 @@ class Supervisor:
             if successor is None or self.shared.ready[successor.slot] or now - successor.started > READY_TIMEOUT:
                 worker.successor = None
                 self._kill(pid, signal.SIGTERM)
+            else:
+                replacing = True
+        while self.queued and not replacing:
+            pid = self.queued.pop(0)
+            if pid in self.workers and not self.workers[pid].retiring:
+                self._replace(pid)
+                replacing = True
 
     def _kill(self, pid: int, sig: int) -> None:
         try:

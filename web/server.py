@@ -431,7 +431,7 @@ class Supervisor:
         return self._shutdown()
 
     def _follow_index(self, now: float) -> None:
-        """Warm a new index generation here, once, in a thread at the lowest priority, then
+        """Warm a new index generation here, once, in a thread at a low priority, then
         replace the workers with processes forked from this one: they start with it warm.
         Workers warming it themselves took CPU and the interpreter from the searches they
         were serving (per-second p99 up to 4.5x the steady p99 for a minute after a commit)."""

@@ -318,15 +318,17 @@ class _SizedResponse(_Response):
         return len(self.result)
 
 
-def _rehearse(app, stop: threading.Event) -> None:
+def _rehearse(app, stop: threading.Event, niceness: int) -> None:
     """A few typical requests through the app before this worker accepts any, in a thread at
-    niceness :data:`WARM_NICENESS` (this thread only): the workers serving meanwhile keep the cores."""
+    ``niceness`` (this thread only): a replacement rehearses at :data:`WARM_NICENESS` so that
+    the workers serving meanwhile keep the cores; a worker started or restarted, at full speed."""
     if not hasattr(app, "test_client"):
         return
 
     def run() -> None:
         try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_NICENESS)
+            if niceness:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
             with app.test_client() as client:
                 for path in REHEARSAL:
                     client.get(path)
@@ -339,7 +341,7 @@ def _rehearse(app, stop: threading.Event) -> None:
         thread.join(0.1)
 
 
-def _run_worker(app, sock: socket.socket, options: ServeOptions, shared: _Shared, slot: int) -> int:
+def _run_worker(app, sock: socket.socket, options: ServeOptions, shared: _Shared, slot: int, rehearse_niceness: int = 0) -> int:
     """One worker process: rehearse, serve until SIGTERM, then finish what it has and return 0."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
@@ -348,7 +350,7 @@ def _run_worker(app, sock: socket.socket, options: ServeOptions, shared: _Shared
     engine = getattr(app, "extensions", {}).get("engine")  # None: not our app, or no index yet at start-up
     if engine is not None:
         engine.pin()  # the supervisor warms each new index generation and replaces this worker
-    _rehearse(app, stop)
+    _rehearse(app, stop, rehearse_niceness)
     if stop.is_set():  # stopped while rehearsing: nothing accepted, nothing to finish
         return 0
     tracked = _Tracked(app, shared, slot, options.max_requests)
@@ -489,7 +491,7 @@ class Supervisor:
                 logging.basicConfig()  # as waitress.serve does: its warnings reach stderr
                 # "Task queue depth is N": requests waiting for the one app thread is the design, not news.
                 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-                code = _run_worker(self.app, self.sock, self.options, self.shared, slot)
+                code = _run_worker(self.app, self.sock, self.options, self.shared, slot, WARM_NICENESS if replacing else 0)
             except BaseException:  # noqa: BLE001 - a worker reports nothing but its exit status
                 import traceback
 

@@ -419,6 +419,19 @@ def test_safe_url(url, safe):
     assert (safe_url(url) is not None) == safe
 
 
+@pytest.mark.parametrize("article_id", ["reuters-154", "a/b c", "x?y#z&w=1", "50%", "習近平/新闻", "!$&'()*+,:;=@~", "//lead"])
+@pytest.mark.parametrize("script_root", ["", "/news"])
+def test_article_links_are_the_routes_own(app, article_id, script_root):
+    """Article links are built without ``url_for`` per hit: they must still be what it builds."""
+    from flask import url_for
+
+    from web.views import article_path
+
+    with app.test_request_context("/", base_url="http://localhost" + script_root):
+        assert article_path(article_id) == url_for("views.article", article_id=article_id)
+        assert article_path(article_id).startswith(script_root + "/articles/")
+
+
 def test_missing_article_is_a_friendly_404_page(client):
     page = get(client, "/articles/no-such-article", status=404)
     assert "no article with id" in page.html

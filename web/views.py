@@ -15,10 +15,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from urllib.parse import urlencode, urlsplit
+from typing import Callable
+from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Blueprint, render_template, request, url_for
-from markupsafe import Markup
+from flask import Blueprint, g, render_template, request, url_for
+from markupsafe import Markup, escape
 
 from search.analysis.convert import convert_display
 from search.errors import QueryError, SearchError
@@ -53,6 +54,8 @@ class State:
         self.values["q"] = self.values["q"][:MAX_QUERY_CHARS]
         self.speaker_ids: set[str] = set()  # what the speaker filter resolved to, if the engine knows
         self._index_path: str | None = None
+        self._query: str | None = None
+        self._makers: dict[tuple[str, ...], Callable[..., str]] = {}
 
     def get(self, key: str) -> str:
         return self.values.get(key, "")
@@ -68,16 +71,30 @@ class State:
                 values["page"] = ""  # a new query or filter starts again at page 1
         return [(key, values[key]) for key in STATE_KEYS if values.get(key) and values[key] != DEFAULTS.get(key)]
 
-    def url(self, changes: dict[str, str | None] | None = None) -> str:
-        """The search page with some values changed (``None`` removes one)."""
-        # A results page links to itself some 90 times (facets, timeline bars, pages, chips):
-        # the path is built once per page and each parameter encoded once per process.
+    def index_path(self) -> str:
+        # A results page links to itself some 90 times (facets, timeline bars, pages, chips): the path is built once per page.
         if self._index_path is None:
             self._index_path = url_for("views.index")
-        return _with_query(self._index_path, self.params(changes))
+        return self._index_path
+
+    def url(self, changes: dict[str, str | None] | None = None) -> str:
+        """The search page with some values changed (``None`` removes one)."""
+        return _with_query(self.index_path(), self.params(changes))
+
+    def url_maker(self, *keys: str) -> Callable[..., str]:
+        """``url`` for many values of the same adjacent keys (one per timeline bar, speaker, page):
+        ``url_maker("from", "to")(start, end) == url({"from": start, "to": end})``.
+
+        The rest of the query string is encoded once, not once per link."""
+        maker = self._makers.get(keys)
+        if maker is None:
+            maker = self._makers[keys] = _url_maker(self.index_path(), self.params(dict.fromkeys(keys)), keys)
+        return maker
 
     def article_url(self, article_id: str) -> str:
-        return _with_query(url_for("views.article", article_id=article_id), self.params())
+        if self._query is None:  # the same for every hit and version on the page
+            self._query = _with_query("", self.params())
+        return article_path(article_id) + self._query
 
     @property
     def active_filters(self) -> list[str]:
@@ -88,10 +105,37 @@ def _with_query(path: str, params: list[tuple[str, str]]) -> str:
     return path + ("?" + "&".join(_encoded(key, value) for key, value in params) if params else "")
 
 
+def _url_maker(path: str, others: list[tuple[str, str]], keys: tuple[str, ...]) -> Callable[..., str]:
+    """Links to ``path`` with the query string ``others`` and ``keys`` set to the values given, in ``STATE_KEYS`` order."""
+    first = STATE_KEYS.index(keys[0])
+    assert STATE_KEYS[first : first + len(keys)] == keys, "keys must be adjacent in STATE_KEYS"
+    before = [_encoded(k, v) for k, v in others if STATE_KEYS.index(k) < first]
+    after = [_encoded(k, v) for k, v in others if STATE_KEYS.index(k) > first]
+
+    def url(*values: str | None) -> str:
+        own = [_encoded(k, v) for k, v in zip(keys, values) if v and v != DEFAULTS.get(k)]
+        parts = before + own + after
+        return path + "?" + "&".join(parts) if parts else path
+
+    return url
+
+
 @lru_cache(maxsize=4096)
 def _encoded(key: str, value: str) -> str:
     """``key=value`` as ``urlencode`` writes it."""
     return urlencode(((key, value),))
+
+
+def article_path(article_id: str) -> str:
+    """``url_for("views.article", article_id=article_id)``: the route's path, built once per request,
+    and the id quoted as its ``path`` converter does (werkzeug ``BaseConverter.to_url``)."""
+    prefix = getattr(g, "article_prefix", None)
+    if prefix is None:
+        prefix = g.article_prefix = url_for("views.article", article_id="ID").rsplit("ID", 1)[0]
+    return prefix + quote(article_id, safe=_PATH_SAFE)
+
+
+_PATH_SAFE = "!$&'()*+,/:;=@"
 
 
 # --- script display ------------------------------------------------------------------------------
@@ -185,11 +229,25 @@ class SpeakerView:
     active: bool = False
 
     @property
+    def label(self) -> Markup:
+        """The names as shown on a chip: Chinese, then English, each in its language; else the filter value."""
+        return speaker_label(self.zh, self.en, self.value)
+
+    @property
     def names_key(self) -> str:
         """Every form of the names, lowercase: what the facet's filter box matches."""
         zh = self.zh.text if self.zh else ""
         forms = {zh, *_both_scripts(zh), self.en or "", self.value}
         return " ".join(sorted(f.lower() for f in forms if f))
+
+
+def speaker_label(zh: ZhText | None, en: str | None, value: str) -> Markup:
+    # Built here rather than by a template macro: a page has some 40 chips, and a Jinja macro call costs more than the rest of a chip.
+    if not zh and not en:
+        return escape(value)
+    zh_html = f'<span lang="{escape(zh.lang)}">{escape(zh.text)}</span>' if zh else ""
+    en_html = f'<span lang="en">{escape(en)}</span>' if en else ""
+    return Markup(zh_html + (" " if zh and en else "") + en_html)
 
 
 @lru_cache(maxsize=8192)
@@ -257,7 +315,7 @@ def speaker_view(sp: dict, state: State, script: str, count: int | None = None) 
         en=names.get("en"),
         value=value,
         count=count,
-        url=state.url({"speaker": None if active else value}),
+        url=state.url_maker("speaker")(None if active else value),
         active=active,
     )
 
@@ -280,13 +338,14 @@ def hit_view(hit, state: State, script: str) -> HitView:
 
 def year_facets(result, state: State) -> list[dict]:
     out = []
+    dates_url = state.url_maker("from", "to")
     for item in result.facets.get("years", []):
         year = item["year"]
         if not 1000 <= year <= 9999:  # an undated article's placeholder, not a year
             continue
         start, end = f"{year:04d}-01-01", f"{year:04d}-12-31"
         active = state.get("from") == start and state.get("to") == end
-        url = state.url({"from": None, "to": None} if active else {"from": start, "to": end})
+        url = dates_url(None, None) if active else dates_url(start, end)
         out.append({"year": year, "count": item["count"], "url": url, "active": active})
     return out
 
@@ -300,15 +359,16 @@ def pager(result, state: State) -> Pager | None:
     page = result.page
     shown = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
     links: list[tuple[int | None, str | None]] = []
+    page_url = state.url_maker("page")
     for n in shown:
         if links and links[-1][0] is not None and n - links[-1][0] > 1:
             links.append((None, None))
-        links.append((n, state.url({"page": str(n)})))
+        links.append((n, page_url(str(n))))
     return Pager(
         page=page,
         last=last,
-        prev_url=state.url({"page": str(page - 1)}) if page > 1 else None,
-        next_url=state.url({"page": str(page + 1)}) if page < last else None,
+        prev_url=page_url(str(page - 1)) if page > 1 else None,
+        next_url=page_url(str(page + 1)) if page < last else None,
         links=links,
     )
 
@@ -395,8 +455,9 @@ def _page_title(*parts: str) -> str:
 
 
 def _script_links(state: State, script: str) -> list[dict]:
+    script_url = state.url_maker("script")
     return [
-        {"value": value, "zh": SCRIPT_LABELS[value][0], "en": SCRIPT_LABELS[value][1], "url": state.url({"script": value}), "current": value == script}
+        {"value": value, "zh": SCRIPT_LABELS[value][0], "en": SCRIPT_LABELS[value][1], "url": script_url(value), "current": value == script}
         for value in SCRIPTS
     ]
 

@@ -432,6 +432,17 @@ def test_article_links_are_the_routes_own(app, article_id, script_root):
         assert article_path(article_id).startswith(script_root + "/articles/")
 
 
+def test_links_follow_the_root_the_app_is_mounted_under(app):
+    """Links built once (style sheet, search page, feed) are built once per root, not once for all."""
+    client = app.test_client()
+    for root in ("", "/news", ""):
+        html = client.get("/?q=Putin", base_url="http://localhost" + root).get_data(as_text=True)
+        hrefs = re.findall(r'(?:href|src|action)="(/[^"]*)"', html)
+        assert f'href="{root}/static/style.css"' in html and f'href="{root}/api/stats"' in html
+        assert f'href="{root}/feed.atom?q=Putin"' in html and f'href="{root}/?q=Putin&amp;script=hant"' in html
+        assert all(h.startswith(root + "/") for h in hrefs if h != "/"), hrefs  # the form's action is "/" as written
+
+
 def test_missing_article_is_a_friendly_404_page(client):
     page = get(client, "/articles/no-such-article", status=404)
     assert "no article with id" in page.html

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Callable
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Blueprint, g, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from search.analysis.convert import convert_display
@@ -53,7 +53,6 @@ class State:
         # on the page (pager, facets, hits) as long as the query: a 100 KB q gave an 8.5 MB page.
         self.values["q"] = self.values["q"][:MAX_QUERY_CHARS]
         self.speaker_ids: set[str] = set()  # what the speaker filter resolved to, if the engine knows
-        self._index_path: str | None = None
         self._query: str | None = None
         self._makers: dict[tuple[str, ...], Callable[..., str]] = {}
 
@@ -71,15 +70,9 @@ class State:
                 values["page"] = ""  # a new query or filter starts again at page 1
         return [(key, values[key]) for key in STATE_KEYS if values.get(key) and values[key] != DEFAULTS.get(key)]
 
-    def index_path(self) -> str:
-        # A results page links to itself some 90 times (facets, timeline bars, pages, chips): the path is built once per page.
-        if self._index_path is None:
-            self._index_path = url_for("views.index")
-        return self._index_path
-
     def url(self, changes: dict[str, str | None] | None = None) -> str:
         """The search page with some values changed (``None`` removes one)."""
-        return _with_query(self.index_path(), self.params(changes))
+        return _with_query(fixed_url("views.index"), self.params(changes))
 
     def url_maker(self, *keys: str) -> Callable[..., str]:
         """``url`` for many values of the same adjacent keys (one per timeline bar, speaker, page):
@@ -88,7 +81,7 @@ class State:
         The rest of the query string is encoded once, not once per link."""
         maker = self._makers.get(keys)
         if maker is None:
-            maker = self._makers[keys] = _url_maker(self.index_path(), self.params(dict.fromkeys(keys)), keys)
+            maker = self._makers[keys] = _url_maker(fixed_url("views.index"), self.params(dict.fromkeys(keys)), keys)
         return maker
 
     def article_url(self, article_id: str) -> str:
@@ -127,15 +120,24 @@ def _encoded(key: str, value: str) -> str:
 
 
 def article_path(article_id: str) -> str:
-    """``url_for("views.article", article_id=article_id)``: the route's path, built once per request,
-    and the id quoted as its ``path`` converter does (werkzeug ``BaseConverter.to_url``)."""
-    prefix = getattr(g, "article_prefix", None)
-    if prefix is None:
-        prefix = g.article_prefix = url_for("views.article", article_id="ID").rsplit("ID", 1)[0]
-    return prefix + quote(article_id, safe=_PATH_SAFE)
+    """``url_for("views.article", article_id=article_id)``: the route's path built once, and the id
+    quoted as its ``path`` converter does (werkzeug ``BaseConverter.to_url``)."""
+    return fixed_url("views.article", article_id="ID").rsplit("ID", 1)[0] + quote(article_id, safe=_PATH_SAFE)
 
 
 _PATH_SAFE = "!$&'()*+,/:;=@"
+
+
+@bp.app_template_global()
+def fixed_url(endpoint: str, **values: str) -> str:
+    """``url_for(endpoint, **values)`` for links that are the same on every page (style sheet, search
+    page, feed): built once per root path (where a proxy mounts the app), not some 15 times a page."""
+    return _fixed_url(request.root_path, endpoint, tuple(sorted(values.items())))
+
+
+@lru_cache(maxsize=256)
+def _fixed_url(root_path: str, endpoint: str, values: tuple[tuple[str, str], ...]) -> str:
+    return url_for(endpoint, **dict(values))
 
 
 # --- script display ------------------------------------------------------------------------------
@@ -399,9 +401,9 @@ def follow_links(state: State, total: int) -> dict:
     params = [(k, state.get(k)) for k in keys if state.get(k) and state.get(k) != DEFAULTS.get(k)]
     sort = [("sort", state.get("sort"))] if state.get("sort") == "date" else []
     return {
-        "feed": _with_query(url_for("feeds.feed"), params),
-        "csv": _with_query(url_for("export.export"), params + sort),
-        "jsonl": _with_query(url_for("export.export"), params + sort + [("format", "jsonl")]),
+        "feed": _with_query(fixed_url("feeds.feed"), params),
+        "csv": _with_query(fixed_url("export.export"), params + sort),
+        "jsonl": _with_query(fixed_url("export.export"), params + sort + [("format", "jsonl")]),
         "count": min(total, EXPORT_MAX),
         "capped": total > EXPORT_MAX,
         "cap": EXPORT_MAX,

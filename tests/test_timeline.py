@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from search.timeline import DAYS_SPAN, timeline
-from web.timeline import periods
+from web.timeline import MAX_MONTH_BARS, periods
 
 
 def test_counts_by_month_and_by_day_only_for_short_spans():
@@ -30,5 +30,9 @@ def test_periods_fill_gaps_and_switch_to_years_for_long_spans():
     assert bars[1] == ("2024-02-01", "2024-02-29", "2024-02", 0)
     unit, bars = periods({"months": [{"month": "1987-02", "count": 3}, {"month": "2024-10", "count": 1}], "days": []})
     assert unit == "year" and len(bars) == 2024 - 1987 + 1 and bars[0][3] == 3
+    unit, bars = periods({"months": [{"month": "2015-01", "count": 1}, {"month": "2024-12", "count": 1}], "days": []})
+    assert unit == "month" and len(bars) == MAX_MONTH_BARS == 120  # ten years are still months
+    unit, bars = periods({"months": [{"month": "2015-01", "count": 1}, {"month": "2025-01", "count": 1}], "days": []})
+    assert unit == "year" and len(bars) == 11
     unit, bars = periods({"months": [{"month": "2024-10", "count": 2}], "days": [{"day": "2024-10-03", "count": 1}, {"day": "2024-10-05", "count": 1}]})
     assert unit == "day" and [b[3] for b in bars] == [1, 0, 1]

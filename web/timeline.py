@@ -52,10 +52,10 @@ def periods(facets: dict) -> tuple[str, list[tuple[str, str, str, int]]]:
     counts = {item["month"]: item["count"] for item in months}
     first = tuple(int(x) for x in months[0]["month"].split("-"))
     last = tuple(int(x) for x in months[-1]["month"].split("-"))
-    every = list(_months(first, last))
-    if len(every) <= MAX_MONTH_BARS:
+    # Counted, not listed: a span of decades would list some 300 months only to draw years.
+    if (last[0] - first[0]) * 12 + last[1] - first[1] < MAX_MONTH_BARS:
         out = []
-        for year, month in every:
+        for year, month in _months(first, last):
             label = f"{year:04d}-{month:02d}"
             end = calendar.monthrange(year, month)[1]
             out.append((f"{label}-01", f"{label}-{end:02d}", label, counts.get(label, 0)))

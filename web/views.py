@@ -236,6 +236,13 @@ class SpeakerView:
         return speaker_label(self.zh, self.en, self.value)
 
     @property
+    def facet_item(self) -> Markup:
+        """The speaker facet's list item (some 35 a page: cheaper joined here than drawn by Jinja)."""
+        current = ' aria-current="true"' if self.active else ""
+        link = f'<a href="{escape(self.url)}"{current} data-speaker="{escape(self.value)}">{self.label} <span class="count">{escape(self.count)}</span></a>'
+        return Markup(f'<li data-names="{escape(self.names_key)}">{link}</li>')
+
+    @property
     def names_key(self) -> str:
         """Every form of the names, lowercase: what the facet's filter box matches."""
         zh = self.zh.text if self.zh else ""

@@ -48,12 +48,13 @@ class State:
     """The page's state from the query string, and links to its variations."""
 
     def __init__(self, args) -> None:
-        self.values = {key: (args.get(key) or "").strip() for key in STATE_KEYS}
+        # Asked only for what is there: a MultiDict's get raises and catches an HTTP exception per missing key.
+        self.values = {key: (args.get(key) or "").strip() if key in args else "" for key in STATE_KEYS}
         # The engine reads no more of a query than this; echoing more would make every link
         # on the page (pager, facets, hits) as long as the query: a 100 KB q gave an 8.5 MB page.
         self.values["q"] = self.values["q"][:MAX_QUERY_CHARS]
         self.speaker_ids: set[str] = set()  # what the speaker filter resolved to, if the engine knows
-        self._query: str | None = None
+        self._article: tuple[str, str] | None = None  # article links' path and query string
         self._makers: dict[tuple[str, ...], Callable[..., str]] = {}
 
     def get(self, key: str) -> str:
@@ -85,9 +86,10 @@ class State:
         return maker
 
     def article_url(self, article_id: str) -> str:
-        if self._query is None:  # the same for every hit and version on the page
-            self._query = _with_query("", self.params())
-        return article_path(article_id) + self._query
+        if self._article is None:  # the same for every hit and version on the page
+            self._article = (article_path(""), _with_query("", self.params()))
+        path, query = self._article
+        return path + quote(article_id, safe=_PATH_SAFE) + query
 
     @property
     def active_filters(self) -> list[str]:
@@ -233,30 +235,39 @@ class SpeakerView:
     @property
     def label(self) -> Markup:
         """The names as shown on a chip: Chinese, then English, each in its language; else the filter value."""
-        return speaker_label(self.zh, self.en, self.value)
+        return Markup(self._names_html()[0])
 
     @property
     def facet_item(self) -> Markup:
         """The speaker facet's list item (some 35 a page: cheaper joined here than drawn by Jinja)."""
+        label, names, value = self._names_html()
         current = ' aria-current="true"' if self.active else ""
-        link = f'<a href="{escape(self.url)}"{current} data-speaker="{escape(self.value)}">{self.label} <span class="count">{escape(self.count)}</span></a>'
-        return Markup(f'<li data-names="{escape(self.names_key)}">{link}</li>')
+        link = f'<a href="{escape(self.url)}"{current} data-speaker="{value}">{label} <span class="count">{escape(self.count)}</span></a>'
+        return Markup(f'<li data-names="{names}">{link}</li>')
 
     @property
     def names_key(self) -> str:
         """Every form of the names, lowercase: what the facet's filter box matches."""
-        zh = self.zh.text if self.zh else ""
-        forms = {zh, *_both_scripts(zh), self.en or "", self.value}
-        return " ".join(sorted(f.lower() for f in forms if f))
+        return _names_key(self.zh.text if self.zh else "", self.en, self.value)
+
+    def _names_html(self) -> tuple[str, str, str]:
+        return _names_html(self.zh.text if self.zh else None, self.zh.lang if self.zh else None, self.en, self.value)
 
 
-def speaker_label(zh: ZhText | None, en: str | None, value: str) -> Markup:
+@lru_cache(maxsize=8192)  # the same speakers come back page after page
+def _names_html(zh: str | None, lang: str | None, en: str | None, value: str) -> tuple[str, str, str]:
+    """A speaker's escaped chip label, ``data-names`` and ``data-speaker``: all that depends only on the names."""
     # Built here rather than by a template macro: a page has some 40 chips, and a Jinja macro call costs more than the rest of a chip.
-    if not zh and not en:
-        return escape(value)
-    zh_html = f'<span lang="{escape(zh.lang)}">{escape(zh.text)}</span>' if zh else ""
+    zh_html = f'<span lang="{escape(lang)}">{escape(zh)}</span>' if zh is not None else ""
     en_html = f'<span lang="en">{escape(en)}</span>' if en else ""
-    return Markup(zh_html + (" " if zh and en else "") + en_html)
+    label = zh_html + (" " if zh is not None and en else "") + en_html if zh is not None or en else escape(value)
+    return str(label), str(escape(_names_key(zh or "", en, value))), str(escape(value))
+
+
+@lru_cache(maxsize=8192)
+def _names_key(zh: str, en: str | None, value: str) -> str:
+    forms = {zh, *_both_scripts(zh), en or "", value}
+    return " ".join(sorted(f.lower() for f in forms if f))
 
 
 @lru_cache(maxsize=8192)

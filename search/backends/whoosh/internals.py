@@ -14,6 +14,7 @@ index, so upgrading Whoosh fails that test by name instead of changing scores.
 
 from __future__ import annotations
 
+import io
 import multiprocessing.connection
 import os
 import pickle
@@ -77,7 +78,8 @@ REQUIRED = {
         "_codec", "_format", "_postfile", "_tindex", "_fieldid", "_btext", "start_field", "finish_field", "close",
     ),
     "term info (W3TermInfo)": (
-        "_weight", "_df", "_minlength", "_maxlength", "_maxweight", "_minid", "_maxid", "set_extent", "to_bytes",
+        "_weight", "_df", "_minlength", "_maxlength", "_maxweight", "_minid", "_maxid", "_inlined", "_struct",
+        "set_extent", "to_bytes",
     ),
 }
 
@@ -298,8 +300,11 @@ def share_mapped_files() -> None:
 # and writes a term at a time: block statistics, pickling and compression as Whoosh does
 # them, with field lengths read once per field. Its segments are ordinary Whoosh 3 segments
 # naming Whoosh's own W3Codec, byte for byte what SegmentWriter writes when every block is
-# compressed (tests/test_writer.py compares the files). Merging segments, deletions, and
-# schemas with spelling or term-vector fields go through Whoosh's code.
+# compressed at Whoosh's level and pickled as Whoosh pickles, and nothing is inlined
+# (tests/test_writer.py compares the files); by default they are a third of that size
+# (smaller pickles, short lists inlined: see _FieldWriter), which Whoosh's readers read as
+# they read their own. Merging segments, deletions, and schemas with spelling or
+# term-vector fields go through Whoosh's code.
 
 # Memory of the pool (measured with tracemalloc): a posting, besides its value's bytes,
 # and a new term (dict entry, key, arrays, list), besides the term's bytes.
@@ -369,6 +374,28 @@ class _FieldWriter(W3FieldWriter):
     min_compress = 80
     #: zlib level of posting blocks (Whoosh: 3); the reader decompresses any level.
     level = 6
+    #: Posting lists shorter than this are stored inside the term index instead of the
+    #: postings file, as ``W3Codec(inlinelimit=...)`` would store them (its reader reads
+    #: them; its writer cannot write them: ``W3PostingsWriter.finish_postings`` calls a
+    #: method ``W3TermInfo`` does not have). Most terms occur in one or two documents,
+    #: and a block costs about 60 bytes besides its postings. 1: nothing inlined (Whoosh).
+    inline_limit = 8
+    #: How blocks and inlined postings are pickled (Whoosh: protocol 2, memoized; its reader
+    #: unpickles any protocol). Protocol 2 writes each ``bytes`` value as a call of
+    #: ``_codecs.encode`` on a latin-1 string, about 20 bytes besides the value; protocol 3
+    #: writes the bytes. Without the memo (``Pickler.fast``) no PUT follows each tuple and
+    #: value: nothing in a block is shared, so nothing refers back to them.
+    protocol = 3
+    memo = False
+
+    def _pickle(self, obj) -> bytes:
+        if self.memo:
+            return pickle.dumps(obj, self.protocol)
+        out = io.BytesIO()
+        pickler = pickle.Pickler(out, self.protocol)
+        pickler.fast = True
+        pickler.dump(obj)
+        return out.getvalue()
 
     def add_term_lists(self, schema, lengths, terms) -> None:
         """Write ``((fieldname, btext), (docnums, weights, values))`` in term order."""
@@ -390,7 +417,9 @@ class _FieldWriter(W3FieldWriter):
 
         Whoosh's rules, kept exactly: blocks of ``blocklimit`` postings; weights are
         stored as float32 but the block's maximum weight is the original float; a
-        length or value that is empty does not count; a 0-posting maximum is ``0``.
+        length or value that is empty does not count; a 0-posting maximum is ``0``;
+        a list shorter than the inline limit is one block's worth of term statistics
+        and its ``(ids, weights, values)`` in the term info instead of a block.
         """
         codec = self._codec
         limit = codec._blocklimit
@@ -398,9 +427,11 @@ class _FieldWriter(W3FieldWriter):
         fixedsize = self._format.fixed_value_size()
         postfile = self._postfile
         terminfo = W3TermInfo()
-        startoffset = postfile.tell()
-        postfile.write(WHOOSH3_HEADER_MAGIC)
         count = len(docnums)
+        inline = count < self.inline_limit and count <= limit
+        startoffset = postfile.tell()
+        if not inline:
+            postfile.write(WHOOSH3_HEADER_MAGIC)
         total_weight = 0.0
         minlength = None
         maxlength = 0
@@ -425,6 +456,9 @@ class _FieldWriter(W3FieldWriter):
                 minlength = min(minlength, block_min)
             maxlength = max(maxlength, block_maxlen)
             maxweight = max(maxweight, block_max)
+            if inline:
+                inlined = (tuple(ids), tuple(stored_weights), tuple(v for v in values if v))
+                continue
 
             base = ids[0]
             deltas = [base]
@@ -443,12 +477,12 @@ class _FieldWriter(W3FieldWriter):
                 mini_values = None
             else:
                 mini_values = emptybytes.join(v for v in values[start:end] if v)
-            databytes = pickle.dumps((tuple(deltas), mini_weights, mini_values), 2)
+            databytes = self._pickle((tuple(deltas), mini_weights, mini_values))
             compressed = compression if len(databytes) >= self.min_compress else 0
             if compressed:
                 databytes = zlib.compress(databytes, compressed)
-            infobytes = pickle.dumps(
-                (len(ids), ids[-1], block_max, compressed, length_to_byte(block_min), length_to_byte(block_maxlen)), 2
+            infobytes = self._pickle(
+                (len(ids), ids[-1], block_max, compressed, length_to_byte(block_min), length_to_byte(block_maxlen))
             )
             blocklength = len(infobytes) + len(databytes)
             postfile.write_int(-blocklength if end >= count else blocklength)
@@ -462,9 +496,15 @@ class _FieldWriter(W3FieldWriter):
         terminfo._maxweight = maxweight
         terminfo._minid = docnums[0]
         terminfo._maxid = docnums[-1]
-        terminfo.set_extent(startoffset, postfile.tell() - startoffset)
+        if inline:
+            # W3TermInfo.to_bytes: the statistics, then the inlined postings pickled (as here).
+            terminfo._inlined = inlined
+            infobytes = terminfo.to_bytes()[: W3TermInfo._struct.size] + self._pickle(inlined)
+        else:
+            terminfo.set_extent(startoffset, postfile.tell() - startoffset)
+            infobytes = terminfo.to_bytes()
         self._btext = btext
-        self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo.to_bytes())
+        self._tindex.add(pack_ushort(self._fieldid) + btext, infobytes)
 
 
 class _Codec(W3Codec):

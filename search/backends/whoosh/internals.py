@@ -37,7 +37,7 @@ from whoosh.codec.whoosh3 import (
 from whoosh.filedb.structfile import BufferFile
 from whoosh.matching import ListMatcher
 from whoosh.scoring import BM25F
-from whoosh.system import _INT_SIZE, emptybytes, pack_ushort
+from whoosh.system import emptybytes, pack_ushort
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.reading import TermNotFound
 from whoosh.util import random_name
@@ -53,7 +53,7 @@ REQUIRED = {
         "LENGTHS_COLUMN", "WHOOSH3_HEADER_MAGIC", "W3Codec", "W3FieldWriter", "W3LeafMatcher", "W3PerDocReader",
         "W3Segment", "W3TermInfo", "_lenfield",
     ),
-    "whoosh.system": ("_INT_SIZE", "emptybytes", "pack_ushort"),
+    "whoosh.system": ("emptybytes", "pack_ushort"),
     "segment reader (SegmentReader)": ("_terms", "_perdoc"),
     "terms reader (W3TermsReader)": ("_codec", "_postfile", "term_info", "items"),
     "codec (W3Codec)": ("postings_reader", "_blocklimit", "_compression", "_inlinelimit", "length_stats"),
@@ -122,9 +122,6 @@ REPLACED = {
     "whoosh.codec.whoosh3.W3TermInfo.add_block": "e483f804944ee312",
     "whoosh.codec.whoosh3.W3TermInfo.to_bytes": "182103aeda37ce64",
 }
-
-#: Bytes before the pickled position deltas of a ``Positions`` posting value (the count).
-POSITIONS_COUNT_SIZE = _INT_SIZE
 
 _LENGTH_OF_BYTE = [0] + [byte_to_length(b) for b in range(1, 256)]
 
@@ -457,7 +454,9 @@ class _FieldWriter(W3FieldWriter):
             maxlength = max(maxlength, block_maxlen)
             maxweight = max(maxweight, block_max)
             if inline:
-                inlined = (tuple(ids), tuple(stored_weights), tuple(v for v in values if v))
+                # No weights: all 1.0 (ListMatcher's default), as a block stores them.
+                inline_weights = None if all(w == 1.0 for w in stored_weights) else tuple(stored_weights)
+                inlined = (tuple(ids), inline_weights, tuple(v for v in values if v))
                 continue
 
             base = ids[0]

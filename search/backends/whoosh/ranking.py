@@ -25,20 +25,18 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from itertools import chain
 from math import log
-from pickle import loads
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.fields import ID, KEYWORD, TEXT
-from whoosh.formats import Positions
 from whoosh.matching import ListMatcher
 from whoosh.scoring import BM25F
 
 from search.backends.whoosh.synonyms import SynonymSet, WeightedSynonyms
 from search.backends.whoosh import internals
-from search.backends.whoosh.internals import POSITIONS_COUNT_SIZE, W3LeafMatcher
+from search.backends.whoosh.internals import W3LeafMatcher
+from search.backends.whoosh.schema import VarintPositions
 from search.query.plan import BIGRAM_FIELDS
 
 _WORD_FIELD = {bigrams: words for words, bigrams in BIGRAM_FIELDS.items()}
@@ -223,7 +221,7 @@ class Generation:
         for df, (fieldname, tbytes) in reversed(wanted):
             if df < CACHE_POSITIONS_MIN_DF or self._positions.size > self._positions.limit * 3 // 4:
                 break
-            if isinstance(schema[fieldname].format, Positions):
+            if _positional(schema, fieldname):
                 self.positions(reader, fieldname, tbytes, self.term_infos(reader, fieldname, tbytes))
                 if pause is not None:
                     pause()
@@ -407,9 +405,9 @@ def _decode_positions(reader, fieldname: str, tbytes: bytes, infos, wanted: np.n
     """The term's positions in the ``wanted`` documents (global numbers, ascending), or in
     all its documents (``None``). Only blocks whose document range holds a wanted
     document are decompressed (a block's header gives its last document); a block's
-    position lists are unpickled in one call (:func:`_unpickle_lists`)."""
+    position lists are decoded in one pass (:func:`_varint_lists`)."""
     docs: list[int] = []
-    lists: list[list[int]] = []
+    values_found: list[bytes] = []
     for offset, matcher in _leaf_postings(reader, fieldname, tbytes, infos):
         if isinstance(matcher, ListMatcher):  # a term inlined in the term index
             ids, values = internals.inlined_postings(matcher)
@@ -427,14 +425,13 @@ def _decode_positions(reader, fieldname: str, tbytes: bytes, infos, wanted: np.n
                 found = at[ids[at] == local]
             if len(found):
                 docs.extend((ids[found] + offset).tolist())
-                lists.extend(_unpickle_lists([values[i] for i in found.tolist()]))
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(lengths.sum()))
+                values_found.extend([values[i] for i in found.tolist()])
+    lengths, deltas = _varint_lists(values_found)
     starts = np.cumsum(lengths) - lengths
     # Positions are stored as deltas per document: a running sum restarted at each document.
     running = np.cumsum(deltas)
     keep = lengths > 0
-    base = np.zeros(len(lists), dtype=np.int64)
+    base = np.zeros(len(values_found), dtype=np.int64)
     base[keep] = running[starts[keep]] - deltas[starts[keep]]
     positions = (running - np.repeat(base, lengths)).astype(np.int32)
     return TermPositions(np.asarray(docs, dtype=np.int64), starts.astype(np.int32), lengths.astype(np.int32), positions)
@@ -454,24 +451,28 @@ def _blocks_with(matcher: W3LeafMatcher, wanted: np.ndarray | None):
         previous = last
 
 
-_PICKLE_HEAD = b"\x80\x02"  # protocol 2, as Whoosh's Positions.encode pickles (no framing)
+def _positional(schema, fieldname: str) -> bool:
+    """Whether the field's postings hold positions this module decodes (:class:`VarintPositions`)."""
+    return fieldname in schema and type(schema[fieldname].format) is VarintPositions
 
 
-def _unpickle_lists(values: list[bytes]) -> list[list[int]]:
-    """The position deltas of several ``Positions`` values, unpickled in one call.
-
-    Each value is a 4-byte count then ``pickle.dumps(deltas, 2)``: a list built by
-    opcodes between the protocol header and the final STOP. Those middles, laid
-    side by side inside one outer list, are one pickle of the list of lists.
-    Whoosh tolerates a value without its STOP; so does this.
-    """
-    middles = []
-    for value in values:
-        body = value[POSITIONS_COUNT_SIZE:]
-        if not body.startswith(_PICKLE_HEAD):
-            return [loads(v[POSITIONS_COUNT_SIZE:] if v.endswith(b".") else v[POSITIONS_COUNT_SIZE:] + b".") for v in values]
-        middles.append(body[2:-1] if body.endswith(b".") else body[2:])
-    return loads(_PICKLE_HEAD + b"](" + b"".join(middles) + b"e.")
+def _varint_lists(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """``(counts, deltas)`` of several :class:`VarintPositions` values: how many positions
+    each holds, and all their position deltas one after the other (int64 arrays)."""
+    sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    data = np.frombuffer(b"".join(values), dtype=np.uint8)
+    last = data < 0x80  # the last byte of each varint
+    if last.all():  # every delta below 128: one byte each
+        return sizes, data.astype(np.int64)
+    ends = np.flatnonzero(last)
+    firsts = np.empty_like(ends)
+    firsts[0] = 0
+    firsts[1:] = ends[:-1] + 1
+    shifts = 7 * (np.arange(len(data)) - np.repeat(firsts, ends - firsts + 1))
+    deltas = np.add.reduceat((data & 0x7F).astype(np.int64) << shifts, firsts)
+    seen = np.concatenate(([0], np.cumsum(last)))  # varints ended before each byte
+    bounds = np.cumsum(sizes)
+    return seen[bounds] - seen[bounds - sizes], deltas
 
 
 class Ranker:
@@ -661,7 +662,7 @@ class Ranker:
 
     def _positional(self, fieldname: str) -> bool:
         schema = self.reader.schema
-        return fieldname in schema and type(schema[fieldname].format) is Positions
+        return _positional(self.reader.schema, fieldname)
 
     def _phrase(self, q: wq.Phrase, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """A phrase as Whoosh matches and scores it (``SpanNear2``, adjacent words in order): the

@@ -8,14 +8,61 @@ from __future__ import annotations
 
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Positions
 
 from search.backends.whoosh.analyzer import BigramAnalyzer, BilingualAnalyzer
 from search.query.plan import CAPTION_BOOST, TITLE_BOOST
 
 #: Bump when fields change (stored in the index beside the analyzer version).
-SCHEMA_VERSION = 7  # 7: Chinese bigram fields (title_bigrams, body_bigrams, captions_bigrams)
+SCHEMA_VERSION = 8  # 7: Chinese bigram fields (title_bigrams, body_bigrams, captions_bigrams); 8: VarintPositions
 
 
+class VarintPositions(Positions):
+    """Whoosh's ``Positions`` format with each posting's positions stored as varints.
+
+    ``Positions.encode`` stores a 4-byte count then ``pickle.dumps(deltas, 2)``: 13 bytes
+    for one position. Here the deltas (the first position, then the gap to each next one)
+    are unsigned LEB128 varints, 7 bits a byte, the high bit set on every byte but a
+    number's last: one position usually takes one byte, and the count is the number of
+    bytes below 0x80. Whoosh's matchers, phrase queries and merges read positions through
+    these ``decode_*`` methods; the ranking decodes whole blocks at once with numpy
+    (:func:`search.backends.whoosh.ranking._varint_lists`).
+    """
+
+    def encode(self, poslist) -> bytes:
+        deltas = []
+        base = 0
+        for pos in poslist:
+            deltas.append(pos - base)
+            base = pos
+        if max(deltas, default=0) < 0x80:
+            return bytes(deltas)
+        out = bytearray()
+        for n in deltas:
+            while n >= 0x80:
+                out.append(n & 0x7F | 0x80)
+                n >>= 7
+            out.append(n)
+        return bytes(out)
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        positions = []
+        position = shift = delta = 0
+        for byte in valuestring:
+            delta |= (byte & 0x7F) << shift
+            if byte & 0x80:
+                shift += 7
+            else:
+                position += delta
+                positions.append(position)
+                shift = delta = 0
+        return positions
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return sum(1 for byte in valuestring if byte < 0x80)
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        return self.decode_frequency(valuestring) * self.field_boost
 
 
 class BilingualText(TEXT):
@@ -24,8 +71,14 @@ class BilingualText(TEXT):
     Whoosh's ``TEXT.index`` runs the analyzer through reusable ``Token`` objects and
     its posting format's ``word_values``; this builds the same ``(term, frequency,
     weight, positions)`` postings straight from the analysis pipeline, which is where
-    most of the per-word indexing time went. Queries still use the analyzer.
+    most of the per-word indexing time went. Queries still use the analyzer. Positions
+    are stored as :class:`VarintPositions`.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if type(self.format) is Positions:
+            self.format = VarintPositions(field_boost=self.format.field_boost)
 
     def index(self, value, **kwargs):
         if not isinstance(value, str) or not isinstance(self.analyzer, BilingualAnalyzer):

@@ -30,13 +30,15 @@ class VarintPositions(Positions):
     """
 
     def encode(self, poslist) -> bytes:
-        deltas = []
-        base = 0
-        for pos in poslist:
-            deltas.append(pos - base)
-            base = pos
-        if max(deltas, default=0) < 0x80:
-            return bytes(deltas)
+        # As fast as Positions.encode: most words occur once, most gaps are below 128.
+        if len(poslist) == 1:
+            if poslist[0] < 0x80:
+                return bytes(poslist)
+            deltas = poslist
+        else:
+            deltas = [pos - before for before, pos in zip((0, *poslist), poslist)]
+            if max(deltas, default=0) < 0x80:
+                return bytes(deltas)
         out = bytearray()
         for n in deltas:
             while n >= 0x80:

@@ -26,7 +26,8 @@ from search.query.build import plan
 from search.query.parse import parse
 from search.query.rewrite import read
 from search.backends.whoosh.backend import compiled
-from search.backends.whoosh.ranking import Ranker, Unsupported
+from search.backends.whoosh.ranking import Ranker, Unsupported, _varint_lists
+from search.backends.whoosh.schema import VarintPositions
 from search.searcher import Engine
 from tests.reldata import synthetic
 
@@ -356,3 +357,19 @@ def test_a_string_is_found_where_jieba_made_it_a_word_and_where_it_did_not(tmp_p
         assert {hit.id for hit in engine.search("习近平").hits} == {"word", "inside", "also-inside"}
     finally:
         engine.close()
+
+
+def test_positions_decode_in_a_batch_as_whooshs_matchers_decode_them_one_at_a_time():
+    rng = random.Random(11)
+    fmt = VarintPositions(field_boost=2.5)
+    lists = [sorted(rng.sample(range(rng.choice([60, 500, 20_000, 3_000_000])), rng.randint(1, 8))) for _ in range(2000)]
+    values = [fmt.encode(positions) for positions in lists]
+    assert fmt.encode([5]) == b"\x05" and fmt.encode([200]) == b"\xc8\x01"  # one byte below 128
+    for positions, value in zip(lists, values):
+        assert fmt.decode_positions(value) == positions
+        assert fmt.decode_frequency(value) == len(positions) and fmt.decode_weight(value) == 2.5 * len(positions)
+    for batch in (values, values[:1], [v for v in values if max(v) < 0x80], []):
+        counts, deltas = _varint_lists(batch)
+        decoded = [fmt.decode_positions(v) for v in batch]
+        assert counts.tolist() == [len(p) for p in decoded]
+        assert deltas.tolist() == [d for p in decoded for d in np.diff([0, *p]).tolist()]

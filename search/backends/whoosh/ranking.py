@@ -661,7 +661,6 @@ class Ranker:
         return mask, scores
 
     def _positional(self, fieldname: str) -> bool:
-        schema = self.reader.schema
         return _positional(self.reader.schema, fieldname)
 
     def _phrase(self, q: wq.Phrase, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:

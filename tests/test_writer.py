@@ -151,3 +151,22 @@ def test_searches_rank_the_same_whichever_writer_built_the_index(docs, tmp_path)
 def test_field_index_matches_whoosh_text_index(text):
     field = build_schema()["body_zh"]
     assert sorted(field.index(text)) == sorted(FieldType.index(field, text))
+
+
+def test_whoosh_merges_segments_with_inlined_postings(tmp_path):
+    """Whoosh's own merge (optimize, or its merge policy on a later commit) reads the short
+    posting lists the writer inlines: an ID field's inlined values must read back as bytes."""
+    from search.indexer import Indexer
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for part in range(2):  # two runs: two segments
+        rows = [{"id": f"m{part}-{n}", "title": f"合作 {part} {n}", "body": f"Markets moved on day {n}.", "date": "2024-10-05T19:00:00+08:00"} for n in range(5)]
+        (folder / f"part{part}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+        Indexer(str(tmp_path / "ix")).run([str(folder / f"part{part}.jsonl")])
+    before = Engine(str(tmp_path / "ix")).search("合作", size=20)
+    ix = whoosh_index.open_dir(str(tmp_path / "ix"), indexname="articles")
+    assert len(ix.reader().leaf_readers()) >= 2
+    ix.optimize()  # Whoosh's merge path: failed with "vbytes=''" on inlined ID postings
+    after = Engine(str(tmp_path / "ix")).search("合作", size=20)
+    assert after.total == before.total == 10 and {h.id for h in after.hits} == {h.id for h in before.hits}

@@ -456,7 +456,9 @@ class _FieldWriter(W3FieldWriter):
             if inline:
                 # No weights: all 1.0 (ListMatcher's default), as a block stores them.
                 inline_weights = None if all(w == 1.0 for w in stored_weights) else tuple(stored_weights)
-                inlined = (tuple(ids), inline_weights, tuple(v for v in values if v))
+                # One value per posting, b"" for a format without values (an ID field): Whoosh's
+                # ListMatcher reads no values as "" (a str), which its own merge refuses.
+                inlined = (tuple(ids), inline_weights, tuple(v or b"" for v in values[start:end]))
                 continue
 
             base = ids[0]

@@ -67,6 +67,8 @@ PARK_TIMEOUT = 30.0
 #: How long a replaced worker keeps accepting while its successor rehearses (a successor that
 #: takes longer, or dies, does not keep it for ever).
 READY_TIMEOUT = 20.0
+#: The longest a worker waits for its own rehearsal before it accepts connections anyway.
+REHEARSAL_WAIT = 10.0
 #: What a new worker asks itself before it accepts connections: its first requests, made while
 #: the supervisor's pages it touches are copied into it, took 400-500 ms under load.
 REHEARSAL = ("/api/search?q=%E7%BF%92%E8%BF%91%E5%B9%B3+%E6%99%AE%E4%BA%AC", "/api/search?q=oil+prices&sort=date",
@@ -337,7 +339,8 @@ def _rehearse(app, stop: threading.Event, niceness: int) -> None:
 
     thread = threading.Thread(target=run, name="rehearsal", daemon=True)
     thread.start()
-    while thread.is_alive() and not stop.is_set():
+    give_up = time.monotonic() + REHEARSAL_WAIT
+    while thread.is_alive() and not stop.is_set() and time.monotonic() < give_up:
         thread.join(0.1)
 
 
@@ -521,7 +524,10 @@ class Supervisor:
             if worker.successor is None:
                 continue
             successor = self.workers.get(worker.successor)
-            if successor is None or self.shared.ready[successor.slot] or now - successor.started > READY_TIMEOUT:
+            late = successor is not None and not self.shared.ready[successor.slot] and now - successor.started > READY_TIMEOUT
+            if late:
+                self.log(f"worker {worker.successor} did not accept connections within {READY_TIMEOUT:g} s; retiring worker {pid} anyway")
+            if successor is None or self.shared.ready[successor.slot] or late:
                 worker.successor = None
                 self._kill(pid, signal.SIGTERM)
             else:

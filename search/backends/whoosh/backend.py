@@ -62,7 +62,7 @@ class FacetTables:
         for sub, offset in reader.leaf_readers():
             count = sub.doc_count_all()
             days = list(sub.column_reader("day")) if sub.has_column("day") else [0] * count
-            dated = [value if 10000101 <= value <= 99991231 else 0 for value in days]  # undated: 0 or 2**32 - 1
+            dated = [value if FIRST_DAY <= value <= LAST_DAY else 0 for value in days]  # undated: 0 or 2**32 - 1
             day.extend(dated)
             year.extend(value // 10000 for value in dated)
             if not sub.has_column("speakers_column"):
@@ -168,7 +168,7 @@ class WhooshBackend(Backend):
         backend (a server's worker) keeps its generation: the supervisor replaces the worker."""
         current = getattr(self._local, "searcher", None)
         if current is not None and not self._pinned and not current.up_to_date():
-            if self._warm_min_df is None or self._may_switch(self.ix.latest_generation()):
+            if self._warm_min_df is None or self.is_warmed(self.ix.latest_generation()):
                 # A fresh searcher, not refresh(): Whoosh's reader reuse keeps the old
                 # deletion sets, so replaced articles would still match.
                 current.close()
@@ -180,12 +180,9 @@ class WhooshBackend(Backend):
         self._local.searcher = current
         return current
 
-    def _may_switch(self, generation) -> bool:
+    def is_warmed(self, generation) -> bool:
         with self._shared_lock:
             return generation in self._ready
-
-    def is_warmed(self, generation) -> bool:
-        return self._may_switch(generation)
 
     def pin(self) -> None:
         self._pinned = True
@@ -194,7 +191,7 @@ class WhooshBackend(Backend):
         if self._warm_min_df is None:
             return None
         generation = self.ix.latest_generation()
-        return None if self._may_switch(generation) else generation
+        return None if self.is_warmed(generation) else generation
 
     def warm_newest(self, pause: Callable[[], None], niceness: int) -> threading.Thread:
         return self._warm_in_background(pause, niceness)
@@ -315,12 +312,9 @@ class WhooshBackend(Backend):
 
     def _filter_query(self, filters: SearchFilters, speaker_ids: tuple[str, ...] | None) -> wq.Query | None:
         parts: list[wq.Query] = []
-        if filters.date_from or filters.date_to:
-            # Both ends given: Whoosh's open-ended range on this unsigned field matched every
-            # article (``to`` alone filtered nothing). An undated article (day 0) is outside any range.
-            low = int(filters.date_from.strftime("%Y%m%d")) if filters.date_from else FIRST_DAY
-            high = int(filters.date_to.strftime("%Y%m%d")) if filters.date_to else LAST_DAY
-            parts.append(wq.NumericRange("day", low, high))
+        days = _day_range(filters)
+        if days is not None:
+            parts.append(wq.NumericRange("day", *days))
         if filters.lang:
             parts.append(wq.Term("lang", filters.lang))
         if speaker_ids is not None:
@@ -458,11 +452,10 @@ class _WhooshView(View):
         (Whoosh's ``NumericRange`` walks a matcher over every day of the range: 70 ms for a month of 1987)."""
         others = self.backend._filter_query(dataclasses.replace(filters, date_from=None, date_to=None), speaker_ids)
         allowed = ranker.match(others) if others is not None else None
-        if filters.date_from or filters.date_to:
+        days = _day_range(filters)
+        if days is not None:
             day = self.shared.tables.day  # 0: undated
-            low = int(filters.date_from.strftime("%Y%m%d")) if filters.date_from else FIRST_DAY
-            high = int(filters.date_to.strftime("%Y%m%d")) if filters.date_to else LAST_DAY
-            dated = ranker.gen.live & (day >= low) & (day <= high)
+            dated = ranker.gen.live & (day >= days[0]) & (day <= days[1])
             allowed = dated if allowed is None else allowed & dated
         return allowed
 
@@ -605,6 +598,17 @@ class _WhooshView(View):
             "years": [{"year": year, "count": count} for year, count in sorted(years.items(), reverse=True)],
             **timeline(tables.day[matches]),
         }
+
+
+def _day_range(filters: SearchFilters) -> tuple[int, int] | None:
+    """The filters' dates as inclusive YYYYMMDD bounds, both given (``None``: no date filter).
+    Whoosh's open-ended range on the unsigned day field matched every article (``to`` alone
+    filtered nothing); an undated article (day 0) is outside any range."""
+    if not (filters.date_from or filters.date_to):
+        return None
+    low = int(filters.date_from.strftime("%Y%m%d")) if filters.date_from else FIRST_DAY
+    high = int(filters.date_to.strftime("%Y%m%d")) if filters.date_to else LAST_DAY
+    return low, high
 
 
 def _newest_first(sets: tuple[np.ndarray, ...], day: np.ndarray, needed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -63,10 +63,18 @@ MIN_SHINGLES = 12
 #: Link an article to its translation in the other language (search/crosslink.py); read when a
 #: :class:`Deduper` is made (``False``: grouping within each language only).
 CROSSLINK = True
+#: Bits kept of each MinHash value (b-bit minwise hashing, Li and König 2010): the lowest 16 bits of
+#: the minimum. Two different values agree by chance with probability 2**-16, which moves an
+#: estimated similarity by at most 1/65,536 (a sixty-fourth is one permutation), and a signature
+#: takes 128 bytes instead of 256: 5.1 MB less in the index of the shared corpora (38,637 articles).
+BITS = 16
+_MASK = np.uint32((1 << BITS) - 1)
 #: Bumped when shingles or hashing change: stored signatures of another version are recomputed.
-#: Version 3 adds the cross-language features; version 2 signatures are still read (without them).
-VERSION = 3
-_READABLE = (2, 3)
+#: Version 3 adds the cross-language features, version 4 stores ``BITS``-bit values; versions 2
+#: and 3 are still read (version 2 without features), their 32-bit values cut to ``BITS`` bits.
+VERSION = 4
+_READABLE = (2, 3, 4)
+_VALUE_BYTES = {2: 4, 3: 4, 4: 2}
 
 _EN_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+(?:[.,][0-9]+)*")
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
@@ -161,12 +169,13 @@ class Signature:
 
 def minhash(hashes: np.ndarray) -> LeanMinHash:
     """datasketch's MinHash of 32-bit ``hashes`` (what ``MinHash.update_batch`` computes, with
-    an identity hash function), in one array operation instead of a Python loop."""
+    an identity hash function), in one array operation instead of a Python loop, each value cut
+    to its lowest ``BITS`` bits."""
     a, b = _PERMUTATIONS
     mixed = _fmix(hashes.astype(np.uint32), 32)
     values = np.multiply(a[:, None], mixed[None, :])
     np.add(values, b[:, None], out=values)
-    return LeanMinHash(seed=SEED, hashvalues=values.min(axis=1), scheme="affine32")
+    return LeanMinHash(seed=SEED, hashvalues=values.min(axis=1) & _MASK, scheme="affine32")
 
 
 def signatures(article: Article) -> dict[str, Signature]:
@@ -308,7 +317,7 @@ def encode(sigs: dict[str, Signature], feats: Features | None = None) -> bytes:
     values; then the cross-language features (language code, values) if any."""
     parts = [struct.pack("<BB", VERSION, len(sigs))]
     for lang, sig in sigs.items():
-        parts.append(lang.encode("ascii") + struct.pack("<I", sig.size) + sig.hashvalues.astype("<u4").tobytes())
+        parts.append(lang.encode("ascii") + struct.pack("<I", sig.size) + sig.hashvalues.astype("<u2").tobytes())
     if feats is not None:
         parts.append(feats[0].encode("ascii") + feats[1].astype("<u4").tobytes())
     return b"".join(parts)
@@ -325,7 +334,8 @@ def decode_all(data: bytes) -> tuple[dict[str, Signature], Features | None] | No
     version or no data (version 2: signatures only)."""
     if not data or data[0] not in _READABLE:
         return None
-    step = 6 + 4 * NUM_PERM
+    width = _VALUE_BYTES[data[0]]
+    step = 6 + width * NUM_PERM
     if data[0] == 2:
         start, count = 1, (len(data) - 1) // step
     else:
@@ -334,9 +344,9 @@ def decode_all(data: bytes) -> tuple[dict[str, Signature], Features | None] | No
     for start in range(start, start + count * step, step):
         lang = data[start : start + 2].decode("ascii")
         (size,) = struct.unpack("<I", data[start + 2 : start + 6])
-        values = np.frombuffer(data[start + 6 : start + step], dtype="<u4").astype(np.uint32)
+        values = np.frombuffer(data[start + 6 : start + step], dtype=f"<u{width}").astype(np.uint32) & _MASK
         out[lang] = Signature(LeanMinHash(seed=SEED, hashvalues=values, scheme="affine32"), size)
-    rest = data[2 + count * step :] if data[0] == 3 else b""
+    rest = data[2 + count * step :] if data[0] >= 3 else b""
     feats = (rest[:2].decode("ascii"), np.frombuffer(rest[2:], dtype="<u4").astype(np.uint32)) if len(rest) > 2 else None
     return out, feats
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import struct
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -203,6 +204,14 @@ def test_grouping_is_deterministic_and_the_features_are_stored():
     back_sigs, back_feats = dedup.decode_all(dedup.encode(sigs, feats))
     assert back_feats[0] == "zh" and np.array_equal(back_feats[1], feats[1])
     assert np.array_equal(back_sigs["zh"].hashvalues, sigs["zh"].hashvalues)
-    # An index written before the features existed (version 2) is still read, without them.
-    old = bytes([2]) + dedup.encode(sigs)[2:]
+    # An index written before the features existed (version 2: 32-bit values) is still read,
+    # without them, and its values compare with today's (cut to the same bits).
+    full = sigs["zh"].hashvalues.astype("<u4") | np.uint32(0xABCD0000)
+    old = bytes([2]) + b"zh" + struct.pack("<I", sigs["zh"].size) + full.tobytes()
     assert dedup.decode_all(old)[1] is None and np.array_equal(dedup.decode(old)["zh"].hashvalues, sigs["zh"].hashvalues)
+    # Version 3: 32-bit values, then the features.
+    old = bytes([3, 1]) + b"zh" + struct.pack("<I", sigs["zh"].size) + full.tobytes() + b"zh" + feats[1].astype("<u4").tobytes()
+    back_sigs, back_feats = dedup.decode_all(old)
+    assert np.array_equal(back_sigs["zh"].hashvalues, sigs["zh"].hashvalues) and np.array_equal(back_feats[1], feats[1])
+    # Version 4 stores each value in two bytes.
+    assert len(dedup.encode(sigs)) == 2 + 2 + 4 + 2 * dedup.NUM_PERM

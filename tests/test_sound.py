@@ -45,3 +45,40 @@ def test_an_id_like_token_is_not_translated_into_a_name():
     assert any(c.candidates for c in translate_run(sources_of("Sanchez"), text="Sanchez"))  # a name: matched by sound
     concepts = translate_run(sources_of("zqanjx"), text="zqanjx")
     assert not any(c.candidates for c in concepts), concepts
+
+
+def _pairwise(english: str, names: list[str]) -> list[tuple[str, float]]:
+    """SoundIndex.match one name at a time, as it was written before the arrays."""
+    import re
+
+    from search.lexicon.sound import _similarity, en_sounds, zh_sounds
+
+    x = en_sounds(english)
+    scored = [(n, _similarity(x, zh_sounds(re.split(r"[·•]", n)[-1]), THRESHOLD)) for n in names] if x else []
+    scored = [(n, s) for n, s in scored if s >= THRESHOLD]
+    top = max((s for _, s in scored), default=None)
+    return sorted([(n, s) for n, s in scored if s >= top - 1e-9]) if scored else []
+
+
+def test_the_index_matches_as_the_pairwise_similarity_does():
+    """Same names, same scores (exactly), over the lexicon's transliterated names: real
+    surnames, typos of them, English words and random letters."""
+    import random
+
+    from search.lexicon.people import people
+    from search.lexicon.sound import SoundIndex
+
+    table = people()
+    names = sorted(zh for zh in table.by_zh if table.transliterated(zh))
+    assert len(names) > 400
+    index = SoundIndex(names)
+    rng = random.Random(7)
+    english = sorted({p.en.split()[-1] for p in table.by_zh.values() if p.en})
+    words = rng.sample(english, 150) + ["Zelensky", "Zelenskyy", "Peskov", "hyponex", "overland", "amtr", "brewiing", "iranian", "Sanchez", "Xi", "a", "ya"]
+    words += ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(1, 12))) for _ in range(150)]
+    matched = 0
+    for word in words:
+        found = index.match(word)
+        assert found == _pairwise(word, names), word
+        matched += bool(found)
+    assert matched > 50  # the comparison covers words that match, not only misses

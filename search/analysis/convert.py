@@ -27,6 +27,8 @@ def to_simplified(text: str) -> str:
     >>> to_simplified("中俄關係")
     '中俄关系'
     """
+    if text.isascii():
+        return text  # nothing to convert: skips OpenCC's copy (half the texts a search highlights are English)
     converted = _converter("t2s").convert(text)
     if len(converted) == len(text):
         return converted

@@ -34,6 +34,13 @@ ARTICLES = [
     ("software-1", "国产软件企业收入增长，软件出口保持稳定。"),
     ("software-2", "工业软件是制造业数字化的关键。"),
     ("mouse-1", "这款鼠标采用无线连接，鼠标和键盘可同时使用。"),
+    ("merkel-1", "德国总理默克尔表示，欧盟必须团结一致。"),
+    ("erdogan-1", "土耳其总统埃尔多安表示，愿意为和谈提供场地。"),
+    ("starmer-1", "英国首相斯塔默表示，将增加国防开支。"),
+    ("netanyahu-1", "以色列总理内塔尼亚胡表示，军事行动将继续。"),
+    # names that sound like the ones above, and must not be taken for them
+    ("mccaul-1", "美国众议员麦考尔表示，将推动相关法案。"),
+    ("hagari-1", "以军发言人哈加里表示，空袭目标是军事设施。"),
     # distractors: other people, other senses, the Taiwan forms of nothing relevant
     ("lipeng-1", "李鹏表示，要加强农业。"),
     ("shili-1", "市里表示，将修建一条新路。"),
@@ -43,6 +50,8 @@ ARTICLES = [
 ENGLISH = [
     ("putin-en", "Russian President Vladimir Putin said on Tuesday that ties with China were strong."),
     ("trump-en", "President Donald Trump said the talks were going well."),
+    ("merkel-en", "German Chancellor Angela Merkel said Europe had to stand together."),
+    ("erdogan-en", "Turkish President Tayyip Erdogan said Turkey was ready to host talks."),
 ]
 
 #: query → (counterpart query, the form that must be highlighted, articles that must be found)
@@ -55,6 +64,13 @@ TABLE = {
     "網路": ("网络", "网络", {"network-1", "network-2"}),
     "軟體": ("软件", "软件", {"software-1", "software-2"}),
     "滑鼠": ("鼠标", "鼠标", {"mouse-1"}),
+    # Taiwan's transliterations, which no dictionary here lists, matched by sound and spelling
+    # to the names the index holds
+    "澤倫斯基": ("泽连斯基", "泽连斯基", {"zelensky-1", "zelensky-2"}),
+    "梅克爾": ("默克尔", "默克尔", {"merkel-1"}),
+    "艾爾段": ("埃尔多安", "埃尔多安", {"erdogan-1"}),
+    "史塔默": ("斯塔默", "斯塔默", {"starmer-1"}),
+    "納坦雅胡": ("内塔尼亚胡", "内塔尼亚胡", {"netanyahu-1"}),
 }
 
 
@@ -103,3 +119,23 @@ def test_sound_match_is_limited_to_names_the_index_holds(names_engine):
     # a name the index does not hold is not guessed into another one
     result = names_engine.search("Zakharova", size=10)
     assert result.total == 0
+
+
+@pytest.mark.parametrize("query, english", [("梅克爾", "merkel-en"), ("艾爾段", "erdogan-en")])
+def test_a_regional_transliteration_finds_the_english_name_too(names_engine, query, english):
+    assert english in ids(names_engine.search(query, size=10))
+
+
+@pytest.mark.parametrize("query, other", [("梅克爾", "mccaul-1"), ("賀錦麗", "hagari-1"), ("蘇利文", "hagari-1")])
+def test_a_regional_transliteration_is_not_taken_for_a_name_that_only_sounds_alike(names_engine, query, other):
+    # 梅克爾 (Merkel) and 麦考尔 (McCaul) share their sound classes, not their spelling; Taiwan's
+    # 賀錦麗 is Harris, whose mainland name 哈里斯 sounds nothing like it: no guess either way
+    assert other not in ids(names_engine.search(query, size=10))
+
+
+def test_a_name_the_index_holds_is_not_cut_into_sound_alike_pieces(names_engine):
+    # 埃尔多安 is held whole; its first three characters are not another name's sound
+    result = names_engine.search("埃尔多安", size=10)
+    assert set(ids(result)) == {"erdogan-1", "erdogan-en"}
+    mapped = [t for entry in result.interpreted.translations for t in entry["translations"]]
+    assert mapped and not any(re.search(r"[\u4e00-\u9fff]", t) for t in mapped), mapped  # its English only

@@ -31,7 +31,7 @@ from search.lexicon import Lexicon, lexicon
 from search.lexicon.keys import american, loose_key, surface_form, word_key
 from search.lexicon.entities import fold_ascii, learned, mainland_form
 from search.lexicon.names import transliterate
-from search.lexicon.sound import THRESHOLD, SoundIndex, spellable
+from search.lexicon.sound import CLOSELY_SPELLED, SPELLED, THRESHOLD, SoundIndex, spellable
 
 #: At most this many query tokens are merged into one dictionary lookup.
 MAX_MERGE = 6
@@ -187,6 +187,10 @@ def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
                 if english.candidates:
                     out.append(english)
             return j
+    sounded = _zh_sound_at(sources, i, last, lex)
+    if sounded:
+        out.extend(sounded)
+        return sounded[0].end
     for j in range(last, i + 1, -1):
         word = "".join(s.term for s in sources[i:j])
         if len(word) <= 12 and lex.has_zh(word):
@@ -212,6 +216,49 @@ def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
         concept = _zh_concept(sources, i, i + 1, piece, lex, origin="piece")
         out.append(concept)
     return i + 1
+
+
+#: A typed run of at least this many characters may be matched by sound (two are too ambiguous).
+MIN_SOUND_CHARS = 3
+
+
+def _zh_sound_at(sources: list[Source], i: int, last: int, lex: Lexicon) -> list[Concept]:
+    """Another region's transliteration of a foreign name the indexes hold, matched by sound
+    (澤倫斯基 *ze-lun-si-ji* → 泽连斯基 *ze-lian-si-ji*, 梅克爾 → 默克尔, 納坦雅胡 → 内塔尼亚胡):
+    glued tokens the dictionary does not know as a whole, one of them unknown too (jieba cut a
+    name it does not know: 泽 + 伦斯基), and no name the indexes hold nor part of one. The concept
+    searches the matched names (at most two) and their English names."""
+    names = learned.zh_names()
+    for j in range(last, i, -1):
+        group = sources[i:j]
+        word = "".join(s.term for s in group)
+        if lex.has_zh(word) or word in names:
+            break  # a word or name: shorter spans are pieces of it
+        if len(word) < MIN_SOUND_CHARS or not _glued(group):
+            continue
+        if len(group) > 1 and all(lex.has_zh(s.term) for s in group):
+            continue  # known words side by side (阿富汗 + 塔利班), not a name cut by jieba
+        matches = _sounded_zh(word, names)
+        if not matches or len(matches) > 2:
+            continue
+        concepts = [_regional_concept(sources, i, j, word, [zh for zh, _ in matches], "sound")]
+        english = [(en, 1.0 - 0.05 * k, "sound") for zh, _ in matches for k, en in enumerate(person_english(zh))]
+        english += [(text, weight, "sound") for zh, _ in matches for text, weight, _ in lex.zh_to_en(zh)]
+        if english:
+            concept = _concept(sources, i, j, word, "en")
+            concept.candidates = _english_candidates(english)
+            concepts.append(concept)
+        return concepts
+    return []
+
+
+@lru_cache(maxsize=4096)
+def _sounded_zh(word: str, names: frozenset[str]) -> list[tuple[str, float]]:
+    """The transliterated ``names`` that sound like the Chinese ``word``: once per word and set of names."""
+    from search.lexicon.people import people
+
+    spelled = SPELLED if people().transliterated(word) else CLOSELY_SPELLED
+    return _sound_index(names).match_chinese(word, THRESHOLD, spelled)
 
 
 def _regional_concept(sources: list[Source], i: int, j: int, word: str, forms: list[str], origin: str) -> Concept:

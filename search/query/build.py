@@ -411,6 +411,12 @@ def _prepare(node: Node, col: _Collect, negated: bool) -> None:
             _prepare(child, col, negated)
 
 
+def _absent(word: str, col: _Collect) -> bool:
+    """Whether the articles do not use the Chinese string ``word`` as a word (jieba, which reads a
+    name it does not know as one word, did not find it in any of them)."""
+    return not any(col.has_term(field, word) for field in qp.BIGRAM_FIELDS)
+
+
 def _prepare_run(words: list[Word], col: _Collect, negated: bool) -> None:
     sources: list[Source] = []
     owners: list[tuple[Word, int]] = []
@@ -424,7 +430,7 @@ def _prepare_run(words: list[Word], col: _Collect, negated: bool) -> None:
     if not sources:
         return
     fields = FIELD_GROUPS[words[0].field]
-    concepts = translate_run(sources, text=text)
+    concepts = translate_run(sources, text=text, absent=lambda word: _absent(word, col))
     same_span: dict[tuple[int, int], int] = {}
     for concept in concepts:
         if not _variant(concept, sources):

@@ -101,11 +101,14 @@ def sources_of(text: str) -> list[Source]:
     return [Source(tok.term, text[tok.start : tok.end], tok.lang, tok.start, tok.end) for tok in query_terms(text)]
 
 
-def translate_run(sources: list[Source], lex: Lexicon | None = None, text: str | None = None) -> list[Concept]:
+def translate_run(sources: list[Source], lex: Lexicon | None = None, text: str | None = None,
+                  absent: Callable[[str], bool] | None = None) -> list[Concept]:
     """Concepts for a run of consecutive query tokens (words typed side by side).
 
     ``text`` is what the sources' offsets point into; it gives each concept
-    its source as typed (``Belt and Road``, stopword included).
+    its source as typed (``Belt and Road``, stopword included). ``absent(word)`` says the
+    index does not hold a (simplified) Chinese string: only such a string may be another
+    region's form of a name the index holds (:func:`_zh_sound_at`); without it none is.
 
     >>> text = "Belt and Road"
     >>> [(c.source, c.start, c.end, c.target) for c in translate_run(sources_of(text), text=text)]
@@ -117,7 +120,7 @@ def translate_run(sources: list[Source], lex: Lexicon | None = None, text: str |
     while i < len(sources):
         lang = sources[i].lang
         if lang == "zh":
-            i = _zh_at(sources, i, lex, concepts)
+            i = _zh_at(sources, i, lex, concepts, absent)
         elif lang == "en":
             i = _en_at(sources, i, lex, concepts)
         else:
@@ -159,7 +162,7 @@ def translate_phrase(sources: list[Source], lex: Lexicon | None = None) -> Conce
 # Chinese → English
 
 
-def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> int:
+def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept], absent: Callable[[str], bool] | None = None) -> int:
     last = i
     while last < len(sources) and sources[last].lang == "zh" and last - i < MAX_MERGE:
         last += 1
@@ -187,7 +190,7 @@ def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
                 if english.candidates:
                     out.append(english)
             return j
-    sounded = _zh_sound_at(sources, i, last, lex)
+    sounded = _zh_sound_at(sources, i, last, lex, absent) if absent is not None else []
     if sounded:
         out.extend(sounded)
         return sounded[0].end
@@ -222,12 +225,14 @@ def _zh_at(sources: list[Source], i: int, lex: Lexicon, out: list[Concept]) -> i
 MIN_SOUND_CHARS = 3
 
 
-def _zh_sound_at(sources: list[Source], i: int, last: int, lex: Lexicon) -> list[Concept]:
+def _zh_sound_at(sources: list[Source], i: int, last: int, lex: Lexicon, absent: Callable[[str], bool]) -> list[Concept]:
     """Another region's transliteration of a foreign name the indexes hold, matched by sound
     (澤倫斯基 *ze-lun-si-ji* → 泽连斯基 *ze-lian-si-ji*, 梅克爾 → 默克尔, 納坦雅胡 → 内塔尼亚胡):
     glued tokens the dictionary does not know as a whole, one of them unknown too (jieba cut a
-    name it does not know: 泽 + 伦斯基), and no name the indexes hold nor part of one. The concept
-    searches the matched names (at most two) and their English names."""
+    name it does not know: 泽 + 伦斯基), no name the indexes hold, nor part of one or holding one,
+    and a string no article holds (``absent``: a form the archive uses finds its articles as it
+    is; 卡米拉 Camilla is not 卡马拉 Kamala). The concept searches the matched names (at most two)
+    and their English names."""
     names = learned.zh_names()
     for j in range(last, i, -1):
         group = sources[i:j]
@@ -241,6 +246,8 @@ def _zh_sound_at(sources: list[Source], i: int, last: int, lex: Lexicon) -> list
         matches = _sounded_zh(word, names)
         if not matches or len(matches) > 2:
             continue
+        if any(len(name) >= 2 and name in word for name in names) or not absent(word):
+            continue  # a held name and a character more (和普京), or a string the archive uses
         concepts = [_regional_concept(sources, i, j, word, [zh for zh, _ in matches], "sound")]
         english = [(en, 1.0 - 0.05 * k, "sound") for zh, _ in matches for k, en in enumerate(person_english(zh))]
         english += [(text, weight, "sound") for zh, _ in matches for text, weight, _ in lex.zh_to_en(zh)]

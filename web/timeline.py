@@ -8,26 +8,14 @@ the Content-Security-Policy allows no inline style), so it needs no script and n
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
 #: More months than this are drawn as years (Reuters 1987 and 2024 news on one axis).
 MAX_MONTH_BARS = 120
 LEVELS = 24  # bar heights: classes h1 … h24 in style.css
-
-
-@dataclass
-class Bar:
-    start: str  # YYYY-MM-DD, first day of the period
-    end: str  # last day of the period
-    label: str
-    count: int
-    url: str
-    level: int  # 1 … LEVELS, 0 for no match
-    active: bool  # the date filter is exactly this period
-    in_range: bool  # inside the date filter
 
 
 def _months(first: tuple[int, int], last: tuple[int, int]):
@@ -54,16 +42,23 @@ def periods(facets: dict) -> tuple[str, list[tuple[str, str, str, int]]]:
     last = tuple(int(x) for x in months[-1]["month"].split("-"))
     # Counted, not listed: a span of decades would list some 300 months only to draw years.
     if (last[0] - first[0]) * 12 + last[1] - first[1] < MAX_MONTH_BARS:
-        out = []
-        for year, month in _months(first, last):
-            label = f"{year:04d}-{month:02d}"
-            end = calendar.monthrange(year, month)[1]
-            out.append((f"{label}-01", f"{label}-{end:02d}", label, counts.get(label, 0)))
-        return "month", out
+        spans = [_month(year, month) for year, month in _months(first, last)]
+        return "month", [(start, end, label, counts.get(label, 0)) for start, end, label in spans]
     per_year: dict[int, int] = {}
     for key, count in counts.items():
         per_year[int(key[:4])] = per_year.get(int(key[:4]), 0) + count
-    return "year", [(f"{y:04d}-01-01", f"{y:04d}-12-31", f"{y:04d}", per_year.get(y, 0)) for y in range(first[0], last[0] + 1)]
+    return "year", [(*_year(y), per_year.get(y, 0)) for y in range(first[0], last[0] + 1)]
+
+
+@lru_cache(maxsize=4096)  # the same months come back page after page
+def _month(year: int, month: int) -> tuple[str, str, str]:
+    label = f"{year:04d}-{month:02d}"
+    return f"{label}-01", f"{label}-{calendar.monthrange(year, month)[1]:02d}", label
+
+
+@lru_cache(maxsize=1024)
+def _year(year: int) -> tuple[str, str, str]:
+    return f"{year:04d}-01-01", f"{year:04d}-12-31", f"{year:04d}"
 
 
 def timeline_view(facets: dict, state) -> dict | None:
@@ -73,46 +68,27 @@ def timeline_view(facets: dict, state) -> dict | None:
         return None
     top = max(count for *_, count in found) or 1
     low, high = state.get("from"), state.get("to")
-    bars = []
     dates_url = state.url_maker("from", "to")
-    for start, end, label, count in found:
-        active = low == start and high == end
-        bars.append(
-            Bar(
-                start=start,
-                end=end,
-                label=label,
-                count=count,
-                url=("" if not count else dates_url(None, None) if active else dates_url(start, end)),  # an empty bar is no link
-                level=max(1, round(count / top * LEVELS)) if count else 0,
-                active=active,
-                in_range=bool(low or high) and (not low or end >= low) and (not high or start <= high),
-            )
-        )
-    total = sum(bar.count for bar in bars)
     return {
         "unit": unit,
-        "bars": bars,
-        "cells": cells_html(bars),
+        "bars": len(found),
+        "cells": Markup("".join(_cell(start, end, label, count, top, low, high, dates_url) for start, end, label, count in found)),
         "first": found[0][2],
         "last": found[-1][2],
         "top": top,
-        "total": total,
         "clear_url": state.url({"from": None, "to": None}) if (low or high) else None,
     }
 
 
-def cells_html(bars: list[Bar]) -> Markup:
-    """The chart's ``<li>`` cells. Written here, not in ``_timeline.html``: a page has up to 120 of
-    them, and a Jinja loop costs several times this join. The whitespace is the template's as it was."""
-    return Markup("".join(_cell(bar) for bar in bars))
-
-
-def _cell(bar: Bar) -> str:
-    in_range = ' class="in-range"' if bar.in_range else ""
+def _cell(start: str, end: str, label: str, count: int, top: int, low: str, high: str, dates_url) -> str:
+    """A bar of the chart as an ``<li>``: written here, not in ``_timeline.html``: a page has up to 120 of
+    them, and a Jinja loop costs several times this. Dates and labels are digits and dashes (no escaping)."""
+    in_range = ' class="in-range"' if (low or high) and (not low or end >= low) and (not high or start <= high) else ""
     link = ""
-    if bar.count:
-        what = "article" if bar.count == 1 else "articles"
-        current = ' aria-current="true"' if bar.active else ""
-        link = f'<a href="{escape(bar.url)}" class="bar h{bar.level}" aria-label="{escape(bar.label)}: {bar.count} {what}"{current}></a>'
-    return f'\n    <li data-from="{escape(bar.start)}" data-to="{escape(bar.end)}"{in_range}>{link}</li>'
+    if count:  # an empty bar is no link
+        active = low == start and high == end  # the date filter is exactly this period: the link clears it
+        url = dates_url(None, None) if active else dates_url(start, end)
+        current = ' aria-current="true"' if active else ""
+        what = "article" if count == 1 else "articles"
+        link = f'<a href="{escape(url)}" class="bar h{max(1, round(count / top * LEVELS))}" aria-label="{label}: {count} {what}"{current}></a>'
+    return f'\n    <li data-from="{start}" data-to="{end}"{in_range}>{link}</li>'

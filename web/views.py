@@ -106,11 +106,23 @@ def _url_maker(path: str, others: list[tuple[str, str]], keys: tuple[str, ...]) 
     assert STATE_KEYS[first : first + len(keys)] == keys, "keys must be adjacent in STATE_KEYS"
     before = [_encoded(k, v) for k, v in others if STATE_KEYS.index(k) < first]
     after = [_encoded(k, v) for k, v in others if STATE_KEYS.index(k) > first]
+    # Joined once: a link is then the head, its own parameters and the tail (some 60 links a page).
+    bare = path + ("?" + "&".join(before + after) if before or after else "")
+    head = path + "?" + "".join(part + "&" for part in before)
+    tail = "".join("&" + part for part in after)
+    defaults = [DEFAULTS.get(k) for k in keys]
+
+    if len(keys) == 1:
+        key, default = keys[0], defaults[0]
+
+        def one(value: str | None) -> str:
+            return head + _encoded(key, value) + tail if value and value != default else bare
+
+        return one
 
     def url(*values: str | None) -> str:
-        own = [_encoded(k, v) for k, v in zip(keys, values) if v and v != DEFAULTS.get(k)]
-        parts = before + own + after
-        return path + "?" + "&".join(parts) if parts else path
+        own = [_encoded(k, v) for k, v, d in zip(keys, values, defaults) if v and v != d]
+        return head + "&".join(own) + tail if own else bare
 
     return url
 
@@ -296,6 +308,54 @@ class HitView(VersionView):
     duplicates: list[VersionView] = field(default_factory=list)  # its other versions (collapsed results)
 
 
+# The result list and version lists are joined here, not drawn by Jinja: a page's ten hits with their
+# speakers, snippets and versions were some 500 template outputs, each escaped and passed up through
+# the template's blocks; this writes exactly what the templates wrote, whitespace included.
+
+
+def hits_html(hits: list[HitView]) -> Markup:
+    """The items of the result list (``<ol class="hits">``)."""
+    return Markup("".join(_hit_html(hit) for hit in hits))
+
+
+def _hit_html(hit: HitView) -> str:
+    title = _titles_html(hit, "") or f"<span>{escape(hit.id)}</span>"
+    meta = _date_source_html(hit, "")
+    if hit.speakers:
+        links = ", ".join(f'<a href="{escape(sp.url)}" class="speaker" data-speaker="{escape(sp.value)}">{sp.label}</a>' for sp in hit.speakers)
+        meta += f'<span class="speakers">Speakers:\n          {links}</span>'
+    zh_snippets = "".join(f'<p class="snippet snippet-zh" lang="{s.lang}">{s.text}</p>' for s in hit.snippets_zh)
+    en_snippets = "".join(f'<p class="snippet snippet-en" lang="en">{s}</p>' for s in hit.snippets_en)
+    versions = ""
+    if hit.duplicates:
+        count = len(hit.duplicates)
+        summary = f"{count} similar {'article' if count == 1 else 'articles'}"
+        versions = f'\n      <details class="duplicates">\n        <summary>{summary}</summary>\n        {version_list_html(hit.duplicates)}\n      </details>\n      '
+    return (
+        f'\n    <li class="hit" data-id="{escape(hit.id)}">\n      <h2 class="hit-title"><a href="{escape(hit.url)}">{title}</a></h2>'
+        f'\n      <p class="meta">{meta}</p>\n      {zh_snippets}\n      {en_snippets}\n      {versions}\n    </li>\n  '
+    )
+
+
+def version_list_html(items: list[VersionView]) -> Markup:
+    """A list of articles (a hit's other versions, an article's versions and related coverage)."""
+    rows = "".join(f'<li><a href="{escape(v.url)}">{_titles_html(v, " ") or f"<span>{escape(v.id)}</span>"}</a>{_date_source_html(v, " ")}</li>\n  ' for v in items)
+    return Markup(f'<ul class="version-list">\n  {rows}\n</ul>')
+
+
+def _titles_html(v: VersionView, between: str) -> str:
+    """The Chinese and English titles, each in its language ("" if it has neither)."""
+    zh_title = f'<span class="title-zh" lang="{v.title_zh.lang}">{escape(v.title_zh.text)}</span>' if v.title_zh else ""
+    en_title = f'<span class="title-en" lang="en">{escape(v.title_en)}</span>' if v.title_en else ""
+    return zh_title + (between if zh_title and en_title else "") + en_title
+
+
+def _date_source_html(v: VersionView, before: str) -> str:
+    date = f'{before}<time datetime="{escape(v.date_iso)}">{escape(v.date)}</time>' if v.date else ""
+    source = f'{before}<span class="source" lang="{lang_of(v.source)}">{escape(v.source)}</span>' if v.source else ""
+    return date + source
+
+
 def version_view(item: dict, state: State, script: str) -> VersionView:
     title = item.get("title") or {}
     return VersionView(item["id"], state.article_url(item["id"]), zh(title.get("zh"), script), title.get("en"), format_date(item.get("date")), item.get("date"), item.get("source"))
@@ -354,6 +414,15 @@ def hit_view(hit, state: State, script: str) -> HitView:
         snippets_en=[Markup(s) for s in hit.snippets.get("en", [])],
         duplicates=[version_view(item, state, script) for item in hit.duplicates or ()],
     )
+
+
+def speaker_facet(speakers: list[SpeakerView]) -> dict:
+    """The speaker facet's list items: the first ``TOP_SPEAKERS``, and the rest behind "Show more"
+    (joined here: a Jinja loop over some 35 items cost more than the items)."""
+    return {
+        "top": Markup("".join(sp.facet_item for sp in speakers[:TOP_SPEAKERS])),
+        "more": Markup("".join(sp.facet_item for sp in speakers[TOP_SPEAKERS:])),
+    }
 
 
 def year_facets(result, state: State) -> list[dict]:
@@ -539,10 +608,12 @@ def index():
         if result.interpreted.corrected_query:
             hit_state = State({**state.values, "q": result.interpreted.corrected_query})
             hit_state.speaker_ids = state.speaker_ids
+        speakers = [speaker_view(sp, state, script, sp.get("count")) for sp in result.facets.get("speakers", [])]
         context.update(
-            hits=[hit_view(hit, hit_state, script) for hit in result.hits],
+            hits=hits_html([hit_view(hit, hit_state, script) for hit in result.hits]),
             years=year_facets(result, state),
-            speakers=[speaker_view(sp, state, script, sp.get("count")) for sp in result.facets.get("speakers", [])],
+            speakers=speakers,
+            speaker_facet=speaker_facet(speakers),
             pager=pager(result, state),
             interpreted=interpretation_view(result.interpreted, script),
             suggestions=suggestions(state) if result.total + result.total_partial == 0 else [],
@@ -610,8 +681,8 @@ def article(article_id: str):
         "speakers": [speaker_view(sp, state, script) for sp in data["speakers"]],
     }
     similar = engine().similar(article_id)
-    view["versions"] = [version_view(item, state, script) for item in similar["versions"]]
-    view["related"] = [version_view(item, state, script) for item in similar["related"]]
+    view["versions"] = version_list_html([version_view(item, state, script) for item in similar["versions"]]) if similar["versions"] else None
+    view["related"] = version_list_html([version_view(item, state, script) for item in similar["related"]]) if similar["related"] else None
     back = state.url() if state.get("q") else None
     kept = [(key, state.get(key)) for key in ("from", "to", "speaker", "lang", "sort", "translate", "size") if state.get(key) and state.get(key) != DEFAULTS.get(key)]
     labels = {"from": "from", "to": "to", "speaker": "speaker", "lang": "language", "sort": "order", "translate": "translation"}

@@ -235,45 +235,56 @@ def safe_url(url: str | None) -> str | None:
 # --- view models -----------------------------------------------------------------------------------
 
 
-@dataclass
-class SpeakerView:
+@dataclass(frozen=True)
+class SpeakerNames:
+    """A speaker as every chip shows it, whatever the page: its names in the displayed script,
+    and their markup (escaped)."""
+
     zh: ZhText | None
     en: str | None
     value: str  # what the speaker filter is set to
+    label: str  # the chip's text: Chinese, then English, each in its language; else the filter value
+    names: str  # ``data-names``: every form of the names, lowercase, that the facet's filter box matches
+    value_html: str  # ``data-speaker``
+
+
+@lru_cache(maxsize=8192)  # the same speakers come back page after page, some 70 chips a page
+def speaker_names(zh_name: str | None, en: str | None, sid: str, script: str) -> SpeakerNames:
+    value = zh_name or en or sid
+    shown = zh(zh_name, script)
+    zh_html = f'<span lang="{shown.lang}">{escape(shown.text)}</span>' if shown is not None else ""
+    en_html = f'<span lang="en">{escape(en)}</span>' if en else ""
+    label = zh_html + (" " if shown is not None and en else "") + en_html if shown is not None or en else escape(value)
+    names = _names_key(shown.text if shown else "", en, value)
+    return SpeakerNames(shown, en, value, str(label), str(escape(names)), str(escape(value)))
+
+
+@dataclass
+class SpeakerView:
+    names: SpeakerNames
     count: int | None = None
     url: str = ""
     active: bool = False
 
     @property
+    def value(self) -> str:
+        return self.names.value
+
+    @property
     def label(self) -> Markup:
-        """The names as shown on a chip: Chinese, then English, each in its language; else the filter value."""
-        return Markup(self._names_html()[0])
+        return Markup(self.names.label)
 
     @property
-    def facet_item(self) -> Markup:
+    def chip(self) -> str:
+        """The speaker as a link on a hit (written here: a page has some 30)."""
+        return f'<a href="{escape(self.url)}" class="speaker" data-speaker="{self.names.value_html}">{self.names.label}</a>'
+
+    @property
+    def facet_item(self) -> str:
         """The speaker facet's list item (some 35 a page: cheaper joined here than drawn by Jinja)."""
-        label, names, value = self._names_html()
         current = ' aria-current="true"' if self.active else ""
-        link = f'<a href="{escape(self.url)}"{current} data-speaker="{value}">{label} <span class="count">{escape(self.count)}</span></a>'
-        return Markup(f'<li data-names="{names}">{link}</li>')
-
-    @property
-    def names_key(self) -> str:
-        """Every form of the names, lowercase: what the facet's filter box matches."""
-        return _names_key(self.zh.text if self.zh else "", self.en, self.value)
-
-    def _names_html(self) -> tuple[str, str, str]:
-        return _names_html(self.zh.text if self.zh else None, self.zh.lang if self.zh else None, self.en, self.value)
-
-
-@lru_cache(maxsize=8192)  # the same speakers come back page after page
-def _names_html(zh: str | None, lang: str | None, en: str | None, value: str) -> tuple[str, str, str]:
-    """A speaker's escaped chip label, ``data-names`` and ``data-speaker``: all that depends only on the names."""
-    # Built here rather than by a template macro: a page has some 40 chips, and a Jinja macro call costs more than the rest of a chip.
-    zh_html = f'<span lang="{escape(lang)}">{escape(zh)}</span>' if zh is not None else ""
-    en_html = f'<span lang="en">{escape(en)}</span>' if en else ""
-    label = zh_html + (" " if zh is not None and en else "") + en_html if zh is not None or en else escape(value)
-    return str(label), str(escape(_names_key(zh or "", en, value))), str(escape(value))
+        link = f'<a href="{escape(self.url)}"{current} data-speaker="{self.names.value_html}">{self.names.label} <span class="count">{escape(self.count)}</span></a>'
+        return f'<li data-names="{self.names.names}">{link}</li>'
 
 
 @lru_cache(maxsize=8192)
@@ -322,7 +333,7 @@ def _hit_html(hit: HitView) -> str:
     title = _titles_html(hit, "") or f"<span>{escape(hit.id)}</span>"
     meta = _date_source_html(hit, "")
     if hit.speakers:
-        links = ", ".join(f'<a href="{escape(sp.url)}" class="speaker" data-speaker="{escape(sp.value)}">{sp.label}</a>' for sp in hit.speakers)
+        links = ", ".join(sp.chip for sp in hit.speakers)
         meta += f'<span class="speakers">Speakers:\n          {links}</span>'
     zh_snippets = "".join(f'<p class="snippet snippet-zh" lang="{s.lang}">{s.text}</p>' for s in hit.snippets_zh)
     en_snippets = "".join(f'<p class="snippet snippet-en" lang="en">{s}</p>' for s in hit.snippets_en)
@@ -376,28 +387,28 @@ class Pager:
     next_url: str | None
     links: list[tuple[int | None, str | None]] = field(default_factory=list)  # (page, url); None = gap
 
+    @property
+    def items(self) -> Markup:
+        """The list items, one a page shown and one a gap (some 15 template outputs each as a loop)."""
+        return Markup("".join(f"\n      {self._item(n, url)}\n    " for n, url in self.links))
 
-def speaker_value(names: dict | None, sid: str) -> str:
-    names = names or {}
-    return names.get("zh") or names.get("en") or sid
+    def _item(self, n: int | None, url: str | None) -> str:
+        if n is None:
+            return '<li class="gap" aria-hidden="true">…</li>\n      '
+        if n == self.page:
+            return f'<li><a href="{escape(url)}" aria-current="page">{n}</a></li>\n      '
+        return f'<li><a href="{escape(url)}" aria-label="Page {n}">{n}</a></li>'
 
 
 def speaker_view(sp: dict, state: State, script: str, count: int | None = None) -> SpeakerView:
     names = sp.get("names") or {}
-    value = speaker_value(names, sp.get("id", ""))
+    sid = sp.get("id", "")
+    view = speaker_names(names.get("zh"), names.get("en"), sid, script)
     current = state.get("speaker")
     active = bool(current) and (
-        sp.get("id") in state.speaker_ids
-        or current in {value, sp.get("id"), names.get("en"), display(names.get("zh"), "hans"), display(names.get("zh"), "hant")}
+        sid in state.speaker_ids or current in {view.value, sid, names.get("en"), *_both_scripts(names.get("zh"))}
     )
-    return SpeakerView(
-        zh=zh(names.get("zh"), script),
-        en=names.get("en"),
-        value=value,
-        count=count,
-        url=state.url_maker("speaker")(None if active else value),
-        active=active,
-    )
+    return SpeakerView(view, count, state.url_maker("speaker")(None if active else view.value), active)
 
 
 def hit_view(hit, state: State, script: str) -> HitView:
@@ -425,7 +436,8 @@ def speaker_facet(speakers: list[SpeakerView]) -> dict:
     }
 
 
-def year_facets(result, state: State) -> list[dict]:
+def year_facets(result, state: State) -> Markup:
+    """The year facet's list items ("" when no match is dated)."""
     out = []
     dates_url = state.url_maker("from", "to")
     for item in result.facets.get("years", []):
@@ -435,8 +447,9 @@ def year_facets(result, state: State) -> list[dict]:
         start, end = f"{year:04d}-01-01", f"{year:04d}-12-31"
         active = state.get("from") == start and state.get("to") == end
         url = dates_url(None, None) if active else dates_url(start, end)
-        out.append({"year": year, "count": item["count"], "url": url, "active": active})
-    return out
+        current = ' aria-current="true"' if active else ""
+        out.append(f'<li><a href="{escape(url)}"{current} data-year="{year}">{year} <span class="count">{escape(item["count"])}</span></a></li>')
+    return Markup("".join(out))
 
 
 def pager(result, state: State) -> Pager | None:
@@ -543,12 +556,16 @@ def _page_title(*parts: str) -> str:
     return " – ".join([p for p in parts if p] + ["新闻搜索 News search"])
 
 
-def _script_links(state: State, script: str) -> list[dict]:
-    script_url = state.url_maker("script")
-    return [
-        {"value": value, "zh": SCRIPT_LABELS[value][0], "en": SCRIPT_LABELS[value][1], "url": script_url(value), "current": value == script}
-        for value in SCRIPTS
-    ]
+def script_links(script: str, script_url: Callable[[str], str]) -> Markup:
+    """The script switch's list items (原文, 简体, 繁體), each a link to ``script_url(value)``."""
+    return Markup("".join(_script_item(value, script_url(value), value == script) for value in SCRIPTS))
+
+
+def _script_item(value: str, url: str, current: bool) -> str:
+    zh_label, en_label = SCRIPT_LABELS[value]
+    lang = "zh-Hant" if value == "hant" else "zh-Hans"
+    mark = ' aria-current="true"' if current else ""
+    return f'\n      <li><a href="{escape(url)}" data-script="{value}"{mark}><span lang="{lang}">{zh_label}</span> <span class="en">{en_label}</span></a></li>\n    '
 
 
 # --- pages ------------------------------------------------------------------------------------------
@@ -586,7 +603,7 @@ def index():
         "state": state,
         "q": q,
         "script": script,
-        "scripts": _script_links(state, script),
+        "scripts": script_links(script, state.url_maker("script")),
         "result": result,
         "error": error,
         "error_param": error_param,
@@ -694,10 +711,7 @@ def article(article_id: str):
         state=state,
         q=state.get("q"),
         script=script,
-        scripts=[
-            {**link, "url": _with_query(url_for("views.article", article_id=article_id), state.params({"script": link["value"]}))}
-            for link in _script_links(state, script)
-        ],
+        scripts=script_links(script, lambda value: _with_query(url_for("views.article", article_id=article_id), state.params({"script": value}))),
         article=view,
         back=back,
         kept=kept,

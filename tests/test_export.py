@@ -7,6 +7,7 @@ import gc
 import io
 import json
 import random
+from html import unescape as html_unescape
 
 import pytest
 
@@ -15,6 +16,7 @@ from tests.dailydata import build_daily_index
 from tests.reldata import synthetic
 from tests.webdata import web_app
 from web import export
+from web.views import id_path
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +116,39 @@ def test_an_export_holds_no_object_per_row(many, fmt, collapse, monkeypatch):
     many_rows, more = _objects_halfway(many, {**args, "limit": 300})
     assert many_rows - few_rows >= 200
     assert more - few < 40, (few, more)
+
+
+ODD_IDS = ["a/b c", "x?y#z&w=1", "50%", "習近平/新闻 2"]
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory):
+    """The app over articles whose ids hold what a URL path must quote."""
+    folder = tmp_path_factory.mktemp("export-odd")
+    records = [{"id": aid, "title": f"Harvest report {n}", "body": "Farmers expect a record harvest this year.", "date": f"2024-10-0{n + 1}T08:00:00", "source": "Test"} for n, aid in enumerate(ODD_IDS)]
+    (folder / "articles.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    Indexer(str(folder / "index"), procs=1).run([str(folder / "articles.jsonl")])
+    with web_app(folder / "index") as app:
+        yield app.test_client()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_links_quote_the_ids_and_open_their_articles(odd, fmt):
+    response = odd.get("/api/export", query_string={"q": "harvest", "format": fmt})
+    text = response.get_data(as_text=True)
+    rows = _csv(response) if fmt == "csv" else [json.loads(line) for line in text.splitlines()]
+    assert sorted(r["id"] for r in rows) == sorted(ODD_IDS)
+    for row in rows:
+        link = row["link"]
+        assert link.startswith("http://localhost/articles/") and not any(c in link for c in " ?#") and "%" in link, link
+        page = odd.get(link.removeprefix("http://localhost"))
+        assert page.status_code == 200 and f'<dd class="article-id">{row["id"]}</dd>' in html_unescape(page.get_data(as_text=True)), link
+
+
+def test_feed_links_open_their_articles(odd):
+    import feedparser
+
+    feed = feedparser.parse(odd.get("/feed.atom", query_string={"q": "harvest"}).get_data())
+    assert sorted(e.id for e in feed.entries) == sorted(f"http://localhost/articles/{id_path(aid)}" for aid in ODD_IDS)
+    for entry in feed.entries:
+        assert odd.get(entry.link.removeprefix("http://localhost")).status_code == 200, entry.link

@@ -20,6 +20,7 @@ from search.filters import SearchFilters
 from search.filters import _bool as parse_bool
 from search.model import Hit
 from web import params
+from web.views import id_path
 
 bp = Blueprint("export", __name__)
 
@@ -102,7 +103,7 @@ def csv_rows(hits: Iterator[Hit], link: str, bodies: bool) -> Iterator[str]:
     for hit in hits:
         buffer.seek(0)
         buffer.truncate()
-        row = [hit.id, hit.date or "", hit.title.get("zh") or "", hit.title.get("en") or "", hit.source or "", hit.url or "", _speakers(hit), round(hit.score, 4), link + hit.id]
+        row = [hit.id, hit.date or "", hit.title.get("zh") or "", hit.title.get("en") or "", hit.source or "", hit.url or "", _speakers(hit), round(hit.score, 4), link + id_path(hit.id)]
         if bodies:
             row += ["".join(hit.snippets.get("zh") or []), "".join(hit.snippets.get("en") or [])]
         writer.writerow([_cell(v) for v in row])
@@ -119,7 +120,7 @@ def jsonl_rows(hits: Iterator[Hit], link: str, bodies: bool) -> Iterator[str]:
             "url": hit.url,
             "score": round(hit.score, 4),
             "speakers": list(hit.speakers),
-            "link": link + hit.id,
+            "link": link + id_path(hit.id),
         }
         if bodies:
             row["body"] = {lang: "".join(hit.snippets.get(lang) or []) or None for lang in ("zh", "en")}

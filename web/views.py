@@ -89,7 +89,7 @@ class State:
         if self._article is None:  # the same for every hit and version on the page
             self._article = (article_path(""), _with_query("", self.params()))
         path, query = self._article
-        return path + quote(article_id, safe=_PATH_SAFE) + query
+        return path + id_path(article_id) + query
 
     @property
     def active_filters(self) -> list[str]:
@@ -136,7 +136,13 @@ def _encoded(key: str, value: str) -> str:
 def article_path(article_id: str) -> str:
     """``url_for("views.article", article_id=article_id)``: the route's path built once, and the id
     quoted as its ``path`` converter does (werkzeug ``BaseConverter.to_url``)."""
-    return fixed_url("views.article", article_id="ID").rsplit("ID", 1)[0] + quote(article_id, safe=_PATH_SAFE)
+    return fixed_url("views.article", article_id="ID").rsplit("ID", 1)[0] + id_path(article_id)
+
+
+def id_path(article_id: str) -> str:
+    """An article id as it goes into a link's path: ``/`` kept (the route takes it), ``?``, ``#``, ``%``
+    and spaces quoted, as the route's ``path`` converter quotes it."""
+    return quote(article_id, safe=_PATH_SAFE)
 
 
 _PATH_SAFE = "!$&'()*+,/:;=@"

@@ -12,7 +12,7 @@ from search.analysis.convert import convert_display
 from search.highlight import Snippet, to_html
 from tests.webdata import SEED_ID, SEED_TITLE, SEED_TITLE_HANS, build_web_index, speaker_filter_works, web_app
 from web import create_app
-from web.views import safe_url, zh_lang
+from web.views import safe_url, zh_html, zh_html_many, zh_lang
 
 
 @pytest.fixture(scope="module")
@@ -268,6 +268,15 @@ def test_converting_a_real_snippet_keeps_its_marks():
 @pytest.mark.parametrize("text, lang", [("習近平同俄羅斯總統", "zh-Hant"), ("习近平同俄罗斯总统", "zh-Hans"), ("中国", "zh-Hans"), ("中國", "zh-Hant"), ("合作", "zh-Hans")])
 def test_language_tag_detection(text, lang):
     assert zh_lang(text) == lang
+
+
+@pytest.mark.parametrize("script", ["orig", "hans", "hant"])
+def test_many_texts_converted_at_once_as_each_alone(script):
+    # 乾隆 is a phrase OpenCC keeps, 乾 alone becomes 干: no phrase may join two texts.
+    texts = ["皇帝乾", "隆", "習近平<mark>會見</mark>", "习近平会见", "", "乾隆皇帝", "Putin &amp; 普京", "中國"]
+    for group in (texts, texts[1:2], texts[3:5], [t for t in texts if "乾" not in t]):
+        assert zh_html_many(group, script) == [zh_html(t, script) for t in group]
+    assert zh_html_many(["a\nb", "國"], script) == [zh_html("a\nb", script), zh_html("國", script)]
 
 
 # --- empty results -----------------------------------------------------------------------------------

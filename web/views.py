@@ -218,6 +218,25 @@ def zh_html(html: str, script: str) -> ZhText:
     return ZhText(shown, zh_lang(str(shown), script))
 
 
+def zh_html_many(htmls: list[str], script: str) -> list[ZhText]:
+    """``[zh_html(h, script) for h in htmls]`` with one OpenCC pass over them all (a page's snippets, an
+    article's paragraphs), not one each: OpenCC never matches a phrase across a line break."""
+    if len(htmls) < 2 or any("\n" in h for h in htmls):
+        return [zh_html(h, script) for h in htmls]
+    joined = "\n".join(htmls)
+    if script != "orig":
+        shown = convert_display(joined, script).split("\n")
+        lang = zh_lang(None, script)
+        return [ZhText(Markup(text), lang) for text in shown] if len(shown) == len(htmls) else [zh_html(h, script) for h in htmls]
+    simplified = convert_display(joined, "hans")  # shown as stored: traditional if t2s changes it
+    if simplified == joined:
+        return [ZhText(Markup(h), "zh-Hans") for h in htmls]
+    converted = simplified.split("\n")
+    if len(converted) != len(htmls):
+        return [zh_html(h, script) for h in htmls]
+    return [ZhText(Markup(h), "zh-Hans" if new == h else "zh-Hant") for h, new in zip(htmls, converted)]
+
+
 def format_date(iso: str | None) -> str:
     if not iso:
         return ""
@@ -417,7 +436,13 @@ def speaker_view(sp: dict, state: State, script: str, count: int | None = None) 
     return SpeakerView(view, count, state.url_maker("speaker")(None if active else view.value), active)
 
 
-def hit_view(hit, state: State, script: str) -> HitView:
+def hit_views(hits: list, state: State, script: str) -> list[HitView]:
+    """The page's hits, their Chinese snippets converted together."""
+    snippets = iter(zh_html_many([s for hit in hits for s in hit.snippets.get("zh", [])], script))
+    return [hit_view(hit, state, script, [next(snippets) for _ in hit.snippets.get("zh", [])]) for hit in hits]
+
+
+def hit_view(hit, state: State, script: str, snippets_zh: list[ZhText]) -> HitView:
     return HitView(
         id=hit.id,
         url=state.article_url(hit.id),
@@ -427,7 +452,7 @@ def hit_view(hit, state: State, script: str) -> HitView:
         date_iso=hit.date,
         source=hit.source,
         speakers=[speaker_view(sp, state, script) for sp in hit.speakers],
-        snippets_zh=[zh_html(s, script) for s in hit.snippets.get("zh", [])],
+        snippets_zh=snippets_zh,
         snippets_en=[Markup(s) for s in hit.snippets.get("en", [])],
         duplicates=[version_view(item, state, script) for item in hit.duplicates or ()],
     )
@@ -633,7 +658,7 @@ def index():
             hit_state.speaker_ids = state.speaker_ids
         speakers = [speaker_view(sp, state, script, sp.get("count")) for sp in result.facets.get("speakers", [])]
         context.update(
-            hits=hits_html([hit_view(hit, hit_state, script) for hit in result.hits]),
+            hits=hits_html(hit_views(result.hits, hit_state, script)),
             years=year_facets(result, state),
             speakers=speakers,
             speaker_facet=speaker_facet(speakers),
@@ -680,7 +705,7 @@ def article(article_id: str):
     terms, phrases = highlight_terms(state.get("q"), translate=translate)
 
     def zh_paragraphs(text: str | None) -> list[ZhText]:
-        return [zh_html(p, script) for p in paragraphs_html(text, terms, phrases)]
+        return zh_html_many(paragraphs_html(text, terms, phrases), script)
 
     def en_paragraphs(text: str | None) -> list[Markup]:
         return [Markup(p) for p in paragraphs_html(text, terms, phrases)]

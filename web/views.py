@@ -265,8 +265,6 @@ class SpeakerNames:
     """A speaker as every chip shows it, whatever the page: its names in the displayed script,
     and their markup (escaped)."""
 
-    zh: ZhText | None
-    en: str | None
     value: str  # what the speaker filter is set to
     label: str  # the chip's text: Chinese, then English, each in its language; else the filter value
     names: str  # ``data-names``: every form of the names, lowercase, that the facet's filter box matches
@@ -281,7 +279,7 @@ def speaker_names(zh_name: str | None, en: str | None, sid: str, script: str) ->
     en_html = f'<span lang="en">{escape(en)}</span>' if en else ""
     label = zh_html + (" " if shown is not None and en else "") + en_html if shown is not None or en else escape(value)
     names = _names_key(shown.text if shown else "", en, value)
-    return SpeakerNames(shown, en, value, str(label), str(escape(names)), str(escape(value)))
+    return SpeakerNames(value, str(label), str(escape(names)), str(escape(value)))
 
 
 @dataclass
@@ -345,8 +343,8 @@ class HitView(VersionView):
 
 
 # The result list and version lists are joined here, not drawn by Jinja: a page's ten hits with their
-# speakers, snippets and versions were some 500 template outputs, each escaped and passed up through
-# the template's blocks; this writes exactly what the templates wrote, whitespace included.
+# speakers, snippets and versions were some 320 of its 640 template outputs, each escaped and passed
+# up through the template's blocks; this writes exactly what the templates wrote, whitespace included.
 
 
 def hits_html(hits: list[HitView]) -> Markup:
@@ -414,7 +412,7 @@ class Pager:
 
     @property
     def items(self) -> Markup:
-        """The list items, one a page shown and one a gap (some 15 template outputs each as a loop)."""
+        """The list items: a link a page shown, and the gaps (joined here: some five template outputs each in a loop)."""
         return Markup("".join(f"\n      {self._item(n, url)}\n    " for n, url in self.links))
 
     def _item(self, n: int | None, url: str | None) -> str:

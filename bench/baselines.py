@@ -9,6 +9,10 @@
   analyzer: width folding, overlapping Han (and kana/hangul) bigrams — a lone
   character stays a unigram — and lowercase Latin words minus Lucene's 33 English
   stopwords, no stemming.
+- ``words_bigrams``: the "60-line prototype" of issue 15: text and questions converted to
+  simplified (OpenCC ``t2s``), jieba search-mode words in one TEXT field and the
+  ``cjk_bigram`` tokens in another, the question's tokens of both ORed with equal weight
+  (one ``Term`` each, no parser), BM25F defaults.
 - ``fts5``: SQLite FTS5 (``unicode61`` tokenizer) over the text pre-tokenized by
   jieba's ``cut_for_search`` and joined with spaces; ranked by FTS5's bm25.
 - ``tantivy``: tantivy's default tokenizer over the same pre-tokenized text.
@@ -128,6 +132,35 @@ def jieba_query_words(text: str) -> list[str]:
     return [w for w in _jieba().cut_for_search(text) if any(ch.isalnum() for ch in w)]
 
 
+class JiebaWordsTokenizer(Tokenizer):
+    """jieba search-mode words (lowercase, punctuation dropped), no stop list, no stemming."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JiebaWordsTokenizer)
+
+    def __hash__(self) -> int:
+        return hash(type(self).__name__)
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True, mode: str = "", **kwargs: object):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for i, word in enumerate(jieba_query_words(value) if tokenize else [value]):
+            token.text = word.lower()
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = word
+            if positions:
+                token.pos = start_pos + i
+            yield token
+
+
+def _t2s(text: str) -> str:
+    from search.analysis.convert import _converter
+
+    return _converter("t2s").convert(text)
+
+
 # --- Whoosh baselines -----------------------------------------------------------------------
 
 
@@ -135,7 +168,7 @@ class WhooshBaseline:
     """One stored TEXT field ``content`` (title + body), ``id`` stored; tutorial-style writer and parser."""
 
     def __init__(self, name: str) -> None:
-        if name not in ("whoosh_jieba", "cjk_bigram"):
+        if name not in ("whoosh_jieba", "cjk_bigram", "words_bigrams"):
             raise ValueError(name)
         self.name = name
         self.ix = None
@@ -148,6 +181,8 @@ class WhooshBaseline:
     def schema(self):
         from whoosh.fields import ID, TEXT, Schema
 
+        if self.name == "words_bigrams":
+            return Schema(id=ID(stored=True), words=TEXT(analyzer=JiebaWordsTokenizer()), bigrams=TEXT(analyzer=CJKBigramTokenizer()))
         return Schema(id=ID(stored=True), content=TEXT(analyzer=self.analyzer(), stored=True))
 
     def build(self, index_dir: str | Path, docs: Iterable[tuple[str, str]]) -> int:
@@ -159,7 +194,11 @@ class WhooshBaseline:
         count = 0
         try:
             for doc_id, text in docs:
-                writer.add_document(id=doc_id, content=text)
+                if self.name == "words_bigrams":
+                    simplified = _t2s(text)
+                    writer.add_document(id=doc_id, words=simplified, bigrams=simplified)
+                else:
+                    writer.add_document(id=doc_id, content=text)
                 count += 1
             writer.commit()
         except BaseException:
@@ -183,6 +222,14 @@ class WhooshBaseline:
 
     def search(self, text: str, limit: int = 10, highlight: bool = False) -> tuple[list[str], list[str]]:
         """(ids, snippets) of the top ``limit`` hits; a query Whoosh cannot parse finds nothing."""
+        if self.name == "words_bigrams":
+            from whoosh.query import Or, Term
+
+            simplified = _t2s(text)
+            schema = self.ix.schema
+            terms = [Term(name, t.text) for name in ("words", "bigrams") for t in schema[name].analyzer(simplified)]
+            results = self._searcher.search(Or(terms), limit=limit)
+            return [hit["id"] for hit in results], []
         try:
             q = self._parser.parse(text)
         except Exception:  # noqa: BLE001 - the baseline's own parser failing counts as no hits

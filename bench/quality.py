@@ -13,13 +13,15 @@ questions go through two baselines (see ``bench/baselines.py``):
 - ``whoosh_jieba``: Whoosh + jieba's ``ChineseAnalyzer`` on one TEXT field, BM25F
   defaults, questions parsed by Whoosh's ``QueryParser`` with ``OrGroup``;
 - ``cjk_bigram``: the same with a Lucene ``CJKAnalyzer``-style analyzer (overlapping
-  Han bigrams, lowercase Latin words).
+  Han bigrams, lowercase Latin words);
+- ``words_bigrams``: issue 15's prototype: t2s, jieba search-mode words and those bigrams
+  in two fields, ORed with equal weight.
 
 ``--backend opensearch`` runs the engine on an OpenSearch cluster (``--opensearch URL``,
 default ``$SEARCH_OPENSEARCH_URL``) instead; ``--backend whoosh opensearch`` runs both in the
 same run, the OpenSearch results as ``engine-opensearch``.
 
-Results: ``results[set]["engine"]``, ``results[set]["whoosh_jieba"]``, ``results[set]["cjk_bigram"]``.
+Results: ``results[set]["engine"]``, ``results[set]["whoosh_jieba"]``, ``results[set]["cjk_bigram"]``, ``results[set]["words_bigrams"]``.
 """
 
 from __future__ import annotations
@@ -92,17 +94,18 @@ def evaluate(qa: QASet, limit: int | None = None, backend: str = "whoosh", urls:
     return scores
 
 
-BASELINES = ("whoosh_jieba", "cjk_bigram")
+BASELINES = ("whoosh_jieba", "cjk_bigram", "words_bigrams")
 SYSTEMS = ("engine", *BASELINES)
 DESCRIPTIONS = {
     "engine": "this project: Indexer + Engine.search (highlight off)",
     "whoosh_jieba": "Whoosh + jieba ChineseAnalyzer, one TEXT field, BM25F defaults, QueryParser with OrGroup",
     "cjk_bigram": "Whoosh + Lucene CJKAnalyzer-style bigrams, one TEXT field, BM25F defaults, QueryParser with OrGroup",
+    "words_bigrams": "Whoosh, text and questions converted with OpenCC t2s, jieba search-mode words and CJK bigrams in two fields, ORed with equal weight, BM25F defaults",
 }
 
 
 def evaluate_baseline(qa: QASet, name: str, limit: int | None = None) -> dict:
-    """The same set through a baseline (``whoosh_jieba`` or ``cjk_bigram``) in a temporary index."""
+    """The same set through a baseline (``whoosh_jieba``, ``cjk_bigram`` or ``words_bigrams``) in a temporary index."""
     from bench.baselines import WhooshBaseline
 
     queries = qa.queries[:limit] if limit else qa.queries

@@ -14,7 +14,7 @@ questions go through two baselines (see ``bench/baselines.py``):
   defaults, questions parsed by Whoosh's ``QueryParser`` with ``OrGroup``;
 - ``cjk_bigram``: the same with a Lucene ``CJKAnalyzer``-style analyzer (overlapping
   Han bigrams, lowercase Latin words);
-- ``words_bigrams``: issue 15's prototype: t2s, jieba search-mode words and those bigrams
+- ``words_bigrams``: a minimal setup: t2s, jieba search-mode words and those bigrams
   in two fields, ORed with equal weight.
 
 ``--backend opensearch`` runs the engine on an OpenSearch cluster (``--opensearch URL``,

@@ -5,6 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search.analysis import analyze, query_terms
+from search.analysis.bigrams import bigram_positions, bigrams
+from search.analysis.pipeline import term_positions
 from search.analysis.scripts import script_runs
 
 T2S = opencc.OpenCC("t2s")
@@ -35,6 +37,22 @@ def test_offsets_point_at_the_original_surface(text):
             assert len(tok.term) == len(surface) and T2S.convert(tok.term) == tok.term
         else:
             assert tok.term in terms(surface), (tok, surface)
+
+
+def grouped(tokens) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for tok in tokens:
+        out.setdefault(tok.term, []).append(tok.pos)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(mixed_text)
+def test_indexing_positions_are_the_tokens_terms_and_positions(text):
+    # Twice: the second time from the cache of runs already analyzed.
+    for _ in range(2):
+        assert term_positions(text) == grouped(analyze(text))
+        assert bigram_positions(text) == grouped(bigrams(text))
 
 
 @settings(max_examples=200, deadline=None)

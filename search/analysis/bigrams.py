@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from search.analysis.convert import to_simplified
-from search.analysis.scripts import script_runs, span_in_original
+from search.analysis.pipeline import han_run  # its run cache: the word fields analyze the same text
+from search.analysis.scripts import script_runs, script_texts, span_in_original
 from search.analysis.tokens import Token
 
 
@@ -32,6 +33,31 @@ def bigrams(text: str) -> Iterator[Token]:
             start, end = span_in_original(run, i, i + 2)
             yield Token(simplified[i : i + 2], start, end, pos + i, "zh")
         pos += len(simplified) - 1
+
+
+def bigram_positions(text: str) -> dict[str, list[int]]:
+    """The terms of :func:`bigrams` with their positions, in order of first occurrence (what
+    indexing needs: no offsets, no tokens).
+
+    >>> bigram_positions("中俄關係 中俄")
+    {'中俄': [0, 4], '俄关': [1], '关系': [2]}
+    """
+    positions: dict[str, list[int]] = {}
+    pos = -1
+    for kind, run in script_texts(text):
+        if kind != "han" or len(run) < 2:
+            continue
+        simplified = han_run(run)[0]
+        pos += 1  # a gap between runs
+        for i in range(len(simplified) - 1):
+            pair = simplified[i : i + 2]
+            found = positions.get(pair)
+            if found is None:
+                positions[pair] = [pos + i]
+            else:
+                found.append(pos + i)
+        pos += len(simplified) - 1
+    return positions
 
 
 def query_bigrams(text: str) -> list[list[str]]:

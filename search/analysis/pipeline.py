@@ -13,7 +13,7 @@ from typing import Iterator
 
 from search.analysis.convert import to_simplified
 from search.analysis.english import STOPWORDS_EN, normalize_word, stem
-from search.analysis.scripts import script_runs, span_in_original
+from search.analysis.scripts import script_runs, script_texts, span_in_original
 from search.analysis.segment import segment
 from search.analysis.tokens import Token
 
@@ -44,19 +44,15 @@ def analyze(text: str, *, subwords: bool = True) -> Iterator[Token]:
     for run in script_runs(text):
         kind = run.kind
         if kind == "han":
-            simplified = to_simplified(run.text)
-            last_index = None
-            for word, s, e, index in segment(simplified):
-                if word in STOPWORDS_ZH:
-                    continue
-                if index != last_index:
-                    pos += 1
-                    last_index = index
+            words, count = han_run(run.text)[1:]
+            for word, s, e, k, first in words:
+                if first:
                     base_end = e
                 elif not subwords and e <= base_end:
                     continue
                 start, end = span_in_original(run, s, e)
-                yield Token(word, start, end, pos, "zh")
+                yield Token(word, start, end, pos + k, "zh")
+            pos += count
         elif kind == "latin":
             word = normalize_word(run.text)
             if not word or word in STOPWORDS_EN:
@@ -69,6 +65,88 @@ def analyze(text: str, *, subwords: bool = True) -> Iterator[Token]:
         else:
             pos += 1
             yield Token(run.text.lower(), run.start, run.end, pos, "other")
+
+
+def term_positions(text: str) -> dict[str, list[int]]:
+    """The terms of :func:`analyze` with their positions, in order of first occurrence: what
+    indexing needs (no offsets, no tokens), with the analysis of recurring runs reused.
+
+    >>> term_positions("中俄關係 cooperating 中俄关系")
+    {'中俄关系': [0, 2], '中俄': [0, 2], '关系': [0, 2], 'cooper': [1]}
+    """
+    positions: dict[str, list[int]] = {}
+    pos = -1
+    for kind, run in script_texts(text):
+        if kind == "han":
+            words, count = han_run(run)[1:]
+            for word, _start, _end, k, _first in words:
+                found = positions.get(word)
+                if found is None:
+                    positions[word] = [pos + k]
+                else:
+                    found.append(pos + k)
+            pos += count
+            continue
+        if kind == "latin":
+            term = _latin_terms.get(run, "")
+            if term == "":
+                term = _latin_term(run)
+            if term is None:
+                continue
+        elif kind == "digit":
+            term = run.replace("．", ".")
+        else:
+            term = run.lower()
+        pos += 1
+        found = positions.get(term)
+        if found is None:
+            positions[term] = [pos]
+        else:
+            found.append(pos)
+    return positions
+
+
+#: Runs analyzed so far (Han: its simplified text and words; Latin: its stem), so that a run
+#: met again (a name, a phrase, the same text in the bigram fields) is not converted and
+#: segmented again; emptied when it reaches :data:`_CACHE_SIZE` runs.
+_han_runs: dict[str, tuple[str, tuple[tuple[str, int, int, int, bool], ...], int]] = {}
+_latin_terms: dict[str, str | None] = {}
+_CACHE_SIZE = 50_000
+
+
+def han_run(run: str) -> tuple[str, tuple[tuple[str, int, int, int, bool], ...], int]:
+    """``(simplified, words, count)`` of a Han run (NFKC-folded): each indexed word as ``(word,
+    start, end, position, first)``, its position counted from the run's first (1) and ``first``
+    when it is the first word at that position (sub-words follow their word), and how many
+    positions the run takes (stopwords skipped, sub-words at their word's position)."""
+    found = _han_runs.get(run)
+    if found is not None:
+        return found
+    simplified = to_simplified(run)
+    words = []
+    count = 0
+    last_index = None
+    for word, start, end, index in segment(simplified):
+        if word in STOPWORDS_ZH:
+            continue
+        first = index != last_index
+        if first:
+            count += 1
+            last_index = index
+        words.append((word, start, end, count, first))
+    if len(_han_runs) >= _CACHE_SIZE:
+        _han_runs.clear()
+    found = _han_runs[run] = (simplified, tuple(words), count)
+    return found
+
+
+def _latin_term(run: str) -> str | None:
+    word = normalize_word(run)
+    term = None if not word or word in STOPWORDS_EN else stem(word)
+    if len(_latin_terms) >= _CACHE_SIZE:
+        _latin_terms.clear()
+    _latin_terms[run] = term
+    return term
 
 
 def query_terms(text: str) -> list[Token]:

@@ -52,6 +52,25 @@ def script_runs(text: str) -> Iterator[Run]:
         yield Run(kind, start, end, normalized, offsets)
 
 
+def script_texts(text: str) -> Iterator[tuple[str, str]]:
+    """``(kind, text)`` of each of :func:`script_runs`, without the offsets (what indexing needs).
+
+    >>> list(script_texts("習近平 met Ｐｕｔｉｎ"))
+    [('han', '習近平'), ('latin', 'met'), ('latin', 'Putin')]
+    """
+    for match in _RUN.finditer(text):
+        raw = match.group()
+        yield match.lastgroup or "other", raw if raw.isascii() else _nfkc(raw)
+
+
+def _nfkc(raw: str) -> str:
+    """The text of :func:`nfkc_with_offsets` alone."""
+    normalized = unicodedata.normalize("NFKC", raw)
+    if len(normalized) == len(raw):
+        return normalized
+    return "".join(unicodedata.normalize("NFKC", ch) for ch in raw)
+
+
 def nfkc_with_offsets(raw: str, base: int) -> tuple[str, tuple[int, ...] | None]:
     """NFKC-normalize ``raw``; map each output char to ``base`` + its source index.
 

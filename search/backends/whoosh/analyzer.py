@@ -10,8 +10,8 @@ from __future__ import annotations
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
 
-from search.analysis.bigrams import bigrams
-from search.analysis.pipeline import ANALYZER_VERSION, analyze
+from search.analysis.bigrams import bigram_positions, bigrams
+from search.analysis.pipeline import ANALYZER_VERSION, analyze, term_positions
 
 
 class BilingualAnalyzer(Tokenizer):
@@ -29,6 +29,11 @@ class BilingualAnalyzer(Tokenizer):
     @staticmethod
     def tokens(value: str):
         return analyze(value)
+
+    @staticmethod
+    def positions(value: str) -> dict[str, list[int]]:
+        """Each term of :meth:`tokens` with its positions (indexing)."""
+        return term_positions(value)
 
     def __call__(
         self,
@@ -80,3 +85,7 @@ class BigramAnalyzer(BilingualAnalyzer):
     @staticmethod
     def tokens(value: str):
         return bigrams(value)
+
+    @staticmethod
+    def positions(value: str) -> dict[str, list[int]]:
+        return bigram_positions(value)

@@ -17,6 +17,19 @@ from search.query.plan import CAPTION_BOOST, TITLE_BOOST
 SCHEMA_VERSION = 8  # 7: Chinese bigram fields (title_bigrams, body_bigrams, captions_bigrams); 8: VarintPositions
 
 
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_TABLE_SIZE = 1 << 14  # the one- and two-byte varints
+_VARINTS = [_varint(n) for n in range(_TABLE_SIZE)]
+
+
 class VarintPositions(Positions):
     """Whoosh's ``Positions`` format with each posting's positions stored as varints.
 
@@ -30,22 +43,16 @@ class VarintPositions(Positions):
     """
 
     def encode(self, poslist) -> bytes:
-        # As fast as Positions.encode: most words occur once, most gaps are below 128.
+        # Most words occur once, most gaps are below 2**14: their varints come from a table.
         if len(poslist) == 1:
-            if poslist[0] < 0x80:
-                return bytes(poslist)
+            if poslist[0] < _TABLE_SIZE:
+                return _VARINTS[poslist[0]]
             deltas = poslist
         else:
             deltas = [pos - before for before, pos in zip((0, *poslist), poslist)]
-            if max(deltas, default=0) < 0x80:
-                return bytes(deltas)
-        out = bytearray()
-        for n in deltas:
-            while n >= 0x80:
-                out.append(n & 0x7F | 0x80)
-                n >>= 7
-            out.append(n)
-        return bytes(out)
+            if max(deltas, default=0) < _TABLE_SIZE:
+                return b"".join(map(_VARINTS.__getitem__, deltas))
+        return b"".join(map(_varint, deltas))
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
         positions = []
@@ -86,13 +93,7 @@ class BilingualText(TEXT):
         if not isinstance(value, str) or not isinstance(self.analyzer, BilingualAnalyzer):
             yield from super().index(value, **kwargs)
             return
-        positions: dict[str, list[int]] = {}
-        for token in self.analyzer.tokens(value):
-            found = positions.get(token.term)
-            if found is None:
-                positions[token.term] = [token.pos]
-            else:
-                found.append(token.pos)
+        positions = self.analyzer.positions(value)
         boost = self.format.field_boost
         encode = self.format.encode
         for term, found in positions.items():

@@ -37,7 +37,7 @@ from whoosh.codec.whoosh3 import (
 from whoosh.filedb.structfile import BufferFile
 from whoosh.matching import ListMatcher
 from whoosh.scoring import BM25F
-from whoosh.system import emptybytes, pack_ushort
+from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.reading import TermNotFound
 from whoosh.util import random_name
@@ -53,7 +53,7 @@ REQUIRED = {
         "LENGTHS_COLUMN", "WHOOSH3_HEADER_MAGIC", "W3Codec", "W3FieldWriter", "W3LeafMatcher", "W3PerDocReader",
         "W3Segment", "W3TermInfo", "_lenfield",
     ),
-    "whoosh.system": ("emptybytes", "pack_ushort"),
+    "whoosh.system": ("emptybytes", "pack_int", "pack_long", "pack_ushort"),
     "segment reader (SegmentReader)": ("_terms", "_perdoc"),
     "terms reader (W3TermsReader)": ("_codec", "_postfile", "term_info", "items"),
     "codec (W3Codec)": ("postings_reader", "_blocklimit", "_compression", "_inlinelimit", "length_stats"),
@@ -77,10 +77,7 @@ REQUIRED = {
     "field writer (W3FieldWriter)": (
         "_codec", "_format", "_postfile", "_tindex", "_fieldid", "_btext", "start_field", "finish_field", "close",
     ),
-    "term info (W3TermInfo)": (
-        "_weight", "_df", "_minlength", "_maxlength", "_maxweight", "_minid", "_maxid", "_inlined", "_struct",
-        "set_extent", "to_bytes",
-    ),
+    "term info (W3TermInfo)": ("_struct",),
 }
 
 #: Whoosh methods replaced or copied here, or whose behaviour is relied on (the segment writer's
@@ -320,25 +317,29 @@ class _Pool(PostingPool):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.terms: dict[tuple[str, bytes], tuple[array, array, list]] = {}
+        # By field, then by term: one dictionary probe a posting, and terms sorted a field at a time.
+        self.terms: dict[str, dict[bytes, tuple[array, array, list]]] = {}
 
     def add_field(self, fieldname: str, docnum: int, postings: list[tuple[bytes, float, bytes | None]]) -> None:
         """Add one document's postings of one field: ``(term bytes, weight, value)``."""
         if not postings:
             return
-        self.fieldnames.add(fieldname)
-        terms = self.terms
-        size = 0
+        terms = self.terms.get(fieldname)
+        if terms is None:
+            self.fieldnames.add(fieldname)
+            terms = self.terms[fieldname] = {}
+        size = _POSTING_BYTES * len(postings)
         for tbytes, weight, vbytes in postings:
-            entry = terms.get((fieldname, tbytes))
+            entry = terms.get(tbytes)
             if entry is None:
-                terms[(fieldname, tbytes)] = (array("I", (docnum,)), array("d", (weight,)), [vbytes])
+                terms[tbytes] = (array("I", (docnum,)), array("d", (weight,)), [vbytes])
                 size += _NEW_TERM_BYTES + len(tbytes)
             else:
                 entry[0].append(docnum)
                 entry[1].append(weight)
                 entry[2].append(vbytes)
-            size += _POSTING_BYTES + (len(vbytes) if vbytes else 0)
+            if vbytes:
+                size += len(vbytes)
         self.currentsize += size
         if self.currentsize > self.limit:
             self.save()
@@ -346,8 +347,9 @@ class _Pool(PostingPool):
     def _spill_terms(self) -> None:
         """Move the per-term lists into Whoosh's list of posting tuples."""
         current = self.current
-        for (fieldname, tbytes), (docnums, weights, values) in self.terms.items():
-            current.extend(zip([fieldname] * len(docnums), [tbytes] * len(docnums), docnums, weights, values))
+        for fieldname, terms in self.terms.items():
+            for tbytes, (docnums, weights, values) in terms.items():
+                current.extend(zip([fieldname] * len(docnums), [tbytes] * len(docnums), docnums, weights, values))
         self.terms = {}
 
     def save(self) -> None:
@@ -358,7 +360,7 @@ class _Pool(PostingPool):
         """The postings by term in order, if they are all in memory as term lists; else None."""
         if self.runs or self.current:
             return None
-        return sorted(self.terms.items())
+        return (((fieldname, tbytes), entry) for fieldname in sorted(self.terms) for tbytes, entry in sorted(self.terms[fieldname].items()))
 
     def iter_postings(self):
         self._spill_terms()
@@ -388,11 +390,19 @@ class _FieldWriter(W3FieldWriter):
     def _pickle(self, obj) -> bytes:
         if self.memo:
             return pickle.dumps(obj, self.protocol)
-        out = io.BytesIO()
-        pickler = pickle.Pickler(out, self.protocol)
-        pickler.fast = True
+        if self._pickler is None or self._pickler[0] != self.protocol:
+            # One pickler for every block: without the memo, it keeps nothing from one to the next.
+            out = io.BytesIO()
+            pickler = pickle.Pickler(out, self.protocol)
+            pickler.fast = True
+            self._pickler = (self.protocol, pickler, out)
+        _, pickler, out = self._pickler
+        out.seek(0)
+        out.truncate()
         pickler.dump(obj)
         return out.getvalue()
+
+    _pickler = None  # (protocol, pickler, its output)
 
     def add_term_lists(self, schema, lengths, terms) -> None:
         """Write ``((fieldname, btext), (docnums, weights, values))`` in term order."""
@@ -405,30 +415,57 @@ class _FieldWriter(W3FieldWriter):
                 current = fieldname
                 self.start_field(fieldname, schema[fieldname])
                 doc_lengths = perdoc_field_lengths(lengths, fieldname)
-            self._write_term(btext, docnums, weights, values, doc_lengths)
+                prefix = pack_ushort(self._fieldid)
+                add = self._tindex.add
+            if len(docnums) < self.inline_limit and len(docnums) <= self._codec._blocklimit:
+                info = self._inline_info(docnums, weights, values, doc_lengths)
+            else:
+                info = self._write_blocks(docnums, weights, values, doc_lengths)
+            self._btext = btext
+            add(prefix + btext, info)
         if current is not None:
             self.finish_field()
 
-    def _write_term(self, btext: bytes, docnums, weights, values: list, doc_lengths) -> None:
-        """What ``W3PostingsWriter`` writes for these postings, computed a block at a time.
+    def _inline_info(self, docnums, weights, values: list, doc_lengths) -> bytes:
+        """The term info of a posting list stored inside the term index (:meth:`_write_blocks`'
+        statistics of its one block, then the postings)."""
+        stored_weights = array("f", weights)
+        top = max(weights)
+        if doc_lengths is not None:
+            present = [n for n in map(doc_lengths.__getitem__, docnums) if n]
+        else:
+            present = None
+        # No weights: all 1.0 (ListMatcher's default), as a block stores them. One value per
+        # posting, b"" for a format without values (an ID field): Whoosh's ListMatcher reads
+        # no values as "" (a str), which its own merge refuses.
+        inlined = (
+            tuple(docnums),
+            None if all(w == 1.0 for w in stored_weights) else tuple(stored_weights),
+            tuple(v or b"" for v in values),
+        )
+        return _term_info(
+            True, sum(stored_weights), len(docnums), min(present) if present else None, max(present) if present else 0,
+            top if top > 0 else 0, docnums[0], docnums[-1],
+        ) + self._pickle(inlined)
+
+    def _write_blocks(self, docnums, weights, values: list, doc_lengths) -> bytes:
+        """What ``W3PostingsWriter`` writes for these postings, computed a block at a time;
+        the term info.
 
         Whoosh's rules, kept exactly: blocks of ``blocklimit`` postings; weights are
         stored as float32 but the block's maximum weight is the original float; a
-        length or value that is empty does not count; a 0-posting maximum is ``0``;
-        a list shorter than the inline limit is one block's worth of term statistics
-        and its ``(ids, weights, values)`` in the term info instead of a block.
+        length or value that is empty does not count; a 0-posting maximum is ``0``.
+        A list shorter than the inline limit is one block's worth of term statistics
+        and its ``(ids, weights, values)`` in the term info instead (:meth:`_inline_info`).
         """
         codec = self._codec
         limit = codec._blocklimit
         compression = self.level if self.level is not None else codec._compression
         fixedsize = self._format.fixed_value_size()
         postfile = self._postfile
-        terminfo = W3TermInfo()
         count = len(docnums)
-        inline = count < self.inline_limit and count <= limit
         startoffset = postfile.tell()
-        if not inline:
-            postfile.write(WHOOSH3_HEADER_MAGIC)
+        postfile.write(WHOOSH3_HEADER_MAGIC)
         total_weight = 0.0
         minlength = None
         maxlength = 0
@@ -442,7 +479,7 @@ class _FieldWriter(W3FieldWriter):
             top = max(block_weights)
             block_max = top if top > 0 else 0
             if doc_lengths is not None:
-                present = [n for n in (doc_lengths[d] for d in ids) if n]
+                present = [n for n in map(doc_lengths.__getitem__, ids) if n]
             else:
                 present = []
             block_min = min(present) if present else None
@@ -453,13 +490,6 @@ class _FieldWriter(W3FieldWriter):
                 minlength = min(minlength, block_min)
             maxlength = max(maxlength, block_maxlen)
             maxweight = max(maxweight, block_max)
-            if inline:
-                # No weights: all 1.0 (ListMatcher's default), as a block stores them.
-                inline_weights = None if all(w == 1.0 for w in stored_weights) else tuple(stored_weights)
-                # One value per posting, b"" for a format without values (an ID field): Whoosh's
-                # ListMatcher reads no values as "" (a str), which its own merge refuses.
-                inlined = (tuple(ids), inline_weights, tuple(v or b"" for v in values[start:end]))
-                continue
 
             base = ids[0]
             deltas = [base]
@@ -489,23 +519,17 @@ class _FieldWriter(W3FieldWriter):
             postfile.write_int(-blocklength if end >= count else blocklength)
             postfile.write(infobytes)
             postfile.write(databytes)
+        return _term_info(False, total_weight, count, minlength, maxlength, maxweight, docnums[0], docnums[-1]) + (
+            pack_long(startoffset) + pack_int(postfile.tell() - startoffset)
+        )
 
-        terminfo._weight = total_weight
-        terminfo._df = count
-        terminfo._minlength = minlength
-        terminfo._maxlength = maxlength
-        terminfo._maxweight = maxweight
-        terminfo._minid = docnums[0]
-        terminfo._maxid = docnums[-1]
-        if inline:
-            # W3TermInfo.to_bytes: the statistics, then the inlined postings pickled (as here).
-            terminfo._inlined = inlined
-            infobytes = terminfo.to_bytes()[: W3TermInfo._struct.size] + self._pickle(inlined)
-        else:
-            terminfo.set_extent(startoffset, postfile.tell() - startoffset)
-            infobytes = terminfo.to_bytes()
-        self._btext = btext
-        self._tindex.add(pack_ushort(self._fieldid) + btext, infobytes)
+
+def _term_info(inlined: bool, weight: float, df: int, minlength, maxlength: int, maxweight, minid: int, maxid: int) -> bytes:
+    """The statistics ``W3TermInfo.to_bytes`` packs first (then the inlined postings pickled,
+    or the extent of the posting blocks)."""
+    return W3TermInfo._struct.pack(
+        inlined, weight, df, 0 if minlength is None else length_to_byte(minlength), length_to_byte(maxlength), maxweight, minid, maxid,
+    )
 
 
 class _Codec(W3Codec):
@@ -531,6 +555,8 @@ class FastSegmentWriter(SegmentWriter):
         self._plain = self.codec._inlinelimit > 1 or any(
             field.separate_spelling() or field.vector for _, field in self.schema.items()
         )
+        # Fields that hand over their postings ready to pool (search.backends.whoosh.schema.BilingualText).
+        self._positional = {name for name, field in self.schema.items() if callable(getattr(type(field), "pool_postings", None))}
 
     def add_document(self, **fields) -> None:
         if self._plain:
@@ -553,10 +579,14 @@ class FastSegmentWriter(SegmentWriter):
                 length = 0
                 if field.indexed:
                     boost = self._field_boost(fields, fieldname, docboost)
-                    postings = []
-                    for tbytes, freq, weight, vbytes in field.index(value):
-                        postings.append((tbytes, weight * boost, vbytes))
-                        length += freq
+                    pooled = field.pool_postings(value, boost) if fieldname in self._positional else None
+                    if pooled is not None:
+                        postings, length = pooled
+                    else:
+                        postings = []
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            postings.append((tbytes, weight * boost, vbytes))
+                            length += freq
                     if not field.scorable:
                         length = 0
                     pool.add_field(fieldname, docnum, postings)

@@ -99,6 +99,20 @@ class BilingualText(TEXT):
         for term, found in positions.items():
             yield term.encode("utf-8"), len(found), float(len(found)) * boost, encode(found)
 
+    def pool_postings(self, value, boost: float = 1.0) -> tuple[list[tuple[bytes, float, bytes]], int] | None:
+        """What :meth:`index` yields as the segment writer pools it, ``(term, weight × boost,
+        positions)``, and the field's length; ``None`` when :meth:`index` must be asked."""
+        if not isinstance(value, str) or not isinstance(self.analyzer, BilingualAnalyzer):
+            return None
+        positions = self.analyzer.positions(value)
+        field_boost = self.format.field_boost
+        encode = self.format.encode
+        if boost == 1.0:
+            postings = [(term.encode("utf-8"), len(found) * field_boost, encode(found)) for term, found in positions.items()]
+        else:
+            postings = [(term.encode("utf-8"), len(found) * field_boost * boost, encode(found)) for term, found in positions.items()]
+        return postings, sum(map(len, positions.values()))
+
 
 def build_schema() -> Schema:
     analyzer = BilingualAnalyzer()

@@ -34,8 +34,6 @@ from datetime import date
 from typing import Iterable
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
-from datasketch.minhash import _fmix
 
 from search import crosslink
 from search.analysis.convert import to_simplified
@@ -50,6 +48,9 @@ SEED = 16
 SHINGLE = {"zh": 5, "en": 3}
 #: LSH recall threshold (bands are chosen for it), then the similarity a candidate must reach.
 LSH_THRESHOLD = 0.3
+#: ``(bands, rows)``: what datasketch's ``MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)``
+#: chooses (tests/test_dedup.py checks it).
+LSH_BANDS = (21, 3)
 VERIFY = 0.65
 #: ... or the shorter text's shingles mostly in the longer one (an abridged or extended
 #: re-filing), estimated from the similarity and both sizes; only for texts this long.
@@ -77,7 +78,28 @@ _READABLE = (2, 3, 4)
 _VALUE_BYTES = {2: 4, 3: 4, 4: 2}
 
 _EN_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+(?:[.,][0-9]+)*")
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
+
+
+def _affine32_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's ``MinHash(num_perm, seed, scheme="affine32").permutations``: ``h -> a * h + b``
+    modulo 2**32 with ``a`` odd. Computed here: importing datasketch imports scipy (its LSH
+    integrates error probabilities), a second of every indexing run's start."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (datasketch's ``_fmix(values, 32)``)."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
+
+
+_PERMUTATIONS = _affine32_permutations(NUM_PERM, SEED)
 _MULTIPLIER = np.uint64(0x100000001B3)  # FNV's prime: mixes a shingle's tokens in order
 _token_hashes: dict[str, int] = {}
 
@@ -136,7 +158,7 @@ def _shingles(values: np.ndarray, lang: str) -> np.ndarray:
 class Signature:
     """One language's MinHash of an article, and whether it is long enough to compare loosely."""
 
-    minhash: LeanMinHash  # datasketch's, NUM_PERM values of its affine32 scheme
+    minhash: np.ndarray  # NUM_PERM values (datasketch's affine32 scheme, lowest BITS bits), uint32
     size: int  # distinct shingles
 
     @property
@@ -145,7 +167,7 @@ class Signature:
 
     @property
     def hashvalues(self) -> np.ndarray:
-        return self.minhash.hashvalues
+        return self.minhash
 
     def similarity(self, other: "Signature") -> float:
         """Estimated Jaccard similarity of the two shingle sets (short texts: 1 or 0, exact copy or not)."""
@@ -167,15 +189,15 @@ class Signature:
         return 0.0
 
 
-def minhash(hashes: np.ndarray) -> LeanMinHash:
+def minhash(hashes: np.ndarray) -> np.ndarray:
     """datasketch's MinHash of 32-bit ``hashes`` (what ``MinHash.update_batch`` computes, with
     an identity hash function), in one array operation instead of a Python loop, each value cut
     to its lowest ``BITS`` bits."""
     a, b = _PERMUTATIONS
-    mixed = _fmix(hashes.astype(np.uint32), 32)
+    mixed = _fmix32(hashes.astype(np.uint32))
     values = np.multiply(a[:, None], mixed[None, :])
     np.add(values, b[:, None], out=values)
-    return LeanMinHash(seed=SEED, hashvalues=values.min(axis=1) & _MASK, scheme="affine32")
+    return values.min(axis=1) & _MASK
 
 
 def signatures(article: Article) -> dict[str, Signature]:
@@ -345,10 +367,58 @@ def decode_all(data: bytes) -> tuple[dict[str, Signature], Features | None] | No
         lang = data[start : start + 2].decode("ascii")
         (size,) = struct.unpack("<I", data[start + 2 : start + 6])
         values = np.frombuffer(data[start + 6 : start + step], dtype=f"<u{width}").astype(np.uint32) & _MASK
-        out[lang] = Signature(LeanMinHash(seed=SEED, hashvalues=values, scheme="affine32"), size)
+        out[lang] = Signature(values, size)
     rest = data[2 + count * step :] if data[0] >= 3 else b""
     feats = (rest[:2].decode("ascii"), np.frombuffer(rest[2:], dtype="<u4").astype(np.uint32)) if len(rest) > 2 else None
     return out, feats
+
+
+class BandLSH:
+    """MinHash LSH by banding, as datasketch's ``MinHashLSH`` does it: a key is a candidate of a
+    signature when all ``rows`` values of one of the first ``bands`` bands are equal.
+
+    >>> lsh = BandLSH(2, 2)
+    >>> lsh.insert("a", np.array([1, 2, 3, 4], dtype=np.uint32))
+    >>> sorted(lsh.query(np.array([9, 9, 3, 4], dtype=np.uint32))), lsh.query(np.array([1, 9, 9, 4], dtype=np.uint32))
+    (['a'], set())
+    """
+
+    def __init__(self, bands: int, rows: int) -> None:
+        self.bands, self.rows = bands, rows
+        self.tables: list[dict[bytes, set[str]]] = [{} for _ in range(bands)]
+        self.keys: dict[str, list[list[bytes]]] = {}  # key -> its bands, per insertion
+
+    def _bands(self, values: np.ndarray) -> list[bytes]:
+        raw = values.astype(np.uint32).tobytes()
+        step = 4 * self.rows
+        return [raw[start : start + step] for start in range(0, step * self.bands, step)]
+
+    def insert(self, key: str, values: np.ndarray) -> None:
+        bands = self._bands(values)
+        self.keys.setdefault(key, []).append(bands)
+        for table, band in zip(self.tables, bands):
+            found = table.get(band)
+            if found is None:
+                table[band] = {key}
+            else:
+                found.add(key)
+
+    def remove(self, key: str) -> None:
+        for bands in self.keys.pop(key):
+            for table, band in zip(self.tables, bands):
+                found = table.get(band)
+                if found is not None:
+                    found.discard(key)
+                    if not found:
+                        del table[band]
+
+    def query(self, values: np.ndarray) -> set[str]:
+        out: set[str] = set()
+        for table, band in zip(self.tables, self._bands(values)):
+            found = table.get(band)
+            if found:
+                out |= found
+        return out
 
 
 @dataclass
@@ -362,7 +432,7 @@ class Deduper:
     'a'
     """
 
-    lsh: MinHashLSH = field(default_factory=lambda: MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM))
+    lsh: "BandLSH" = field(default_factory=lambda: BandLSH(*LSH_BANDS))
     sigs: dict[str, dict[str, Signature]] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
     exact: dict[tuple[str, bytes], str] = field(default_factory=dict)  # short texts: (lang, values) → an article id
@@ -384,7 +454,7 @@ class Deduper:
             if sig.short:
                 self.exact.setdefault((lang, sig.hashvalues.tobytes()), article_id)
             else:
-                self.lsh.insert(f"{article_id}\x00{lang}", sig.minhash, check_duplication=False)
+                self.lsh.insert(f"{article_id}\x00{lang}", sig.minhash)
 
     def remove(self, article_id: str) -> None:
         for lang, sig in self.sigs.pop(article_id, {}).items():

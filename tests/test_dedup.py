@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import numpy as np
-from datasketch import MinHash
+from datasketch import MinHash, MinHashLSH
+from datasketch.minhash import _fmix
 
 from search import dedup
-from search.dedup import NUM_PERM, SEED, VERIFY, Deduper, Fingerprinter, day_of, decode, encode, fingerprint, group_all, minhash, shingles, signatures
+from search.dedup import LSH_BANDS, LSH_THRESHOLD, NUM_PERM, SEED, VERIFY, BandLSH, Deduper, Fingerprinter, day_of, decode, encode, fingerprint, group_all, minhash, shingles, signatures
 from search.model import Article
 from tests.dupdata import seed_article
 
@@ -20,7 +21,31 @@ def test_minhash_is_datasketchs():
     reference = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=lambda value: value, scheme="affine32")
     reference.update_batch(hashes.tolist())
     # The lowest BITS bits of each of its values (b-bit minwise hashing).
-    assert np.array_equal(minhash(hashes).hashvalues, reference.hashvalues & ((1 << dedup.BITS) - 1))
+    assert np.array_equal(minhash(hashes), reference.hashvalues & ((1 << dedup.BITS) - 1))
+    assert np.array_equal(np.array(dedup._PERMUTATIONS), reference.permutations)
+    values = np.random.RandomState(1).randint(0, 2**32, 1000, dtype=np.uint64).astype(np.uint32)
+    assert np.array_equal(dedup._fmix32(values), _fmix(values, 32))
+
+
+def test_band_lsh_finds_what_datasketchs_lsh_finds():
+    reference = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    assert (reference.b, reference.r) == LSH_BANDS
+    ours = BandLSH(*LSH_BANDS)
+    # Signatures of sets drawn from a small universe, so that many share bands.
+    gen = np.random.RandomState(7)
+    sigs = {f"k{n}": minhash(gen.randint(0, 40, gen.randint(1, 30)).astype(np.uint64)) for n in range(300)}
+    for key, values in sigs.items():
+        reference.insert(key, MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme="affine32"))
+        ours.insert(key, values)
+    for key in list(sigs)[::3]:
+        reference.remove(key)
+        ours.remove(key)
+    shared = 0
+    for values in sigs.values():
+        found = set(reference.query(MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme="affine32")))
+        assert ours.query(values) == found
+        shared += len(found) > 1
+    assert shared > 50  # the comparison saw buckets shared by several keys
 
 
 def test_traditional_and_simplified_copies_have_the_same_signature():

@@ -344,6 +344,36 @@ class _Pool(PostingPool):
         if self.currentsize > self.limit:
             self.save()
 
+    def add_positions(self, fieldname: str, docnum: int, positions: dict[str, list[int]], weight: float, encode) -> int:
+        """:meth:`add_field` of a document's ``{term: positions}``: each posting weighs its number
+        of positions times ``weight``, its value is ``encode(positions)``. Returns the field's length."""
+        if not positions:
+            return 0
+        terms = self.terms.get(fieldname)
+        if terms is None:
+            self.fieldnames.add(fieldname)
+            terms = self.terms[fieldname] = {}
+        size = _POSTING_BYTES * len(positions)
+        length = 0
+        for term, found in positions.items():
+            tbytes = term.encode("utf-8")
+            count = len(found)
+            length += count
+            vbytes = encode(found)
+            entry = terms.get(tbytes)
+            if entry is None:
+                terms[tbytes] = (array("I", (docnum,)), array("d", (count * weight,)), [vbytes])
+                size += _NEW_TERM_BYTES + len(tbytes) + len(vbytes)
+            else:
+                entry[0].append(docnum)
+                entry[1].append(count * weight)
+                entry[2].append(vbytes)
+                size += len(vbytes)
+        self.currentsize += size
+        if self.currentsize > self.limit:
+            self.save()
+        return length
+
     def _spill_terms(self) -> None:
         """Move the per-term lists into Whoosh's list of posting tuples."""
         current = self.current
@@ -556,7 +586,7 @@ class FastSegmentWriter(SegmentWriter):
             field.separate_spelling() or field.vector for _, field in self.schema.items()
         )
         # Fields that hand over their postings ready to pool (search.backends.whoosh.schema.BilingualText).
-        self._positional = {name for name, field in self.schema.items() if callable(getattr(type(field), "pool_postings", None))}
+        self._positional = {name for name, field in self.schema.items() if callable(getattr(type(field), "term_positions", None))}
 
     def add_document(self, **fields) -> None:
         if self._plain:
@@ -579,17 +609,20 @@ class FastSegmentWriter(SegmentWriter):
                 length = 0
                 if field.indexed:
                     boost = self._field_boost(fields, fieldname, docboost)
-                    pooled = field.pool_postings(value, boost) if fieldname in self._positional else None
-                    if pooled is not None:
-                        postings, length = pooled
+                    positions = field.term_positions(value) if fieldname in self._positional else None
+                    if positions is not None:
+                        # What field.index() yields, weighted as below (boost 1.0 leaves it as is).
+                        fieldformat = field.format
+                        weight = fieldformat.field_boost if boost == 1.0 else fieldformat.field_boost * boost
+                        length = pool.add_positions(fieldname, docnum, positions, weight, fieldformat.encode)
                     else:
                         postings = []
                         for tbytes, freq, weight, vbytes in field.index(value):
                             postings.append((tbytes, weight * boost, vbytes))
                             length += freq
+                        pool.add_field(fieldname, docnum, postings)
                     if not field.scorable:
                         length = 0
-                    pool.add_field(fieldname, docnum, postings)
                 stored = fields.get("_stored_%s" % fieldname, value)
                 perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
                 column = field.column_type

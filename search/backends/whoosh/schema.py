@@ -90,28 +90,21 @@ class BilingualText(TEXT):
             self.format = VarintPositions(field_boost=self.format.field_boost)
 
     def index(self, value, **kwargs):
-        if not isinstance(value, str) or not isinstance(self.analyzer, BilingualAnalyzer):
+        positions = self.term_positions(value)
+        if positions is None:
             yield from super().index(value, **kwargs)
             return
-        positions = self.analyzer.positions(value)
         boost = self.format.field_boost
         encode = self.format.encode
         for term, found in positions.items():
             yield term.encode("utf-8"), len(found), float(len(found)) * boost, encode(found)
 
-    def pool_postings(self, value, boost: float = 1.0) -> tuple[list[tuple[bytes, float, bytes]], int] | None:
-        """What :meth:`index` yields as the segment writer pools it, ``(term, weight × boost,
-        positions)``, and the field's length; ``None`` when :meth:`index` must be asked."""
+    def term_positions(self, value) -> dict[str, list[int]] | None:
+        """What :meth:`index` indexes of ``value``: each term's positions (the segment writer
+        pools them itself); ``None`` when :meth:`index` must be asked."""
         if not isinstance(value, str) or not isinstance(self.analyzer, BilingualAnalyzer):
             return None
-        positions = self.analyzer.positions(value)
-        field_boost = self.format.field_boost
-        encode = self.format.encode
-        if boost == 1.0:
-            postings = [(term.encode("utf-8"), len(found) * field_boost, encode(found)) for term, found in positions.items()]
-        else:
-            postings = [(term.encode("utf-8"), len(found) * field_boost * boost, encode(found)) for term, found in positions.items()]
-        return postings, sum(map(len, positions.values()))
+        return self.analyzer.positions(value)
 
 
 def build_schema() -> Schema:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -26,6 +27,10 @@ def die_with_parent(parent: int, sig: int = signal.SIGKILL) -> None:
 def worker_of(parent: int) -> None:
     """Set up a worker process of the indexer: it dies with ``parent`` and leaves Ctrl-C to it
     (the parent stops its workers and reports; a worker interrupted mid-article would only
-    print a traceback)."""
+    print a traceback); what it inherited is left out of garbage collections."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent)
+    # What the worker inherited (the parent's lexicons and state) lives as long as it does: out
+    # of the garbage collector's sight, its collections scan only what the worker makes (and
+    # do not touch, hence copy, the parent's pages).
+    gc.freeze()

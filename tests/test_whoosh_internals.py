@@ -84,6 +84,7 @@ def test_every_required_name_exists(reader, reader_dir, tmp_path):
         "posting pool (PostingPool)": segment_writer.pool,
         "field writer (W3FieldWriter)": segment_writer.fieldwriter,
         "term info (W3TermInfo)": W3TermInfo(),
+        "term index writer (OrderedHashWriter)": segment_writer.fieldwriter._tindex,
     }
     missing = {}
     for where, names in internals.REQUIRED.items():

@@ -22,6 +22,7 @@ import pickle
 import queue
 import zlib
 from array import array
+from hashlib import md5
 from typing import Callable, Iterator
 
 from whoosh.codec.whoosh3 import (
@@ -35,6 +36,7 @@ from whoosh.codec.whoosh3 import (
     W3TermInfo,
     _lenfield,
 )
+from whoosh.filedb.filetables import OrderedHashWriter, _lengths, md5_hash
 from whoosh.filedb.structfile import BufferFile
 from whoosh.matching import ListMatcher
 from whoosh.scoring import BM25F
@@ -54,6 +56,8 @@ REQUIRED = {
         "LENGTHS_COLUMN", "WHOOSH3_HEADER_MAGIC", "W3Codec", "W3FieldWriter", "W3LeafMatcher", "W3PerDocReader",
         "W3Segment", "W3TermInfo", "_lenfield",
     ),
+    "whoosh.filedb.filetables": ("OrderedHashWriter", "_lengths", "md5_hash"),
+    "term index writer (OrderedHashWriter)": ("dbfile", "hashfn", "lastkey", "index", "buckets", "add"),
     "whoosh.system": ("emptybytes", "pack_int", "pack_long", "pack_ushort"),
     "segment reader (SegmentReader)": ("_terms", "_perdoc"),
     "terms reader (W3TermsReader)": ("_codec", "_postfile", "term_info", "items"),
@@ -119,6 +123,9 @@ REPLACED = {
     "whoosh.codec.whoosh3.W3PostingsWriter._mini_values": "2b6770f09266eedc",
     "whoosh.codec.whoosh3.W3TermInfo.add_block": "e483f804944ee312",
     "whoosh.codec.whoosh3.W3TermInfo.to_bytes": "182103aeda37ce64",
+    "whoosh.filedb.filetables.OrderedHashWriter.add": "a6dc6e9ae8ad6e6d",
+    "whoosh.filedb.filetables.HashWriter.add": "c156f8f2daba0f27",
+    "whoosh.filedb.filetables.md5_hash": "c97187d79a7a6108",
 }
 
 _LENGTH_OF_BYTE = [0] + [byte_to_length(b) for b in range(1, 256)]
@@ -439,6 +446,7 @@ class _FieldWriter(W3FieldWriter):
         """Write ``((fieldname, btext), (docnums, weights, values))`` in term order."""
         current = None
         doc_lengths = None
+        entries: list[tuple[bytes, bytes]] = []  # term index entries not yet written
         for (fieldname, btext), (docnums, weights, values) in terms:
             if fieldname != current:
                 if current is not None:
@@ -447,13 +455,16 @@ class _FieldWriter(W3FieldWriter):
                 self.start_field(fieldname, schema[fieldname])
                 doc_lengths = perdoc_field_lengths(lengths, fieldname)
                 prefix = pack_ushort(self._fieldid)
-                add = self._tindex.add
             if len(docnums) < self.inline_limit and len(docnums) <= self._codec._blocklimit:
                 info = self._inline_info(docnums, weights, values, doc_lengths)
             else:
                 info = self._write_blocks(docnums, weights, values, doc_lengths)
             self._btext = btext
-            add(prefix + btext, info)
+            entries.append((prefix + btext, info))
+            if len(entries) >= 4096:
+                _add_ordered(self._tindex, entries)
+                entries.clear()
+        _add_ordered(self._tindex, entries)
         if current is not None:
             self.finish_field()
 
@@ -553,6 +564,40 @@ class _FieldWriter(W3FieldWriter):
         return _term_info(False, total_weight, count, minlength, maxlength, maxweight, docnums[0], docnums[-1]) + (
             pack_long(startoffset) + pack_int(postfile.tell() - startoffset)
         )
+
+
+def _add_ordered(tindex: OrderedHashWriter, entries: list[tuple[bytes, bytes]]) -> None:
+    """``tindex.add(key, value)`` of each entry, keys in order, with one write: what
+    ``OrderedHashWriter.add`` and ``HashWriter.add`` do (the key's position, the lengths,
+    key and value, the key's hash in its bucket), without three writes and a hex string
+    per term."""
+    if not entries:
+        return
+    if tindex.hashfn is not md5_hash:
+        for key, value in entries:
+            tindex.add(key, value)
+        return
+    dbfile = tindex.dbfile
+    position = dbfile.tell()
+    lastkey = tindex.lastkey
+    index = tindex.index
+    buckets = tindex.buckets
+    pack = _lengths.pack
+    parts = []
+    for key, value in entries:
+        if key <= lastkey:
+            raise ValueError("Keys must increase: %r..%r" % (lastkey, key))
+        index.append(position)
+        parts.append(pack(len(key), len(value)))
+        parts.append(key)
+        parts.append(value)
+        # md5_hash: the digest's last 32 bits, as int(hexdigest, 16) & 0xFFFFFFFF reads them.
+        digest = int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
+        buckets[digest & 255].append((digest, position))
+        position += _lengths.size + len(key) + len(value)
+        lastkey = key
+    dbfile.write(b"".join(parts))
+    tindex.lastkey = lastkey
 
 
 def _term_info(inlined: bool, weight: float, df: int, minlength, maxlength: int, maxweight, minid: int, maxid: int) -> bytes:

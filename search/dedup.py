@@ -158,16 +158,12 @@ def _shingles(values: np.ndarray, lang: str) -> np.ndarray:
 class Signature:
     """One language's MinHash of an article, and whether it is long enough to compare loosely."""
 
-    minhash: np.ndarray  # NUM_PERM values (datasketch's affine32 scheme, lowest BITS bits), uint32
+    hashvalues: np.ndarray  # NUM_PERM values (datasketch's affine32 scheme, lowest BITS bits), uint32
     size: int  # distinct shingles
 
     @property
     def short(self) -> bool:
         return self.size < MIN_SHINGLES
-
-    @property
-    def hashvalues(self) -> np.ndarray:
-        return self.minhash
 
     def similarity(self, other: "Signature") -> float:
         """Estimated Jaccard similarity of the two shingle sets (short texts: 1 or 0, exact copy or not)."""
@@ -454,7 +450,7 @@ class Deduper:
             if sig.short:
                 self.exact.setdefault((lang, sig.hashvalues.tobytes()), article_id)
             else:
-                self.lsh.insert(f"{article_id}\x00{lang}", sig.minhash)
+                self.lsh.insert(f"{article_id}\x00{lang}", sig.hashvalues)
 
     def remove(self, article_id: str) -> None:
         for lang, sig in self.sigs.pop(article_id, {}).items():
@@ -480,7 +476,7 @@ class Deduper:
                 other = self.exact.get((lang, sig.hashvalues.tobytes()))
                 candidates = [other] if other else []
             else:
-                candidates = [key.split("\x00", 1)[0] for key in self.lsh.query(sig.minhash)]
+                candidates = [key.split("\x00", 1)[0] for key in self.lsh.query(sig.hashvalues)]
             for other in candidates:
                 if day is not None and abs(self.days.get(self.groups.get(other, other), day) - day) > DATE_WINDOW:
                     continue  # measured from the group's first article: daily reports do not chain

@@ -108,8 +108,8 @@ def term_positions(text: str) -> dict[str, list[int]]:
 
 #: Runs indexed so far (Han: its simplified text and words; Latin: its stem), so that a run
 #: met again (a name, a phrase, the same text in the bigram fields) is not converted and
-#: segmented again; emptied when it reaches :data:`_CACHE_SIZE` runs (about 30 MB: 20,000
-#: Han runs of news text took 15 MB, 50,000 took 70 MB, for 14 % less analysis time).
+#: segmented again; emptied when it reaches :data:`_CACHE_SIZE` runs (20,000 Han runs of news
+#: text took 15 MB; 50,000 took 70 MB, for 14 % less analysis time than 20,000).
 #: Only indexing fills it: a server's snippets read it but keep nothing.
 _han_runs: dict[str, tuple[str, tuple[tuple[str, int, int, int, bool], ...], int]] = {}
 _latin_terms: dict[str, str | None] = {}

@@ -166,7 +166,7 @@ def _similarity(x: tuple[str, ...], y: tuple[str, ...], floor: float = 0.0) -> f
 
 def similarity(english: str, chinese: str) -> float:
     """1.0 when the English spelling and the Chinese transliteration sound alike, lower otherwise."""
-    return _similarity(en_sounds(english), zh_sounds(re.split(r"[·•]", chinese)[-1]))
+    return _similarity(en_sounds(english), zh_sounds(_last_part(chinese)))
 
 
 def spellable(word: str, pairs: set[str]) -> bool:
@@ -198,7 +198,7 @@ class SoundIndex:
     """
 
     def __init__(self, names) -> None:
-        found = [(name, y) for name in names if (y := zh_sounds(re.split(r"[·•]", name)[-1]))]
+        found = [(name, y) for name in names if (y := zh_sounds(_last_part(name)))]
         self.names = [name for name, _ in found]
         longest = max((len(y) for _, y in found), default=0)
         self.codes = np.zeros((len(found), longest), dtype=np.intp)  # padding: any code, never read

@@ -332,10 +332,7 @@ class _Pool(PostingPool):
         """Add one document's postings of one field: ``(term bytes, weight, value)``."""
         if not postings:
             return
-        terms = self.terms.get(fieldname)
-        if terms is None:
-            self.fieldnames.add(fieldname)
-            terms = self.terms[fieldname] = {}
+        terms = self._field_terms(fieldname)
         size = _POSTING_BYTES * len(postings)
         for tbytes, weight, vbytes in postings:
             entry = terms.get(tbytes)
@@ -348,19 +345,14 @@ class _Pool(PostingPool):
                 entry[2].append(vbytes)
             if vbytes:
                 size += len(vbytes)
-        self.currentsize += size
-        if self.currentsize > self.limit:
-            self.save()
+        self._grew(size)
 
     def add_positions(self, fieldname: str, docnum: int, positions: dict[str, list[int]], weight: float, encode) -> int:
         """:meth:`add_field` of a document's ``{term: positions}``: each posting weighs its number
         of positions times ``weight``, its value is ``encode(positions)``. Returns the field's length."""
         if not positions:
             return 0
-        terms = self.terms.get(fieldname)
-        if terms is None:
-            self.fieldnames.add(fieldname)
-            terms = self.terms[fieldname] = {}
+        terms = self._field_terms(fieldname)
         size = _POSTING_BYTES * len(positions)
         length = 0
         for term, found in positions.items():
@@ -377,10 +369,22 @@ class _Pool(PostingPool):
                 entry[1].append(count * weight)
                 entry[2].append(vbytes)
                 size += len(vbytes)
+        self._grew(size)
+        return length
+
+    def _field_terms(self, fieldname: str) -> dict[bytes, tuple[array, array, list]]:
+        """The pooled terms of ``fieldname`` (made on its first posting)."""
+        terms = self.terms.get(fieldname)
+        if terms is None:
+            self.fieldnames.add(fieldname)
+            terms = self.terms[fieldname] = {}
+        return terms
+
+    def _grew(self, size: int) -> None:
+        """Count ``size`` more bytes pooled; write a run to disk past the limit."""
         self.currentsize += size
         if self.currentsize > self.limit:
             self.save()
-        return length
 
     def _spill_terms(self) -> None:
         """Move the per-term lists into Whoosh's list of posting tuples."""
@@ -657,10 +661,8 @@ class FastSegmentWriter(SegmentWriter):
                     boost = self._field_boost(fields, fieldname, docboost)
                     positions = field.term_positions(value) if fieldname in self._positional else None
                     if positions is not None:
-                        # What field.index() yields, weighted as below (boost 1.0 leaves it as is).
-                        fieldformat = field.format
-                        weight = fieldformat.field_boost if boost == 1.0 else fieldformat.field_boost * boost
-                        length = pool.add_positions(fieldname, docnum, positions, weight, fieldformat.encode)
+                        # What field.index() yields, weighted as below.
+                        length = pool.add_positions(fieldname, docnum, positions, field.format.field_boost * boost, field.format.encode)
                     else:
                         postings = []
                         for tbytes, freq, weight, vbytes in field.index(value):

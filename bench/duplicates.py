@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = json.loads(RESULT.read_text("utf-8")) if RESULT.is_file() else {}
     report.update(header("python -m bench.duplicates"))
-    report["versions"] = versions("datasketch", "OpenCC", "Whoosh-Reloaded")
+    report["versions"] = versions("numpy", "OpenCC", "Whoosh-Reloaded")
     report["input"] = {"files": [p.name for p in news_paths()], "articles": sum(1 for _ in iter_records(news_paths()))}
     if args.only in (None, "quality"):
         report["quality"] = quality()

@@ -1,6 +1,7 @@
 """Near-duplicate grouping: pair precision and recall on labelled pairs, and what it costs to index.
 
     python -m bench.duplicates [--only quality|throughput|queries] [--rounds N] [--index DIR] [--limit N]
+                               [--opensearch URL --opensearch-index NAME]
 
 - **quality**: groups the whole news corpus (``xwlb.jsonl`` + ``reuters21578.jsonl``, in file
   order, as the indexer would) plus the copies the labels refer to (traditional copies made
@@ -17,7 +18,11 @@
 
 - **queries**: query latency with collapsing on and off, the same queries (``bench.queries``'
   sample) alternating in one process: ``Engine.search`` as the API calls it, on ``--index DIR``
-  or on an index of the first ``--limit`` articles of each corpus built for the run.
+  or on an index of the first ``--limit`` articles of each corpus built for the run. With
+  ``--opensearch URL --opensearch-index NAME`` (an index the project's indexer built), the same on
+  that OpenSearch index, in blocks of all queries per setting alternated ``--rounds`` times (after
+  50 warm-up queries each, and each query run once before the first block): wall time, the Python
+  process's CPU and the nodes' CPU (their ``_nodes/stats``) per search.
 
 Results: ``bench/results/duplicates.json`` (a part run alone keeps the other's last figures).
 """
@@ -141,13 +146,59 @@ def query_latency(index: str | None, limit: int, count: int) -> dict:
     return out
 
 
+def opensearch_latency(url: str, index: str, count: int, rounds: int) -> dict:
+    from bench.queries import SEED as QUERY_SEED
+    from bench.queries import sample_queries
+    from search.backends.base import BackendConfig
+    from search.filters import SearchFilters
+    from search.searcher import Engine
+
+    queries = [item["q"] for item in sample_queries(news_paths(), count + 50, QUERY_SEED)]
+    warmup, queries = queries[:50], queries[50:]
+    engine = Engine(config=BackendConfig(backend="opensearch", urls=(url,), index_name=index))
+    client = engine.backend.client
+
+    def node_cpu_ms() -> int:
+        nodes = client.nodes.stats(metric="process")["nodes"].values()
+        return sum(int(node["process"]["cpu"]["total_in_millis"]) for node in nodes)
+
+    settings = {f"{name}_{sort}": SearchFilters(sort=sort, collapse=name == "collapse")
+                for sort in ("relevance", "date") for name in ("collapse", "no_collapse")}
+    out: dict = {"index": index, "index_articles": engine.count(), "queries": len(queries), "rounds": rounds}
+    # Each query once first: what the engine remembers per query string (its analysis, the
+    # term statistics asked of the cluster) is then the same for every block, whatever its place.
+    for q in queries:
+        engine.search(q, size=10, filters=SearchFilters(collapse=False))
+    for round_ in range(rounds):
+        for name, filters in (settings.items() if round_ % 2 == 0 else reversed(settings.items())):
+            for q in warmup:
+                engine.search(q, size=10, filters=filters)
+            walls = []
+            node0, cpu0 = node_cpu_ms(), time.process_time()
+            for q in queries:
+                started = time.perf_counter()
+                engine.search(q, size=10, filters=filters)
+                walls.append((time.perf_counter() - started) * 1000)
+            node1, cpu1 = node_cpu_ms(), time.process_time()
+            walls.sort()
+            out.setdefault(name, []).append({
+                **{f"p{p}_ms": round(walls[min(len(walls) - 1, int(len(walls) * p / 100))], 1) for p in (50, 99)},
+                "python_cpu_ms": round((cpu1 - cpu0) * 1000 / len(queries), 2),
+                "node_cpu_ms": round((node1 - node0) / len(queries), 2),
+            })
+    engine.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=("quality", "throughput", "queries"), default=None)
     parser.add_argument("--index", default=None, help="queries: an existing index of the news corpus (else one of --limit articles per file is built)")
     parser.add_argument("--limit", type=int, default=5000, help="queries: articles per corpus file for the index built for the run (default 5000)")
     parser.add_argument("--queries", type=int, default=500, help="queries: how many (default 500)")
-    parser.add_argument("--rounds", type=int, default=2, help="indexing runs per setting, alternated (default 2: A B B A)")
+    parser.add_argument("--rounds", type=int, default=2, help="indexing runs (OpenSearch queries: blocks) per setting, alternated (default 2: A B B A)")
+    parser.add_argument("--opensearch", metavar="URL", default=None, help="queries: on this OpenSearch node instead of a Whoosh index")
+    parser.add_argument("--opensearch-index", metavar="NAME", default="news", help="queries: the OpenSearch index (default news)")
     args = parser.parse_args(argv)
     report = json.loads(RESULT.read_text("utf-8")) if RESULT.is_file() else {}
     report.update(header("python -m bench.duplicates"))
@@ -161,8 +212,12 @@ def main(argv: list[str] | None = None) -> int:
         report["throughput"] = throughput(max(1, args.rounds))
         print(json.dumps(report["throughput"]), file=sys.stderr)
     if args.only in (None, "queries"):
-        report["queries"] = query_latency(args.index, args.limit, args.queries)
-        print(json.dumps(report["queries"]), file=sys.stderr)
+        if args.opensearch:
+            report["queries_opensearch"] = opensearch_latency(args.opensearch, args.opensearch_index, args.queries, max(1, args.rounds))
+            print(json.dumps(report["queries_opensearch"]), file=sys.stderr)
+        else:
+            report["queries"] = query_latency(args.index, args.limit, args.queries)
+            print(json.dumps(report["queries"]), file=sys.stderr)
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
     print(f"wrote {RESULT}", file=sys.stderr)

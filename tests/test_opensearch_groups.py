@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 
 import pytest
 
@@ -84,11 +85,21 @@ def test_collapse_false_shows_every_article(engines, backend):
     assert set().union(*stories(collapsed)) == {hit.id for hit in every.hits}
 
 
+FILTERED = {
+    "none": {},
+    # Versions outside the filters are not listed (a story's English copies, its 2024-10-22 one).
+    "lang": {"lang": "zh"},
+    "date": {"date_from": date(2024, 10, 23)},
+}
+
+
+@pytest.mark.parametrize("filtered", sorted(FILTERED))
 @pytest.mark.parametrize("sort", ["relevance", "date"])
-def test_both_backends_list_the_same_stories(engines, sort):
+def test_both_backends_list_the_same_stories(engines, sort, filtered):
     """Complete and partial matches, their counts, the stories and the versions each lists."""
+    filters = SearchFilters(sort=sort, **FILTERED[filtered])
     for query in QUERIES:
-        found = {backend: engine.search(query, size=20, filters=SearchFilters(sort=sort)) for backend, engine in engines.items()}
+        found = {backend: engine.search(query, size=20, filters=filters) for backend, engine in engines.items()}
         counts = {backend: (r.total, r.total_partial, r.groups) for backend, r in found.items()}
         assert counts["whoosh"] == counts["opensearch"], (query, counts)
         listed = {backend: set(stories(r)) for backend, r in found.items()}

@@ -6,11 +6,13 @@ index stores (``dup_sig``: the signatures, binary, not indexed; ``dup_group``: t
 keyword). Every article has a ``dup_group`` (its own id when grouping is off): field collapsing
 would otherwise put all articles without one in a single group.
 
-Searching: one hit per group is OpenSearch's field collapsing on ``dup_group``, with the group's
-other matching articles as inner hits. Complete matches (the plan's primary) rank before partial
-ones (its fallback) in one collapsed query over both, so a story is listed once, at the place of
-its best article, and lists its partial matches among its versions, as on Whoosh. How many stories
-the matches make is a ``cardinality`` aggregation in the same ``msearch``.
+Searching: one hit per group is OpenSearch's field collapsing on ``dup_group``. Complete matches
+(the plan's primary) rank before partial ones (its fallback) in one collapsed query over both, so a
+story is listed once, at the place of its best article, and lists its partial matches among its
+versions, as on Whoosh. How many stories the matches make is a ``cardinality`` aggregation in the
+same ``msearch``. The listed stories' other matching articles come from one more search, filtered
+to those groups, with a ``top_hits`` per group: collapsing's ``inner_hits`` runs the whole query
+again once per listed story, which cost about twice the page's own search.
 """
 
 from __future__ import annotations
@@ -108,11 +110,17 @@ def story_count(answer: dict) -> int:
     return int(((answer.get("aggregations") or {}).get("stories") or {}).get("value") or 0)
 
 
-def collapse(by_date: bool) -> dict:
-    """Collapsing on the group, with its matching articles (the first ones by date, then id). Date
-    order shows a group's earliest article: its whole document comes with them."""
+def versions_search(matching: list[dict], groups: list[str], by_date: bool) -> dict:
+    """The matching articles of ``groups`` (what ``matching`` and the filters select), per group:
+    how many, and the first ones by date, then id. Date order shows a group's earliest article:
+    its whole document comes with them. Nothing is scored: the versions are listed by date."""
     source = ["id", "day", "doc"] if by_date else SUMMARY_SOURCE
-    return {"field": "dup_group", "inner_hits": {"name": "versions", "size": MAX_DUPLICATES + 1, "sort": VERSION_ORDER, "_source": source}}
+    return {
+        "size": 0,
+        "query": {"bool": {"filter": [*matching, {"terms": {"dup_group": groups}}]}},
+        "aggs": {"groups": {"terms": {"field": "dup_group", "size": len(groups)},
+                            "aggs": {"versions": {"top_hits": {"size": MAX_DUPLICATES + 1, "sort": VERSION_ORDER, "_source": source}}}}},
+    }
 
 
 def complete_first(primary: qp.Node, fallback: qp.Node, by_date: bool) -> dict:
@@ -140,7 +148,7 @@ def collapsed_page(view, request, max_facet_values: int) -> BackendResult:
         "size": request.size,
         "track_total_hits": True,
         "_source": ["id", "doc"],
-        "collapse": collapse(by_date),
+        "collapse": {"field": "dup_group"},
         "aggs": stories(),
     }
     facets = dsl.facet_aggregations(max_facet_values) if request.facets else {}
@@ -160,16 +168,27 @@ def collapsed_page(view, request, max_facet_values: int) -> BackendResult:
     matches = int(first["hits"]["total"]["value"])
     complete = int(answers[-1]["hits"]["total"]["value"])
     scaled = fallback is not None and not by_date
-    hits = [_collapsed_hit(view, hit, by_date, scaled) for hit in first["hits"]["hits"]]
+    listed = first["hits"]["hits"]
+    members: dict[str, dict] = {}
+    if listed:
+        # The page's query as a filter: either the primary or the fallback matches (what the
+        # collapsed query's dis_max matches), within the filters.
+        matching = [dsl.compile_node(primary) if fallback is None else
+                    {"bool": {"should": [dsl.compile_node(primary), dsl.compile_node(fallback)], "minimum_should_match": 1}}, *filters]
+        groups = list(dict.fromkeys(hit["fields"]["dup_group"][0] for hit in listed))
+        found = view._msearch([versions_search(matching, groups, by_date)])[0]
+        members = {bucket["key"]: bucket["versions"]["hits"] for bucket in found["aggregations"]["groups"]["buckets"]}
+    hits = [_collapsed_hit(view, hit, members.get(hit["fields"]["dup_group"][0]), by_date, scaled) for hit in listed]
     found = view._facets(answers[-1].get("aggregations")) if request.facets else {}
     return BackendResult(complete, hits, found, groups=story_count(first), partial=matches - complete)
 
 
-def _collapsed_hit(view, hit: dict, by_date: bool, scaled: bool) -> StoredHit:
-    """The hit standing for a group, with the group's other matching articles. By date the
-    group's earliest article stands for it (undated ones last; ties: the smaller id), at the
-    place of its newest, as on Whoosh."""
-    inner = hit["inner_hits"]["versions"]["hits"]
+def _collapsed_hit(view, hit: dict, inner: dict | None, by_date: bool, scaled: bool) -> StoredHit:
+    """The hit standing for a group, with the group's other matching articles (``inner``: the
+    ``top_hits`` of its group). By date the group's earliest article stands for it (undated ones
+    last; ties: the smaller id), at the place of its newest, as on Whoosh."""
+    # A group missing from the versions (the index changed between the two searches) lists none.
+    inner = inner or {"hits": [], "total": {"value": 1}}
     members = inner["hits"]
     shown = hit
     if by_date and members:

@@ -2,6 +2,10 @@
 
     python -m bench.indexing [--limit N] [--systems project project_1proc whoosh_jieba fts5 tantivy] [--workdir DIR]
 
+A system named more than once runs more than once, in the order given (``--systems project
+whoosh_jieba project``: the baseline between two runs of the project, same machine state);
+``runs`` in the results lists every run, ``results`` and ``ratios`` use each system's last.
+
 Indexes ``xwlb.jsonl`` (Chinese) + ``reuters21578.jsonl`` (English) from the
 shared corpora (``--limit N``: the first N articles of each) with
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import shutil
@@ -164,7 +169,9 @@ def measure(system: str, index_path: Path, inputs: list[Path], input_bytes: int,
     result_file = index_path.parent / "result.json"
     args = ["bench.indexing", "--worker", system, "--index", str(index_path), "--result", str(result_file), "--input", *map(str, inputs)]
     print(f"indexing with {system} ...", file=sys.stderr, flush=True)
+    load = [round(x, 2) for x in os.getloadavg()]  # the machine is shared: how busy it was
     r = run_measured(args, result_file, timeout=timeout)
+    r["load_avg_at_start"] = load
     r["description"] = DESCRIPTIONS[system]
     with open(inputs[0], encoding="utf-8") as first:
         r["startup_s"] = startup(system, index_path.parent / "startup", first.readline())
@@ -238,8 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         inputs, input_bytes = limited_copies(news_paths(), args.limit, workdir / f"input-limit{args.limit}")
         docs_in = sum(1 for _ in iter_records(inputs))
         results: dict[str, dict] = {}
+        runs: list[dict] = []  # every run in order: a system named twice (alternating) runs twice
         for system in args.systems:
-            results[system] = measure(system, index_location(workdir, system, args.limit), inputs, input_bytes, args.timeout)
+            runs.append(measure(system, index_location(workdir, system, args.limit), inputs, input_bytes, args.timeout))
+            results[system] = runs[-1]
     finally:
         if temp is not None:
             temp.cleanup()
@@ -251,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         "limit_per_file": args.limit,
     }
     report["versions"] = versions("Whoosh-Reloaded", "jieba", "rjieba", "OpenCC", "tantivy", "psutil") | {"sqlite": __import__("sqlite3").sqlite_version}
-    report["results"] = results
+    report["results"] = results  # each system's last run
+    report["runs"] = [{k: r[k] for k in ("system", "seconds", "startup_s", "peak_rss_mb", "peak_tree_pss_mb", "load_avg_at_start")} for r in runs]
     report["ratios"] = ratios(results)
     path = write_result("indexing", args.limit, report)
     print(json.dumps({"results": {k: {m: v[m] for m in ("docs_per_s", "mb_per_s", "index_mb", "peak_rss_mb", "peak_tree_pss_mb")} for k, v in results.items()}, "ratios": report["ratios"]}, indent=1))

@@ -44,6 +44,11 @@ def documents(count: int = 400) -> list[dict]:
         record = synthetic(i, rng)
         record["body"] += f" 编号{i} ref{i} 普京表示，合作很重要。" + ("“We agree,” Putin said." if i % 3 == 0 else "")
         articles.append(article_from_record(record, f"synthetic:{i}")[0])
+    # Terms of every UTF-8 length, in documents far apart: the pool sorts terms as strings, the
+    # segment stores them in byte order (the same order for every code point a text can hold).
+    for i in (0, count // 2):
+        record = {"id": f"scripts-{i}", "title": "𠀀𠀁中文 café", "body": "zebra Ωmega ÿes 𠀀𠀁 中文 ｆｕｌｌ width éa ea 𡀀"}
+        articles.append(article_from_record(record, f"scripts:{i}")[0])
     return [to_document(article, content_hash(article)) for article in articles]
 
 

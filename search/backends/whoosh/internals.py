@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import io
+import itertools
 import multiprocessing.connection
 import os
 import pickle
@@ -23,8 +24,9 @@ import queue
 import zlib
 from array import array
 from hashlib import md5
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
+import numpy as np
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
@@ -47,6 +49,7 @@ from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import PostingPool, SegmentWriter
 
+from search.backends.whoosh.schema import VarintPositions
 from search.errors import WriterProcessError
 from search.processes import worker_of
 
@@ -315,18 +318,24 @@ _NEW_TERM_BYTES = 400
 
 
 class _Pool(PostingPool):
-    """The posting pool, kept as one ``(docnums, weights, values)`` triple per term.
+    """The posting pool, kept by term in memory and handed to the segment writer sorted.
 
-    Document numbers and weights live in typed arrays (4 + 8 bytes a posting rather
-    than two Python objects), so a worker holds about twice as many postings in the
-    same memory. Postings that arrive the ordinary way (``add``: merged segments) and
-    pools that outgrow their memory limit fall back to Whoosh's sorted runs.
+    Postings that come one document field at a time (``add_field``) are kept as one
+    ``(docnums, weights, values)`` triple per term, in typed arrays (4 + 8 bytes a posting
+    rather than two Python objects). The positional text fields' postings (``add_positions``,
+    nine in ten) are kept flat per field, in arrival order: a term number, a frequency and a
+    value per posting, the document number and weight per document; they are grouped by
+    term once, at :meth:`term_lists`, with numpy, so that adding a document costs no Python
+    work per posting beyond a dictionary probe (``map``, in C) and encoding its positions.
+    Postings that arrive the ordinary way (``add``: merged segments) and pools that outgrow
+    their memory limit fall back to Whoosh's sorted runs.
     """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # By field, then by term: one dictionary probe a posting, and terms sorted a field at a time.
         self.terms: dict[str, dict[bytes, tuple[array, array, list]]] = {}
+        self.flat: dict[str, _FlatField] = {}
 
     def add_field(self, fieldname: str, docnum: int, postings: list[tuple[bytes, float, bytes | None]]) -> None:
         """Add one document's postings of one field: ``(term bytes, weight, value)``."""
@@ -347,30 +356,28 @@ class _Pool(PostingPool):
                 size += len(vbytes)
         self._grew(size)
 
-    def add_positions(self, fieldname: str, docnum: int, positions: dict[str, list[int]], weight: float, encode) -> int:
+    def add_positions(self, fieldname: str, docnum: int, positions: dict[str, list[int]], weight: float, encode_all) -> int:
         """:meth:`add_field` of a document's ``{term: positions}``: each posting weighs its number
-        of positions times ``weight``, its value is ``encode(positions)``. Returns the field's length."""
+        of positions times ``weight``, its value is the positions encoded (``encode_all(lists)``:
+        one value per list). Returns the field's length."""
         if not positions:
             return 0
-        terms = self._field_terms(fieldname)
-        size = _POSTING_BYTES * len(positions)
-        length = 0
-        for term, found in positions.items():
-            tbytes = term.encode("utf-8")
-            count = len(found)
-            length += count
-            vbytes = encode(found)
-            entry = terms.get(tbytes)
-            if entry is None:
-                terms[tbytes] = (array("I", (docnum,)), array("d", (count * weight,)), [vbytes])
-                size += _NEW_TERM_BYTES + len(tbytes) + len(vbytes)
-            else:
-                entry[0].append(docnum)
-                entry[1].append(count * weight)
-                entry[2].append(vbytes)
-                size += len(vbytes)
-        self._grew(size)
-        return length
+        flat = self.flat.get(fieldname)
+        if flat is None:
+            self.fieldnames.add(fieldname)
+            flat = self.flat[fieldname] = _FlatField()
+        before = len(flat.numbers)
+        flat.terms.extend(map(flat.numbers.setdefault, positions, flat.counter))
+        lists = positions.values()
+        counts = array("I", map(len, lists))
+        flat.counts.extend(counts)
+        values = encode_all(lists)
+        flat.values.extend(values)
+        flat.docs.append(docnum)
+        flat.sizes.append(len(counts))
+        flat.weights.append(weight)
+        self._grew(_POSTING_BYTES * len(counts) + _NEW_TERM_BYTES * (len(flat.numbers) - before) + sum(map(len, values)))
+        return sum(counts)
 
     def _field_terms(self, fieldname: str) -> dict[bytes, tuple[array, array, list]]:
         """The pooled terms of ``fieldname`` (made on its first posting)."""
@@ -387,12 +394,16 @@ class _Pool(PostingPool):
             self.save()
 
     def _spill_terms(self) -> None:
-        """Move the per-term lists into Whoosh's list of posting tuples."""
+        """Move the pooled postings into Whoosh's list of posting tuples."""
         current = self.current
         for fieldname, terms in self.terms.items():
             for tbytes, (docnums, weights, values) in terms.items():
                 current.extend(zip([fieldname] * len(docnums), [tbytes] * len(docnums), docnums, weights, values))
+        for fieldname, flat in self.flat.items():
+            for (_, tbytes), (docnums, weights, values) in flat.term_lists(fieldname):
+                current.extend(zip([fieldname] * len(docnums), [tbytes] * len(docnums), docnums, weights, values))
         self.terms = {}
+        self.flat = {}
 
     def save(self) -> None:
         self._spill_terms()
@@ -402,11 +413,62 @@ class _Pool(PostingPool):
         """The postings by term in order, if they are all in memory as term lists; else None."""
         if self.runs or self.current:
             return None
-        return (((fieldname, tbytes), entry) for fieldname in sorted(self.terms) for tbytes, entry in sorted(self.terms[fieldname].items()))
+        if set(self.terms) & set(self.flat):
+            # A field pooled both ways (a positional field given a value it cannot analyze
+            # itself): through Whoosh's sorted list, which merges them.
+            self._spill_terms()
+            return None
+        return self._term_lists()
+
+    def _term_lists(self):
+        for fieldname in sorted({*self.terms, *self.flat}):
+            if fieldname in self.flat:
+                yield from self.flat.pop(fieldname).term_lists(fieldname)
+            else:
+                yield from (((fieldname, tbytes), entry) for tbytes, entry in sorted(self.terms.pop(fieldname).items()))
 
     def iter_postings(self):
         self._spill_terms()
         return super().iter_postings()
+
+
+class _FlatField:
+    """One field's positional postings in arrival order (:meth:`_Pool.add_positions`)."""
+
+    def __init__(self) -> None:
+        # Each term's number: the posting count when it first came (a counter that moves on
+        # every posting: dict.setdefault through map() gives an old term its number and a
+        # new one the next count, without a Python loop).
+        self.numbers: dict[str, int] = {}
+        self.counter = itertools.count()
+        self.terms = array("q")  # per posting: its term's number
+        self.counts = array("I")  # per posting: how many positions
+        self.values: list[bytes] = []  # per posting: the encoded positions
+        self.docs = array("I")  # per document: its number,
+        self.sizes = array("I")  # its postings,
+        self.weights = array("d")  # the weight of one position
+
+    def term_lists(self, fieldname: str):
+        """``((fieldname, term bytes), (docnums, weights, values))`` in term order, each term's
+        postings in document order (the order they came in)."""
+        if not self.terms:
+            return
+        # Code point order is UTF-8 byte order: the order of the terms' bytes in the segment.
+        words = sorted(self.numbers)
+        rank_of = np.empty(next(self.counter), dtype=np.int64)
+        rank_of[np.fromiter(map(self.numbers.__getitem__, words), dtype=np.int64, count=len(words))] = np.arange(len(words))
+        ranks = rank_of[np.frombuffer(self.terms, dtype=np.int64)]
+        order = np.argsort(ranks, kind="stable")  # stable: by document within a term
+        sizes = np.frombuffer(self.sizes, dtype=np.uint32)
+        docnums = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), sizes)[order].tolist()
+        # count * weight, as Python multiplies them (both float64).
+        weights = (np.frombuffer(self.counts, dtype=np.uint32) * np.repeat(np.frombuffer(self.weights, dtype=np.float64), sizes))[order].tolist()
+        values = list(map(self.values.__getitem__, order.tolist()))
+        ends = np.cumsum(np.bincount(ranks, minlength=len(words))).tolist()
+        start = 0
+        for word, end in zip(words, ends):
+            yield (fieldname, word.encode("utf-8")), (docnums[start:end], weights[start:end], values[start:end])
+            start = end
 
 
 class _FieldWriter(W3FieldWriter):
@@ -622,6 +684,13 @@ class _Codec(W3Codec):
         return W3Segment(W3Codec(self._blocklimit, self._compression, self._inlinelimit), indexname)
 
 
+def _encoder(format_) -> Callable[[Iterable[list[int]]], list[bytes]]:
+    """``format_.encode`` of many position lists at once (its own ``encode_all`` if it has one)."""
+    if isinstance(format_, VarintPositions):
+        return format_.encode_all
+    return lambda lists: list(map(format_.encode, lists))
+
+
 class FastSegmentWriter(SegmentWriter):
     """``SegmentWriter`` that keeps postings by term and writes a term at a time (see above).
 
@@ -636,7 +705,10 @@ class FastSegmentWriter(SegmentWriter):
             field.separate_spelling() or field.vector for _, field in self.schema.items()
         )
         # Fields that hand over their postings ready to pool (search.backends.whoosh.schema.BilingualText).
-        self._positional = {name for name, field in self.schema.items() if callable(getattr(type(field), "term_positions", None))}
+        # ... and how each encodes a document's postings' positions at once.
+        self._positional = {
+            name: _encoder(field.format) for name, field in self.schema.items() if callable(getattr(type(field), "term_positions", None))
+        }
 
     def add_document(self, **fields) -> None:
         if self._plain:
@@ -662,7 +734,7 @@ class FastSegmentWriter(SegmentWriter):
                     positions = field.term_positions(value) if fieldname in self._positional else None
                     if positions is not None:
                         # What field.index() yields, weighted as below.
-                        length = pool.add_positions(fieldname, docnum, positions, field.format.field_boost * boost, field.format.encode)
+                        length = pool.add_positions(fieldname, docnum, positions, field.format.field_boost * boost, self._positional[fieldname])
                     else:
                         postings = []
                         for tbytes, freq, weight, vbytes in field.index(value):

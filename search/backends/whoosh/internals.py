@@ -18,6 +18,7 @@ import gc
 import io
 import itertools
 import multiprocessing.connection
+import operator
 import os
 import pickle
 import queue
@@ -539,17 +540,14 @@ class _FieldWriter(W3FieldWriter):
         statistics of its one block, then the postings)."""
         stored_weights = array("f", weights)
         top = max(weights)
-        if doc_lengths is not None:
-            present = [n for n in map(doc_lengths.__getitem__, docnums) if n]
-        else:
-            present = None
+        present = list(filter(None, map(doc_lengths.__getitem__, docnums))) if doc_lengths is not None else None
         # No weights: all 1.0 (ListMatcher's default), as a block stores them. One value per
         # posting, b"" for a format without values (an ID field): Whoosh's ListMatcher reads
         # no values as "" (a str), which its own merge refuses.
         inlined = (
             tuple(docnums),
-            None if all(w == 1.0 for w in stored_weights) else tuple(stored_weights),
-            tuple(v or b"" for v in values),
+            None if stored_weights.count(1.0) == len(stored_weights) else tuple(stored_weights),
+            tuple(values) if all(values) else tuple(v or b"" for v in values),
         )
         return _term_info(
             True, sum(stored_weights), len(docnums), min(present) if present else None, max(present) if present else 0,
@@ -586,10 +584,7 @@ class _FieldWriter(W3FieldWriter):
             total_weight += sum(stored_weights)
             top = max(block_weights)
             block_max = top if top > 0 else 0
-            if doc_lengths is not None:
-                present = [n for n in map(doc_lengths.__getitem__, ids) if n]
-            else:
-                present = []
+            present = list(filter(None, map(doc_lengths.__getitem__, ids))) if doc_lengths is not None else []
             block_min = min(present) if present else None
             block_maxlen = max(present) if present else 0
             if minlength is None:
@@ -599,24 +594,20 @@ class _FieldWriter(W3FieldWriter):
             maxlength = max(maxlength, block_maxlen)
             maxweight = max(maxweight, block_max)
 
-            base = ids[0]
-            deltas = [base]
-            for docnum in ids[1:]:
-                deltas.append(docnum - base)
-                base = docnum
-            if all(w == 1.0 for w in stored_weights):
+            deltas = (ids[0], *map(operator.sub, ids[1:], ids[:-1]))  # the first, then each gap
+            if stored_weights.count(1.0) == len(stored_weights):
                 mini_weights = None
-            elif all(w == stored_weights[0] for w in stored_weights):
+            elif stored_weights.count(stored_weights[0]) == len(stored_weights):
                 mini_weights = stored_weights[0]
             else:
                 mini_weights = tuple(stored_weights)
             if fixedsize is None or fixedsize < 0:
-                mini_values = tuple(v for v in values[start:end] if v)
+                mini_values = tuple(filter(None, values[start:end]))
             elif fixedsize == 0:
                 mini_values = None
             else:
-                mini_values = emptybytes.join(v for v in values[start:end] if v)
-            databytes = self._pickle((tuple(deltas), mini_weights, mini_values))
+                mini_values = emptybytes.join(filter(None, values[start:end]))
+            databytes = self._pickle((deltas, mini_weights, mini_values))
             compressed = compression if len(databytes) >= self.min_compress else 0
             if compressed:
                 databytes = zlib.compress(databytes, compressed)

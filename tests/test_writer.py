@@ -23,7 +23,7 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.writing import SegmentWriter
 
 from search.backends.whoosh.indexing import to_document
-from search.backends.whoosh.internals import FastSegmentWriter, _FieldWriter
+from search.backends.whoosh.internals import FastSegmentWriter, _FieldWriter, _FlatField, _Pool
 from search.backends.whoosh.schema import BilingualText, build_schema
 from search.backends.whoosh.store import META_FILE, versions
 from search.indexer import content_hash
@@ -133,6 +133,11 @@ def test_default_writer_reads_back_the_same_index(docs, stock_contents, tmp_path
     assert max(len(p) for p in stock_contents["postings"].values()) > 300
 
 
+def test_terms_handed_over_a_few_postings_at_a_time_are_the_same(docs, stock_contents, tmp_path, monkeypatch):
+    monkeypatch.setattr(_FlatField, "CHUNK", 5)  # every few terms a new chunk (a long list: a chunk of its own)
+    assert contents(build(tmp_path / "fast", docs, stock=False)) == stock_contents
+
+
 def test_a_pool_over_its_memory_limit_spills_and_still_writes_the_same_postings(docs, stock_contents, tmp_path):
     ix = build(tmp_path / "fast", docs, stock=False, limitmb=0.05)
     assert contents(ix) == stock_contents
@@ -149,6 +154,25 @@ def test_searches_rank_the_same_whichever_writer_built_the_index(docs, tmp_path)
         a, b = stock_engine.search(q, size=20), fast_engine.search(q, size=20)
         assert a.total == b.total and a.total > 0, q
         assert [(h.id, round(h.score, 9)) for h in a.hits] == [(h.id, round(h.score, 9)) for h in b.hits], q
+
+
+def test_a_field_pooled_both_ways_is_merged_in_term_then_document_order(tmp_path):
+    """Positions (the text fields) and ready postings (anything else) of one field: Whoosh's
+    sorted list merges them, every posting weighed and encoded as it came."""
+    from whoosh.filedb.filestore import FileStorage
+
+    pool = _Pool(FileStorage(str(tmp_path)), None, limitmb=16)
+    encode_all = build_schema()["body_zh"].format.encode_all
+    assert pool.add_positions("body_zh", 0, {"关系": [0, 3], "中俄": [1]}, 2.0, encode_all) == 3
+    pool.add_field("body_zh", 1, [("中俄".encode(), 1.0, b"\x07")])
+    pool.add_positions("body_zh", 2, {"中俄": [200]}, 1.0, encode_all)
+    assert pool.term_lists() is None
+    assert list(pool.iter_postings()) == [
+        ("body_zh", "中俄".encode(), 0, 2.0, b"\x01"),
+        ("body_zh", "中俄".encode(), 1, 1.0, b"\x07"),
+        ("body_zh", "中俄".encode(), 2, 1.0, b"\xc8\x01"),
+        ("body_zh", "关系".encode(), 0, 4.0, b"\x00\x03"),
+    ]
 
 
 @settings(max_examples=150, deadline=None)

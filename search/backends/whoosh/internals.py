@@ -442,7 +442,7 @@ class _FlatField:
         # new one the next count, without a Python loop).
         self.numbers: dict[str, int] = {}
         self.counter = itertools.count()
-        self.terms = array("q")  # per posting: its term's number
+        self.terms = array("i")  # per posting: its term's number
         self.counts = array("I")  # per posting: how many positions
         self.values: list[bytes] = []  # per posting: the encoded positions
         self.docs = array("I")  # per document: its number,
@@ -456,20 +456,36 @@ class _FlatField:
             return
         # Code point order is UTF-8 byte order: the order of the terms' bytes in the segment.
         words = sorted(self.numbers)
-        rank_of = np.empty(next(self.counter), dtype=np.int64)
+        rank_of = np.empty(next(self.counter), dtype=np.int32)
         rank_of[np.fromiter(map(self.numbers.__getitem__, words), dtype=np.int64, count=len(words))] = np.arange(len(words))
-        ranks = rank_of[np.frombuffer(self.terms, dtype=np.int64)]
+        ranks = rank_of[np.frombuffer(self.terms, dtype=np.int32)]
+        del rank_of
+        self.numbers, self.terms = {}, array("i")
         order = np.argsort(ranks, kind="stable")  # stable: by document within a term
+        ends = np.cumsum(np.bincount(ranks, minlength=len(words)))
+        del ranks
         sizes = np.frombuffer(self.sizes, dtype=np.uint32)
-        docnums = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), sizes)[order].tolist()
+        docnums = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), sizes)
         # count * weight, as Python multiplies them (both float64).
-        weights = (np.frombuffer(self.counts, dtype=np.uint32) * np.repeat(np.frombuffer(self.weights, dtype=np.float64), sizes))[order].tolist()
-        values = list(map(self.values.__getitem__, order.tolist()))
-        ends = np.cumsum(np.bincount(ranks, minlength=len(words))).tolist()
-        start = 0
-        for word, end in zip(words, ends):
-            yield (fieldname, word.encode("utf-8")), (docnums[start:end], weights[start:end], values[start:end])
-            start = end
+        weights = np.frombuffer(self.counts, dtype=np.uint32) * np.repeat(np.frombuffer(self.weights, dtype=np.float64), sizes)
+        values = self.values
+        # A chunk of terms at a time as Python lists (what the block writer reads): a list holds a
+        # Python int or float per posting, ten times the array's bytes.
+        term = 0
+        first = 0
+        while term < len(words):
+            last = max(term + 1, int(np.searchsorted(ends, first + self.CHUNK, side="right")))
+            stop = int(ends[last - 1])
+            part = order[first:stop]
+            chunk_docnums, chunk_weights = docnums[part].tolist(), weights[part].tolist()
+            chunk_values = list(map(values.__getitem__, part.tolist()))
+            start = 0
+            for word, end in zip(words[term:last], (ends[term:last] - first).tolist()):
+                yield (fieldname, word.encode("utf-8")), (chunk_docnums[start:end], chunk_weights[start:end], chunk_values[start:end])
+                start = end
+            term, first = last, stop
+
+    CHUNK = 1 << 16  # postings per chunk of terms
 
 
 class _FieldWriter(W3FieldWriter):

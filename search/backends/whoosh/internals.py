@@ -301,9 +301,9 @@ def share_mapped_files() -> None:
 # Whoosh's SegmentWriter spends most of an indexing run in per-posting loops: it makes a
 # 5-tuple per posting, type-checks it and estimates its size, sorts all of them at commit,
 # then for every posting looks up the document's field length through the column file and
-# appends it to a block through four type assertions. FastSegmentWriter keeps each term's
-# postings in typed arrays as documents arrive (documents come in order, so they are sorted)
-# and writes a term at a time: block statistics, pickling and compression as Whoosh does
+# appends it to a block through four type assertions. FastSegmentWriter keeps postings in
+# typed arrays as documents arrive (documents come in order, so each term's are sorted),
+# groups them by term once (the text fields': see _FlatField) and writes a term at a time: block statistics, pickling and compression as Whoosh does
 # them, with field lengths read once per field. Its segments are ordinary Whoosh 3 segments
 # naming Whoosh's own W3Codec, byte for byte what SegmentWriter writes when every block is
 # compressed at Whoosh's level and pickled as Whoosh pickles, and nothing is inlined
@@ -449,6 +449,8 @@ class _FlatField:
         self.sizes = array("I")  # its postings,
         self.weights = array("d")  # the weight of one position
 
+    CHUNK = 1 << 16  # postings handed over at a time (as Python lists)
+
     def term_lists(self, fieldname: str):
         """``((fieldname, term bytes), (docnums, weights, values))`` in term order, each term's
         postings in document order (the order they came in)."""
@@ -484,8 +486,6 @@ class _FlatField:
                 yield (fieldname, word.encode("utf-8")), (chunk_docnums[start:end], chunk_weights[start:end], chunk_values[start:end])
                 start = end
             term, first = last, stop
-
-    CHUNK = 1 << 16  # postings per chunk of terms
 
 
 class _FieldWriter(W3FieldWriter):

@@ -67,3 +67,12 @@ def walk(node):
         child = getattr(node, name, None)
         if child is not None:
             yield from walk(child)
+
+
+def test_a_questions_pairs_inside_stopwords_are_not_searched():
+    # 熊猫吃什么: 什么 is a stopword, so its pair is left out as the word is; 吃什 holds 吃 and stays.
+    planned = plan(parse("熊猫吃什麼"), "熊猫吃什麼")
+    pairs = {node.text for node in walk(planned.fallback) if isinstance(node, qp.Term) and node.field in qp.BIGRAM_FIELDS.values()}
+    assert pairs == {"熊猫", "猫吃", "吃什"}
+    exact = [node for node in walk(planned.primary) if isinstance(node, qp.Phrase) and node.field == "body_bigrams"]
+    assert qp.Phrase("body_bigrams", ("熊猫", "猫吃", "吃什", "什么")) in exact  # the typed string is still found whole

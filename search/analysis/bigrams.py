@@ -75,3 +75,25 @@ def query_bigrams(text: str) -> list[list[str]]:
         runs[-1].append(tok.term)
         last = tok.pos
     return runs
+
+
+def stopword_pairs(text: str) -> set[str]:
+    """The bigrams of ``text`` (simplified) that lie wholly within its stopwords (是什 and 什么
+    of 是什么): they say as little about a question's topic as the stopwords they come from.
+    A pair that also stands elsewhere in ``text`` with a kept word is not one of them.
+
+    >>> sorted(stopword_pairs("北京是什么時候"))
+    ['什么', '是什']
+    """
+    stop: set[str] = set()
+    kept: set[str] = set()
+    for kind, run in script_texts(text):
+        if kind != "han" or len(run) < 2:
+            continue
+        simplified, words = han_run(run, keep=False)[:2]
+        covered = [False] * len(simplified)
+        for _word, start, end, _pos, _first in words:
+            covered[start:end] = [True] * (end - start)
+        for i in range(len(simplified) - 1):
+            (kept if covered[i] or covered[i + 1] else stop).add(simplified[i : i + 2])
+    return stop - kept

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from search.analysis import Token, query_terms
-from search.analysis.bigrams import query_bigrams
+from search.analysis.bigrams import query_bigrams, stopword_pairs
 from search.analysis.convert import convert_display
 from search.model import Interpretation
 from search.query import plan as qp
@@ -316,7 +316,9 @@ def _word(node: Word, col: _Collect, negated: bool) -> qp.Node | _Soft | None:
         return whole if exact is None else qp.Any((whole, exact))
     labels = [node.text[tok.start : tok.end] for tok in tokens]
     bigram_fields = _bigram_fields(fields)
-    seen = list(dict.fromkeys(b for run in runs for b in run))[:MAX_TERMS]
+    # Pairs wholly inside stopwords (什么 of 是什么) are left out, as the stopwords are.
+    dropped = stopword_pairs(node.text)
+    seen = [b for b in dict.fromkeys(b for run in runs for b in run) if b not in dropped][:MAX_TERMS]
     pairs = [q for q in (_term_query(b, bigram_fields, col) for b in seen) if q is not NOTHING]
     phrase = _phrase_query([t.term for t in tokens], fields, col, boost=PHRASE_BONUS)
     return _Soft(parts, phrase, labels, exact, boosted(_any(pairs), BIGRAM_WEIGHT) if pairs else None)

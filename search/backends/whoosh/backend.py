@@ -17,7 +17,6 @@ from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 from whoosh import query as wq
-from whoosh import scoring
 from whoosh.searching import Searcher
 
 from search.backends.base import MAX_DUPLICATES, Backend, BackendConfig, BackendResult, SearchRequest, StoredHit, View, summary
@@ -26,6 +25,7 @@ from search.collapse import Collapsed, Groups
 from search.backends.whoosh.compile import compile_node
 from search.backends.whoosh.ranking import Generation, Ranker, Unsupported, ranked, top
 from search.backends.whoosh.store import open_index, open_or_create
+from search.backends.whoosh.weighting import EngineBM25F
 from search.filters import SearchFilters
 from search.lexicon.people import surname_aliases
 from search.model import LANGS
@@ -151,7 +151,7 @@ class WhooshBackend(Backend):
         self._local = threading.local()
         self._shared_lock = threading.Lock()
         self._by_generation: dict[object, _Shared] = {}
-        self._weighting = scoring.BM25F(B=0.75, K1=1.2)
+        self._weighting = EngineBM25F(B=0.75, K1=1.2)
         self._warm_min_df: int | None = None  # set by warm(): later generations are warmed too
         self._rehearse: Callable[..., None] | None = None  # the engine's warm-up searches
         self.warmer: threading.Thread | None = None  # the latest background warm-up

@@ -9,7 +9,8 @@ and the query tree becomes array arithmetic over all documents: OR sums the
 scores of its parts, AND keeps documents every part matches, AND-MAYBE adds
 the optional part, disjunction-max takes the best, NOT removes.
 
-Scores are Whoosh's own: BM25F with its IDF, average field lengths and
+Scores are Whoosh's own: BM25F with the IDF of :mod:`search.backends.whoosh.weighting`
+(what Whoosh's searcher computes with the engine's weighting), average field lengths and
 byte-quantized document lengths, the same formula in the same order of
 operations, query boosts where Whoosh applies them, and the weighted
 synonym sets of :mod:`search.backends.whoosh.synonyms`. A phrase is checked on the
@@ -25,18 +26,17 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from math import log
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.fields import ID, KEYWORD, TEXT
 from whoosh.matching import ListMatcher
-from whoosh.scoring import BM25F
 
 from search.backends.whoosh.synonyms import SynonymSet, WeightedSynonyms
 from search.backends.whoosh import internals
 from search.backends.whoosh.internals import W3LeafMatcher
 from search.backends.whoosh.schema import VarintPositions
+from search.backends.whoosh.weighting import EngineBM25F, idf
 from search.query.plan import BIGRAM_FIELDS
 
 _WORD_FIELD = {bigrams: words for words, bigrams in BIGRAM_FIELDS.items()}
@@ -484,7 +484,7 @@ class Ranker:
         self.gen = generation
         self.count = generation.count
         weighting = searcher.weighting
-        self._bm25 = type(weighting) is BM25F  # a subclass may score otherwise
+        self._bm25 = type(weighting) is EngineBM25F  # a subclass may score otherwise
         if self._bm25:
             self._b, self._field_b, self._k1 = internals.bm25f_parameters(weighting)
         self._memo: dict[tuple, tuple[np.ndarray, np.ndarray | None]] = {}
@@ -627,9 +627,9 @@ class Ranker:
         return mask, scores
 
     def _idf(self, fieldname: str, text) -> float:
-        """Whoosh's IDF (``WeightingModel.idf``) from the generation's remembered document
-        frequencies: asking the reader probes every segment's term table, each time."""
-        return log(self.count / (self.gen.doc_frequency(self.reader, fieldname, text) + 1)) + 1
+        """The weighting's IDF (:func:`~search.backends.whoosh.weighting.idf`) from the generation's
+        remembered document frequencies: asking the reader probes every segment's term table, each time."""
+        return idf(fieldname, self.count, self.gen.doc_frequency(self.reader, fieldname, text))
 
     def _synonyms(self, q: WeightedSynonyms, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """:class:`WeightedSynonyms` as its matcher scores it: BM25 of the weighted summed tf."""
@@ -650,14 +650,14 @@ class Ranker:
         parent = self.searcher.get_parent()
         total = sum(w for _, w in q.terms_weights) or 1.0
         df = sum(weight / total * self.gen.doc_frequency(self.reader, q.fieldname, text) for text, weight in q.terms_weights)
-        idf = log(parent.doc_count_all() / (df + 1)) + 1
+        weight = idf(q.fieldname, parent.doc_count_all(), df)
         avgfl = parent.avg_field_length(q.fieldname) or 1
         b = self._field_b.get(q.fieldname, self._b)
         k1 = self._k1
         docs = np.flatnonzero(mask)
         t = tf[docs]
         fl = self.gen.lengths(self.reader, q.fieldname)[docs]
-        scores[docs] = q.boost * idf * (t * (k1 + 1)) / (t + k1 * ((1 - b) + b * fl / avgfl))
+        scores[docs] = q.boost * weight * (t * (k1 + 1)) / (t + k1 * ((1 - b) + b * fl / avgfl))
         return mask, scores
 
     def _positional(self, fieldname: str) -> bool:

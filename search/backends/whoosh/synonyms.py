@@ -21,12 +21,12 @@ translations of one word outscores a document matching two different words.
 
 from __future__ import annotations
 
-from math import log
-
 from whoosh import matching
 from whoosh import query as wq
 from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.util import make_binary_tree
+
+from search.backends.whoosh.weighting import idf as weighting_idf
 
 
 class _MaxMatcher(matching.DisjunctionMaxMatcher):
@@ -128,7 +128,7 @@ class WeightedSynonyms(wq.Query):
             return union
         parent = searcher.get_parent()
         df = sum(weight / total * parent.doc_frequency(self.fieldname, text) for text, weight in self.terms_weights)
-        idf = log(parent.doc_count_all() / (df + 1)) + 1
+        idf = weighting_idf(self.fieldname, parent.doc_count_all(), df)
         avgfl = parent.avg_field_length(self.fieldname) or 1
         b = getattr(weighting, "_field_B", {}).get(self.fieldname, getattr(weighting, "B", 0.75))
         k1 = getattr(weighting, "K1", 1.2)

@@ -6,8 +6,10 @@ The supervisor loads and warms the app once, opens the listening socket, forks t
 - SIGTERM or Ctrl-C: every worker stops accepting, finishes the requests it has (at most
   ``graceful_timeout`` seconds), closes its connections; the server exits 0.
 - SIGHUP: each worker is replaced by a fresh one; the old one keeps accepting until the new one
-  has rehearsed a few requests and accepts, so no request is refused, dropped or slowed by a
-  cold worker.
+  has rehearsed a few requests, so no request is refused, dropped or slowed by a cold worker.
+  The old one stops accepting before the new one starts (connections wait in the socket's
+  backlog for those few milliseconds): a client never gets an answer from the old index
+  generation after one from the new.
 - A commit to the served index: the supervisor warms the new generation once, in a thread of
   low priority, then replaces the workers as on SIGHUP; they start with it warm.
 - A worker busy with one request for longer than ``request_timeout`` is killed and replaced.
@@ -67,6 +69,10 @@ PARK_TIMEOUT = 30.0
 #: How long a replaced worker keeps accepting while its successor rehearses (a successor that
 #: takes longer, or dies, does not keep it for ever).
 READY_TIMEOUT = 20.0
+#: How long a worker's loop waits for events: how soon it sees a hand-over flag.
+HANDOVER_POLL = 0.05
+#: A replaced worker that has not confirmed it stopped accepting within this is retired anyway.
+HALT_TIMEOUT = 2.0
 #: The longest a worker waits for its own rehearsal before it accepts connections anyway.
 REHEARSAL_WAIT = 10.0
 #: What a new worker asks itself before it accepts connections: its first requests, made while
@@ -113,6 +119,9 @@ class _Shared:
         self.busy_since = multiprocessing.RawArray("d", slots)  # start of the oldest request in progress, 0: idle
         self.retire = multiprocessing.RawArray("b", slots)  # 1: the worker asks to be replaced
         self.ready = multiprocessing.RawArray("b", slots)  # 1: the worker has rehearsed and accepts connections
+        self.go = multiprocessing.RawArray("b", [1] * slots)  # 1: the worker may accept (0: a replacement waiting)
+        self.halt = multiprocessing.RawArray("b", slots)  # 1: the supervisor asks it to stop accepting
+        self.halted = multiprocessing.RawArray("b", slots)  # 1: it has stopped accepting
 
 
 class _ForkGate:
@@ -208,6 +217,14 @@ class _Server(TcpWSGIServer):
         # Workers share one listening socket and waitress accepts whatever is waiting: the first
         # worker to wake took all eight keep-alive connections of a benchmark while the other sat
         # idle. Each worker publishes its count and listens only while none has fewer.
+        if self.shared.halt[self.slot]:
+            # Replaced: stop accepting, and say so; the successor starts accepting only then.
+            if self.stopping_since is None:
+                self.stop_accepting()
+            self.shared.halted[self.slot] = 1
+            return False
+        if not self.shared.go[self.slot]:
+            return False  # a replacement: its predecessor still accepts
         listening = super().readable()
         mine = len(self.active_channels)
         self.shared.open[self.slot] = mine if self.stopping_since is None else _FREE
@@ -362,7 +379,9 @@ def _run_worker(app, sock: socket.socket, options: ServeOptions, shared: _Shared
     from waitress import wasyncore
 
     while not stop.is_set():
-        wasyncore.loop(timeout=0.5, use_poll=True, map=server._map, count=1)
+        # A short wait: a hand-over (halt, go) is seen within it; the socket's backlog holds
+        # the connections arriving meanwhile.
+        wasyncore.loop(timeout=HANDOVER_POLL, use_poll=True, map=server._map, count=1)
     server.stop_accepting()
     deadline = time.monotonic() + options.graceful_timeout
     while server.active_channels and time.monotonic() < deadline:
@@ -378,6 +397,7 @@ class _Worker:
     started: float
     retiring: bool = False
     successor: int | None = None  # the worker replacing this one: this one stops once it is ready
+    halt_since: float = 0.0  # when it was asked to stop accepting (its successor being ready)
 
 
 class Supervisor:
@@ -482,6 +502,7 @@ class Supervisor:
         # or restarted is, so that the connections spread over all of them.
         opened = _FREE if replacing else 0
         self.shared.open[slot], self.shared.busy_since[slot], self.shared.retire[slot], self.shared.ready[slot] = opened, 0.0, 0, 0
+        self.shared.go[slot], self.shared.halt[slot], self.shared.halted[slot] = int(not replacing), 0, 0
         parent = os.getpid()
         with self.fork_gate.parked(self.warming[2] if self.warming else None, PARK_TIMEOUT) as parked:
             if not parked:
@@ -519,6 +540,9 @@ class Supervisor:
         worker.successor = self._spawn(replacing=True)
 
     def _retire_replaced(self, now: float) -> None:
+        """Hand each replaced worker's connections to its successor once the successor has
+        rehearsed: the old worker stops accepting (``halt``, confirmed by ``halted``), then the
+        new one starts (``go``) and the old one is told to finish what it has."""
         replacing = False
         for pid, worker in self.workers.items():
             if worker.successor is None:
@@ -527,7 +551,16 @@ class Supervisor:
             late = successor is not None and not self.shared.ready[successor.slot] and now - successor.started > READY_TIMEOUT
             if late:
                 self.log(f"worker {worker.successor} did not accept connections within {READY_TIMEOUT:g} s; retiring worker {pid} anyway")
+            if successor is not None and self.shared.ready[successor.slot] and not late:
+                if not self.shared.halt[worker.slot]:
+                    self.shared.halt[worker.slot] = 1
+                    worker.halt_since = now
+                if not self.shared.halted[worker.slot] and now - worker.halt_since < HALT_TIMEOUT:
+                    replacing = True
+                    continue
             if successor is None or self.shared.ready[successor.slot] or late:
+                if successor is not None:
+                    self.shared.go[successor.slot] = 1
                 worker.successor = None
                 self._kill(pid, signal.SIGTERM)
             else:

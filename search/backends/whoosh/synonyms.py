@@ -26,6 +26,7 @@ from whoosh import query as wq
 from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.util import make_binary_tree
 
+from search.backends.whoosh import internals
 from search.backends.whoosh.weighting import idf as weighting_idf
 
 
@@ -130,8 +131,8 @@ class WeightedSynonyms(wq.Query):
         df = sum(weight / total * parent.doc_frequency(self.fieldname, text) for text, weight in self.terms_weights)
         idf = weighting_idf(self.fieldname, parent.doc_count_all(), df)
         avgfl = parent.avg_field_length(self.fieldname) or 1
-        b = getattr(weighting, "_field_B", {}).get(self.fieldname, getattr(weighting, "B", 0.75))
-        k1 = getattr(weighting, "K1", 1.2)
+        b, field_b, k1 = internals.bm25f_parameters(weighting)  # fails loudly on another weighting
+        b = field_b.get(self.fieldname, b)
         return _SynonymMatcher(union, reader, self.fieldname, idf, avgfl, b, k1, self.boost)
 
 

@@ -9,6 +9,7 @@ server keeps answering.
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 
 import psutil
@@ -122,6 +123,22 @@ def test_an_oversized_request_head_is_refused(default_server, head):
     _, port = default_server
     response = raw_request(port, head)
     assert response is None or 400 <= status_of(response) < 500, response[:200]
+
+
+def test_a_request_line_with_raw_utf8_is_read_as_its_percent_encoding(default_server):
+    # curl sends the README's `curl 'http://127.0.0.1:8000/api/search?q=習近平'` as raw UTF-8;
+    # a browser sends %E7%BF%92...: both are the same search.
+    _, port = default_server
+    raw = raw_request(port, "GET /api/search?q=習近平&size=3 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode("utf-8"))
+    encoded = raw_request(port, b"GET /api/search?q=%E7%BF%92%E8%BF%91%E5%B9%B3&size=3 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    assert raw is not None and status_of(raw) == 200, raw[:200]
+    raw_body, encoded_body = (json.loads(r.split(b"\r\n\r\n", 1)[1]) for r in (raw, encoded))
+    assert raw_body["query"] == "習近平"
+    assert raw_body["total"] > 0
+    assert [h["id"] for h in raw_body["hits"]] == [h["id"] for h in encoded_body["hits"]]
+    # bytes that are not UTF-8 are a query like any other, not a server error
+    junk = raw_request(port, b"GET /api/search?q=\xff\xfe HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    assert junk is not None and status_of(junk) in (200, 400), junk[:200]
 
 
 def test_the_server_still_answers_after_the_abuse(default_server):

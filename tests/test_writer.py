@@ -14,6 +14,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -199,3 +200,13 @@ def test_whoosh_merges_segments_with_inlined_postings(tmp_path):
     ix.optimize()  # Whoosh's merge path: failed with "vbytes=''" on inlined ID postings
     after = Engine(str(tmp_path / "ix")).search("合作", size=20)
     assert after.total == before.total == 10 and {h.id for h in after.hits} == {h.id for h in before.hits}
+
+
+def test_lengths_are_quantized_for_a_whole_chunk_as_whoosh_quantizes_each():
+    # The term infos of a chunk's inlined lists quantize their lengths with numpy.
+    from whoosh.util.numeric import length_to_byte
+
+    from search.backends.whoosh.internals import _length_bytes
+
+    lengths = np.arange(0, 120_000)
+    assert _length_bytes(lengths).tolist() == [length_to_byte(n) for n in lengths.tolist()]

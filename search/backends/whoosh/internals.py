@@ -25,7 +25,7 @@ import queue
 import zlib
 from array import array
 from hashlib import md5
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 from whoosh.codec.whoosh3 import (
@@ -411,7 +411,8 @@ class _Pool(PostingPool):
         super().save()
 
     def term_lists(self):
-        """The postings by term in order, if they are all in memory as term lists; else None."""
+        """The postings by term in order, if they are all in memory as term lists (a positional
+        field's as :class:`_Chunk` s); else None."""
         if self.runs or self.current:
             return None
         if set(self.terms) & set(self.flat):
@@ -424,7 +425,7 @@ class _Pool(PostingPool):
     def _term_lists(self):
         for fieldname in sorted({*self.terms, *self.flat}):
             if fieldname in self.flat:
-                yield from self.flat.pop(fieldname).term_lists(fieldname)
+                yield from self.flat.pop(fieldname).chunks(fieldname)
             else:
                 yield from (((fieldname, tbytes), entry) for tbytes, entry in sorted(self.terms.pop(fieldname).items()))
 
@@ -449,11 +450,11 @@ class _FlatField:
         self.sizes = array("I")  # its postings,
         self.weights = array("d")  # the weight of one position
 
-    CHUNK = 1 << 16  # postings handed over at a time (as Python lists)
+    CHUNK = 1 << 16  # postings handed over at a time
 
-    def term_lists(self, fieldname: str):
-        """``((fieldname, term bytes), (docnums, weights, values))`` in term order, each term's
-        postings in document order (the order they came in)."""
+    def chunks(self, fieldname: str) -> Iterator["_Chunk"]:
+        """The postings in term order, each term's in document order (the order they came in),
+        about :data:`CHUNK` postings at a time (a term's list is never split)."""
         if not self.terms:
             return
         # Code point order is UTF-8 byte order: the order of the terms' bytes in the segment.
@@ -471,21 +472,61 @@ class _FlatField:
         # count * weight, as Python multiplies them (both float64).
         weights = np.frombuffer(self.counts, dtype=np.uint32) * np.repeat(np.frombuffer(self.weights, dtype=np.float64), sizes)
         values = self.values
-        # A chunk of terms at a time as Python lists (what the block writer reads): a list holds a
-        # Python int or float per posting, ten times the array's bytes.
         term = 0
         first = 0
         while term < len(words):
             last = max(term + 1, int(np.searchsorted(ends, first + self.CHUNK, side="right")))
             stop = int(ends[last - 1])
             part = order[first:stop]
-            chunk_docnums, chunk_weights = docnums[part].tolist(), weights[part].tolist()
-            chunk_values = list(map(values.__getitem__, part.tolist()))
-            start = 0
-            for word, end in zip(words[term:last], (ends[term:last] - first).tolist()):
-                yield (fieldname, word.encode("utf-8")), (chunk_docnums[start:end], chunk_weights[start:end], chunk_values[start:end])
-                start = end
+            yield _Chunk(
+                fieldname, [word.encode("utf-8") for word in words[term:last]], ends[term:last] - first,
+                docnums[part], weights[part], list(map(values.__getitem__, part.tolist())),
+            )
             term, first = last, stop
+
+    def term_lists(self, fieldname: str):
+        """``((fieldname, term bytes), (docnums, weights, values))`` of :meth:`chunks`, a term at
+        a time, as lists (what Whoosh's pool takes when it spills to disk)."""
+        for chunk in self.chunks(fieldname):
+            yield from _term_lists(chunk)
+
+
+def _term_lists(item):
+    """The terms of an item :meth:`_Pool.term_lists` yields: a term's, or a chunk's, one at a time."""
+    if not isinstance(item, _Chunk):
+        return (item,)
+    docnums, weights, values = item.docnums.tolist(), item.weights.tolist(), item.values
+    found = []
+    start = 0
+    for word, end in zip(item.words, item.ends.tolist()):
+        found.append(((item.fieldname, word), (docnums[start:end], weights[start:end], values[start:end])))
+        start = end
+    return found
+
+
+class _Chunk(NamedTuple):
+    """Consecutive terms of one field with their postings, term after term."""
+
+    fieldname: str
+    words: list[bytes]  # the terms, in order
+    ends: np.ndarray  # where each term's postings end in the arrays below
+    docnums: np.ndarray  # uint32
+    weights: np.ndarray  # float64
+    values: list[bytes]
+
+
+#: What ``W3TermInfo._struct`` (``!BfIBBfII``) packs, as a numpy record: the term infos of a chunk's
+#: inlined lists are packed at once.
+_TERM_INFO = np.dtype([
+    ("inlined", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minlength", "u1"), ("maxlength", "u1"),
+    ("maxweight", ">f4"), ("minid", ">u4"), ("maxid", ">u4"),
+])
+#: ``length_to_byte`` of an array: the first byte whose length is at least the given one.
+_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
+
+
+def _length_bytes(lengths: np.ndarray) -> np.ndarray:
+    return np.minimum(np.searchsorted(_BYTE_LENGTHS, lengths, side="left"), 255).astype(np.uint8)
 
 
 class _FieldWriter(W3FieldWriter):
@@ -526,30 +567,85 @@ class _FieldWriter(W3FieldWriter):
     _pickler = None  # (protocol, pickler, its output)
 
     def add_term_lists(self, schema, lengths, terms) -> None:
-        """Write ``((fieldname, btext), (docnums, weights, values))`` in term order."""
+        """Write ``((fieldname, btext), (docnums, weights, values))`` in term order, or
+        :class:`_Chunk` s of such terms."""
         current = None
         doc_lengths = None
         entries: list[tuple[bytes, bytes]] = []  # term index entries not yet written
-        for (fieldname, btext), (docnums, weights, values) in terms:
+        for item in terms:
+            fieldname = item.fieldname if isinstance(item, _Chunk) else item[0][0]
             if fieldname != current:
                 if current is not None:
                     self.finish_field()
                 current = fieldname
                 self.start_field(fieldname, schema[fieldname])
                 doc_lengths = perdoc_field_lengths(lengths, fieldname)
+                length_array = np.asarray(doc_lengths, dtype=np.int64) if isinstance(doc_lengths, list) else None
                 prefix = pack_ushort(self._fieldid)
-            if len(docnums) < self.inline_limit and len(docnums) <= self._codec._blocklimit:
-                info = self._inline_info(docnums, weights, values, doc_lengths)
+            if isinstance(item, _Chunk) and (doc_lengths is None or length_array is not None):
+                self._add_chunk(item, doc_lengths, length_array, prefix, entries)
             else:
-                info = self._write_blocks(docnums, weights, values, doc_lengths)
-            self._btext = btext
-            entries.append((prefix + btext, info))
+                for (_, btext), (docnums, weights, values) in _term_lists(item):
+                    if len(docnums) < self.inline_limit and len(docnums) <= self._codec._blocklimit:
+                        info = self._inline_info(docnums, weights, values, doc_lengths)
+                    else:
+                        info = self._write_blocks(docnums, weights, values, doc_lengths)
+                    self._btext = btext
+                    entries.append((prefix + btext, info))
             if len(entries) >= 4096:
                 _add_ordered(self._tindex, entries)
                 entries.clear()
         _add_ordered(self._tindex, entries)
         if current is not None:
             self.finish_field()
+
+    def _add_chunk(self, chunk: "_Chunk", doc_lengths, length_array: np.ndarray | None, prefix: bytes, entries: list[tuple[bytes, bytes]]) -> None:
+        """:meth:`add_term_lists` of a chunk's terms. The statistics of the lists stored inline
+        (most terms: one or two documents) are computed for the whole chunk with numpy, as
+        :meth:`_inline_info` computes them for one list; longer lists go to :meth:`_write_blocks`."""
+        ends = chunk.ends
+        starts = np.empty_like(ends)
+        starts[0] = 0
+        starts[1:] = ends[:-1]
+        counts = ends - starts
+        inline = counts < min(self.inline_limit, self._codec._blocklimit + 1)
+        docnums = chunk.docnums.astype(np.int64)
+        weights = chunk.weights
+        stored = weights.astype(np.float32)
+        infos = np.zeros(len(ends), dtype=_TERM_INFO)
+        infos["inlined"] = 1
+        # sum() of the float32 weights as Python adds them: a list this short is summed in order.
+        infos["weight"] = np.add.reduceat(stored.astype(np.float64), starts)
+        infos["df"] = counts
+        top = np.maximum.reduceat(weights, starts)
+        infos["maxweight"] = np.where(top > 0, top, 0)
+        infos["minid"] = docnums[starts]
+        infos["maxid"] = docnums[ends - 1]
+        if length_array is not None:
+            found = length_array[docnums]
+            # The lengths that are not 0 ("present"): their minimum (none: 0) and maximum.
+            least = np.minimum.reduceat(np.where(found > 0, found, np.iinfo(np.int64).max), starts)
+            infos["minlength"] = np.where(least < np.iinfo(np.int64).max, _length_bytes(least), 0)
+            infos["maxlength"] = _length_bytes(np.maximum.reduceat(found, starts))
+        ones = np.logical_and.reduceat(stored == 1.0, starts).tolist()
+        packed = infos.tobytes()
+        size = _TERM_INFO.itemsize
+        docs, stored_weights, values = docnums.tolist(), stored.tolist(), chunk.values
+        pickle_ = self._pickle
+        start = 0
+        for i, (word, end, short) in enumerate(zip(chunk.words, ends.tolist(), inline.tolist())):
+            if short:
+                block = values[start:end]
+                info = packed[i * size : (i + 1) * size] + pickle_((
+                    tuple(docs[start:end]),
+                    None if ones[i] else tuple(stored_weights[start:end]),
+                    tuple(block) if all(block) else tuple(v or b"" for v in block),
+                ))
+            else:
+                info = self._write_blocks(docs[start:end], weights[start:end].tolist(), values[start:end], doc_lengths)
+            entries.append((prefix + word, info))
+            start = end
+        self._btext = chunk.words[-1]
 
     def _inline_info(self, docnums, weights, values: list, doc_lengths) -> bytes:
         """The term info of a posting list stored inside the term index (:meth:`_write_blocks`'

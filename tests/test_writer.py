@@ -163,10 +163,9 @@ def test_a_field_pooled_both_ways_is_merged_in_term_then_document_order(tmp_path
     from whoosh.filedb.filestore import FileStorage
 
     pool = _Pool(FileStorage(str(tmp_path)), None, limitmb=16)
-    encode_all = build_schema()["body_zh"].format.encode_all
-    assert pool.add_positions("body_zh", 0, {"关系": [0, 3], "中俄": [1]}, 2.0, encode_all) == 3
+    assert pool.add_positions("body_zh", 0, {"关系": [0, 3], "中俄": [1]}, 2.0) == 3
     pool.add_field("body_zh", 1, [("中俄".encode(), 1.0, b"\x07")])
-    pool.add_positions("body_zh", 2, {"中俄": [200]}, 1.0, encode_all)
+    pool.add_positions("body_zh", 2, {"中俄": [200]}, 1.0)
     assert pool.term_lists() is None
     assert list(pool.iter_postings()) == [
         ("body_zh", "中俄".encode(), 0, 2.0, b"\x01"),
@@ -210,3 +209,18 @@ def test_lengths_are_quantized_for_a_whole_chunk_as_whoosh_quantizes_each():
 
     lengths = np.arange(0, 120_000)
     assert _length_bytes(lengths).tolist() == [length_to_byte(n) for n in lengths.tolist()]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 3_000_000), min_size=1, max_size=6).map(sorted), min_size=1, max_size=40))
+def test_postings_encoded_together_are_what_varint_positions_encodes_one_by_one(lists):
+    from array import array
+
+    from search.backends.whoosh.internals import _varint_values
+
+    format_ = build_schema()["body_zh"].format
+    flat = np.frombuffer(array("I", [p for found in lists for p in found]), dtype=np.uint32)
+    counts = np.array([len(found) for found in lists], dtype=np.int64)
+    starts = np.cumsum(counts) - counts
+    order = np.random.default_rng(len(lists)).permutation(len(lists))  # any postings, in any order
+    assert _varint_values(flat, starts[order], counts[order]) == [format_.encode(lists[i]) for i in order]

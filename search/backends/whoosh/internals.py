@@ -25,7 +25,7 @@ import queue
 import zlib
 from array import array
 from hashlib import md5
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 from whoosh.codec.whoosh3 import (
@@ -50,7 +50,7 @@ from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import PostingPool, SegmentWriter
 
-from search.backends.whoosh.schema import VarintPositions
+from search.backends.whoosh.schema import _TABLE_SIZE, _VARINTS, VarintPositions
 from search.errors import WriterProcessError
 from search.processes import worker_of
 
@@ -324,10 +324,10 @@ class _Pool(PostingPool):
     Postings that come one document field at a time (``add_field``) are kept as one
     ``(docnums, weights, values)`` triple per term, in typed arrays (4 + 8 bytes a posting
     rather than two Python objects). The positional text fields' postings (``add_positions``,
-    nine in ten) are kept flat per field, in arrival order: a term number, a frequency and a
-    value per posting, the document number and weight per document; they are grouped by
-    term once, at :meth:`term_lists`, with numpy, so that adding a document costs no Python
-    work per posting beyond a dictionary probe (``map``, in C) and encoding its positions.
+    nine in ten) are kept flat per field, in arrival order: a term number, a frequency and the
+    positions of each posting, the document number and weight per document; they are grouped
+    by term and their positions encoded once, at :meth:`term_lists`, with numpy, so that adding
+    a document costs no Python work per posting (a dictionary probe through ``map``, in C).
     Postings that arrive the ordinary way (``add``: merged segments) and pools that outgrow
     their memory limit fall back to Whoosh's sorted runs.
     """
@@ -357,10 +357,10 @@ class _Pool(PostingPool):
                 size += len(vbytes)
         self._grew(size)
 
-    def add_positions(self, fieldname: str, docnum: int, positions: dict[str, list[int]], weight: float, encode_all) -> int:
+    def add_positions(self, fieldname: str, docnum: int, positions: dict[str, list[int]], weight: float) -> int:
         """:meth:`add_field` of a document's ``{term: positions}``: each posting weighs its number
-        of positions times ``weight``, its value is the positions encoded (``encode_all(lists)``:
-        one value per list). Returns the field's length."""
+        of positions times ``weight``, its value is the positions as :class:`VarintPositions`
+        encodes them (encoded at :meth:`term_lists`, a chunk at a time). Returns the field's length."""
         if not positions:
             return 0
         flat = self.flat.get(fieldname)
@@ -372,13 +372,14 @@ class _Pool(PostingPool):
         lists = positions.values()
         counts = array("I", map(len, lists))
         flat.counts.extend(counts)
-        values = encode_all(lists)
-        flat.values.extend(values)
+        held = len(flat.positions)
+        flat.positions.extend(itertools.chain.from_iterable(lists))
         flat.docs.append(docnum)
         flat.sizes.append(len(counts))
         flat.weights.append(weight)
-        self._grew(_POSTING_BYTES * len(counts) + _NEW_TERM_BYTES * (len(flat.numbers) - before) + sum(map(len, values)))
-        return sum(counts)
+        added = len(flat.positions) - held
+        self._grew(_POSTING_BYTES * len(counts) + _NEW_TERM_BYTES * (len(flat.numbers) - before) + 4 * added)
+        return added
 
     def _field_terms(self, fieldname: str) -> dict[bytes, tuple[array, array, list]]:
         """The pooled terms of ``fieldname`` (made on its first posting)."""
@@ -445,7 +446,7 @@ class _FlatField:
         self.counter = itertools.count()
         self.terms = array("i")  # per posting: its term's number
         self.counts = array("I")  # per posting: how many positions
-        self.values: list[bytes] = []  # per posting: the encoded positions
+        self.positions = array("I")  # every posting's positions, one posting after the other
         self.docs = array("I")  # per document: its number,
         self.sizes = array("I")  # its postings,
         self.weights = array("d")  # the weight of one position
@@ -469,9 +470,12 @@ class _FlatField:
         del ranks
         sizes = np.frombuffer(self.sizes, dtype=np.uint32)
         docnums = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), sizes)
+        counts = np.frombuffer(self.counts, dtype=np.uint32)
         # count * weight, as Python multiplies them (both float64).
-        weights = np.frombuffer(self.counts, dtype=np.uint32) * np.repeat(np.frombuffer(self.weights, dtype=np.float64), sizes)
-        values = self.values
+        weights = counts * np.repeat(np.frombuffer(self.weights, dtype=np.float64), sizes)
+        counts = counts.astype(np.int64)
+        offsets = np.cumsum(counts) - counts  # where each posting's positions start
+        positions = np.frombuffer(self.positions, dtype=np.uint32)
         term = 0
         first = 0
         while term < len(words):
@@ -480,7 +484,7 @@ class _FlatField:
             part = order[first:stop]
             yield _Chunk(
                 fieldname, [word.encode("utf-8") for word in words[term:last]], ends[term:last] - first,
-                docnums[part], weights[part], list(map(values.__getitem__, part.tolist())),
+                docnums[part], weights[part], _varint_values(positions, offsets[part], counts[part]),
             )
             term, first = last, stop
 
@@ -527,6 +531,42 @@ _BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64
 
 def _length_bytes(lengths: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(_BYTE_LENGTHS, lengths, side="left"), 255).astype(np.uint8)
+
+
+def _varint_values(positions: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> list[bytes]:
+    """:meth:`VarintPositions.encode` of many postings at once: the ``counts[i]`` positions from
+    ``positions[starts[i]]`` of each posting. A posting of one position below the table's size
+    (most) gets the table's value, as ``encode`` gives it; the others are encoded together: the
+    gaps between their positions (the first: itself) as LEB128 varints, 7 bits a byte, low bits
+    first, the high bit on every byte but a number's last. Encoding each document's postings
+    as they came took a seventh of a writer's time for adding documents."""
+    if not len(counts):
+        return []
+    first_positions = positions[starts].astype(np.int64)
+    values = list(map(_VARINTS.__getitem__, np.minimum(first_positions, _TABLE_SIZE - 1).tolist()))
+    others = np.flatnonzero((counts > 1) | (first_positions >= _TABLE_SIZE))
+    if not len(others):
+        return values
+    counts, starts = counts[others], starts[others]
+    first = np.cumsum(counts) - counts  # each posting's first position among those gathered
+    gathered = positions[np.repeat(starts - first, counts) + np.arange(int(counts.sum()))].astype(np.int64)
+    deltas = gathered.copy()
+    deltas[1:] -= gathered[:-1]
+    deltas[first] = gathered[first]
+    sizes = np.ones(len(deltas), dtype=np.int64)
+    for bits in (7, 14, 21, 28):
+        sizes += deltas >= (1 << bits)
+    at = np.cumsum(sizes) - sizes  # each number's first byte
+    out = np.empty(int(sizes.sum()), dtype=np.uint8)
+    for k in range(int(sizes.max())):
+        wide = sizes > k
+        out[at[wide] + k] = ((deltas[wide] >> (7 * k)) & 0x7F) | ((sizes[wide] > k + 1) << 7)
+    data = out.tobytes()
+    bounds = at[first].tolist()
+    bounds.append(len(data))
+    for i, a, b in zip(others.tolist(), bounds[:-1], bounds[1:]):
+        values[i] = data[a:b]
+    return values
 
 
 class _FieldWriter(W3FieldWriter):
@@ -787,13 +827,6 @@ class _Codec(W3Codec):
         return W3Segment(W3Codec(self._blocklimit, self._compression, self._inlinelimit), indexname)
 
 
-def _encoder(format_) -> Callable[[Iterable[list[int]]], list[bytes]]:
-    """``format_.encode`` of many position lists at once (its own ``encode_all`` if it has one)."""
-    if isinstance(format_, VarintPositions):
-        return format_.encode_all
-    return lambda lists: list(map(format_.encode, lists))
-
-
 class FastSegmentWriter(SegmentWriter):
     """``SegmentWriter`` that keeps postings by term and writes a term at a time (see above).
 
@@ -807,10 +840,11 @@ class FastSegmentWriter(SegmentWriter):
         self._plain = self.codec._inlinelimit > 1 or any(
             field.separate_spelling() or field.vector for _, field in self.schema.items()
         )
-        # Fields that hand over their postings ready to pool (search.backends.whoosh.schema.BilingualText).
-        # ... and how each encodes a document's postings' positions at once.
+        # Fields that hand over their terms' positions to pool (search.backends.whoosh.schema.BilingualText),
+        # stored as VarintPositions (the pool encodes them so, a chunk at a time).
         self._positional = {
-            name: _encoder(field.format) for name, field in self.schema.items() if callable(getattr(type(field), "term_positions", None))
+            name for name, field in self.schema.items()
+            if callable(getattr(type(field), "term_positions", None)) and type(field.format) is VarintPositions
         }
 
     def add_document(self, **fields) -> None:
@@ -837,7 +871,7 @@ class FastSegmentWriter(SegmentWriter):
                     positions = field.term_positions(value) if fieldname in self._positional else None
                     if positions is not None:
                         # What field.index() yields, weighted as below.
-                        length = pool.add_positions(fieldname, docnum, positions, field.format.field_boost * boost, self._positional[fieldname])
+                        length = pool.add_positions(fieldname, docnum, positions, field.format.field_boost * boost)
                     else:
                         postings = []
                         for tbytes, freq, weight, vbytes in field.index(value):

@@ -54,11 +54,6 @@ class VarintPositions(Positions):
                 return b"".join(map(_VARINTS.__getitem__, deltas))
         return b"".join(map(_varint, deltas))
 
-    def encode_all(self, poslists) -> list[bytes]:
-        """:meth:`encode` of each list (indexing: a document field's postings at once)."""
-        table, encode = _VARINTS, self.encode
-        return [table[p[0]] if len(p) == 1 and p[0] < _TABLE_SIZE else encode(p) for p in poslists]
-
     def decode_positions(self, valuestring: bytes) -> list[int]:
         positions = []
         position = shift = delta = 0

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search.analysis import analyze, query_terms
-from search.analysis.bigrams import bigram_positions, bigrams
+from search.analysis.bigrams import bigram_positions, bigrams, document_positions
 from search.analysis.pipeline import term_positions
 from search.analysis.scripts import script_runs
 
@@ -53,6 +53,9 @@ def test_indexing_positions_are_the_tokens_terms_and_positions(text):
     for _ in range(2):
         assert term_positions(text) == grouped(analyze(text))
         assert bigram_positions(text) == grouped(bigrams(text))
+        # both in one pass (what indexing uses), asked again for the same text, and for an equal one
+        for asked in (text, text, "".join(list(text))):
+            assert document_positions(asked) == (grouped(analyze(text)), grouped(bigrams(text)))
 
 
 @settings(max_examples=200, deadline=None)

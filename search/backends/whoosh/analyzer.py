@@ -10,8 +10,8 @@ from __future__ import annotations
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
 
-from search.analysis.bigrams import bigram_positions, bigrams
-from search.analysis.pipeline import ANALYZER_VERSION, analyze, term_positions
+from search.analysis.bigrams import bigrams, document_positions
+from search.analysis.pipeline import ANALYZER_VERSION, analyze
 
 
 class BilingualAnalyzer(Tokenizer):
@@ -33,7 +33,7 @@ class BilingualAnalyzer(Tokenizer):
     @staticmethod
     def positions(value: str) -> dict[str, list[int]]:
         """Each term of :meth:`tokens` with its positions (indexing)."""
-        return term_positions(value)
+        return document_positions(value)[0]
 
     def __call__(
         self,
@@ -88,4 +88,4 @@ class BigramAnalyzer(BilingualAnalyzer):
 
     @staticmethod
     def positions(value: str) -> dict[str, list[int]]:
-        return bigram_positions(value)
+        return document_positions(value)[1]

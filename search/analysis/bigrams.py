@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from search.analysis.convert import to_simplified
-from search.analysis.pipeline import _latin_term, _latin_terms, han_run  # its run cache: the word fields analyze the same text
+from search.analysis.pipeline import han_run  # its run cache: the word fields analyze the same text
 from search.analysis.scripts import script_runs, script_texts, span_in_original
 from search.analysis.tokens import Token
 
@@ -33,93 +33,6 @@ def bigrams(text: str) -> Iterator[Token]:
             start, end = span_in_original(run, i, i + 2)
             yield Token(simplified[i : i + 2], start, end, pos + i, "zh")
         pos += len(simplified) - 1
-
-
-def bigram_positions(text: str) -> dict[str, list[int]]:
-    """The terms of :func:`bigrams` with their positions, in order of first occurrence (what
-    indexing needs: no offsets, no tokens).
-
-    >>> bigram_positions("中俄關係 中俄")
-    {'中俄': [0, 4], '俄关': [1], '关系': [2]}
-    """
-    positions: dict[str, list[int]] = {}
-    pos = -1
-    for kind, run in script_texts(text):
-        if kind != "han" or len(run) < 2:
-            continue
-        simplified = han_run(run)[0]
-        pos += 1  # a gap between runs
-        for i in range(len(simplified) - 1):
-            pair = simplified[i : i + 2]
-            found = positions.get(pair)
-            if found is None:
-                positions[pair] = [pos + i]
-            else:
-                found.append(pos + i)
-        pos += len(simplified) - 1
-    return positions
-
-
-def document_positions(text: str) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    """``(term_positions(text), bigram_positions(text))`` in one pass over the text's script runs.
-
-    Indexing asks for both of every Chinese text, one after the other (its word field and its
-    pair field): the last text's answer is kept, so the second asks for nothing. One pass
-    instead of two took 8 % off a writer's time for adding documents.
-
-    >>> document_positions("中俄關係 cooperating")
-    ({'中俄关系': [0], '中俄': [0], '关系': [0], 'cooper': [1]}, {'中俄': [0], '俄关': [1], '关系': [2]})
-    """
-    last = _last
-    if last[0] is text or (last[0] == text and last[0] is not None):
-        return last[1]
-    words: dict[str, list[int]] = {}
-    pairs: dict[str, list[int]] = {}
-    pos = -1  # the words' positions (term_positions)
-    pair_pos = -1  # the pairs' (bigram_positions)
-    for kind, run in script_texts(text):
-        if kind == "han":
-            simplified, found, count = han_run(run)
-            for word, _start, _end, k, _first in found:
-                held = words.get(word)
-                if held is None:
-                    words[word] = [pos + k]
-                else:
-                    held.append(pos + k)
-            pos += count
-            if len(simplified) >= 2:
-                pair_pos += 1  # a gap between runs
-                for i in range(len(simplified) - 1):
-                    pair = simplified[i : i + 2]
-                    held = pairs.get(pair)
-                    if held is None:
-                        pairs[pair] = [pair_pos + i]
-                    else:
-                        held.append(pair_pos + i)
-                pair_pos += len(simplified) - 1
-            continue
-        if kind == "latin":
-            term = _latin_terms.get(run, "")
-            if term == "":
-                term = _latin_term(run)
-            if term is None:
-                continue
-        elif kind == "digit":
-            term = run.replace("．", ".")
-        else:
-            term = run.lower()
-        pos += 1
-        held = words.get(term)
-        if held is None:
-            words[term] = [pos]
-        else:
-            held.append(pos)
-    if pairs:  # a Chinese text (its pair field comes too), not an English one between the two
-        last[0], last[1] = text, (words, pairs)
-    return words, pairs
-
-
-_last: list = [None, None]  # the last text of document_positions and its answer
 
 
 def query_bigrams(text: str) -> list[list[str]]:

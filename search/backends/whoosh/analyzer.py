@@ -10,8 +10,8 @@ from __future__ import annotations
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
 
-from search.analysis.bigrams import bigrams, document_positions
-from search.analysis.pipeline import ANALYZER_VERSION, analyze
+from search.analysis.bigrams import bigrams
+from search.analysis.pipeline import ANALYZER_VERSION, analyze, document_positions
 
 
 class BilingualAnalyzer(Tokenizer):

@@ -404,6 +404,9 @@ _NAME = rf"{_CAP}(?:\s+(?:{_CAP}|(?:de|van|von|der|bin|al|da|di|le|la)\b))*"
 _EN_BEFORE = re.compile(rf"(?<![\w.])(?P<name>{_NAME})(?:\s*,(?P<app>(?:[^,.;\"“”]|\.(?=\S)){{2,160}}),)?,?\s+(?:also\s+|later\s+|then\s+)?{_EN_VERBS}\b")
 _EN_AFTER = re.compile(rf"\b(?!told\b){_EN_VERBS}\s+(?P<name>{_NAME})")  # "told X": X listens
 _EN_PRONOUN = re.compile(rf"\b(?:(?P<p1>[Hh]e|[Ss]he)\s+(?:also\s+|later\s+)?{_EN_VERBS}|{_EN_VERBS}\s+(?P<p2>he|she))\b")
+# Each pattern above needs a speech verb: a paragraph without one is not searched with them
+# (trying _EN_BEFORE at every capitalized word took most of the English extraction's time).
+_EN_ANY_VERB = re.compile(rf"\b{_EN_VERBS}")
 
 _TITLES = frozenset(
     """president premier prime minister secretary chairman chairwoman chief executive officer director general
@@ -558,6 +561,9 @@ def extract_en(text: str, *, article: str | None = None, known: frozenset[str] =
     surnames = (surnames_in(whole) | known) - companies
     for paragraph in paragraphs(text):
         found: list[tuple[str, str, int]] = []
+        if not _EN_ANY_VERB.search(paragraph):
+            out.append(found)
+            continue
         spans: list[tuple[int, int]] = []
         for pattern in (_EN_BEFORE, _EN_AFTER):
             for match in pattern.finditer(paragraph):

@@ -310,7 +310,7 @@ def _word(node: Word, col: _Collect, negated: bool) -> qp.Node | _Soft | None:
     if len(tokens) == 1:
         word = _translated(_term_query(tokens[0].term, fields, col), col, node, 0)
         return word if exact is None else qp.Any((word, exact)) if word is not NOTHING else exact
-    parts = [_translated(_term_query(tok.term, fields, col), col, node, k) for k, tok in enumerate(tokens)]
+    parts = [_translated(_term_query(tok.term, fields, col) if negated else _held_words(tok, fields, col), col, node, k) for k, tok in enumerate(tokens)]
     if negated:
         whole = qp.All(tuple(parts))
         return whole if exact is None else qp.Any((whole, exact))
@@ -322,6 +322,39 @@ def _word(node: Word, col: _Collect, negated: bool) -> qp.Node | _Soft | None:
     pairs = [q for q in (_term_query(b, bigram_fields, col) for b in seen) if q is not NOTHING]
     phrase = _phrase_query([t.term for t in tokens], fields, col, boost=PHRASE_BONUS)
     return _Soft(parts, phrase, labels, exact, boosted(_any(pairs), BIGRAM_WEIGHT) if pairs else None)
+
+
+#: Longest word of a chunk split into the words the index holds (:func:`_held_words`).
+MAX_SPLIT_CHARS = 16
+
+
+def _held_words(tok: Token, fields: tuple[str, ...], col: _Collect) -> qp.Node:
+    """One word of a typed chunk (a question), in the fields that hold it. A Chinese word no
+    field holds is searched as the longest words inside it that the index holds, left to
+    right, every one required: jieba reads an unknown name in a question with the character
+    after it (白岳峰现 of 白岳峰现效力于哪支球队, 尚恩有 of 尚恩有什么爱好), where the articles
+    have the name as a word (白岳峰, 尚恩). Without this the name, the question's rarest word,
+    counts only through its bigrams, at half weight. A word typed alone is not split: it is
+    asked for as typed (its string is found whole through the bigrams)."""
+    found = _term_query(tok.term, fields, col)
+    word = tok.term
+    if found is not NOTHING or tok.lang != "zh" or not 2 < len(word) <= MAX_SPLIT_CHARS:
+        return found
+    parts: list[qp.Node] = []
+    start = 0
+    while start < len(word) - 1:
+        for end in range(len(word), start + 1, -1):
+            held = _term_query(word[start:end], fields, col)
+            if held is not NOTHING:
+                parts.append(held)
+                col.highlight.add(word[start:end])
+                start = end
+                break
+        else:
+            start += 1
+    if not parts:
+        return NOTHING
+    return parts[0] if len(parts) == 1 else qp.All(tuple(parts))
 
 
 #: Weight of a typed chunk's bigrams beside its words. DRCD dev MRR@10 (words alone 0.9536):

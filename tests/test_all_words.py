@@ -19,6 +19,8 @@ ARTICLES = [
     # The far-apart article comes first without proximity: climate and change in its title, more often.
     {"id": "far", "title": "CBT volume down", "body": "Climate: the interest rate climate was uncertain as contracts kept changing hands; rates change, changes, climate worries."},
     {"id": "near", "title": "Summit talks", "body": "Leaders discussed climate change at the summit in Paris."},
+    {"id": "bai", "title": "球员简介", "body": "白岳峰，中国足球运动员，现效力于天津泰达球队。"},
+    {"id": "xu", "title": "球员简介", "body": "徐晓飞，中国足球运动员，现效力于日本横滨球队。"},
 ]
 
 
@@ -72,3 +74,11 @@ def test_words_standing_together_rank_above_words_far_apart(engine, monkeypatch)
 
     monkeypatch.setattr(build, "PROXIMITY_BOOST", 0.0)  # without the bonus, the far-apart article wins
     assert [hit.id for hit in engine.search("climate change").hits][:2] == ["far", "near"]
+
+
+def test_a_question_finds_a_name_jieba_read_with_the_next_character(engine):
+    # The question's words are 白岳峰现 (name and the 现 of 现效力), 效力, 球队; the article has the
+    # name as a word (白岳峰): it holds every word of the question, and is counted so.
+    result = engine.search("白岳峰现效力于什么球队？")
+    assert result.total == 1 and result.hits[0].id == "bai"
+    assert [hit.id for hit in result.hits] == ["bai", "xu"]

@@ -76,3 +76,29 @@ def test_a_questions_pairs_inside_stopwords_are_not_searched():
     assert pairs == {"熊猫", "猫吃", "吃什"}
     exact = [node for node in walk(planned.primary) if isinstance(node, qp.Phrase) and node.field == "body_bigrams"]
     assert qp.Phrase("body_bigrams", ("熊猫", "猫吃", "吃什", "什么")) in exact  # the typed string is still found whole
+
+
+def test_a_questions_word_the_index_does_not_hold_is_searched_as_the_words_inside_it():
+    # jieba reads 白岳峰现 (the name and the 现 of 现效力) in the question; the articles hold 白岳峰.
+    held = {"白岳峰", "效力", "天津", "球队"}
+    planned = plan(parse("白岳峰现效力于天津球队？"), "…", lambda field, term: field == "body_zh" and term in held)
+    complete = planned.primary.required.parts[0]
+    assert {node.text for node in complete.parts} == {"白岳峰", "效力", "天津", "球队"}
+    assert "白岳峰" in planned.highlight
+
+
+def test_a_word_typed_alone_is_not_split_into_the_words_the_index_holds():
+    planned = plan(parse("白岳峰现"), "…", lambda field, term: field == "body_zh" and term == "白岳峰")
+    assert not any(isinstance(node, qp.Term) and node.text == "白岳峰" for node in walk(planned.primary))
+
+
+def test_a_questions_word_asking_which_is_left_out_with_its_pairs():
+    # jieba makes 哪一年 one word, so the stopword list (哪, 哪个, 哪些) misses it: the paragraph
+    # that answers holds 1990年, not 哪一年. 哪吒 is a name, not a question.
+    planned = plan(parse("白岳峰在哪一年出生？"), "白岳峰在哪一年出生？")
+    words = {node.text for node in walk(planned.fallback) if isinstance(node, qp.Term) and node.field == "body_zh"}
+    pairs = {node.text for node in walk(planned.fallback) if isinstance(node, qp.Term) and node.field == "body_bigrams"}
+    assert words == {"白岳峰", "出生"}
+    assert "哪一" not in pairs and "一年" not in pairs and "白岳" in pairs
+    planned = plan(parse("哪吒的父亲是谁"), "哪吒的父亲是谁")
+    assert "哪吒" in {node.text for node in walk(planned.primary) if isinstance(node, qp.Term)}

@@ -9,6 +9,7 @@ import pytest
 from whoosh import query as wq
 
 from search.backends.whoosh.ranking import Ranker, top
+from search.backends.whoosh.weighting import EngineBM25F
 from search.indexer import Indexer
 from search.searcher import Engine
 
@@ -63,3 +64,19 @@ def test_whooshs_own_searcher_scores_pairs_as_the_ranking_does(engine):
     assert [i for i, _ in ours] == [i for i, _ in whoosh]
     assert [score for _, score in ours] == pytest.approx([score for _, score in whoosh], rel=1e-9)
 
+
+def test_the_ranking_scores_with_bm25_parameters_per_field_as_whoosh_does(engine):
+    # b per field (Whoosh's body_B=…) must reach the ranking's own scoring too, or the two
+    # scoring paths of one search order articles differently.
+    q = wq.Or([pairs_query(["中国", "人民", "罕见"]), wq.Term("body_zh", "中国人民银行"), wq.Term("body_zh", "罕见")])
+    s = engine.backend.ix.searcher(weighting=EngineBM25F(B=0.75, K1=1.2, body_bigrams_B=0.2, body_zh_B=1.0))
+    try:
+        whoosh = {s.stored_fields(hit.docnum)["id"]: hit.score for hit in s.search(q, limit=None)}
+        matches, scores = Ranker(s, engine.backend._shared(s).postings).scores(q)
+        ours = {s.stored_fields(d)["id"]: score for d, score in top(matches, scores, 10)}
+        default = engine.backend.searcher()
+        plain = {default.stored_fields(hit.docnum)["id"]: hit.score for hit in default.search(q, limit=None)}
+    finally:
+        s.close()
+    assert ours == pytest.approx(whoosh, rel=1e-9)
+    assert ours != pytest.approx(plain, rel=1e-6)  # the per-field values changed the scores

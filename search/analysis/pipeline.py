@@ -80,9 +80,9 @@ def document_positions(text: str) -> tuple[dict[str, list[int]], dict[str, list[
     >>> document_positions("中俄關係 cooperating")
     ({'中俄关系': [0], '中俄': [0], '关系': [0], 'cooper': [1]}, {'中俄': [0], '俄关': [1], '关系': [2]})
     """
-    last = _last
-    if last[0] is text or (last[0] == text and last[0] is not None):
-        return last[1]
+    last_text, last_answer = _last[0]  # one read: a tuple swapped whole, safe across threads
+    if last_text is text or (last_text is not None and last_text == text):
+        return last_answer
     words: dict[str, list[int]] = {}
     pairs: dict[str, list[int]] = {}
     pos = -1  # the words' positions
@@ -125,11 +125,11 @@ def document_positions(text: str) -> tuple[dict[str, list[int]], dict[str, list[
         else:
             held.append(pos)
     if pairs:  # a Chinese text (its pair field comes too), not an English one between the two
-        last[0], last[1] = text, (words, pairs)
+        _last[0] = (text, (words, pairs))
     return words, pairs
 
 
-_last: list = [None, None]  # the last text of document_positions and its answer
+_last: list = [(None, None)]  # (the last text of document_positions, its answer)
 
 
 #: Runs indexed so far (Han: its simplified text and words; Latin: its stem), so that a run

@@ -4,8 +4,7 @@ An article is unchanged when the index holds its id with the same content hash,
 so re-running over the same folder only reads and hashes. Changed articles go to
 the backend in batches (analyzed in worker processes when a batch is large enough
 to pay for them), and every batch is committed on its own, so an interrupted run
-keeps what it finished. With worker processes, the speakers of a large JSON Lines file
-are found by a helper process (:mod:`search.ingest.ahead`) while this one parses. The backend's writer holds exclusive write access for the
+keeps what it finished. The backend's writer holds exclusive write access for the
 whole run (see :mod:`search.backends.whoosh.indexing` for the Whoosh folder's
 crash safety).
 """
@@ -20,7 +19,6 @@ from typing import Callable, Iterable
 
 from search.backends.base import BackendConfig, Writer, open_backend
 from search.ingest import LoadedFile, iter_files
-from search.ingest.ahead import MIN_BYTES, SpeakerHelper
 from search.ingest.loader import load_parts
 from search.model import Article
 
@@ -109,7 +107,6 @@ class Indexer:
         ids_by_path: dict[str, set[str]] = {}
         clean_paths: set[str] = set()
         batch = _Batch(writer, report, self.batch_size)
-        helper: SpeakerHelper | None = None
         try:
             for path, supported in files:
                 if not supported:
@@ -118,11 +115,8 @@ class Indexer:
                 ids: set[str] = set()
                 clean = True
                 # Part by part: the backend may store (analyze) the first articles of a file
-                # while this process parses the next, and a helper finds their speakers.
-                if helper is None and self.procs > 1 and path.lower().endswith(".jsonl") and _size(path) >= MIN_BYTES:
-                    helper = SpeakerHelper()
-                parts = helper.parts(path) if helper is not None and path.lower().endswith(".jsonl") else load_parts(path)
-                for loaded in parts:
+                # while this process parses the next (and finds their speakers).
+                for loaded in load_parts(path):
                     if loaded.encoding:
                         report.encodings[path] = loaded.encoding
                     self._collect(loaded, writer, report, seen_ids, batch)
@@ -138,9 +132,6 @@ class Indexer:
         except BaseException:
             writer.cancel()
             raise
-        finally:
-            if helper is not None:
-                helper.close()
         if prune:
             report.deleted = self._prune(writer, ids_by_path, clean_paths)
         return report

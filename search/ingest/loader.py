@@ -75,11 +75,9 @@ def load_file(path: str) -> LoadedFile:
     return whole
 
 
-def load_parts(path: str, lines_per_part: int = PART_LINES, *, speakers: bool = True) -> Iterator[LoadedFile]:
+def load_parts(path: str, lines_per_part: int = PART_LINES) -> Iterator[LoadedFile]:
     """:func:`load_file` in parts of up to ``lines_per_part`` JSONL records (one part for other
-    files), so that indexing can work on the first articles while the next are parsed.
-    ``speakers=False``: JSONL articles come without the speakers found in their text (the
-    caller finds them: :mod:`search.ingest.ahead`)."""
+    files), so that indexing can work on the first articles while the next are parsed."""
     loaded = LoadedFile(path=path)
     is_jsonl = path.lower().endswith(".jsonl")
     lines: list[str | UnicodeDecodeError] | None = None
@@ -108,7 +106,7 @@ def load_parts(path: str, lines_per_part: int = PART_LINES, *, speakers: bool = 
     if is_jsonl:
         del data  # the lines hold the text now
         count = 0
-        for lineno, item, warnings in _jsonl_items(lines if lines is not None else text.split("\n"), path, speakers):
+        for lineno, item, warnings in _jsonl_items(lines if lines is not None else text.split("\n"), path):
             loaded.warnings.extend(warnings)
             if isinstance(item, IngestError):
                 loaded.errors.append(item)
@@ -179,7 +177,7 @@ def _utf8_lines(data: bytes) -> list[str | UnicodeDecodeError] | None:
     return lines if good_non_ascii and good_non_ascii >= bad else None
 
 
-def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str, speakers: bool = True) -> Iterator[tuple[int, Article | IngestError, list[str]]]:
+def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[tuple[int, Article | IngestError, list[str]]]:
     """``(line number, Article or IngestError, warnings)`` per non-blank line.
 
     Lines are split at ``\\n`` only: U+2028, U+0085 and the like are legal inside JSON
@@ -204,7 +202,7 @@ def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str, speakers: boo
         try:
             article, warnings = article_from_record(record, where, path=path)
             _check_length(article, where)
-            yield lineno, with_speakers(article) if speakers else article, warnings
+            yield lineno, with_speakers(article), warnings
         except IngestError as exc:
             yield lineno, exc, []
         except Exception as exc:

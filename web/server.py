@@ -5,11 +5,11 @@ The supervisor loads and warms the app once, opens the listening socket, forks t
 
 - SIGTERM or Ctrl-C: every worker stops accepting, finishes the requests it has (at most
   ``graceful_timeout`` seconds), closes its connections; the server exits 0.
-- SIGHUP: each worker is replaced by a fresh one; the old one keeps accepting until the new one
-  has rehearsed a few requests, so no request is refused, dropped or slowed by a cold worker.
-  The old one stops accepting before the new one starts (connections wait in the socket's
-  backlog for those few milliseconds): a client never gets an answer from the old index
-  generation after one from the new.
+- SIGHUP: each worker is replaced by a fresh one; the old ones keep accepting until the new ones
+  have rehearsed a few requests (one at a time), so no request is refused, dropped or slowed by
+  a cold worker. Every old one stops accepting before any new one starts (connections wait in
+  the socket's backlog for those few milliseconds): a client never gets an answer from the old
+  index generation after one from the new, whichever worker it reaches.
 - A commit to the served index: the supervisor warms the new generation once, in a thread of
   low priority, then replaces the workers as on SIGHUP; they start with it warm.
 - A worker busy with one request for longer than ``request_timeout`` is killed and replaced.
@@ -438,7 +438,7 @@ class Supervisor:
         self.fork_gate = _ForkGate()
         self.warming: tuple[object, float, threading.Thread] | None = None  # generation, since, thread
         self.next_watch = 0.0
-        self.queued: list[int] = []  # workers to replace, one at a time
+        self.queued: list[int] = []  # workers to replace (successors started one at a time)
 
     def log(self, message: str) -> None:
         print(message, file=self.err, flush=True)
@@ -549,8 +549,9 @@ class Supervisor:
         return pid
 
     def _replace_all(self) -> int:
-        """Queue every serving worker for replacement (:meth:`_retire_replaced` goes one at a
-        time: two workers starting at once slowed the searches of that second to 2.9x)."""
+        """Queue every serving worker for replacement (:meth:`_retire_replaced` starts their
+        successors one at a time: two workers starting at once slowed the searches of that
+        second to 2.9x)."""
         serving = [pid for pid, w in self.workers.items() if not w.retiring and pid not in self.queued]
         self.queued += serving
         return len(serving)
@@ -563,36 +564,52 @@ class Supervisor:
         worker.successor = self._spawn(replacing=True)
 
     def _retire_replaced(self, now: float) -> None:
-        """Hand each replaced worker's connections to its successor once the successor has
-        rehearsed: the old worker stops accepting (``halt``, confirmed by ``halted``), then the
-        new one starts (``go``) and the old one is told to finish what it has."""
-        replacing = False
-        for pid, worker in self.workers.items():
-            if worker.successor is None:
-                continue
+        """Start the queued workers' successors one at a time; once every one has rehearsed,
+        hand over all at once: every old worker stops accepting (``halt``, confirmed by
+        ``halted``), then every new one starts (``go``) and the old ones are told to finish what
+        they have. Handing over a worker at a time let a client's next request reach an old
+        worker after a new one had answered: an index generation older than the one it had seen."""
+        pending = [(pid, worker) for pid, worker in self.workers.items() if worker.successor is not None]
+        late: list[int] = []
+        for _, worker in pending:
             successor = self.workers.get(worker.successor)
-            late = successor is not None and not self.shared.ready[successor.slot] and now - successor.started > READY_TIMEOUT
-            if late:
-                self.log(f"worker {worker.successor} did not accept connections within {READY_TIMEOUT:g} s; retiring worker {pid} anyway")
-            if successor is not None and self.shared.ready[successor.slot] and not late:
-                if not self.shared.halt[worker.slot]:
-                    self.shared.halt[worker.slot] = 1
-                    worker.halt_since = now
-                if not self.shared.halted[worker.slot] and now - worker.halt_since < HALT_TIMEOUT:
-                    replacing = True
-                    continue
-            if successor is None or self.shared.ready[successor.slot] or late:
-                if successor is not None:
-                    self.shared.go[successor.slot] = 1
-                worker.successor = None
-                self._kill(pid, signal.SIGTERM)
-            else:
-                replacing = True
-        while self.queued and not replacing:
+            if successor is not None and not self.shared.ready[successor.slot]:
+                if now - successor.started <= READY_TIMEOUT:
+                    return  # still rehearsing: the next starts after it
+                late.append(worker.successor)
+        while self.queued:
             pid = self.queued.pop(0)
             if pid in self.workers and not self.workers[pid].retiring:
                 self._replace(pid)
-                replacing = True
+                return
+        if not pending:
+            self._start_orphans()
+            return
+        for pid in late:
+            self.log(f"worker {pid} did not accept connections within {READY_TIMEOUT:g} s; handing over anyway")
+        halted = True
+        for _, worker in pending:
+            if not self.shared.halt[worker.slot]:
+                self.shared.halt[worker.slot] = 1
+                worker.halt_since = now
+            if not self.shared.halted[worker.slot] and now - worker.halt_since < HALT_TIMEOUT:
+                halted = False
+        if not halted:
+            return
+        for pid, worker in pending:
+            successor = self.workers.get(worker.successor)
+            if successor is not None:
+                self.shared.go[successor.slot] = 1
+            worker.successor = None
+            self._kill(pid, signal.SIGTERM)
+        self._start_orphans()
+
+    def _start_orphans(self) -> None:
+        """Let a successor whose old worker died during the round accept (nothing hands over to it)."""
+        waiting = {worker.successor for worker in self.workers.values() if worker.successor is not None}
+        for pid, worker in self.workers.items():
+            if pid not in waiting and not worker.retiring and not self.shared.go[worker.slot]:
+                self.shared.go[worker.slot] = 1
 
     def _kill(self, pid: int, sig: int) -> None:
         try:

@@ -195,7 +195,7 @@ def run_measured(args: list[str], result_file: Path, *, timeout: float, sample_e
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = psutil.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, start_new_session=True)
     peak_rss = peak_pss = 0
-    pss_at_rss = 0  # the summed RSS at the highest PSS reading's time
+    pss_at_rss = 0  # the highest summed RSS at which PSS was read
     reads = 0
     started = time.monotonic()
     next_pss = started
@@ -230,8 +230,7 @@ def run_measured(args: list[str], result_file: Path, *, timeout: float, sample_e
                     pss += getattr(mem, "pss", mem.rss)
                 reads += 1
                 next_pss = time.monotonic() + pss_every
-                if pss >= peak_pss:
-                    peak_pss = pss
+                peak_pss = max(peak_pss, pss)
                 pss_at_rss = max(pss_at_rss, rss)
             time.sleep(sample_every)
     finally:

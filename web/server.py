@@ -585,8 +585,6 @@ class Supervisor:
         if not pending:
             self._start_orphans()
             return
-        for pid in late:
-            self.log(f"worker {pid} did not accept connections within {READY_TIMEOUT:g} s; handing over anyway")
         halted = True
         for _, worker in pending:
             if not self.shared.halt[worker.slot]:
@@ -596,6 +594,8 @@ class Supervisor:
                 halted = False
         if not halted:
             return
+        for pid in late:  # logged once, at the hand-over (the halt may take a few loops)
+            self.log(f"worker {pid} did not accept connections within {READY_TIMEOUT:g} s; handing over anyway")
         for pid, worker in pending:
             successor = self.workers.get(worker.successor)
             if successor is not None:

@@ -675,12 +675,8 @@ class _FieldWriter(W3FieldWriter):
         start = 0
         for i, (word, end, short) in enumerate(zip(chunk.words, ends.tolist(), inline.tolist())):
             if short:
-                block = values[start:end]
-                info = packed[i * size : (i + 1) * size] + pickle_((
-                    tuple(docs[start:end]),
-                    None if ones[i] else tuple(stored_weights[start:end]),
-                    tuple(block) if all(block) else tuple(v or b"" for v in block),
-                ))
+                inlined = _inlined(docs[start:end], stored_weights[start:end], ones[i], values[start:end])
+                info = packed[i * size : (i + 1) * size] + pickle_(inlined)
             else:
                 info = self._write_blocks(docs[start:end], weights[start:end].tolist(), values[start:end], doc_lengths)
             entries.append((prefix + word, info))
@@ -693,14 +689,7 @@ class _FieldWriter(W3FieldWriter):
         stored_weights = array("f", weights)
         top = max(weights)
         present = list(filter(None, map(doc_lengths.__getitem__, docnums))) if doc_lengths is not None else None
-        # No weights: all 1.0 (ListMatcher's default), as a block stores them. One value per
-        # posting, b"" for a format without values (an ID field): Whoosh's ListMatcher reads
-        # no values as "" (a str), which its own merge refuses.
-        inlined = (
-            tuple(docnums),
-            None if stored_weights.count(1.0) == len(stored_weights) else tuple(stored_weights),
-            tuple(values) if all(values) else tuple(v or b"" for v in values),
-        )
+        inlined = _inlined(docnums, stored_weights, stored_weights.count(1.0) == len(stored_weights), values)
         return _term_info(
             True, sum(stored_weights), len(docnums), min(present) if present else None, max(present) if present else 0,
             top if top > 0 else 0, docnums[0], docnums[-1],
@@ -773,6 +762,18 @@ class _FieldWriter(W3FieldWriter):
         return _term_info(False, total_weight, count, minlength, maxlength, maxweight, docnums[0], docnums[-1]) + (
             pack_long(startoffset) + pack_int(postfile.tell() - startoffset)
         )
+
+
+def _inlined(docnums, stored_weights, all_one: bool, values: list) -> tuple:
+    """The postings a term info stores inline: ``(ids, weights, values)``. No weights when all
+    are 1.0 (ListMatcher's default), as a block stores them. One value per posting, b"" for a
+    format without values (an ID field): Whoosh's ListMatcher reads no values as "" (a str),
+    which its own merge refuses."""
+    return (
+        tuple(docnums),
+        None if all_one else tuple(stored_weights),
+        tuple(values) if all(values) else tuple(v or b"" for v in values),
+    )
 
 
 def _add_ordered(tindex: OrderedHashWriter, entries: list[tuple[bytes, bytes]]) -> None:

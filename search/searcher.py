@@ -91,6 +91,10 @@ class Engine:
         """Keep the index generation this process has (a server's worker; see ``Backend.pin``)."""
         self.backend.pin()
 
+    def pinned_generation(self) -> int | None:
+        """The index generation a pinned process answers from, if the backend has generations."""
+        return self.backend.pinned_generation()
+
     def newest_unwarmed(self):
         """The newest index generation if it has not been warmed here, else ``None``."""
         return self.backend.newest_unwarmed()

@@ -333,6 +333,41 @@ def test_a_pinned_backend_keeps_its_generation_and_the_next_is_warmed_at_low_pri
         backend.close()
 
 
+def test_a_worker_pins_the_generation_its_supervisor_warmed_not_a_newer_commit(tmp_path):
+    """Workers forked after a commit landed (not yet warmed) still answer from the warmed
+    generation, in every thread: all of a server's workers answer from one generation. Once
+    a merge has deleted that generation's segments, a pinned backend takes the newest."""
+    from search.backends.base import BackendConfig
+    from search.backends.whoosh import WhooshBackend
+    from search.indexer import Indexer
+
+    config = BackendConfig(index_dir=str(tmp_path / "index"))
+    Indexer(config=config).run([_articles(tmp_path / "one", 0, 5)])
+    supervisor = WhooshBackend(config)
+    supervisor.warm(1)
+    warmed = supervisor.ix.latest_generation()
+    Indexer(config=config).run([_articles(tmp_path / "two", 5, 3)])
+    assert supervisor.ix.latest_generation() > warmed
+
+    supervisor.pin()  # what a forked worker does first
+    assert supervisor.pinned_generation() == warmed
+    counts = [supervisor.count()]
+    for _ in range(3):  # threads one after another take the ended thread's searcher
+        thread = threading.Thread(target=lambda: counts.append(supervisor.count()))
+        thread.start()
+        thread.join()
+    assert counts == [5, 5, 5, 5]
+
+    supervisor.ix.optimize()  # one segment: the warmed generation's segments are deleted
+    later = WhooshBackend(config)
+    later._ready_segments = supervisor._ready_segments  # warmed before the merge
+    later._warm_min_df = 1
+    later.pin()
+    assert later.pinned_generation() == later.ix.latest_generation() and later.count() == 8
+    for backend in (supervisor, later):
+        backend.close()
+
+
 def test_the_fork_gate_parks_the_warm_up_thread_at_a_checkpoint():
     from web.server import _ForkGate
 

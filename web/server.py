@@ -11,7 +11,10 @@ The supervisor loads and warms the app once, opens the listening socket, forks t
   the socket's backlog for those few milliseconds): a client never gets an answer from the old
   index generation after one from the new, whichever worker it reaches.
 - A commit to the served index: the supervisor warms the new generation once, in a thread of
-  low priority, then replaces the workers as on SIGHUP; they start with it warm.
+  low priority, then replaces the workers as on SIGHUP; they start with it warm. Every worker
+  answers from the generation the supervisor warmed last (a commit landing during a round
+  changes nothing until it is warmed in turn), and a round hands over only when all its
+  workers answer from the same one.
 - A worker busy with one request for longer than ``request_timeout`` is killed and replaced.
 - A worker that has answered ``max_requests`` requests is replaced the same way as on SIGHUP.
 - A worker that dies is restarted; when workers keep dying, the restarts back off (up to
@@ -124,6 +127,7 @@ class _Shared:
         self.go = multiprocessing.RawArray("b", [1] * slots)  # 1: the worker may accept (0: a replacement waiting)
         self.halt = multiprocessing.RawArray("b", slots)  # 1: the supervisor asks it to stop accepting
         self.halted = multiprocessing.RawArray("b", slots)  # 1: it has stopped accepting
+        self.generation = multiprocessing.RawArray("q", [-1] * slots)  # the index generation it answers from (-1: none)
 
 
 class _ForkGate:
@@ -393,6 +397,8 @@ def _run_worker(app, sock: socket.socket, options: ServeOptions, shared: _Shared
     engine = getattr(app, "extensions", {}).get("engine")  # None: not our app, or no index yet at start-up
     if engine is not None:
         engine.pin()  # the supervisor warms each new index generation and replaces this worker
+        generation = engine.pinned_generation()
+        shared.generation[slot] = -1 if generation is None else generation
     _rehearse(app, stop, rehearse_niceness)
     if stop.is_set():  # stopped while rehearsing: nothing accepted, nothing to finish
         return 0
@@ -526,6 +532,7 @@ class Supervisor:
         opened = _FREE if replacing else 0
         self.shared.open[slot], self.shared.busy_since[slot], self.shared.retire[slot], self.shared.ready[slot] = opened, 0.0, 0, 0
         self.shared.go[slot], self.shared.halt[slot], self.shared.halted[slot] = int(not replacing), 0, 0
+        self.shared.generation[slot] = -1
         parent = os.getpid()
         with self.fork_gate.parked(self.warming[2] if self.warming else None, PARK_TIMEOUT) as parked:
             if not parked:
@@ -585,6 +592,8 @@ class Supervisor:
         if not pending:
             self._start_orphans()
             return
+        if not any(self.shared.halt[worker.slot] for _, worker in pending) and self._behind(pending):
+            return
         halted = True
         for _, worker in pending:
             if not self.shared.halt[worker.slot]:
@@ -603,6 +612,34 @@ class Supervisor:
             worker.successor = None
             self._kill(pid, signal.SIGTERM)
         self._start_orphans()
+
+    def _behind(self, pending: list[tuple[int, _Worker]]) -> bool:
+        """Before a hand-over: whether some worker would answer from an older index generation
+        than another (a commit merged away the warmed generation's segments while a successor
+        started: it opened the newest). Such successors start again, such serving workers join
+        the round; the hand-over waits until every worker answers from the same generation."""
+        successors = {worker.successor: pid for pid, worker in pending}
+        serving = [pid for pid, worker in self.workers.items() if not worker.retiring and pid not in successors]
+        generation = {pid: self.shared.generation[self.workers[pid].slot] for pid in serving if pid in self.workers}
+        known = [g for g in generation.values() if g >= 0]
+        if not known:
+            return False
+        newest = max(known)
+        behind = False
+        for pid, g in generation.items():
+            if g < 0 or g == newest:
+                continue
+            behind = True
+            if pid in successors:  # not accepting yet: stopped, its old worker queued again
+                self.log(f"worker {pid} started with index generation {g}, older than {newest}: starting another")
+                old = self.workers[successors[pid]]
+                old.retiring, old.successor = False, None
+                self.workers[pid].retiring = True
+                self._kill(pid, signal.SIGTERM)
+                self.queued.insert(0, successors[pid])
+            elif pid not in self.queued:
+                self.queued.append(pid)
+        return behind
 
     def _start_orphans(self) -> None:
         """Let a successor whose old worker died during the round accept (nothing hands over to it)."""

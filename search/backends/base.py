@@ -310,6 +310,10 @@ class Backend(ABC):
         a server's supervisor warms the next state once, at low priority, and replaces its
         workers with processes forked from it (a backend whose state is the cluster's ignores this)."""
 
+    def pinned_generation(self) -> int | None:
+        """The generation a pinned process answers from (``None``: not pinned, or no generations)."""
+        return None
+
     def newest_unwarmed(self) -> object | None:
         """The newest state of the index when it is newer than the warmed ones (after
         :meth:`warm`), else ``None``: nothing to prepare."""

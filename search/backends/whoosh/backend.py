@@ -24,7 +24,7 @@ from search.backends.whoosh.groups import group_numbers
 from search.collapse import Collapsed, Groups
 from search.backends.whoosh.compile import compile_node
 from search.backends.whoosh.ranking import Generation, Ranker, Unsupported, ranked, top
-from search.backends.whoosh.store import open_index, open_or_create
+from search.backends.whoosh.store import open_generation, open_index, open_or_create
 from search.backends.whoosh.weighting import EngineBM25F
 from search.filters import SearchFilters
 from search.lexicon.people import surname_aliases
@@ -156,7 +156,11 @@ class WhooshBackend(Backend):
         self._rehearse: Callable[..., None] | None = None  # the engine's warm-up searches
         self.warmer: threading.Thread | None = None  # the latest background warm-up
         self._ready: set[object] = set()  # generations warmed: searches may switch to them
+        # The segments of the newest warmed generation: a pinned process opens that generation
+        # even after a commit has replaced its table of contents (see pin()).
+        self._ready_segments: tuple[int, object, list] | None = None  # generation, schema, segments
         self._pinned = False  # a server's worker: keeps its generation (see pin())
+        self._pinned_searchers: list[tuple[threading.Thread | None, Searcher]] = []  # owner (None: spare), searcher
         # What is read from one segment alone (its words, its titles), by segment id: a segment
         # never changes, and a new generation shares most of its segments with the last one.
         self._by_segment: dict[tuple[str, object], object] = {}
@@ -176,7 +180,7 @@ class WhooshBackend(Backend):
             else:
                 self._warm_in_background()
         if current is None:
-            current = self.ix.searcher(weighting=self._weighting)
+            current = self._pinned_searcher() if self._pinned else self.ix.searcher(weighting=self._weighting)
         self._local.searcher = current
         return current
 
@@ -185,7 +189,46 @@ class WhooshBackend(Backend):
             return generation in self._ready
 
     def pin(self) -> None:
+        """Open the newest warmed generation now, for every thread of this process to search
+        (each new thread takes the searcher of one that has ended, or opens the same
+        generation again). A server's workers all start from the generation their supervisor
+        warmed, whatever commits landed since: a worker opening the newest one lazily, at its
+        first search, could serve a newer generation than a worker started a moment before it
+        (test_concurrency: a client saw the article count go back)."""
         self._pinned = True
+        self.close()
+        self._pinned_searchers = [(None, self._open_pinned())]
+
+    def pinned_generation(self) -> int | None:
+        if not self._pinned_searchers:
+            return None
+        return self._pinned_searchers[0][1].reader().generation()
+
+    def _open_pinned(self) -> Searcher:
+        """A searcher of the newest warmed generation, from its segments as warmed. A commit that
+        merged them away since has deleted their files: then the newest generation (the
+        supervisor sees the worker's generation and replaces the workers again)."""
+        with self._shared_lock:
+            ready = self._ready_segments
+        if ready is not None:
+            generation, schema, segments = ready
+            try:
+                return Searcher(open_generation(self.ix.storage, schema, segments, generation), fromindex=self.ix, weighting=self._weighting)
+            except OSError:
+                pass
+        return self.ix.searcher(weighting=self._weighting)
+
+    def _pinned_searcher(self) -> Searcher:
+        me = threading.current_thread()
+        with self._shared_lock:
+            for n, (owner, searcher) in enumerate(self._pinned_searchers):
+                if owner is None or not owner.is_alive():
+                    self._pinned_searchers[n] = (me, searcher)
+                    return searcher
+        searcher = self._open_pinned()  # threads searching at once: one more reader of the generation
+        with self._shared_lock:
+            self._pinned_searchers.append((me, searcher))
+        return searcher
 
     def newest_unwarmed(self):
         if self._warm_min_df is None:
@@ -196,9 +239,13 @@ class WhooshBackend(Backend):
     def warm_newest(self, pause: Callable[[], None], niceness: int) -> threading.Thread:
         return self._warm_in_background(pause, niceness)
 
-    def _mark_ready(self, generation) -> None:
+    def _mark_ready(self, reader) -> None:
+        generation = reader.generation()
+        segments = [leaf.segment() for leaf, _ in reader.leaf_readers()]
         with self._shared_lock:
             self._ready.add(generation)
+            if self._ready_segments is None or generation > self._ready_segments[0]:
+                self._ready_segments = (generation, reader.schema, [s for s in segments if s is not None])
 
     def view(self) -> "_WhooshView":
         return _WhooshView(self, self.searcher())
@@ -213,7 +260,7 @@ class WhooshBackend(Backend):
         with self._shared_lock:
             self._warm_min_df = min_df
             self._rehearse = rehearse
-        self._mark_ready(s.reader().generation())
+        self._mark_ready(s.reader())
         return self._shared(s).postings.warm(s.reader(), min_df)
 
     def _warm_in_background(self, pause: Callable[[], None] | None = None, niceness: int = 0) -> threading.Thread:
@@ -243,7 +290,7 @@ class WhooshBackend(Backend):
                         self._rehearse(pause or (lambda: time.sleep(0.05)))
                     if not inherited:
                         shared.postings.warm(s.reader(), self._warm_min_df, step)
-                    self._mark_ready(generation)
+                    self._mark_ready(s.reader())
                 except Exception:  # noqa: BLE001 - searches keep the old generation; the next one retries
                     time.sleep(1)
                 finally:
@@ -267,6 +314,8 @@ class WhooshBackend(Backend):
         if current is not None:
             current.close()
             self._local.searcher = None
+            with self._shared_lock:  # a pinned searcher closed is nobody's to take
+                self._pinned_searchers = [(o, s) for o, s in self._pinned_searchers if s is not current]
 
     def _shared(self, s: Searcher, pause: Callable[[], None] | None = None) -> "_Shared":
         """The state every thread's searcher of this index generation shares. Built outside the

@@ -71,6 +71,25 @@ def open_or_create(index_dir: str) -> Index:
     return open_index(index_dir)
 
 
+def open_generation(storage, schema, segments: list, generation: int):
+    """A reader of one generation of an index from its segments (as an earlier reader of it
+    listed them: a commit deletes the generation's table of contents, not the segments it
+    still holds). Raises ``OSError`` when a merge has deleted one of them since."""
+    from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+
+    if not segments:
+        return EmptyReader(schema)
+    readers: list = []
+    try:
+        for segment in segments:
+            readers.append(SegmentReader(storage, schema, segment, generation=generation))
+    except BaseException:
+        for reader in readers:
+            reader.close()
+        raise
+    return readers[0] if len(readers) == 1 else MultiReader(readers, generation=generation)
+
+
 def write_lock(index_dir: str):
     """The index's write lock (not acquired): the same lock Whoosh's writers take."""
     from whoosh.filedb.filestore import FileStorage

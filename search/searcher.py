@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 
 from search.analysis.convert import to_simplified
 from search.backends.base import Backend, BackendConfig, BackendResult, SearchRequest, StoredHit, View, open_backend
+from search import rerank
 from search.errors import NotFoundError, QueryError
 from search.filters import SearchFilters
 from search.highlight import snippets, to_html
@@ -152,9 +153,17 @@ class Engine:
         started = time.perf_counter()
         offset = min((paging.page - 1) * paging.size, MAX_DEPTH)
         view, the_plan, speaker_ids = self._prepare(text, filters)
-        the_plan, found = self._run(view, SearchRequest(the_plan, filters, speaker_ids, offset, min(paging.size, MAX_DEPTH - offset), facets, filters.collapse))
+        size = min(paging.size, MAX_DEPTH - offset)
+        # A long Chinese query's first hits are re-ordered (search.rerank): a page reaching into
+        # them is cut from them, so pages of any size never overlap or skip a hit.
+        reordered = filters.sort == "relevance" and offset < rerank.DEPTH and bool(the_plan.stretches)
+        asked = (0, max(offset + size, rerank.DEPTH)) if reordered else (offset, size)
+        the_plan, found = self._run(view, SearchRequest(the_plan, filters, speaker_ids, *asked, facets, filters.collapse))
+        stored = found.hits
+        if reordered:
+            stored = rerank.rerank(list(stored), the_plan.stretches, found.total)[offset : offset + size]
         terms = the_plan.highlight if highlight else None
-        hits = [self._hit(hit, terms, the_plan.phrases, the_plan.strings) for hit in found.hits]
+        hits = [self._hit(hit, terms, the_plan.phrases, the_plan.strings) for hit in stored]
         took = (time.perf_counter() - started) * 1000
         interpreted = the_plan.interpretation
         if the_plan.dropped:
@@ -238,6 +247,7 @@ class Engine:
                 verbatim_query=reading.verbatim_query,
                 pinyin=reading.pinyin,
             )
+        the_plan.stretches = rerank.typed_stretches(searched.node)
         if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
             the_plan.primary, the_plan.fallback = Everything(), None
         speaker_ids = tuple(self.speaker_ids(filters.speaker, view)) if filters.speaker else None

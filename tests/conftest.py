@@ -40,6 +40,15 @@ def engine(seed_index) -> Engine:
     return Engine(seed_index)
 
 
+def articles_engine(folder: Path, articles: list[dict]) -> Engine:
+    """An engine over ``articles`` (JSON Lines records), indexed by one writer process into ``folder``."""
+    data = folder / "articles.jsonl"
+    data.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), "utf-8")
+    index_dir = str(folder / "index")
+    Indexer(index_dir, procs=1).run([str(data)])
+    return Engine(index_dir)
+
+
 def shared_corpus(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
     if not path.exists():

@@ -3,12 +3,10 @@ words, dropped words named, partial Chinese strings found and marked exactly, pr
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from search.indexer import Indexer
-from search.searcher import Engine
+from tests.conftest import articles_engine
 
 ARTICLES = [
     {"id": "xi", "title": "習近平會見普京", "body": "國家主席習近平在北京會見俄羅斯總統普京。中俄關係持續發展。"},
@@ -26,12 +24,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("allwords")
-    data = folder / "a.jsonl"
-    data.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in ARTICLES), "utf-8")
-    index_dir = str(folder / "index")
-    Indexer(index_dir, procs=1).run([str(data)])
-    engine = Engine(index_dir)
+    engine = articles_engine(tmp_path_factory.mktemp("allwords"), ARTICLES)
     yield engine
     engine.close()
 

@@ -143,6 +143,8 @@ class Plan:
     interpretation: Interpretation | None = None
     #: Chinese strings typed (simplified) that snippets mark wherever they stand (近平 in 習近平).
     strings: list[str] = field(default_factory=list)
+    #: Stretches of Chinese typed (compacted, search.rerank.typed_stretches) that re-order the first hits.
+    stretches: list[str] = field(default_factory=list)
     #: With a fallback: the units every complete match holds, how each was typed, the
     #: bonus clauses (phrase, proximity) and the exclusions, so that
     #: :func:`search.query.build.narrowed` can drop units no article holds together.

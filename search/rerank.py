@@ -34,6 +34,7 @@ MIN_CHARS = 3
 
 _KEPT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9a-z]+")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 def _compact(text: str) -> str:
@@ -55,7 +56,7 @@ def longest_common(query: str, text: str) -> int:
 def typed_stretches(node: Node | None) -> list[str]:
     """The stretches of Chinese the user typed, compacted: neighbouring words of a query read
     together (``希臘語、拉丁語與梵語`` is one stretch, as an article writes it), alternatives
-    (OR) apart, excluded words (NOT) and words for one field left out.
+    (OR) apart, excluded words (NOT), words for one field and Latin words left out.
 
     >>> from search.query.parse import parse
     >>> typed_stretches(parse("誰認為希臘語、拉丁語與梵語 NOT 英語 OR 普京").node)
@@ -65,9 +66,9 @@ def typed_stretches(node: Node | None) -> list[str]:
 
     def walk(node: Node, current: list[str]) -> None:
         if isinstance(node, (Word, Phrase)):
-            if node.field is None:
+            if node.field is None and (_HAN.search(node.text) or not _LATIN.search(node.text)):
                 current.append(node.text)
-            else:
+            else:  # a word for one field, or a Latin word (Chinese is not written across it)
                 flush(current)
             return
         if isinstance(node, Not):
@@ -101,15 +102,16 @@ def held_stretch(strings: list[str], fields: dict) -> int:
     return max((longest_common(s, text) for s in strings), default=0)
 
 
-def rerank(hits: list[StoredHit], strings: list[str], complete: int) -> list[StoredHit]:
-    """``hits`` (relevance order, the first ``complete`` of them complete matches) with the first
+def rerank(hits: list[StoredHit], strings: list[str]) -> list[StoredHit]:
+    """``hits`` (relevance order, complete matches first: ``StoredHit.complete``) with the first
     :data:`DEPTH` of each tier re-ordered by :func:`typed_stretches` ``strings``; a re-ordered
     hit's score is the combined one, in the units of the tier's best score, so scores still
     fall down each tier."""
     if not strings:
         return hits
     out = list(hits)
-    for start, end in ((0, min(complete, len(out))), (complete, len(out))):
+    complete = next((n for n, hit in enumerate(out) if not hit.complete), len(out))
+    for start, end in ((0, complete), (complete, len(out))):
         tier = out[start : min(end, start + DEPTH)]
         if len(tier) < 2:
             continue

@@ -161,7 +161,7 @@ class Engine:
         the_plan, found = self._run(view, SearchRequest(the_plan, filters, speaker_ids, *asked, facets, filters.collapse))
         stored = found.hits
         if reordered:
-            stored = rerank.rerank(list(stored), the_plan.stretches, found.total)[offset : offset + size]
+            stored = rerank.rerank(list(stored), the_plan.stretches)[offset : offset + size]
         terms = the_plan.highlight if highlight else None
         hits = [self._hit(hit, terms, the_plan.phrases, the_plan.strings) for hit in stored]
         took = (time.perf_counter() - started) * 1000

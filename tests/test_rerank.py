@@ -87,6 +87,7 @@ def test_date_order_and_deep_pages_are_left_alone(engine, monkeypatch):
         ("习近平讲话 OR 李强讲话", ["习近平讲话", "李强讲话"]),
         ("title:中国队 决赛", []),  # a word for one field splits the stretch; 决赛 alone is too short
         ("普京", []),
+        ("Kazan 会晤 harvest 普京讲话", ["普京讲话"]),  # 会晤 alone is too short: Latin words split stretches
         ("climate change", []),
     ],
 )

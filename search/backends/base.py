@@ -125,6 +125,7 @@ class StoredHit:
     # "source"}, the first MAX_DUPLICATES) and how many there are; None when not collapsed.
     duplicates: list[dict] | None = None
     duplicate_count: int = 0
+    complete: bool = True  # listed among the complete matches (every word), not the partial ones
 
 
 @dataclass

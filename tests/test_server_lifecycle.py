@@ -429,3 +429,44 @@ def test_a_commit_while_serving_replaces_the_workers_with_warmed_ones(seed_index
     assert hammer.failures == [] and hammer.ok > 20
     assert len(after) == 2 and not after & before, "the workers were not replaced"
     assert "warmed in" in err and "replacing 2 worker(s)" in err, err[-2000:]
+
+
+def test_a_round_hands_over_only_when_every_worker_answers_from_one_generation():
+    """The supervisor's check before a hand-over: a successor that opened an older generation
+    than another worker is stopped and its old worker queued again; a serving worker outside the
+    round with an older generation joins the round; one generation everywhere: hand over."""
+    import io
+
+    from web.server import ServeOptions, Supervisor, _Worker
+
+    supervisor = Supervisor(object(), ServeOptions(workers=3), None, out=io.StringIO(), err=io.StringIO())
+    killed: list[int] = []
+    supervisor._kill = lambda pid, sig: killed.append(pid)
+    # 10 and 11 are being replaced by 20 and 21; 12 serves outside the round.
+    supervisor.workers = {
+        10: _Worker(0, 0.0, retiring=True, successor=20),
+        11: _Worker(1, 0.0, retiring=True, successor=21),
+        12: _Worker(2, 0.0),
+        20: _Worker(3, 0.0),
+        21: _Worker(4, 0.0),
+    }
+    pending = [(10, supervisor.workers[10]), (11, supervisor.workers[11])]
+    for slot, generation in enumerate([5, 5, 5, 7, 7]):
+        supervisor.shared.generation[slot] = generation
+    assert supervisor._behind(pending) is True
+    assert supervisor.queued == [12] and killed == []  # 12 (generation 5) joins the round
+
+    supervisor.queued.clear()
+    supervisor.shared.generation[2] = 7  # 12 replaced meanwhile: its successor holds 7
+    supervisor.shared.generation[4] = 6  # 21 opened an older generation than 20
+    assert supervisor._behind(pending) is True
+    assert killed == [21] and supervisor.queued == [11]
+    assert supervisor.workers[21].retiring and supervisor.workers[11].successor is None and not supervisor.workers[11].retiring
+
+    del supervisor.workers[21]
+    supervisor.workers[11] = _Worker(1, 0.0, retiring=True, successor=22)
+    supervisor.workers[22] = _Worker(5, 0.0)
+    supervisor.shared.generation[5] = 7
+    supervisor.queued.clear()
+    pending = [(10, supervisor.workers[10]), (11, supervisor.workers[11])]
+    assert supervisor._behind(pending) is False  # 20, 22 and 12 all answer from generation 7

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 
 from search.analysis.convert import to_simplified
 from search.backends.base import StoredHit
@@ -38,8 +39,9 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 
 def _compact(text: str) -> str:
-    """Simplified script, lower case, only Han characters, digits and Latin letters."""
-    return "".join(_KEPT.findall(to_simplified(text).lower()))
+    """Width-folded (NFKC: １９９０ is 1990), simplified script, lower case, only Han characters,
+    digits and Latin letters."""
+    return "".join(_KEPT.findall(to_simplified(unicodedata.normalize("NFKC", text)).lower()))
 
 
 def longest_common(query: str, text: str) -> int:

@@ -83,6 +83,7 @@ def test_date_order_and_deep_pages_are_left_alone(engine, monkeypatch):
     [
         ("誰認為希臘語、拉丁語與梵語", ["谁认为希腊语拉丁语与梵语"]),
         ("约有5万人", ["约有5万人"]),
+        ("約有５萬人", ["约有5万人"]),  # width folded as the text is
         ("普京 乌克兰 NOT 美国总统", ["普京乌克兰"]),
         ("习近平讲话 OR 李强讲话", ["习近平讲话", "李强讲话"]),
         ("title:中国队 决赛", []),  # a word for one field splits the stretch; 决赛 alone is too short

@@ -18,10 +18,9 @@ gained on the three sets in an offline run over the engine's top 10; 0.6 lost on
 from __future__ import annotations
 
 import dataclasses
-import re
-import unicodedata
 
 from search.analysis.convert import to_simplified
+from search.analysis.scripts import script_texts
 from search.backends.base import StoredHit
 from search.query.parse import Node, Not, Or, Phrase, Word
 
@@ -33,15 +32,16 @@ WEIGHT = 0.4
 #: two-character query holds all of it).
 MIN_CHARS = 3
 
-_KEPT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9a-z]+")
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
-
 
 def _compact(text: str) -> str:
-    """Width-folded (NFKC: １９９０ is 1990), simplified script, lower case, only Han characters,
-    digits and Latin letters."""
-    return "".join(_KEPT.findall(to_simplified(unicodedata.normalize("NFKC", text)).lower()))
+    """The Han, Latin and digit runs of ``text`` as the analysis reads them (width-folded:
+    １９９０ is 1990), joined, in simplified script and lower case."""
+    return to_simplified("".join(run for kind, run in script_texts(text) if kind != "other")).lower()
+
+
+def _kinds(text: str) -> set[str]:
+    """The scripts ``text`` is written in (:func:`search.analysis.scripts.script_texts`' kinds)."""
+    return {kind for kind, _ in script_texts(text)}
 
 
 def longest_common(query: str, text: str) -> int:
@@ -68,7 +68,8 @@ def typed_stretches(node: Node | None) -> list[str]:
 
     def walk(node: Node, current: list[str]) -> None:
         if isinstance(node, (Word, Phrase)):
-            if node.field is None and (_HAN.search(node.text) or not _LATIN.search(node.text)):
+            kinds = _kinds(node.text)
+            if node.field is None and ("han" in kinds or "latin" not in kinds):
                 current.append(node.text)
             else:  # a word for one field, or a Latin word (Chinese is not written across it)
                 flush(current)
@@ -88,7 +89,7 @@ def typed_stretches(node: Node | None) -> list[str]:
     def flush(current: list[str]) -> None:
         text = _compact("".join(current))
         current.clear()
-        if len(text) >= MIN_CHARS and _HAN.search(text):
+        if len(text) >= MIN_CHARS and "han" in _kinds(text):
             out.append(text)
 
     if node is not None:

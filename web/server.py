@@ -619,8 +619,8 @@ class Supervisor:
         started: it opened the newest). Such successors start again, such serving workers join
         the round; the hand-over waits until every worker answers from the same generation."""
         successors = {worker.successor: pid for pid, worker in pending}
-        serving = [pid for pid, worker in self.workers.items() if not worker.retiring]  # successors included
-        generation = {pid: self.shared.generation[self.workers[pid].slot] for pid in serving if pid in self.workers}
+        # Every worker that serves or will (successors included); the retiring ones are halting.
+        generation = {pid: self.shared.generation[worker.slot] for pid, worker in self.workers.items() if not worker.retiring}
         known = [g for g in generation.values() if g >= 0]
         if not known:
             return False

@@ -187,9 +187,12 @@ def index_copies(target: Target, sources: list[dict], times: int, jvm: int | Non
     backend = open_backend(backend_config(target.config()), create=True)
 
     def actions():
+        # Each copy in the story of its original (``dup_group``, what searches collapse on), as the
+        # indexer's duplicate detection would place an identical article; the originals are not
+        # compared with each other here (that is the indexer's work, not the cluster's).
         for copy in range(times):
             for source in sources:
-                doc = dict(source, id=f"{source['id']}~{copy}") if copy else source
+                doc = dict(source, id=f"{source['id']}~{copy}" if copy else source["id"], dup_group=source["id"])
                 yield {"_index": target.index_name, "_id": doc["id"], "_source": doc}
 
     with Sampler(jvm) as node:

@@ -8,6 +8,7 @@ shared news articles checks that boolean and phrase queries match the same artic
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -288,7 +289,7 @@ def test_what_opensearch_searches_reuse_follows_the_index_and_is_not_read_again_
         first = store.speaker_directory()
         assert first == {"vladimir-putin": {"names": {"zh": "普京", "en": "Vladimir Putin"}, "count": 1}}
         assert engine.search("普京").total == 1
-        asked = {"search": [], "msearch": []}
+        asked = {"search": [], "msearch": [], "termvectors": [], "count": []}
         for name, calls in asked.items():
             sent = getattr(store.client, name)
             monkeypatch.setattr(store.client, name, lambda *a, _sent=sent, _calls=calls, **k: _calls.append(k) or _sent(*a, **k))
@@ -301,7 +302,9 @@ def test_what_opensearch_searches_reuse_follows_the_index_and_is_not_read_again_
             "xi-jinping": {"names": {"zh": "习近平", "en": "Xi Jinping"}, "count": 2},
         }
         assert len(asked["search"]) == 2  # the counts, and the names of the one new speaker
-        assert engine.search("普京").total == 2 and len(asked["msearch"]) == 5  # statistics read again, then the search
+        # The statistics read again (the count and one term-vector request), then the search.
+        assert engine.search("普京").total == 2 and len(asked["msearch"]) == 4
+        assert len(asked["termvectors"]) == 1 and len(asked["count"]) == 1
     finally:
         engine.close()
 
@@ -405,6 +408,8 @@ def news(request, tmp_path_factory) -> dict[str, BackendConfig]:
     configs = {}
     for backend in BACKENDS:
         config = fresh_config(backend, request, folder / backend)
+        if backend == "opensearch":  # several shards: totals, stories and statistics must not depend on them
+            config = dataclasses.replace(config, shards=3)
         report = Indexer(config=config).run([str(data)])
         assert report.failed == 0 and report.indexed == 1200, report.failures[:3]
         configs[backend] = config
@@ -429,6 +434,27 @@ def test_the_same_queries_match_the_same_articles(news, translate):
     finally:
         for engine in engines.values():
             engine.close()
+
+
+def test_planning_reads_the_same_term_statistics_from_every_shard(news):
+    """The document frequencies planning reads (which words and translations the index holds,
+    how rare they are) are the same on a three-shard OpenSearch index as on Whoosh."""
+    from search.backends.base import open_backend
+
+    stores = {backend: open_backend(config) for backend, config in news.items()}
+    try:
+        views = {backend: store.view() for backend, store in stores.items()}
+        fields = ("title_zh", "body_zh", "body_en", "body_bigrams", "captions_en")
+        pairs = [(f, t) for f in fields for n, t in enumerate(sorted(views["whoosh"].field_terms(f))) if n % 5 == 0]
+        pairs += [(f, t) for f in fields for t in ("zzqxv", "鬰鬰", "nosuchterm")]
+        assert len(pairs) > 2000
+        found = {backend: view.frequencies(pairs) for backend, view in views.items()}
+        assert found["opensearch"] == found["whoosh"]
+        assert sum(df > 1 for df in found["whoosh"].values()) > 500 and found["whoosh"][("body_en", "zzqxv")] == 0
+        assert views["opensearch"].doc_count == views["whoosh"].doc_count == 1200
+    finally:
+        for store in stores.values():
+            store.close()
 
 
 def test_the_same_articles_make_the_same_stories(news):

@@ -1,15 +1,20 @@
-"""The first hits of a Chinese query, re-ordered by the longest stretch of it each one holds.
+"""The first hits of a Chinese query, re-ordered by how much of it they hold verbatim and in one sentence.
 
 A long Chinese query (a question, a sentence pasted from an article) is matched word by word
 and pair by pair, which scores an article holding its words scattered as high as one holding
-a long stretch of it verbatim. The first :data:`DEPTH` hits of each tier (complete matches,
-then partial ones) are re-ordered by their score (relative to the tier's best) plus
-:data:`WEIGHT` times the longest stretch of the query they hold (relative to the longest any
-of them holds), both read in simplified script with punctuation and spaces left out.
+a long stretch of it verbatim, or most of it in one sentence. The first :data:`DEPTH` hits of
+each tier (complete matches, then partial ones) are re-ordered by their score (relative to the
+tier's best) plus :data:`WEIGHT` times the longest stretch of the query they hold (relative to
+the longest any of them holds) plus :data:`SENTENCE_WEIGHT` times the share of the query's
+character pairs, weighted by rarity (IDF), that their best sentence holds (relative to the best
+any of them has); all read in simplified script with punctuation and spaces left out.
 
-Measured on the QA sets (MRR@10, ``python -m bench.quality``; README "Evaluation"): DRCD dev
-0.9667 → 0.9681, CMRC 2018 dev 0.9853 → 0.9861, trial 0.9817 → 0.9835. Weights 0.2–0.5 all
-gained on the three sets in an offline run over the engine's top 10; 0.6 lost on DRCD.
+Measured on the QA sets (MRR@10, ``python -m bench.quality``; README "Evaluation"): the longest
+stretch alone (weight 0.4) took DRCD dev 0.9667 → 0.9681, CMRC 2018 dev 0.9853 → 0.9861, trial
+0.9817 → 0.9835; with the best sentence, DRCD dev 0.9710, CMRC dev 0.9871, trial 0.9829. In an
+offline run over the engine's top 10, stretch weights 0.2–0.3 with sentence weights 0.2–0.4
+all gave DRCD 0.970–0.971 and CMRC dev 0.9866–0.9873 (the middle is kept); the stretch alone
+gained at weights 0.2–0.5 and lost on DRCD at 0.6.
 
 >>> longest_common("瑞士近卫队的制服", "瑞士近卫队于1506年建立，其制服")
 5
@@ -17,7 +22,12 @@ gained on the three sets in an offline run over the engine's top 10; 0.6 lost on
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import itertools
+import math
+import re
+from typing import Callable, Iterable
 
 from search.analysis.convert import to_simplified
 from search.analysis.scripts import script_texts
@@ -27,7 +37,13 @@ from search.query.parse import Node, Not, Or, Phrase, Word
 #: How many hits of each tier are re-ordered (one page: deeper pages keep the backend's order).
 DEPTH = 10
 #: The weight of the longest held stretch beside the score (both scaled to the tier's best).
-WEIGHT = 0.4
+WEIGHT = 0.25
+#: The weight of the best sentence's share of the query (scaled to the tier's best).
+SENTENCE_WEIGHT = 0.3
+#: What ends a sentence (a title is one sentence).
+SENTENCE_END = re.compile(r"[。！？；!?;\n]+")
+#: The field whose character pairs' document frequencies weight the query's pairs.
+PAIR_FIELD = "body_bigrams"
 #: Queries whose Chinese strings are all shorter than this are left alone (every hit of a
 #: two-character query holds all of it).
 MIN_CHARS = 3
@@ -36,7 +52,12 @@ MIN_CHARS = 3
 def _compact(text: str) -> str:
     """The Han, Latin and digit runs of ``text`` as the analysis reads them (width-folded:
     １９９０ is 1990), joined, in simplified script and lower case."""
-    return to_simplified("".join(run for kind, run in script_texts(text) if kind != "other")).lower()
+    return _runs(to_simplified(text))
+
+
+def _runs(simplified: str) -> str:
+    """:func:`_compact` of a text already in simplified script."""
+    return "".join(run for kind, run in script_texts(simplified) if kind != "other").lower()
 
 
 def _kinds(text: str) -> set[str]:
@@ -99,17 +120,61 @@ def typed_stretches(node: Node | None) -> list[str]:
     return out
 
 
-def held_stretch(strings: list[str], fields: dict) -> int:
-    """The longest stretch of any of ``strings`` (compacted) held in the article's Chinese title and body."""
-    text = _compact(" ".join(fields.get(name) or "" for name in ("title_zh", "body_zh")))
-    return max((longest_common(s, text) for s in strings), default=0)
+def pair_weights(strings: list[str], frequencies: Callable[[Iterable[tuple[str, str]]], dict], doc_count: int) -> dict[str, float]:
+    """The character pairs of ``strings`` (compacted) → their rarity, ``log(1 + N / (1 + df))``
+    over the articles' bodies (``frequencies``: a view's document frequencies of ``(field, term)`` pairs).
+
+    >>> weights = pair_weights(["瑞士近卫"], lambda pairs: {p: 9 if p[1] == "瑞士" else 0 for p in pairs}, 99)
+    >>> sorted(weights) == ["士近", "瑞士", "近卫"] and weights["瑞士"] < weights["近卫"]
+    True
+    """
+    pairs = sorted({s[i : i + 2] for s in strings for i in range(len(s) - 1)})
+    found = frequencies([(PAIR_FIELD, pair) for pair in pairs])
+    return {pair: math.log(1 + doc_count / (1 + found.get((PAIR_FIELD, pair), 0))) for pair in pairs}
 
 
-def rerank(hits: list[StoredHit], strings: list[str]) -> list[StoredHit]:
+def _article(fields: dict) -> list[str]:
+    """The article's Chinese title and body in simplified script, sentence by sentence, compacted."""
+    sentences: list[str] = []
+    for name in ("title_zh", "body_zh"):
+        text = fields.get(name)
+        if text:
+            sentences += [compact for part in SENTENCE_END.split(to_simplified(text)) if (compact := _runs(part))]
+    return sentences
+
+
+def best_sentence(weights: dict[str, float], sentences: list[str]) -> float:
+    """The largest share of the query's pair weight (:func:`pair_weights`) one of ``sentences`` holds.
+
+    >>> best_sentence({"瑞士": 1.0, "近卫": 3.0}, ["瑞士很美", "近卫队在瑞士"])
+    1.0
+    """
+    total = sum(weights.values())
+    if not total or not sentences:
+        return 0.0
+    # Each pair looked for in the whole text at once (a search in C), its sentence found from
+    # where it starts: a pair test per sentence cost ~10x more on a long article.
+    text = "\n".join(sentences)  # no compacted sentence holds a newline: no pair runs across two
+    ends = list(itertools.accumulate(len(sentence) + 1 for sentence in sentences))
+    held = [0.0] * len(sentences)
+    for pair, weight in weights.items():
+        last = -1
+        at = text.find(pair)
+        while at >= 0:
+            n = bisect.bisect_right(ends, at)
+            if n != last:  # once per sentence
+                held[n] += weight
+                last = n
+            at = text.find(pair, at + 1)
+    return max(held) / total
+
+
+def rerank(hits: list[StoredHit], strings: list[str], weights: dict[str, float] | None = None) -> list[StoredHit]:
     """``hits`` (relevance order, complete matches first: ``StoredHit.complete``) with the first
-    :data:`DEPTH` of each tier re-ordered by :func:`typed_stretches` ``strings``; a re-ordered
-    hit's score is the combined one, in the units of the tier's best score, so scores still
-    fall down each tier."""
+    :data:`DEPTH` of each tier re-ordered by :func:`typed_stretches` ``strings`` and the best
+    sentence's share of their pairs (``weights``: :func:`pair_weights`; none: stretches only);
+    a re-ordered hit's score is the combined one, in the units of the tier's best score, so
+    scores still fall down each tier."""
     if not strings:
         return hits
     out = list(hits)
@@ -119,9 +184,16 @@ def rerank(hits: list[StoredHit], strings: list[str]) -> list[StoredHit]:
         if len(tier) < 2:
             continue
         best_score = max(hit.score for hit in tier) or 1.0
-        stretches = [held_stretch(strings, hit.fields) for hit in tier]
+        articles = [_article(hit.fields) for hit in tier]
+        # Punctuation is left out: a stretch may run across it, as the query's does.
+        stretches = [max((longest_common(s, "".join(sentences)) for s in strings), default=0) for sentences in articles]
         longest = max(stretches) or 1
-        combined = [hit.score / best_score + WEIGHT * stretch / longest for hit, stretch in zip(tier, stretches)]
+        shares = [best_sentence(weights, sentences) for sentences in articles] if weights else [0.0] * len(tier)
+        top_share = max(shares) or 1.0
+        combined = [
+            hit.score / best_score + WEIGHT * stretch / longest + SENTENCE_WEIGHT * share / top_share
+            for hit, stretch, share in zip(tier, stretches, shares)
+        ]
         order = sorted(range(len(tier)), key=lambda n: -combined[n])  # stable: ties keep the backend's order
         out[start : start + len(tier)] = [dataclasses.replace(tier[n], score=combined[n] * best_score) for n in order]
     return out

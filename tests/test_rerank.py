@@ -43,7 +43,46 @@ def _ids(engine, query: str, **kw) -> list[str]:
 def test_a_pasted_sentence_finds_its_article_first(engine, monkeypatch):
     assert _ids(engine, PASTED)[0] == "verbatim"
     monkeypatch.setattr(rerank, "WEIGHT", 0.0)
+    monkeypatch.setattr(rerank, "SENTENCE_WEIGHT", 0.0)
     assert _ids(engine, PASTED)[0] == "scattered", "the test no longer needs the re-ordering: make the words favour the other article"
+
+
+QUESTION = "长江经济带的生态保护规划是什么"
+SENTENCE_ARTICLES = [
+    # The question's words in one sentence, in a longer article.
+    {"id": "one-sentence", "title": "沿江城市发展综述",
+     "body": "沿江各地今年加快发展。在长江流域的经济带建设中，生态保护与规划并重。各地还推进了交通建设和产业升级。"},
+    # The same words (and the same longest stretch, 生态保护), one or two per sentence, in a shorter one.
+    {"id": "scattered", "title": "沿江城市发展综述",
+     "body": "长江沿岸风光秀丽。经济带发展加快。生态保护成效明显。沿岸居民的生活不断改善。新的规划已经出台。"},
+] + [
+    {"id": f"other{n}", "title": f"{city}{topic}新闻", "body": f"{city}举行{topic}比赛，当地重视生态和环境。{topic}项目规划完成。"}
+    for n, (topic, city) in enumerate(zip(TOPICS, CITIES), 1)
+]
+
+
+def test_an_article_holding_the_question_in_one_sentence_comes_before_one_holding_it_scattered(tmp_path, monkeypatch):
+    engine = articles_engine(tmp_path, SENTENCE_ARTICLES)
+    try:
+        assert _ids(engine, QUESTION)[:2] == ["one-sentence", "scattered"]
+        assert engine.search(QUESTION, highlight=False, facets=False).total == 2  # both hold every word
+        monkeypatch.setattr(rerank, "SENTENCE_WEIGHT", 0.0)
+        assert _ids(engine, QUESTION)[:2] == ["scattered", "one-sentence"], "the words' scores no longer favour the scattered article"
+    finally:
+        engine.close()
+
+
+def test_pair_weights_are_rarer_pairs_weighing_more(tmp_path):
+    engine = articles_engine(tmp_path, SENTENCE_ARTICLES)
+    try:
+        view = engine.backend.view()
+        weights = rerank.pair_weights(["长江经济带生态保护规划"], view.frequencies, view.doc_count)
+        assert set(weights) == {"长江", "江经", "经济", "济带", "带生", "生态", "态保", "保护", "护规", "规划"}
+        # 生态 and 规划 are in every article, 长江 in two, 江经 in none.
+        assert weights["江经"] > weights["长江"] > weights["生态"] > 0
+        assert weights["生态"] == weights["规划"]
+    finally:
+        engine.close()
 
 
 def test_pages_of_any_size_agree_with_one_page(engine):
@@ -101,3 +140,14 @@ def test_typed_stretches(query, stretches):
 def test_longest_common_is_the_longest_common_substring(query, text):
     brute = max((j - i for i in range(len(query)) for j in range(i + 1, len(query) + 1) if query[i:j] in text), default=0)
     assert rerank.longest_common(query, text) == brute
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(st.text("甲乙丙丁", min_size=2, max_size=2), st.floats(0.1, 5.0), max_size=6),
+    st.lists(st.text("甲乙丙丁戊", min_size=1, max_size=12), max_size=6),
+)
+def test_the_best_sentence_is_the_one_holding_the_most_pair_weight(weights, sentences):
+    naive = max((sum(w for pair, w in weights.items() if pair in sentence) for sentence in sentences), default=0.0)
+    total = sum(weights.values())
+    assert rerank.best_sentence(weights, sentences) == pytest.approx(naive / total if total else 0.0)

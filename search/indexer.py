@@ -107,6 +107,7 @@ class Indexer:
         ids_by_path: dict[str, set[str]] = {}
         clean_paths: set[str] = set()
         batch = _Batch(writer, report, self.batch_size)
+        writer.expect(sum(_articles_in(path) for path, supported in files if supported))
         try:
             for path, supported in files:
                 if not supported:
@@ -200,6 +201,21 @@ class _Batch:
             else:
                 self.report.indexed += 1
         self.added = []
+
+
+def _articles_in(path: str) -> int:
+    """About how many articles ``path`` holds: a JSON Lines file's lines (counted in 1 MB
+    blocks, ~20 ms for the 54 MB news corpus), one for any other file."""
+    if not path.lower().endswith(".jsonl"):
+        return 1
+    lines = 0
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                lines += block.count(b"\n")
+    except OSError:
+        return 1  # reading it will report the error
+    return lines
 
 
 def _size(path: str) -> int:

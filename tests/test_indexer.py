@@ -452,6 +452,34 @@ def test_large_batch_uses_worker_processes_and_ends_with_exact_ids(data, ix):
         engine.close()
 
 
+def test_a_first_build_of_many_articles_starts_its_writer_processes_at_the_first_one(data, ix, monkeypatch):
+    """An empty index and at least PARALLEL_MIN_BATCH articles to read: the writer processes start
+    with the first article; a run over an index holding articles first sees how many change."""
+    from search.backends.whoosh import indexing
+
+    opened: list[int] = []
+    original = indexing.WhooshWriter._open
+
+    def spy(self, count):
+        opened.append(len(self._held))
+        return original(self, count)
+
+    monkeypatch.setattr(indexing.WhooshWriter, "_open", spy)
+    n = PARALLEL_MIN_BATCH + 20
+    write_jsonl(data / "first.jsonl", [record(f"b{i:04d}", f"第{i}号报告 关于贸易合作。", f"Report {i}") for i in range(n)])
+    assert counts(Indexer(ix, procs=2).run([str(data)])) == (n, 0, 0, 0)
+    assert opened == [1]
+    opened.clear()
+    write_jsonl(data / "second.jsonl", [record(f"c{i:04d}", f"第{i}号通知 关于农业合作。", f"Notice {i}") for i in range(n)])
+    assert counts(Indexer(ix, procs=2).run([str(data)])) == (n, 0, n, 0)
+    assert opened == [PARALLEL_MIN_BATCH]
+    engine = Engine(ix)
+    try:
+        assert engine.search("贸易").total == n and engine.search("农业").total == n
+    finally:
+        engine.close()
+
+
 # --- index version -----------------------------------------------------------------------------
 
 

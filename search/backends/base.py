@@ -254,6 +254,10 @@ class Writer(AbstractContextManager):
     def cancel(self) -> None:
         """Drop what was added since the last commit (a run that fails or is interrupted)."""
 
+    def expect(self, articles: int) -> None:
+        """A hint before the first :meth:`add`: the run reads about this many articles. A
+        backend may get ready for them at once (start its writer processes); by default nothing."""
+
     def write(self, batch: list[tuple[Article, str, bool]]) -> list[WriteFailure]:
         """Add ``(article, digest, exists)`` items and commit them."""
         for article, digest, exists in batch:

@@ -86,6 +86,7 @@ class WhooshWriter(Writer):
         self._held: list[tuple[Article, str, bool]] = []  # added, not yet given to a Whoosh writer
         self._batch_writer = None  # the Whoosh writer of the batch being added
         self._fingerprints: dedup.Fingerprinter | None = None  # the batch's, while grouping
+        self._eager = False  # a first build of many articles: writer processes from the first article
 
     def __enter__(self) -> "WhooshWriter":
         lock = write_lock(self.index_dir)
@@ -126,6 +127,14 @@ class WhooshWriter(Writer):
                 out[article_id] = raw.hex() if raw else ""
         return out
 
+    def expect(self, articles: int) -> None:
+        """A first build (the index is empty) of at least :data:`PARALLEL_MIN_BATCH` articles
+        starts the writer processes at the first article instead of after that many: they
+        then work while this process parses the first files (the 6,000-article sample's
+        whole command 0.2–0.7 s faster in six alternating pairs, of about 10 s). Other runs
+        may change only a few of the articles they read."""
+        self._eager = articles >= PARALLEL_MIN_BATCH and self.procs > 1 and self._searcher.doc_count_all() == 0
+
     def _writer(self, count: int):
         """A Whoosh writer for ``count`` articles (this run holds the write lock)."""
         if count >= PARALLEL_MIN_BATCH and self.procs > 1:
@@ -140,7 +149,9 @@ class WhooshWriter(Writer):
             self._add(article, digest, exists)
             return
         self._held.append((article, digest, exists))
-        if len(self._held) >= PARALLEL_MIN_BATCH and self.procs > 1:
+        if self._eager:
+            self._open(PARALLEL_MIN_BATCH)
+        elif len(self._held) >= PARALLEL_MIN_BATCH and self.procs > 1:
             self._open(len(self._held))
 
     def _open(self, count: int) -> None:

@@ -56,7 +56,10 @@ def test_foreground_node_stops_on_interrupt(tmp_path):
     need_java()
     port = free_port()
     command = [sys.executable, "-m", "search.backends.opensearch.localnode", "--port", str(port), "--data", str(tmp_path / "home"), "--heap", "256"]
-    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+    # As from a terminal: a test run started as a background job of a script inherits SIGINT
+    # ignored, and Python then keeps ignoring it (as it should for a background job).
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:
         try:
             line = proc.stdout.readline()
             assert line.startswith(f"OpenSearch 2.19.6 ready at http://127.0.0.1:{port} in "), (line, proc.stderr.read() if proc.poll() is not None else "")

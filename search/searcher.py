@@ -161,7 +161,8 @@ class Engine:
         the_plan, found = self._run(view, SearchRequest(the_plan, filters, speaker_ids, *asked, facets, filters.collapse))
         stored = found.hits
         if reordered:
-            stored = rerank.rerank(list(stored), the_plan.stretches, the_plan.pair_weights)[offset : offset + size]
+            weights = rerank.pair_weights(the_plan.stretches, view.frequencies, view.doc_count)
+            stored = rerank.rerank(list(stored), the_plan.stretches, weights)[offset : offset + size]
         terms = the_plan.highlight if highlight else None
         hits = [self._hit(hit, terms, the_plan.phrases, the_plan.strings) for hit in stored]
         took = (time.perf_counter() - started) * 1000
@@ -248,8 +249,6 @@ class Engine:
                 pinyin=reading.pinyin,
             )
         the_plan.stretches = rerank.typed_stretches(searched.node)
-        if the_plan.stretches:
-            the_plan.pair_weights = rerank.pair_weights(the_plan.stretches, view.frequencies, view.doc_count)
         if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
             the_plan.primary, the_plan.fallback = Everything(), None
         speaker_ids = tuple(self.speaker_ids(filters.speaker, view)) if filters.speaker else None

@@ -145,8 +145,6 @@ class Plan:
     strings: list[str] = field(default_factory=list)
     #: Stretches of Chinese typed (compacted, search.rerank.typed_stretches) that re-order the first hits.
     stretches: list[str] = field(default_factory=list)
-    #: Their character pairs → rarity (IDF; search.rerank.pair_weights), for the best-sentence share.
-    pair_weights: dict[str, float] = field(default_factory=dict)
     #: With a fallback: the units every complete match holds, how each was typed, the
     #: bonus clauses (phrase, proximity) and the exclusions, so that
     #: :func:`search.query.build.narrowed` can drop units no article holds together.

@@ -107,7 +107,7 @@ class Indexer:
         ids_by_path: dict[str, set[str]] = {}
         clean_paths: set[str] = set()
         batch = _Batch(writer, report, self.batch_size)
-        writer.expect(sum(_articles_in(path) for path, supported in files if supported))
+        writer.expect(lambda: sum(_articles_in(path) for path, supported in files if supported))
         try:
             for path, supported in files:
                 if not supported:

@@ -12,6 +12,7 @@ import pytest
 from search.errors import IndexVersionError
 from search.filters import SearchFilters
 from search.backends.whoosh.indexing import PARALLEL_MIN_BATCH
+from search import indexer as indexer_module
 from search.indexer import Indexer
 from search.searcher import Engine
 from search.backends.whoosh.store import META_FILE, open_index
@@ -465,14 +466,19 @@ def test_a_first_build_of_many_articles_starts_its_writer_processes_at_the_first
         return original(self, count)
 
     monkeypatch.setattr(indexing.WhooshWriter, "_open", spy)
+    counted: list[str] = []
+    count = indexer_module._articles_in
+    monkeypatch.setattr(indexer_module, "_articles_in", lambda path: counted.append(path) or count(path))
     n = PARALLEL_MIN_BATCH + 20
     write_jsonl(data / "first.jsonl", [record(f"b{i:04d}", f"第{i}号报告 关于贸易合作。", f"Report {i}") for i in range(n)])
     assert counts(Indexer(ix, procs=2).run([str(data)])) == (n, 0, 0, 0)
-    assert opened == [1]
+    assert opened == [1] and len(counted) == 1
     opened.clear()
+    counted.clear()
     write_jsonl(data / "second.jsonl", [record(f"c{i:04d}", f"第{i}号通知 关于农业合作。", f"Notice {i}") for i in range(n)])
     assert counts(Indexer(ix, procs=2).run([str(data)])) == (n, 0, n, 0)
     assert opened == [PARALLEL_MIN_BATCH]
+    assert counted == []  # an index holding articles: its input is not read twice to count them
     engine = Engine(ix)
     try:
         assert engine.search("贸易").total == n and engine.search("农业").total == n

@@ -254,9 +254,11 @@ class Writer(AbstractContextManager):
     def cancel(self) -> None:
         """Drop what was added since the last commit (a run that fails or is interrupted)."""
 
-    def expect(self, articles: int) -> None:
-        """A hint before the first :meth:`add`: the run reads about this many articles. A
-        backend may get ready for them at once (start its writer processes); by default nothing."""
+    def expect(self, articles: Callable[[], int]) -> None:
+        """A hint before the first :meth:`add`: ``articles()`` tells about how many articles the
+        run reads (it reads the input to count them: called only by a backend that would act on
+        the answer). A backend may get ready for them at once (start its writer processes); by
+        default nothing."""
 
     def write(self, batch: list[tuple[Article, str, bool]]) -> list[WriteFailure]:
         """Add ``(article, digest, exists)`` items and commit them."""

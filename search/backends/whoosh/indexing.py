@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+from typing import Callable
 
 from whoosh.index import TOC, clean_files
 
@@ -127,13 +128,13 @@ class WhooshWriter(Writer):
                 out[article_id] = raw.hex() if raw else ""
         return out
 
-    def expect(self, articles: int) -> None:
+    def expect(self, articles: Callable[[], int]) -> None:
         """A first build (the index is empty) of at least :data:`PARALLEL_MIN_BATCH` articles
         starts the writer processes at the first article instead of after that many: they
         then work while this process parses the first files (the 6,000-article sample's
         whole command 0.2–0.7 s faster in six alternating pairs, of about 10 s). Other runs
-        may change only a few of the articles they read."""
-        self._eager = articles >= PARALLEL_MIN_BATCH and self.procs > 1 and self._searcher.doc_count_all() == 0
+        may change only a few of the articles they read, and are not counted."""
+        self._eager = self.procs > 1 and self._searcher.doc_count_all() == 0 and articles() >= PARALLEL_MIN_BATCH
 
     def _writer(self, count: int):
         """A Whoosh writer for ``count`` articles (this run holds the write lock)."""

@@ -186,7 +186,8 @@ def rerank(hits: list[StoredHit], strings: list[str], weights: dict[str, float] 
         best_score = max(hit.score for hit in tier) or 1.0
         articles = [_article(hit.fields) for hit in tier]
         # Punctuation is left out: a stretch may run across it, as the query's does.
-        stretches = [max((longest_common(s, "".join(sentences)) for s in strings), default=0) for sentences in articles]
+        texts = ["".join(sentences) for sentences in articles]
+        stretches = [max((longest_common(s, text) for s in strings), default=0) for text in texts]
         longest = max(stretches) or 1
         shares = [best_sentence(weights, sentences) for sentences in articles] if weights else [0.0] * len(tier)
         top_share = max(shares) or 1.0

@@ -16,7 +16,11 @@ WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 UV_VERSION = 0.13.8
 LOCK = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes $(if $(UPGRADE),--upgrade)
 
+# The project's own modules compiled to bytecode, as pip compiles every package it installs:
+# Python then reads them instead of compiling ~10,000 lines at each command (0.26 s of every
+# `python -m search index` where bytecode is never written, PYTHONDONTWRITEBYTECODE=1).
 install: $(VENV)/.installed
+	@$(BIN)/python -m compileall -q search web
 install-test: $(VENV)/.installed-test
 install-bench: $(VENV)/.installed-bench
 

@@ -312,8 +312,13 @@ class Fingerprinter:
         self._keys, self._chunk = [], []
 
     def _receive(self, count: int) -> list:
+        """The oldest ``count`` tasks' results (waiting for them), and those of the tasks after
+        them that are done already: the first articles go on to the writer processes as soon as
+        their fingerprints are back, not after :data:`AHEAD` more tasks are sent."""
         out = []
-        for _ in range(max(0, count)):
+        count = max(0, count)
+        while self._flight and (count > 0 or self._flight[0][1].done()):
+            count -= 1
             keys, future = self._flight.pop(0)
             try:
                 found = future.result()

@@ -150,6 +150,26 @@ def test_fingerprints_from_the_helper_process_equal_the_inline_ones_in_order():
         assert encode(sigs, feats) == encode(want_sigs, want_feats), article.id
 
 
+def test_fingerprints_come_back_as_soon_as_they_are_done_not_after_the_tasks_ahead():
+    """The first articles of a run go on to the writer processes when their fingerprints are
+    back: a task that is done is received on the next chunk sent, though fewer than
+    ``AHEAD`` tasks are in flight."""
+    import concurrent.futures
+
+    articles = _many_articles(2 * Fingerprinter.CHUNK)
+    first, second = articles[: Fingerprinter.CHUNK], articles[Fingerprinter.CHUNK :]
+    ahead = Fingerprinter(link=True, parallel=True)
+    try:
+        assert [item for article in first for item in ahead.push(article.id, article)] == []
+        concurrent.futures.wait([future for _, future in ahead._flight])
+        got = [item for article in second for item in ahead.push(article.id, article)]
+        assert [key for key, _, _ in got] == [a.id for a in first]
+        rest = list(ahead.drain())
+    finally:
+        ahead.close()
+    assert [key for key, _, _ in rest] == [a.id for a in second]
+
+
 def test_a_dead_fingerprint_process_fails_the_batch_loudly():
     import os
     import signal

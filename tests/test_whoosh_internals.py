@@ -9,6 +9,7 @@ upgrade that renames or drops one fails this test by name, instead of the rankin
 from __future__ import annotations
 
 import hashlib
+import io
 import importlib
 import inspect
 import json
@@ -16,7 +17,7 @@ import random
 
 import numpy as np
 import pytest
-from whoosh.filedb.structfile import BufferFile
+from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3TermInfo
 from whoosh.matching import ListMatcher
@@ -85,6 +86,7 @@ def test_every_required_name_exists(reader, reader_dir, tmp_path):
         "field writer (W3FieldWriter)": segment_writer.fieldwriter,
         "term info (W3TermInfo)": W3TermInfo(),
         "term index writer (OrderedHashWriter)": segment_writer.fieldwriter._tindex,
+        "structured file (StructFile)": StructFile(io.BytesIO(), "x"),
     }
     missing = {}
     for where, names in internals.REQUIRED.items():

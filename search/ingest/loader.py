@@ -60,8 +60,10 @@ def iter_files(paths: list[str]) -> Iterator[tuple[str, bool]]:
             raise IngestError(f"{raw}: no such file or folder", param=raw)
 
 
-#: JSON Lines records per part of :func:`load_parts`.
+#: JSON Lines records per part of :func:`load_parts`: the first part is :data:`FIRST_PART_LINES`
+#: records and each next one twice the last, up to :data:`PART_LINES`.
 PART_LINES = 256
+FIRST_PART_LINES = 16
 
 
 def load_file(path: str) -> LoadedFile:
@@ -77,7 +79,11 @@ def load_file(path: str) -> LoadedFile:
 
 def load_parts(path: str, lines_per_part: int = PART_LINES) -> Iterator[LoadedFile]:
     """:func:`load_file` in parts of up to ``lines_per_part`` JSONL records (one part for other
-    files), so that indexing can work on the first articles while the next are parsed."""
+    files), so that indexing can work on the first articles while the next are parsed.
+
+    The first parts are small (:data:`FIRST_PART_LINES`, then doubling): the writer processes
+    start with the first article handed over, and a first part of 256 records kept them
+    waiting while this process parsed them and found their speakers."""
     loaded = LoadedFile(path=path)
     is_jsonl = path.lower().endswith(".jsonl")
     lines: list[str | UnicodeDecodeError] | None = None
@@ -106,6 +112,7 @@ def load_parts(path: str, lines_per_part: int = PART_LINES) -> Iterator[LoadedFi
     if is_jsonl:
         del data  # the lines hold the text now
         count = 0
+        part_lines = min(FIRST_PART_LINES, lines_per_part)
         for lineno, item, warnings in _jsonl_items(lines if lines is not None else text.split("\n"), path):
             loaded.warnings.extend(warnings)
             if isinstance(item, IngestError):
@@ -113,9 +120,10 @@ def load_parts(path: str, lines_per_part: int = PART_LINES) -> Iterator[LoadedFi
             else:
                 loaded.articles.append((f"{path}:{lineno}", item))
             count += 1
-            if count == lines_per_part:
+            if count >= part_lines:
                 yield loaded
                 loaded, count = LoadedFile(path=path, encoding=loaded.encoding), 0
+                part_lines = min(2 * part_lines, lines_per_part)
         if count or not (loaded.articles or loaded.errors):
             yield loaded
         return

@@ -40,10 +40,10 @@ from whoosh.codec.whoosh3 import (
     _lenfield,
 )
 from whoosh.filedb.filetables import OrderedHashWriter, _lengths, md5_hash
-from whoosh.filedb.structfile import BufferFile
+from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.matching import ListMatcher
 from whoosh.scoring import BM25F
-from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
+from whoosh.system import IS_LITTLE, emptybytes, pack_int, pack_long, pack_ushort
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.reading import TermNotFound
 from whoosh.util import random_name
@@ -84,8 +84,10 @@ REQUIRED = {
     ),
     "posting pool (PostingPool)": ("runs", "current", "currentsize", "limit", "fieldnames", "save", "iter_postings"),
     "field writer (W3FieldWriter)": (
-        "_codec", "_format", "_postfile", "_tindex", "_fieldid", "_btext", "start_field", "finish_field", "close",
+        "_codec", "_format", "_postfile", "_tindex", "_fieldid", "_btext", "_create_file", "start_field", "finish_field",
+        "close",
     ),
+    "structured file (StructFile)": ("file", "_name", "onclose"),
     "term info (W3TermInfo)": ("_struct",),
 }
 
@@ -130,6 +132,9 @@ REPLACED = {
     "whoosh.filedb.filetables.OrderedHashWriter.add": "a6dc6e9ae8ad6e6d",
     "whoosh.filedb.filetables.HashWriter.add": "c156f8f2daba0f27",
     "whoosh.filedb.filetables.md5_hash": "c97187d79a7a6108",
+    "whoosh.filedb.structfile.StructFile.__init__": "6778e439e9303076",
+    "whoosh.filedb.structfile.StructFile.write_array": "8c1802867a015c3a",
+    "whoosh.codec.whoosh3.W3FieldWriter._create_file": "029c4768ca4e37f4",
 }
 
 _LENGTH_OF_BYTE = [0] + [byte_to_length(b) for b in range(1, 256)]
@@ -569,6 +574,35 @@ def _varint_values(positions: np.ndarray, starts: np.ndarray, counts: np.ndarray
     return values
 
 
+class _CountingFile(StructFile):
+    """The postings file, knowing its position without asking the system: ``tell`` on a
+    buffered file is a system call, twice per term written in blocks (an eighth of writing
+    a segment's postings). Every write goes through :meth:`write`."""
+
+    def __init__(self, made: StructFile) -> None:
+        super().__init__(made.file, made._name, made.onclose)
+        self._at = made.file.tell()
+
+    def write(self, data) -> int:
+        written = self.file.write(data)
+        self._at += written
+        return written
+
+    def write_array(self, arry) -> None:
+        # StructFile writes an array straight to the file object: through write() here.
+        arry = array(arry.typecode, arry)
+        if IS_LITTLE:
+            arry.byteswap()
+        self.write(arry.tobytes())
+
+    def tell(self) -> int:
+        return self._at
+
+    def seek(self, *args) -> int:
+        self._at = self.file.seek(*args)
+        return self._at
+
+
 class _FieldWriter(W3FieldWriter):
     #: Blocks whose pickle is shorter than this are stored uncompressed (the block header
     #: says so, and Whoosh's reader honours it): zlib's fixed cost outweighs any saving.
@@ -605,6 +639,10 @@ class _FieldWriter(W3FieldWriter):
         return out.getvalue()
 
     _pickler = None  # (protocol, pickler, its output)
+
+    def _create_file(self, ext: str) -> StructFile:
+        made = super()._create_file(ext)
+        return _CountingFile(made) if ext == W3Codec.POSTS_EXT else made
 
     def add_term_lists(self, schema, lengths, terms) -> None:
         """Write ``((fieldname, btext), (docnums, weights, values))`` in term order, or

@@ -3,8 +3,10 @@
     python -m bench.indexing [--limit N] [--systems project project_1proc whoosh_jieba fts5 tantivy] [--workdir DIR]
 
 A system named more than once runs more than once, in the order given (``--systems project
-whoosh_jieba project``: the baseline between two runs of the project, same machine state);
-``runs`` in the results lists every run, ``results`` and ``ratios`` use each system's last.
+whoosh_jieba project whoosh_jieba project``: runs alternating, same machine state);
+``runs`` in the results lists every run, ``results`` and ``ratios`` use each system's median
+run (by time; of an even number, the slower middle one). This machine's speed drifts by up to
+a fifth within minutes, so one run of each is not a ratio to trust.
 
 Indexes ``xwlb.jsonl`` (Chinese) + ``reuters21578.jsonl`` (English) from the
 shared corpora (``--limit N``: the first N articles of each) with
@@ -209,6 +211,18 @@ def alternate(without: str, with_: str, rounds: int, target: float) -> dict:
     }
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run of median time (of an even number, the slower of the two middle ones).
+
+    >>> median_run([{"seconds": 9.0}, {"seconds": 7.0}, {"seconds": 8.0}])["seconds"]
+    8.0
+    >>> median_run([{"seconds": 9.0}, {"seconds": 7.0}])["seconds"]
+    9.0
+    """
+    ordered = sorted(runs, key=lambda run: run["seconds"])
+    return ordered[len(ordered) // 2]
+
+
 def ratios(results: dict[str, dict], baseline: str = BASELINE) -> dict[str, dict]:
     """Project ÷ baseline for speed, size and memory (speed > 1 is faster, size/memory < 1 is smaller)."""
     base = results.get(baseline)
@@ -251,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         runs: list[dict] = []  # every run in order: a system named twice (alternating) runs twice
         for system in args.systems:
             runs.append(measure(system, index_location(workdir, system, args.limit), inputs, input_bytes, args.timeout))
-            results[system] = runs[-1]
+        results = {system: median_run([r for r in runs if r["system"] == system]) for system in dict.fromkeys(args.systems)}
     finally:
         if temp is not None:
             temp.cleanup()
@@ -263,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         "limit_per_file": args.limit,
     }
     report["versions"] = versions("Whoosh-Reloaded", "jieba", "rjieba", "OpenCC", "tantivy", "psutil") | {"sqlite": __import__("sqlite3").sqlite_version}
-    report["results"] = results  # each system's last run
+    report["results"] = results  # each system's median run
     report["runs"] = [{k: r[k] for k in ("system", "seconds", "startup_s", "peak_rss_mb", "peak_tree_pss_mb", "load_avg_at_start")} for r in runs]
     report["ratios"] = ratios(results)
     path = write_result("indexing", args.limit, report)

@@ -224,3 +224,39 @@ def test_postings_encoded_together_are_what_varint_positions_encodes_one_by_one(
     starts = np.cumsum(counts) - counts
     order = np.random.default_rng(len(lists)).permutation(len(lists))  # any postings, in any order
     assert _varint_values(flat, starts[order], counts[order]) == [format_.encode(lists[i]) for i in order]
+
+
+def test_term_index_written_in_batches_is_whooshs_byte_for_byte(tmp_path):
+    """``_add_ordered`` (batches of keys; the file past 65,535 bytes, so the key-position array
+    widens) and ``_TermIndex`` (the hash tables, probing collisions) write the file Whoosh's
+    ``OrderedHashWriter`` writes key by key; keys out of order are refused alike."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
+
+    from search.backends.whoosh.internals import _TermIndex, _add_ordered
+
+    rng = random.Random(11)
+    keys = sorted({bytes(rng.choices(b"abcdefgh\x00\xff", k=rng.randint(1, 12))) for _ in range(6000)})
+    entries = [(key, bytes(rng.randint(0, 255) for _ in range(rng.randint(0, 40)))) for key in keys]
+    storage = FileStorage(str(tmp_path))
+    stock = OrderedHashWriter(storage.create_file("stock"))
+    for key, value in entries:
+        stock.add(key, value)
+    stock.close()
+    ours = OrderedHashWriter(storage.create_file("ours"))
+    ours.__class__ = _TermIndex
+    for start in range(0, len(entries), 1000):
+        _add_ordered(ours, entries[start : start + 1000])
+    ours.close()
+    assert (tmp_path / "ours").read_bytes() == (tmp_path / "stock").read_bytes()
+    assert (tmp_path / "ours").stat().st_size > 1 << 16
+    reader = OrderedHashReader.open(storage, "ours")
+    try:
+        assert reader[keys[4321]] == entries[4321][1]
+    finally:
+        reader.close()
+    late = OrderedHashWriter(storage.create_file("late"))
+    _add_ordered(late, entries[10:20])
+    with pytest.raises(ValueError, match="Keys must increase"):
+        _add_ordered(late, [entries[30], entries[5]])
+    late.close()

@@ -4,6 +4,8 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search.indexer import Indexer
 from search.ingest import load_file
@@ -115,3 +117,41 @@ def test_english_dateline_month_day():
     published = datetime(2024, 10, 23, tzinfo=CHINA_TZ)
     assert english_dateline_date("KAZAN, Russia, Oct. 22 (Xinhua) -- Text", published) == "2024-10-22"
     assert english_dateline_date("BEIJING, March 1 (Xinhua) -- Text", published) == "2024-03-01"
+
+
+@given(
+    st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)),
+    st.sampled_from(["date", "minutes", "seconds", 1, 2, 3, 6]),
+    st.sampled_from(["", "Z", "+08:00", "-05:30", "+00:00"]),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_common_form_reads_as_dateutil_reads_it(when, precision, zone):
+    """The standard library's reader of the usual form gives dateutil's instant and offset."""
+    from dateutil.parser import isoparse
+
+    if precision == "date":
+        text = when.strftime("%Y-%m-%d")
+    elif precision == "minutes":
+        text = when.strftime("%Y-%m-%dT%H:%M") + zone
+    elif precision == "seconds":
+        text = when.strftime("%Y-%m-%dT%H:%M:%S") + zone
+    else:  # that many digits of a fraction of a second
+        text = when.strftime("%Y-%m-%dT%H:%M:%S") + "." + f"{when.microsecond:06d}"[:precision] + zone
+    ours, theirs = iso_date(text), isoparse(text)
+    if theirs.tzinfo is None:
+        theirs = theirs.replace(tzinfo=timezone.utc)
+    assert ours == theirs and ours.utcoffset() == theirs.utcoffset() and ours.isoformat() == theirs.isoformat()
+
+
+@pytest.mark.parametrize("text", ["2024-10-23T24:00:00+08:00", "2024-02-29T12:00Z", "2023-02-29", "2024-13-01", "2024-10-23T08:60:00"])
+def test_edge_dates_read_as_dateutil_reads_them(text):
+    from dateutil.parser import isoparse
+
+    try:
+        theirs = isoparse(text)
+    except ValueError:
+        theirs = None
+    ours = iso_date(text)
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert ours == (theirs if theirs.tzinfo else theirs.replace(tzinfo=timezone.utc))

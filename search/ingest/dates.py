@@ -19,6 +19,9 @@ CHINA_TZ = timezone(timedelta(hours=8))
 # A whole calendar, week or ordinal date (no reduced precision: "2024", "2024-10", "2024-W43"),
 # then optionally "T" or a space and a time.
 _ISO_FULL = re.compile(r"\d{4}-?(?:\d{2}-?\d{2}|W\d{2}-?\d|\d{3})(?:[T ]\d.*)?", re.ASCII)
+#: ``2024-10-23``, ``2024-10-23T08:59``, ``2024-10-23T08:59:26.5+08:00``, ``…Z``: what
+#: ``datetime.fromisoformat`` reads as ``isoparse`` does.
+_ISO_COMMON = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?", re.ASCII)
 _YMD = re.compile(
     r"(\d{4})\s*[-/年]\s*(\d{1,2})\s*[-/月]\s*(\d{1,2})\s*日?"
     r"(?:\s*(\d{1,2})\s*[:：时時]\s*(\d{2})?(?:\s*[:：分]\s*(\d{2}))?)?"
@@ -36,10 +39,19 @@ def iso_date(value: str, *, default_tz: timezone = timezone.utc) -> datetime | N
     value = value.strip()
     if not _ISO_FULL.fullmatch(value):
         return None
-    try:
-        parsed = isoparse(value)
-    except (ValueError, OverflowError):
-        return None
+    parsed = None
+    if _ISO_COMMON.fullmatch(value):
+        # The form nearly every feed writes, read by the standard library (in C): a tenth of the
+        # time dateutil takes, and the same instant (tests/test_dates.py compares them).
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None  # 24:00, a day past the month's end: dateutil decides
+    if parsed is None:
+        try:
+            parsed = isoparse(value)
+        except (ValueError, OverflowError):
+            return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=default_tz)
 
 

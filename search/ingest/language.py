@@ -18,6 +18,10 @@ def language_of(text: str) -> str | None:
     >>> language_of("普京表示，BRICS 很重要"), language_of("Xi met Putin (普京)")
     ('zh', 'en')
     """
+    if text.isascii():
+        # No Han character (Python knows a string is ASCII without reading it): English if it
+        # has a letter. Most English articles take this way (7 % of reading the Reuters stories).
+        return "en" if _LATIN.search(text) else None
     han = sum(map(len, _HAN.findall(text)))
     latin = sum(map(len, _LATIN.findall(text)))
     if han == 0 and latin == 0:

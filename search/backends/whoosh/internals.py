@@ -580,8 +580,8 @@ def _varint_values(positions: np.ndarray, starts: np.ndarray, counts: np.ndarray
 
 class _CountingFile(StructFile):
     """The postings file, knowing its position without asking the system: ``tell`` on a
-    buffered file is a system call, twice per term written in blocks (an eighth of writing
-    a segment's postings). Every write goes through :meth:`write`."""
+    buffered file is a system call, twice per term written in blocks (an eighth of the samples
+    of writing a segment, in a sampled profile). Every write goes through :meth:`write`."""
 
     def __init__(self, made: StructFile) -> None:
         super().__init__(made.file, made._name, made.onclose)

@@ -82,3 +82,32 @@ def test_the_index_matches_as_the_pairwise_similarity_does():
         assert found == _pairwise(word, names), word
         matched += bool(found)
     assert matched > 50  # the comparison covers words that match, not only misses
+
+
+def test_words_too_long_to_be_spelled_like_a_name_are_not_compared_and_nothing_is_lost():
+    """``match_chinese`` compares a word only with names whose pinyin is long enough to be spelled
+    alike with it (the length bound of ``_fewest_letters``): it gives what the full comparison
+    gives, for words of every length made of the names' own characters and others."""
+    import random
+
+    import numpy as np
+
+    from search.lexicon.sound import SPELLED, CLOSELY_SPELLED, SoundIndex, _fewest_letters, _pinyin
+
+    names = ["泽连斯基", "佩斯科夫", "默克尔", "内塔尼亚胡", "马克龙", "亚历山德罗维奇", "谢尔盖·拉夫罗夫", "卢拉", "安东尼奥·古特雷斯", "朔尔茨"]
+    index = SoundIndex(names)
+    rng = random.Random(3)
+    pool = "".join(names).replace("·", "") + "赵乐际同赞比亚国民议会议长举行会谈澤倫斯基梅克爾納坦雅胡阿二长"
+    words = ["澤倫斯基", "梅克爾", "納坦雅胡", "佩斯可夫", "赵乐际同赞比亚国民议会议长举行会谈"]
+    words += ["".join(rng.choice(pool) for _ in range(rng.randint(3, 20))) for _ in range(300)]
+    skipped = 0
+    for spelled in (SPELLED, CLOSELY_SPELLED):
+        for word in words:
+            fast = index.match_chinese(word, spelled=spelled)
+            full = SoundIndex(names)
+            full._pinyin_lengths = np.full(len(full.names), 10**6)  # no bound: every name compared
+            assert fast == full.match_chinese(word, spelled=spelled), word
+            skipped += _fewest_letters(word) * spelled > max(len(_pinyin(n)) for n in names)  # none compared
+            assert _fewest_letters(word) <= len(_pinyin(word))
+    assert index.match_chinese("澤倫斯基")[0][0] == "泽连斯基"
+    assert skipped > 100  # the bound does skip most long words

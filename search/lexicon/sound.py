@@ -208,6 +208,7 @@ class SoundIndex:
         self.consonants = np.array([_consonants(y) for _, y in found], dtype=np.intp)
         # Whether the first sound is a vowel or an h, which any first sound may stand against.
         self.weak_start = np.isin(self.codes[:, 0], [_CODE[V], _CODE[H]]) if found else np.zeros(0, dtype=bool)
+        self._pinyin_lengths: np.ndarray | None = None  # each name's pinyin, in letters (read on first use)
 
     def match(self, english: str, threshold: float = THRESHOLD) -> list[tuple[str, float]]:
         """The names that sound like ``english``, best first (ties kept), at or above ``threshold``."""
@@ -219,11 +220,17 @@ class SoundIndex:
         names passing ``threshold`` by sound, those whose pinyin is ``spelled`` alike or more.
         Both sides have exact readings here, so the vowels the sound classes merge count: 梅克尔
         *meikeer* is 默克尔 *mokeer* (0.71), not 麦考尔 *maikaoer* (0.62), which sound alike."""
-        typed = _pinyin(name)
+        if self._pinyin_lengths is None:
+            self._pinyin_lengths = np.array([len(_pinyin(other)) for other in self.names], dtype=np.intp)
+        # Only names whose pinyin is long enough to be spelled alike with this one's (see
+        # _fewest_letters) are compared: a pasted headline's long runs of words meet few or none.
+        long_enough = self._pinyin_lengths >= spelled * _fewest_letters(_last_part(name))
+        if not long_enough.any():
+            return []
         scored = []
-        for other, _ in self._scored(zh_sounds(_last_part(name)), threshold):
+        for other, _ in self._scored(zh_sounds(_last_part(name)), threshold, long_enough):
             if other != name:
-                alike = Levenshtein.normalized_similarity(typed, _pinyin(other))
+                alike = Levenshtein.normalized_similarity(_pinyin(name), _pinyin(other))
                 if alike >= spelled:
                     scored.append((other, round(alike, 4)))
         return _best(scored)
@@ -233,8 +240,9 @@ class SoundIndex:
         (ties kept), at or above ``threshold``."""
         return _best(self._scored(x, threshold))
 
-    def _scored(self, x: tuple[str, ...], threshold: float) -> list[tuple[str, float]]:
-        """Every name at or above ``threshold`` by sound, with its :func:`_similarity`."""
+    def _scored(self, x: tuple[str, ...], threshold: float, among: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Every name at or above ``threshold`` by sound, with its :func:`_similarity` (``among``:
+        only the names it marks)."""
         if not x or not self.names:
             return []
         cx = _consonants(x)
@@ -244,6 +252,8 @@ class SoundIndex:
         keep = (most >= 2) & (1.0 - 0.6 * np.abs(self.consonants - cx) / np.maximum(most, 1) >= threshold)
         if x[0] not in (V, H):
             keep &= self.weak_start | (_COST_TABLE[_CODE[x[0]]][self.codes[:, 0]] < 1.0)
+        if among is not None:
+            keep &= among
         rows = np.flatnonzero(keep)
         if not len(rows):
             return []
@@ -264,6 +274,23 @@ def _best(scored: list[tuple[str, float]]) -> list[tuple[str, float]]:
 def _last_part(name: str) -> str:
     """The surname of a transliterated full name (迈克尔·麦考尔 → 麦考尔): what is compared."""
     return re.split(r"[·•]", name)[-1]
+
+
+def _fewest_letters(text: str) -> int:
+    """The fewest letters :func:`_pinyin` can give ``text``: each character's shortest reading
+    (toneless, as ``Style.NORMAL`` writes it; 0 for a character without one, which it drops).
+    Two pinyin spellings are alike (``normalized_similarity``) at most by the shorter's length
+    over the longer's, so a name whose pinyin is shorter than ``spelled`` × these letters is
+    spelled alike with none of ``text``'s readings: no need to compare their sounds."""
+    return sum(map(_letters_of, text))
+
+
+@lru_cache(maxsize=65_536)
+def _letters_of(ch: str) -> int:
+    from pypinyin import Style, pinyin
+
+    readings = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return min((len(reading) for reading in readings[0]), default=0) if readings else 0
 
 
 @lru_cache(maxsize=50_000)

@@ -84,30 +84,45 @@ def test_the_index_matches_as_the_pairwise_similarity_does():
     assert matched > 50  # the comparison covers words that match, not only misses
 
 
-def test_words_too_long_to_be_spelled_like_a_name_are_not_compared_and_nothing_is_lost():
-    """``match_chinese`` compares a word only with names whose pinyin is long enough to be spelled
-    alike with it (the length bound of ``_fewest_letters``): it gives what the full comparison
-    gives, for words of every length made of the names' own characters and others."""
+def _compared_with_every_name(index, name: str, spelled: float) -> list[tuple[str, float]]:
+    """``SoundIndex.match_chinese`` one name at a time, every name compared by sound (the pairwise
+    similarity, not the index's arrays) and then by spelling."""
+    from rapidfuzz.distance import Levenshtein
+
+    from search.lexicon.sound import _best, _last_part, _pinyin, _similarity, zh_sounds
+
+    found = []
+    x = zh_sounds(_last_part(name))
+    for other in index.names:
+        if x and other != name and _similarity(x, zh_sounds(_last_part(other)), THRESHOLD) >= THRESHOLD:
+            alike = Levenshtein.normalized_similarity(_pinyin(name), _pinyin(other))
+            if alike >= spelled:
+                found.append((other, round(alike, 4)))
+    return _best(found)
+
+
+def test_names_spelled_too_long_or_short_are_not_compared_and_nothing_is_lost():
+    """``match_chinese`` compares a word by sound only with names whose pinyin length allows it to
+    be spelled alike (and none for a word whose pinyin has too many letters for every name): it
+    gives what comparing every name gives, for words of every length made of the names' own
+    characters and others."""
     import random
 
-    import numpy as np
-
-    from search.lexicon.sound import SPELLED, CLOSELY_SPELLED, SoundIndex, _fewest_letters, _pinyin
+    from search.lexicon.sound import CLOSELY_SPELLED, SPELLED, SoundIndex, _fewest_letters, _pinyin
 
     names = ["泽连斯基", "佩斯科夫", "默克尔", "内塔尼亚胡", "马克龙", "亚历山德罗维奇", "谢尔盖·拉夫罗夫", "卢拉", "安东尼奥·古特雷斯", "朔尔茨"]
     index = SoundIndex(names)
     rng = random.Random(3)
     pool = "".join(names).replace("·", "") + "赵乐际同赞比亚国民议会议长举行会谈澤倫斯基梅克爾納坦雅胡阿二长"
     words = ["澤倫斯基", "梅克爾", "納坦雅胡", "佩斯可夫", "赵乐际同赞比亚国民议会议长举行会谈"]
-    words += ["".join(rng.choice(pool) for _ in range(rng.randint(3, 20))) for _ in range(300)]
-    skipped = 0
+    words += ["".join(rng.choice(pool) for _ in range(rng.randint(2, 20))) for _ in range(400)]
+    found = skipped = 0
     for spelled in (SPELLED, CLOSELY_SPELLED):
         for word in words:
             fast = index.match_chinese(word, spelled=spelled)
-            full = SoundIndex(names)
-            full._pinyin_lengths = np.full(len(full.names), 10**6)  # no bound: every name compared
-            assert fast == full.match_chinese(word, spelled=spelled), word
+            assert fast == _compared_with_every_name(index, word, spelled), word
+            found += bool(fast)
             skipped += _fewest_letters(word) * spelled > max(len(_pinyin(n)) for n in names)  # none compared
             assert _fewest_letters(word) <= len(_pinyin(word))
     assert index.match_chinese("澤倫斯基")[0][0] == "泽连斯基"
-    assert skipped > 100  # the bound does skip most long words
+    assert found >= 4 and skipped > 100  # both kinds of word are there

@@ -222,15 +222,21 @@ class SoundIndex:
         *meikeer* is 默克尔 *mokeer* (0.71), not 麦考尔 *maikaoer* (0.62), which sound alike."""
         if self._pinyin_lengths is None:
             self._pinyin_lengths = np.array([len(_pinyin(other)) for other in self.names], dtype=np.intp)
-        # Only names whose pinyin is long enough to be spelled alike with this one's (see
-        # _fewest_letters) are compared: a pasted headline's long runs of words meet few or none.
-        long_enough = self._pinyin_lengths >= spelled * _fewest_letters(_last_part(name))
-        if not long_enough.any():
+        # Two spellings are alike at most by the shorter's length over the longer's: only names
+        # whose pinyin is within that of this one's length are compared by sound. The fewest
+        # letters its pinyin can have (_fewest_letters) rule out a pasted headline's long runs of
+        # words before their pinyin is read. (1e-9: 0.7 × 10 is 7.000000000000001 in floats.)
+        lengths = self._pinyin_lengths
+        if not (lengths >= spelled * _fewest_letters(_last_part(name)) - 1e-9).any():
+            return []
+        typed = _pinyin(name)
+        alike_length = (lengths >= spelled * len(typed) - 1e-9) & (spelled * lengths <= len(typed) + 1e-9)
+        if not alike_length.any():
             return []
         scored = []
-        for other, _ in self._scored(zh_sounds(_last_part(name)), threshold, long_enough):
+        for other, _ in self._scored(zh_sounds(_last_part(name)), threshold, alike_length):
             if other != name:
-                alike = Levenshtein.normalized_similarity(_pinyin(name), _pinyin(other))
+                alike = Levenshtein.normalized_similarity(typed, _pinyin(other))
                 if alike >= spelled:
                     scored.append((other, round(alike, 4)))
         return _best(scored)
@@ -258,7 +264,9 @@ class SoundIndex:
         if not len(rows):
             return []
         lengths = self.lengths[rows]
-        distances = _distances(x, self.codes[rows, : lengths.max()], lengths)
+        # A distance past (1 - threshold) × most scores below the threshold (1e-9: float sums).
+        limits = (1.0 - threshold) * most[rows] + 1e-9
+        distances = _distances(x, self.codes[rows, : lengths.max()], lengths, limits)
         scores = np.maximum(0.0, 1.0 - distances / most[rows])
         return [(self.names[rows[k]], float(scores[k])) for k in np.flatnonzero(scores >= threshold)]
 
@@ -305,9 +313,14 @@ _COST_TABLE = np.array([[_COSTS[a, b] for b in _SOUNDS] for a in _SOUNDS])
 _INDEL_TABLE = np.array([_INDELS[a] for a in _SOUNDS])
 
 
-def _distances(x: tuple[str, ...], codes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def _distances(x: tuple[str, ...], codes: np.ndarray, lengths: np.ndarray, limits: np.ndarray | None = None) -> np.ndarray:
     """:func:`distance` (without a limit) of ``x`` to each row of ``codes`` (coded sounds, the
-    first ``lengths`` of each row): the same sums in the same order, so the same floats."""
+    first ``lengths`` of each row): the same sums in the same order, so the same floats.
+
+    ``limits``: the largest distance of use for each row. Costs are never negative, so a row of
+    the table never falls below the smallest value of the row before it: once every row of
+    every name is past its limit, the rest is not computed and every distance is infinite (a
+    long run of words against short names)."""
     count, columns = codes.shape
     inserts = _INDEL_TABLE[codes]  # each name's sound left unmatched
     prev = np.zeros((count, columns + 1))
@@ -323,6 +336,8 @@ def _distances(x: tuple[str, ...], codes: np.ndarray, lengths: np.ndarray) -> np
             np.minimum(prev[:, j + 1] + drop, cur[:, j] + inserts[:, j], out=cur[:, j + 1])
             np.minimum(cur[:, j + 1], prev[:, j] + swaps[:, j], out=cur[:, j + 1])
         prev, cur = cur, prev
+        if limits is not None and (prev.min(axis=1) > limits).all():
+            return np.full(count, np.inf)
     return prev[np.arange(count), lengths]
 
 

@@ -46,7 +46,7 @@ def iso_date(value: str, *, default_tz: timezone = timezone.utc) -> datetime | N
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            parsed = None  # 24:00, a day past the month's end: dateutil decides
+            pass  # 24:00, a day past the month's end: dateutil decides
     if parsed is None:
         try:
             parsed = isoparse(value)

@@ -225,7 +225,7 @@ class SoundIndex:
         # Two spellings are alike at most by the shorter's length over the longer's: only names
         # whose pinyin is within that of this one's length are compared by sound. The fewest
         # letters its pinyin can have (_fewest_letters) rule out a pasted headline's long runs of
-        # words before their pinyin is read. (1e-9: 0.7 × 10 is 7.000000000000001 in floats.)
+        # words before their pinyin is read. (1e-9: products are floats, 0.8 × 3 is 2.4000000000000004.)
         lengths = self._pinyin_lengths
         if not (lengths >= spelled * _fewest_letters(_last_part(name)) - 1e-9).any():
             return []

@@ -1,6 +1,6 @@
 """Cross-language retrieval: English queries find Chinese documents and back, through the lexicon.
 
-    python -m bench.crosslingual [--queries N] [--seed S] [--sets tatoeba wmt22] [--out FILE]
+    python -m bench.crosslingual [--queries N] [--seed S] [--sets tatoeba wmt21 wmt22] [--out FILE]
     python -m bench.crosslingual --names INDEX   # names and regional forms on an existing index
 
 Known-item retrieval with the project's real indexer and engine, translation
@@ -13,7 +13,11 @@ numbers can match) and on:
   The reverse (zh→en) indexes the English sentences and queries with Chinese.
   Duplicated sentences are one document; a query with several translations
   has several relevant documents.
-- **WMT22** (``jsonl/wmt22-zh-en.jsonl``): 139 bilingual news documents. Index
+- **WMT21** (``wmt/wmt21/``), the development set for pasted headlines: the 101 zh→en
+  documents whose headline ends in the outlet's name (``…生力军-新华网``), each found by that
+  headline among the documents' English bodies (zh→en) or Chinese bodies (zh→zh), with the
+  en→zh news in blocks of 10 lines as distractors.
+- **WMT22** (``jsonl/wmt22-zh-en.jsonl``, held out: never tuned to): 139 bilingual news documents. Index
   the Chinese bodies only and query with the English titles (en→zh), and the
   reverse.
 
@@ -34,6 +38,7 @@ import argparse
 import json
 import platform
 import random
+import re
 import tempfile
 import time
 from datetime import date
@@ -48,6 +53,7 @@ from search.searcher import Engine
 RESULTS = Path(__file__).with_name("results")
 DEFAULT_QUERIES = 5000
 DEFAULT_SEED = 20240601
+SETS = ["tatoeba", "wmt21", "wmt22"]
 
 
 class Task:
@@ -87,6 +93,34 @@ def wmt22() -> list[Task]:
     for name, q_lang, d_lang in (("wmt22 en→zh", "en", "zh"), ("wmt22 zh→en", "zh", "en")):
         docs = {r["id"]: r["body"][d_lang] for r in records if r["body"].get(d_lang)}
         queries = [(r["title"][q_lang], {r["id"]}) for r in records if r["title"].get(q_lang) and r["id"] in docs]
+        tasks.append(Task(name, docs, queries))
+    return tasks
+
+
+#: A WMT21 zh→en line that ends in a site name (``…生力军-新华网``, ``… - 中新网``) is the
+#: headline of a document; the document runs to the next such line.
+_HEADLINE = re.compile(r"[-_|—] ?[^ \-_|—]{2,8}(网|在线|新闻|日报|报)$")
+
+
+def wmt21() -> list[Task]:
+    """Pasted headlines, outlet name included (the development set for WMT22's titles): each of
+    the 101 WMT21 zh→en documents with such a headline, found by it among the documents' bodies
+    (English: their reference translation; Chinese: as written) and, as distractors, the WMT21
+    en→zh source news in blocks of 10 lines (English; Chinese: its reference translation)."""
+    folder = CORPORA / "wmt" / "wmt21"
+
+    def lines(name: str) -> list[str]:
+        return (folder / name).read_text("utf-8").splitlines()
+
+    zh, en = lines("newstest2021.zh-en.src.zh"), lines("newstest2021.zh-en.ref.A.en")
+    starts = [i for i, line in enumerate(zh) if _HEADLINE.search(line)] + [len(zh)]
+    tasks = []
+    for name, bodies, others in (("wmt21 zh→en (headlines → bodies)", en, "newstest2021.en-zh.src.en"),
+                                 ("wmt21 zh→zh (headlines → bodies)", zh, "newstest2021.en-zh.ref.A.zh")):
+        docs = {f"w{k}": "\n".join(bodies[a + 1 : b]) for k, (a, b) in enumerate(zip(starts, starts[1:]))}
+        queries = [(zh[a], {f"w{k}"}) for k, a in enumerate(starts[:-1])]
+        distractors = lines(others)
+        docs.update({f"x{j}": "\n".join(distractors[j : j + 10]) for j in range(0, len(distractors), 10)})
         tasks.append(Task(name, docs, queries))
     return tasks
 
@@ -170,7 +204,7 @@ def names_table(index_dir: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", nargs="*", default=["tatoeba", "wmt22"], choices=["tatoeba", "wmt22"])
+    parser.add_argument("--sets", nargs="*", default=SETS, choices=SETS)
     parser.add_argument("--queries", type=int, default=DEFAULT_QUERIES, help=f"Tatoeba queries per direction (default {DEFAULT_QUERIES})")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the Tatoeba query sample")
     parser.add_argument("--out", default=str(RESULTS / "crosslingual.json"))
@@ -186,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     tasks: list[Task] = []
     if "tatoeba" in args.sets:
         tasks += tatoeba(args.queries, args.seed)
+    if "wmt21" in args.sets:
+        tasks += wmt21()
     if "wmt22" in args.sets:
         tasks += wmt22()
     results = {}
@@ -194,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({task.name: results[task.name]}, ensure_ascii=False), flush=True)
     report = {
         "command": "python -m bench.crosslingual"
-        + (f" --sets {' '.join(args.sets)}" if args.sets != ["tatoeba", "wmt22"] else "")
+        + (f" --sets {' '.join(args.sets)}" if args.sets != SETS else "")
         + (f" --queries {args.queries}" if args.queries != DEFAULT_QUERIES else "")
         + (f" --seed {args.seed}" if args.seed != DEFAULT_SEED else ""),
         "date": date.today().isoformat(),
@@ -202,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         "setup": (
             "Known-item retrieval. Tatoeba: all distinct sentences of the target language indexed, "
             f"a seeded sample of {args.queries} distinct source sentences as queries, relevant = their paired translations. "
+            "WMT21: the 101 zh→en documents whose headline ends in a site name, found by that headline among their bodies "
+            "(English reference / Chinese source) and 101 blocks of 10 lines of the en→zh news. "
             "WMT22: target-language bodies indexed, source-language titles as queries."
         ),
         "results": results,

@@ -309,6 +309,8 @@ def _render_text(result) -> str:
     lines = [f"{result.total} hits{more} for {result.query!r} ({_typed(result.interpreted) or 'no searchable words'}) in {result.took_ms:.1f} ms"]
     if result.interpreted.dropped:
         lines.append(f"note: no article holds all the words; showing articles without {', '.join(result.interpreted.dropped)}")
+    if result.interpreted.sources:
+        lines.append(f"note: read as the page's source, not required: {', '.join(result.interpreted.sources)}")
     lines += _assisted(result.interpreted)
     for warning in result.interpreted.warnings:
         lines.append(f"note: {warning}")

@@ -89,6 +89,8 @@ class Interpretation:
     verbatim_query: str | None = None
     # Latin input read as pinyin: [{"typed": "xijinping", "words": ["习近平"]}]
     pinyin: list[dict] = field(default_factory=list)
+    # Site names ending a pasted page title ("… - 新华网"): searched, not required of any article.
+    sources: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -105,6 +107,7 @@ class Interpretation:
             "corrected_query": self.corrected_query,
             "verbatim_query": self.verbatim_query,
             "pinyin": [dict(p) for p in self.pinyin],
+            "sources": list(self.sources),
         }
 
 

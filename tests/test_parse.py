@@ -343,3 +343,29 @@ def test_parse_never_raises_on_arbitrary_text(text):
 @given(syntax_heavy)
 def test_parse_never_raises_on_operator_soup(text):
     check(parse(text))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["江西为抗洪一线青年入伍开辟“绿色通道”", "「境」在馬祖所代表的意義為？", "“塞上江南”追寻诗意“黄河梦”", "黑土地『种』出农业现代化"],
+)
+def test_chinese_quotes_touching_chinese_text_are_its_punctuation(query):
+    # A pasted headline or question quotes a term inside its text: one chunk, as the article
+    # writes it (the analyzer splits words at the quotes), not a phrase that a translation
+    # must hold word for word.
+    assert parse(query).node == Word(query)
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("习近平 “一带一路”", Pref([Word("习近平"), Phrase("一带一路")])),
+        ("“一带一路” 倡议", Pref([Phrase("一带一路"), Word("倡议")])),
+        ('一带一路"倡议"', Pref([Word("一带一路"), Phrase("倡议")])),  # ASCII quotes are always the operator
+        ("-“一带一路”倡议", Pref([Not(Phrase("一带一路")), Word("倡议")])),
+        ("title:“普京”访华", Pref([Phrase("普京", "title"), Word("访华")])),
+        ("Xi “Belt and Road” plan", Pref([Word("Xi"), Phrase("Belt and Road"), Word("plan")])),
+    ],
+)
+def test_chinese_quotes_standing_apart_make_a_phrase(query, expected):
+    assert parse(query).node == expected

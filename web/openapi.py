@@ -198,6 +198,12 @@ SCHEMAS: dict[str, dict] = {
                 "description": "words of the query (as typed) that no article holds together with the others: "
                 "`total` then counts the articles holding the other words; empty when some article holds every word",
             },
+            "sources": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "site names ending a pasted page title, after a dash, bar or underscore (`… - 新华网`, `… | Reuters`): "
+                "they add to the score of articles holding them; no article must hold them, and holding only them is no match",
+            },
             "words": {
                 "type": "object",
                 "description": "the searched words as typed, per language (`climate change`, where `terms` holds the stems `climat`, `chang`); Chinese in one script",
@@ -231,7 +237,7 @@ SCHEMAS: dict[str, dict] = {
                 },
             },
         },
-        "required": ["normalized", "terms", "phrases", "excluded", "fields", "warnings", "translations", "words", "corrections", "corrected_query", "verbatim_query", "pinyin", "dropped"],
+        "required": ["normalized", "terms", "phrases", "excluded", "fields", "warnings", "translations", "words", "corrections", "corrected_query", "verbatim_query", "pinyin", "dropped", "sources"],
     },
     "Hit": {
         "type": "object",

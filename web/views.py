@@ -573,6 +573,7 @@ def interpretation_view(interpreted, script: str) -> dict:
         "warnings": list(interpreted.warnings),
         "translations": pairs,
         "dropped": list(getattr(interpreted, "dropped", None) or []),
+        "sources": [display(t, script) for t in getattr(interpreted, "sources", None) or []],
         "corrections": [(c["typed"], c["corrected"]) for c in getattr(interpreted, "corrections", None) or []],
         "corrected_query": getattr(interpreted, "corrected_query", None),
         "verbatim_query": getattr(interpreted, "verbatim_query", None),

@@ -119,11 +119,15 @@ def plan(
     extra: qp.Node | None = None
     banned: qp.Node | None = None
     chunk = False
+    sources: list[tuple[qp.Node, str]] = []
     if node is not None:
         if translate:
             _prepare(node, col, False)
         positives, negatives = _split(node)
         built = [(q, _label(child)) for child in positives if (q := _build(child, col, False)) is not None]
+        sources = _sources(parsed.sources, col)
+        if not built:  # the title had nothing searchable: the site names are the query
+            built, sources = list(sources), []
         exclude = [q for q in (_build(child, col, True) for child in negatives) if q is not None]
         extras: list[qp.Node] = []
         exact = pairs = None
@@ -139,8 +143,9 @@ def plan(
         near = _proximity(positives, col)
         if near is not None:
             extras.append(near)
+        extras += [q for q, _ in sources]
         if len(units) == 1:
-            primary = units[0]
+            primary = _maybe(units[0], [q for q, _ in sources])
         elif units:
             # Complete matches: every unit (or a chunk's exact string); partial: any unit, or
             # any of the chunk's bigrams. Bigrams score beside the words with equal weight.
@@ -156,6 +161,7 @@ def plan(
             fallback = qp.Without(fallback, banned) if fallback is not None else None
     terms = {lang: values for lang, values in col.terms.items() if values or lang != "other"}
     interpretation = Interpretation(
+        sources=[label for _, label in sources],
         normalized=_normalize(raw[:MAX_QUERY_CHARS]),  # what the parser read (it stops there)
         terms=terms,
         phrases=col.phrases,
@@ -171,6 +177,15 @@ def plan(
         # question, 金砖国家领导人) are not: its partial matches are ranked as they are.
         found.units, found.labels, found.extra, found.banned = tuple(units), tuple(labels), extra, banned
     return found
+
+
+def _sources(names: list[str], col: _Collect) -> list[tuple[qp.Node, str]]:
+    """The site names ending a pasted page title (:func:`search.query.parse.source_names`),
+    each as a query (translated) that only adds to the score: no article must hold them."""
+    words = [Word(name) for name in names]
+    if col.translate and words:
+        _prepare(Pref(words) if len(words) > 1 else words[0], col, False)
+    return [(_query_of(q), name) for name, word in zip(names, words) if (q := _build(word, col, False)) is not None]
 
 
 def narrowed(the_plan: Plan, keep: list[int]) -> Plan:

@@ -2,7 +2,9 @@
 
 Syntax: words (all present ranks first, any present still matches),
 ``"exact phrase"`` (also “…” and 「…」), ``AND``/``OR``/``NOT`` (upper case),
-``-word``, parentheses, ``field:word`` / ``field:"phrase"``. Malformed input
+``-word``, parentheses, ``field:word`` / ``field:"phrase"``. Chinese quotation marks touching
+Chinese text (``开辟“绿色通道”``) are the text's punctuation, part of the word; a page title's
+trailing site names (``… - 新华网``) are read apart (:func:`source_names`). Malformed input
 (unbalanced quotes or parentheses, a dangling operator) never fails: the
 parser closes what is open and drops what is dangling, and says so in
 ``warnings``.
@@ -80,6 +82,8 @@ Node = Union[Word, Phrase, Not, And, Or, Pref]
 class Parsed:
     node: Node | None
     warnings: list[str] = field(default_factory=list)
+    #: Site names ending a pasted page title (``… - 新华网``): searched as optional words.
+    sources: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -97,10 +101,76 @@ def parse(text: str) -> Parsed:
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS]
         warnings.append(f"query truncated to {MAX_QUERY_CHARS} characters")
-    lexemes = _lex(text, warnings)
+    head, sources = source_names(text)
+    lexemes = _lex(head, warnings)
     parser = _Parser(lexemes, warnings)
     node = parser.parse()
-    return Parsed(node, warnings)
+    if node is None and sources:  # nothing but names: they are the query
+        node, sources = _Parser(_lex(text, warnings), warnings).parse(), []
+    return Parsed(node, warnings, sources)
+
+
+# A page title pasted from a browser or a feed ends with its site's name, after a dash, a bar or
+# an underscore: ``…乡村振兴生力军-新华网``, ``… - 今日要闻 - 湖南日报网 - 华声在线``,
+# ``… (VIDEO) - RT USA News``. The article rarely holds that name (a Xinhua story reprinted by
+# another outlet, an English translation that says "Xinhua" or nothing), so requiring it would
+# rank the article after every other one holding all the words. Those names are searched as
+# optional words: they add to the score of articles that hold them, and no article is a
+# complete match or a partial one for holding only them.
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+#: a dash, bar or underscore with spaces around; a bar, a full-width bar or an underscore
+#: without; a hyphen or en dash only between Chinese characters (``COVID-19`` is one word).
+_SOURCE_SEP = re.compile(rf"\s+(?:[-–—|｜_]|——)\s+|\s*[|｜_]\s*|(?<=[{_HAN}”」』》）)])[-–](?=[{_HAN}])")
+_HAN_NAME = re.compile(rf"[{_HAN}0-9A-Za-z·]{{2,12}}")
+_LATIN_NAME = re.compile(r"[A-Z0-9][\w&.'’]*(?: [\w&.'’]+){0,3}", re.ASCII)
+MAX_SOURCE_NAMES = 3
+#: a title before the names: this many Chinese characters or Latin words at least
+MIN_TITLE_HAN, MIN_TITLE_WORDS = 8, 4
+
+
+def source_names(text: str) -> tuple[str, list[str]]:
+    """``text`` without the site names ending it, and those names (none unless ``text`` reads
+    as a page title: a title, then up to three short names after dashes, bars or underscores).
+
+    >>> source_names("黑土地“种”出农业现代化-新华网")
+    ('黑土地“种”出农业现代化', ['新华网'])
+    >>> source_names("Kanye West says he can beat Joe Biden - RT USA News")
+    ('Kanye West says he can beat Joe Biden', ['RT USA News'])
+    >>> source_names("Biden - Putin")
+    ('Biden - Putin', [])
+    """
+    head, names = text.rstrip(), []
+    while len(names) < MAX_SOURCE_NAMES:
+        last = None
+        for last in _SOURCE_SEP.finditer(head):
+            pass
+        if last is None or not _is_source_name(head[last.end():]):
+            break
+        names.insert(0, head[last.end():])
+        head = head[: last.start()].rstrip()
+    if not names or not _is_title(head, names):
+        return text, []
+    return head, names
+
+
+def _is_source_name(name: str) -> bool:
+    if _HAN_NAME.fullmatch(name) and any(_is_han(ch) for ch in name):
+        return True
+    if not _LATIN_NAME.fullmatch(name) or len(name) > 40:
+        return False
+    return not {"AND", "OR", "NOT"} & set(name.split()) and not any(w.lower() in FIELDS and ":" in w for w in name.split())
+
+
+def _is_title(head: str, names: list[str]) -> bool:
+    if not head or head.split()[-1] in ("AND", "OR", "NOT"):
+        return False
+    han = sum(1 for ch in head if _is_han(ch))
+    words = len(re.findall(r"[A-Za-z]+", head))
+    return (han >= MIN_TITLE_HAN or words >= MIN_TITLE_WORDS) and len(head) > sum(len(n) for n in names)
+
+
+def _is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u4dbf" or "\u4e00" <= ch <= "\u9fff"
 
 
 def _clean(text: str) -> str:
@@ -117,6 +187,7 @@ def _lex(text: str, warnings: list[str]) -> list[_Lexeme]:
     pos = 0
     pending_field: str | None = None
     pending_neg = False
+    word_end = -1  # where the last word lexeme ended (a quote touching it continues it)
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:  # a stray closing quote: skip it
@@ -134,6 +205,16 @@ def _lex(text: str, warnings: list[str]) -> list[_Lexeme]:
         if kind == "close":
             out.append(_Lexeme("close"))
             continue
+        if kind == "quote" and not pending_field and not pending_neg and (glued := _glued_quote(text, m.start(), out, word_end)):
+            # Chinese quotation marks inside a run of Chinese text (开辟“绿色通道”, 「境」在馬祖) are
+            # the text's punctuation, as in the article: part of the word around them.
+            end, merge = glued
+            if merge:
+                out[-1].text += text[m.start():end]
+            else:
+                out.append(_Lexeme("word", text[m.start():end]))
+            pos = word_end = end
+            continue
         if kind == "quote":
             closer = _QUOTES[m.group()]
             end = text.find(closer, pos)
@@ -148,6 +229,10 @@ def _lex(text: str, warnings: list[str]) -> list[_Lexeme]:
             pending_field, pending_neg = None, False
             continue
         word = m.group()
+        if m.start() == word_end and out and out[-1].kind == "word" and out[-1].text[-1:] in _CJK_CLOSERS:
+            out[-1].text += word  # the Chinese after a glued quote: 「境」在馬祖
+            pos = word_end = m.end()
+            continue
         if word in ("AND", "OR", "NOT") and pending_field is None and not pending_neg:
             out.append(_Lexeme(word.lower()))
             continue
@@ -170,7 +255,26 @@ def _lex(text: str, warnings: list[str]) -> list[_Lexeme]:
                 continue
         out.append(_Lexeme("word", word, pending_field, pending_neg))
         pending_field, pending_neg = None, False
+        word_end = m.end()
     return out
+
+
+_CJK_QUOTES = {"“": "”", "「": "」", "『": "』"}
+_CJK_CLOSERS = set(_CJK_QUOTES.values())
+
+
+def _glued_quote(text: str, start: int, out: list[_Lexeme], word_end: int) -> tuple[int, bool] | None:
+    """Where a Chinese quotation that touches Chinese text ends, and whether it continues the
+    word before it; ``None`` for a quotation standing apart (a phrase) or an ASCII quote."""
+    closer = _CJK_QUOTES.get(text[start])
+    end = text.find(closer, start + 1) if closer else -1
+    if end < 0:
+        return None
+    merge = start == word_end and bool(out) and out[-1].kind == "word" and _is_han(text[start - 1])
+    after = text[end + 1 : end + 2]
+    if not merge and not (after and _is_han(after)):
+        return None
+    return end + 1, merge
 
 
 class _Parser:

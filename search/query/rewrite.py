@@ -84,7 +84,7 @@ def read(parsed: Parsed, raw: str, view: View, *, assist: bool = True) -> Readin
     if assist:
         helper = _Helper(view)
         node = helper.node(parsed.node, negated=False)
-        reading.parsed = Parsed(node, list(parsed.warnings))
+        reading.parsed = Parsed(node, list(parsed.warnings), list(parsed.sources))
         reading.corrections, reading.pinyin = helper.corrections, helper.pinyin
         if helper.corrections:
             reading.corrected_query, reading.verbatim_query = _queries(raw, helper.corrections)

@@ -1,0 +1,99 @@
+"""Pasted page titles: the site names ending them (``… - 新华网``, ``… | Reuters``) rank the
+articles holding them first, and no article must hold them to be a complete match."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.filters import SearchFilters
+from search.query.parse import parse, source_names
+from tests.conftest import articles_engine
+
+
+@pytest.mark.parametrize(
+    "text, head, names",
+    [
+        ("黑土地“种”出农业现代化-新华网", "黑土地“种”出农业现代化", ["新华网"]),
+        ("奖励5万元 湖北恩施表扬沙子坝滑坡“预警第一人” - 中新网", "奖励5万元 湖北恩施表扬沙子坝滑坡“预警第一人”", ["中新网"]),
+        ("大型融媒体行动《走村直播看脱贫》出发 - 今日要闻 - 湖南日报网 - 华声在线", "大型融媒体行动《走村直播看脱贫》出发", ["今日要闻", "湖南日报网", "华声在线"]),
+        ("国务院常务会议部署稳就业工作_网易新闻", "国务院常务会议部署稳就业工作", ["网易新闻"]),
+        ("Kanye West says he can beat Joe Biden | Reuters", "Kanye West says he can beat Joe Biden", ["Reuters"]),
+        ("200-Plus Firefighters Respond To Karen Fire In Jurupa Valley - CBS Los Angeles", "200-Plus Firefighters Respond To Karen Fire In Jurupa Valley", ["CBS Los Angeles"]),
+        # a long part after the dash is the title's own (only the site name after it is read)
+        ("AP blasts press secretary - but reporters keep asking political questions - RT USA News",
+         "AP blasts press secretary - but reporters keep asking political questions", ["RT USA News"]),
+    ],
+)
+def test_a_page_titles_site_names_are_read_apart(text, head, names):
+    assert source_names(text) == (head, names)
+    assert parse(text).sources == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Biden - Putin",  # too short to be a title
+        "普京 乌克兰 - 俄罗斯",
+        "COVID-19 vaccine rollout in Europe stalls",  # a hyphen inside a Latin word
+        "climate change policy in europe - policy",  # a Latin name starts with a capital
+        "习近平会见普京 - \"新华网\"",  # quoted: the user asks for it
+        "俄罗斯总统普京访问中国 -新华网",  # -word excludes
+        "俄罗斯总统普京访问中国 - title:新华网",
+        "中国国家主席习近平会见俄罗斯总统普京 - 人民日报评论员文章说中俄关系持续发展",  # too long for a name
+        "俄罗斯总统普京访问中国 - 新华网 OR 人民网",
+    ],
+)
+def test_other_queries_keep_every_word(text):
+    assert source_names(text) == (text, [])
+    assert parse(text).sources == []
+
+
+ARTICLES = [
+    {"id": "cctv", "title": "习近平会见普京", "body": "央视北京电 国家主席习近平在北京会见俄罗斯总统普京。两国元首举行会谈。"},
+    {"id": "copy", "title": "习近平会见普京", "body": "新华网北京电 国家主席习近平在北京会见俄罗斯总统普京。两国元首举行会谈。"},
+    {"id": "other", "title": "天气", "body": "新华网消息：明天多云。"},
+    {"id": "en", "title": "Xi meets Putin", "body": "Tass - Chinese President Xi Jinping met Russian President Vladimir Putin in Beijing for talks on trade."},
+    {"id": "en-reuters", "title": "Xi meets Putin", "body": "Reuters - Chinese President Xi Jinping met Russian President Vladimir Putin in Beijing for talks on trade."},
+]
+
+
+#: The copies are near-duplicates: listed apart here, not as one story.
+APART = SearchFilters(collapse=False)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    engine = articles_engine(tmp_path_factory.mktemp("sources"), ARTICLES)
+    yield engine
+    engine.close()
+
+
+def test_an_article_without_the_site_name_is_a_complete_match(engine):
+    result = engine.search("国家主席习近平在北京会见俄罗斯总统普京-新华网", filters=APART)
+    zh = [hit.id for hit in result.hits if hit.id in {"cctv", "copy", "other"}]
+    assert result.interpreted.sources == ["新华网"] and result.interpreted.dropped == []
+    assert zh[:2] == ["copy", "cctv"]  # both complete; the one holding the name first
+    plain = {hit.id: hit.score for hit in engine.search("国家主席习近平在北京会见俄罗斯总统普京", filters=APART).hits}
+    assert plain["cctv"] >= plain["copy"]  # without the name, the copy does not lead
+    assert "other" not in zh  # holding only the site name is no match
+    assert result.to_dict()["interpreted"]["sources"] == ["新华网"]
+
+
+def test_required_when_typed_as_a_word(engine):
+    result = engine.search("国家主席习近平在北京会见俄罗斯总统普京 新华网", filters=APART)
+    assert result.interpreted.sources == []
+    complete = [hit.id for hit in result.hits[: result.total]]
+    assert "copy" in complete and "cctv" not in complete
+
+
+def test_english_titles_too(engine):
+    result = engine.search("Xi Jinping met Vladimir Putin in Beijing - Reuters", filters=APART)
+    assert result.interpreted.sources == ["Reuters"]
+    ids = [hit.id for hit in result.hits]
+    assert ids[:2] == ["en-reuters", "en"] and result.total >= 2
+
+
+def test_only_site_names_search_them(engine):
+    # Nothing before the names is searchable (a stopword): the names are the query.
+    result = engine.search("的的的的的的的的的 - 新华网")
+    assert {hit.id for hit in result.hits} >= {"copy", "other"}

@@ -388,6 +388,8 @@ QUERIES = [
     "习近平", "長江", "经济 发展", '"长江经济带"', '"经济 发展"', "长江 -经济", "习近平 OR 李克强", "(长江 OR 黄河) 生态",
     "title:长江", "body:\"新时代\"", "oil prices", '"oil prices"', "oil -prices", "cocoa OR coffee", "wheat AND export",
     '"the bank"', "Putin", "trade 贸易", "NOT 经济", "中俄關係", '"一帶一路"', "stocks rose", "1987", "cooperating",
+    # pasted page titles: a site name only adds to the score; a quote inside Chinese text is punctuation
+    "推动长江经济带“生态优先”绿色发展-新华网", "Oil prices rose in New York trading - Reuters",
 ]
 
 

@@ -112,6 +112,14 @@ def test_summary_shows_total_time_and_interpretation(client):
     assert "Read as" in interpreted
 
 
+def test_a_pasted_titles_site_name_is_shown_as_not_required(client):
+    page = get(client, q=SEED_TITLE + " - 新華網")
+    assert page.find("li", class_="hit")[0]["attrs"]["data-id"] == SEED_ID
+    sources = " ".join(page.text("dd", class_="sources"))
+    assert "need not contain" in sources and "新華網" in sources
+    assert "No article contains all" not in " ".join(page.text("p", id="summary"))
+
+
 def test_result_speakers_link_to_the_speaker_filter(client):
     page = get(client, q="通电话")
     links = [el for el in page.find("a", class_="speaker") if el["attrs"]["data-speaker"] == "普京"]

@@ -314,7 +314,7 @@ def test_emoji_and_other_scripts_survive():
 
 # --- property: never raises -----------------------------------------------------------
 
-SYNTAX = '()（）"“”「」『』＂ -+:ANDORNOTtitlebody' + "習近平普京ab\x00\ud800\t\n"
+SYNTAX = '()（）"“”「」『』＂ -+:ANDORNOTtitlebody' + "習近平普京ab\x00\ud800\t\n" + "|｜_—–新华网R"
 
 arbitrary = st.text(alphabet=st.characters(exclude_categories=()), max_size=300)
 syntax_heavy = st.lists(
@@ -331,6 +331,8 @@ def check(parsed):
         assert leaf.text and leaf.text == leaf.text.strip()
         leaf.text.encode("utf-8")  # no lone surrogates left
         assert leaf.field in (None, "title", "body")
+    assert all(name and name == name.strip() for name in parsed.sources)
+    assert not parsed.sources or parsed.node is not None  # names alone are the query itself
 
 
 @settings(max_examples=300, deadline=None)

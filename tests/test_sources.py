@@ -4,6 +4,8 @@ articles holding them first, and no article must hold them to be a complete matc
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search.filters import SearchFilters
 from search.query.parse import parse, source_names
@@ -97,3 +99,15 @@ def test_only_site_names_search_them(engine):
     # Nothing before the names is searchable (a stopword): the names are the query.
     result = engine.search("的的的的的的的的的 - 新华网")
     assert {hit.id for hit in result.hits} >= {"copy", "other"}
+
+
+han = st.text(alphabet=st.sampled_from(list("习近平会见俄罗斯总统普京北京长江经济带发展绿色生态优先")), min_size=13, max_size=30)  # longer than any name
+name = st.text(alphabet=st.sampled_from(list("新华网中央视在线日报人民")), min_size=2, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(han, name, st.sampled_from(["-", " - ", "_", " | ", "｜", " — "]))
+def test_a_title_searches_the_same_words_with_or_without_its_site_name(title, site, separator):
+    parsed = parse(title + separator + site)
+    assert parsed.sources == [site]
+    assert parsed.node == parse(title).node

@@ -367,6 +367,7 @@ def test_chinese_quotes_touching_chinese_text_are_its_punctuation(query):
         ("-“一带一路”倡议", Pref([Not(Phrase("一带一路")), Word("倡议")])),
         ("title:“普京”访华", Pref([Phrase("普京", "title"), Word("访华")])),
         ("Xi “Belt and Road” plan", Pref([Word("Xi"), Phrase("Belt and Road"), Word("plan")])),
+        ("访问“普京”-乌克兰", Pref([Word("访问“普京”"), Not(Word("乌克兰"))])),  # an exclusion stays one
     ],
 )
 def test_chinese_quotes_standing_apart_make_a_phrase(query, expected):

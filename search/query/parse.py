@@ -229,7 +229,7 @@ def _lex(text: str, warnings: list[str]) -> list[_Lexeme]:
             pending_field, pending_neg = None, False
             continue
         word = m.group()
-        if m.start() == word_end and out and out[-1].kind == "word" and out[-1].text[-1:] in _CJK_CLOSERS:
+        if m.start() == word_end and out and out[-1].kind == "word" and out[-1].text[-1:] in _CJK_CLOSERS and _is_han(word[0]):
             out[-1].text += word  # the Chinese after a glued quote: 「境」在馬祖
             pos = word_end = m.end()
             continue

@@ -38,7 +38,8 @@ from functools import lru_cache
 import numpy as np
 
 from search.analysis.convert import to_simplified
-from search.lexicon.keys import is_stopword, phrase_key, word_key
+from search.lexicon import GLOSS_KEYS
+from search.lexicon.keys import is_stopword, word_key
 
 #: Cosine of the weighted feature sets from which an article is another's translation: above
 #: every labelled different pair of the dev half (WMT21 zh→en: at most 0.234; translations
@@ -46,8 +47,9 @@ from search.lexicon.keys import is_stopword, phrase_key, word_key
 THRESHOLD = 0.24
 #: Translations appear within this many days of each other.
 DATE_WINDOW = 3
-#: Glosses of a Chinese word used (the dictionary's first senses are its best).
-GLOSSES = 3
+#: Glosses of a Chinese word used (the dictionary's first senses are its best): the lexicon
+#: compiles the keys of that many.
+GLOSSES = GLOSS_KEYS
 #: Two articles sharing fewer features than this are not linked: short texts sharing a name or
 #: two (Singapore, Lee Hsien Loong) reach the threshold without being one story, while the
 #: labelled translations share 40 or more.
@@ -89,20 +91,21 @@ def _hash(key: str) -> int:
     return zlib.crc32(key.encode("utf-8"))
 
 
-def _gloss_keys(glosses: list[tuple[str, float, str]]) -> list[str]:
+def _gloss_keys(per_gloss: list[tuple[str, ...]]) -> list[str]:
     keys: list[str] = []
-    for gloss, _, _ in glosses[:GLOSSES]:
-        keys.extend(k for k in phrase_key(gloss) if len(k) > 1 and k not in keys)
+    for gloss in per_gloss[:GLOSSES]:
+        keys.extend(k for k in gloss if len(k) > 1 and k not in keys)
     return keys
 
 
 def _map_zh_words(words: set[str]) -> None:
-    """Put new Chinese words' features in the cache: the Han words' glosses read in one batch."""
+    """Put new Chinese words' features in the cache: the Han words' gloss keys read in one batch
+    (compiled with the lexicon)."""
     from search.lexicon import lexicon
 
     han = [word for word in words if _HAN.match(word)]
-    for word, glosses in lexicon().zh_to_en_many(han).items():
-        _zh_cache[word] = tuple(_hash(k) for k in _gloss_keys(glosses))
+    for word, per_gloss in lexicon().gloss_keys_many(han).items():
+        _zh_cache[word] = tuple(_hash(k) for k in _gloss_keys(per_gloss))
     for word in words:
         if word not in _zh_cache:
             _zh_cache[word] = _ascii_word(word)

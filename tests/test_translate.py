@@ -63,6 +63,21 @@ def test_many_words_are_looked_up_as_one_at_a_time():
     assert all(many[word] for word in known)  # past the 900 words of one query
 
 
+def test_compiled_gloss_keys_are_the_keys_of_the_first_glosses():
+    """The keys compiled with the lexicon are those of :meth:`zh_to_en`'s first glosses (aliases
+    first), read from the cache database in batches."""
+    from search.lexicon import GLOSS_KEYS
+    from search.lexicon.keys import phrase_key
+
+    lx = lexicon()
+    known = [k for (k,) in lx._zh._db.execute("SELECT k FROM zh ORDER BY k LIMIT 2000 OFFSET 30000")]
+    words = ["普京", "一带一路", "经济", "没有这个词的词", "G20", "习近平"] + known
+    keys = lx.gloss_keys_many(words)
+    assert keys == {word: [phrase_key(text) for text, _, _ in lx.zh_to_en(word)[:GLOSS_KEYS]] for word in words}
+    assert keys["没有这个词的词"] == [] and keys["普京"][0] == phrase_key(lx.zh_to_en("普京")[0][0])
+    assert sum(1 for word in known if keys[word]) == len(known)
+
+
 # Phrases before words
 
 

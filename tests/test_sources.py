@@ -21,6 +21,9 @@ from tests.conftest import articles_engine
         ("国务院常务会议部署稳就业工作_网易新闻", "国务院常务会议部署稳就业工作", ["网易新闻"]),
         ("Kanye West says he can beat Joe Biden | Reuters", "Kanye West says he can beat Joe Biden", ["Reuters"]),
         ("200-Plus Firefighters Respond To Karen Fire In Jurupa Valley - CBS Los Angeles", "200-Plus Firefighters Respond To Karen Fire In Jurupa Valley", ["CBS Los Angeles"]),
+        # a dash touching the name excludes a word, but not after a title, for a news site's name
+        ("内蒙古自治区乌海市委原巡视员白金海被开除党籍 -中新网", "内蒙古自治区乌海市委原巡视员白金海被开除党籍", ["中新网"]),
+        ("習近平同俄羅斯總統普京舉行會晤 -新華網", "習近平同俄羅斯總統普京舉行會晤", ["新華網"]),
         # a long part after the dash is the title's own (only the site name after it is read)
         ("AP blasts press secretary - but reporters keep asking political questions - RT USA News",
          "AP blasts press secretary - but reporters keep asking political questions", ["RT USA News"]),
@@ -39,7 +42,9 @@ def test_a_page_titles_site_names_are_read_apart(text, head, names):
         "COVID-19 vaccine rollout in Europe stalls",  # a hyphen inside a Latin word
         "climate change policy in europe - policy",  # a Latin name starts with a capital
         "习近平会见普京 - \"新华网\"",  # quoted: the user asks for it
-        "俄罗斯总统普京访问中国 -新华网",  # -word excludes
+        "俄罗斯总统普京访问中国 -新华社记者",  # -word excludes (not a site's name)
+        "习近平会见外国领导人讲话全文 -视频",
+        "普京 -新华网",  # no title before it
         "俄罗斯总统普京访问中国 - title:新华网",
         "中国国家主席习近平会见俄罗斯总统普京 - 人民日报评论员文章说中俄关系持续发展",  # too long for a name
         "俄罗斯总统普京访问中国 - 新华网 OR 人民网",
@@ -111,3 +116,12 @@ def test_a_title_searches_the_same_words_with_or_without_its_site_name(title, si
     parsed = parse(title + separator + site)
     assert parsed.sources == [site]
     assert parsed.node == parse(title).node
+
+
+def test_a_dash_touching_a_sites_name_does_not_exclude_the_sites_own_article(engine):
+    # The copy names its site (新华网北京电): as ``-word`` the name would exclude it.
+    result = engine.search("国家主席习近平在北京会见俄罗斯总统普京 -新华网", filters=APART)
+    assert result.interpreted.sources == ["新华网"] and result.interpreted.excluded == []
+    assert {"copy", "cctv"} <= {hit.id for hit in result.hits[: result.total]}
+    excluding = engine.search("国家主席习近平在北京会见俄罗斯总统普京 -北京电", filters=APART)
+    assert "copy" not in {hit.id for hit in excluding.hits}  # any other word is still excluded

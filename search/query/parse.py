@@ -120,7 +120,11 @@ def parse(text: str) -> Parsed:
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 #: a dash, bar or underscore with spaces around; a bar, a full-width bar or an underscore
 #: without; a hyphen or en dash only between Chinese characters (``COVID-19`` is one word).
-_SOURCE_SEP = re.compile(rf"\s+(?:[-–—|｜_]|——)\s+|\s*[|｜_]\s*|(?<=[{_HAN}”」』》）)])[-–](?=[{_HAN}])")
+_SOURCE_SEP = re.compile(rf"\s+(?:[-–—|｜_]|——)\s+|\s*[|｜_]\s*|(?<=[{_HAN}”」』》）)])[-–](?=[{_HAN}])|(?P<dash>\s+-(?=[{_HAN}]))")
+#: ``… -中新网`` (a space, then a dash touching the name) is how ``-word`` excludes a word; after a
+#: title it reads as a site name only when the name ends as a news site's does, so that pasting
+#: such a title does not exclude the site's own article (which names it: 中新网7月26日电).
+_SITE_END = re.compile(r"(?:网|網|在线|在線|新闻|新聞|日报|日報|晚报|晚報|时报|時報|早报|早報|周报|週報|通讯社|通訊社|新华社|新華社|电视台|電視台|频道|頻道|客户端|客戶端)$")
 _HAN_NAME = re.compile(rf"[{_HAN}0-9A-Za-z·]{{2,12}}")
 _LATIN_NAME = re.compile(r"[A-Z0-9][\w&.'’]*(?: [\w&.'’]+){0,3}", re.ASCII)
 MAX_SOURCE_NAMES = 3
@@ -145,6 +149,8 @@ def source_names(text: str) -> tuple[str, list[str]]:
         for last in _SOURCE_SEP.finditer(head):
             pass
         if last is None or not _is_source_name(head[last.end():]):
+            break
+        if last.group("dash") and not _SITE_END.search(head[last.end():]):
             break
         names.insert(0, head[last.end():])
         head = head[: last.start()].rstrip()

@@ -49,6 +49,19 @@ def articles_engine(folder: Path, articles: list[dict]) -> Engine:
     return Engine(index_dir)
 
 
+def articles_fixture(articles: list[dict], name: str):
+    """A module-scoped ``engine`` fixture over ``articles`` (:func:`articles_engine`):
+    ``engine = articles_fixture(ARTICLES, "rerank")`` in a test module."""
+
+    @pytest.fixture(scope="module")
+    def engine(tmp_path_factory):
+        engine = articles_engine(tmp_path_factory.mktemp(name), articles)
+        yield engine
+        engine.close()
+
+    return engine
+
+
 def shared_corpus(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
     if not path.exists():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import articles_engine
+from tests.conftest import articles_fixture
 
 ARTICLES = [
     {"id": "xi", "title": "習近平會見普京", "body": "國家主席習近平在北京會見俄羅斯總統普京。中俄關係持續發展。"},
@@ -22,11 +22,7 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    engine = articles_engine(tmp_path_factory.mktemp("allwords"), ARTICLES)
-    yield engine
-    engine.close()
+engine = articles_fixture(ARTICLES, "allwords")
 
 
 def test_total_counts_only_articles_with_both_words(engine):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from search import rerank
 from search.query.parse import parse
-from tests.conftest import articles_engine
+from tests.conftest import articles_engine, articles_fixture
 
 PASTED = "中國隊在決賽中以三比一擊敗日本隊後奪得冠軍"  # the article says it without 後
 FILLER = "本届赛事共有十六支球队参加，比赛在多个城市举行，观众人数创下新高。"
@@ -29,11 +29,7 @@ ARTICLES += [
 ]
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    engine = articles_engine(tmp_path_factory.mktemp("rerank"), ARTICLES)
-    yield engine
-    engine.close()
+engine = articles_fixture(ARTICLES, "rerank")
 
 
 def _ids(engine, query: str, **kw) -> list[str]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from search.filters import SearchFilters
 from search.query.parse import parse, source_names
-from tests.conftest import articles_engine
+from tests.conftest import articles_fixture
 
 
 @pytest.mark.parametrize(
@@ -68,11 +68,7 @@ ARTICLES = [
 APART = SearchFilters(collapse=False)
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    engine = articles_engine(tmp_path_factory.mktemp("sources"), ARTICLES)
-    yield engine
-    engine.close()
+engine = articles_fixture(ARTICLES, "sources")
 
 
 def test_an_article_without_the_site_name_is_a_complete_match(engine):

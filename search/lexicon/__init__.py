@@ -52,11 +52,12 @@ class Lexicon:
         self._alias_zh: dict[str, list[str]] = {}
         self._alias_keys: dict[str, list[tuple[str, ...]]] = {}
         for en, zh in aliases:
-            key = " ".join(phrase_key(en))
+            keys = phrase_key(en)
+            key = " ".join(keys)
             if key:
                 self._alias_en.setdefault(key, []).append(zh)
                 self._alias_zh.setdefault(zh, []).append(en)
-            self._alias_keys.setdefault(zh, []).append(phrase_key(en))
+            self._alias_keys.setdefault(zh, []).append(keys)
 
     # zh → en
     def has_zh(self, word: str) -> bool:

@@ -118,6 +118,7 @@ def parse(text: str) -> Parsed:
 # optional words: they add to the score of articles that hold them, and no article is a
 # complete match or a partial one for holding only them.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+_HAN_CHAR = re.compile(f"[{_HAN}]")
 #: a dash, bar or underscore with spaces around; a bar, a full-width bar or an underscore
 #: without; a hyphen or en dash only between Chinese characters (``COVID-19`` is one word).
 _SOURCE_SEP = re.compile(rf"\s+(?:[-–—|｜_]|——)\s+|\s*[|｜_]\s*|(?<=[{_HAN}”」』》）)])[-–](?=[{_HAN}])|(?P<dash>\s+-(?=[{_HAN}]))")
@@ -164,19 +165,19 @@ def _is_source_name(name: str) -> bool:
         return True
     if not _LATIN_NAME.fullmatch(name) or len(name) > 40:
         return False
-    return not {"AND", "OR", "NOT"} & set(name.split()) and not any(w.lower() in FIELDS and ":" in w for w in name.split())
+    return not {"AND", "OR", "NOT"} & set(name.split())  # no colon either: a field prefix cannot be a name
 
 
 def _is_title(head: str, names: list[str]) -> bool:
     if not head or head.split()[-1] in ("AND", "OR", "NOT"):
         return False
-    han = sum(1 for ch in head if _is_han(ch))
+    han = len(_HAN_CHAR.findall(head))
     words = len(re.findall(r"[A-Za-z]+", head))
     return (han >= MIN_TITLE_HAN or words >= MIN_TITLE_WORDS) and len(head) > sum(len(n) for n in names)
 
 
 def _is_han(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u4dbf" or "\u4e00" <= ch <= "\u9fff"
+    return _HAN_CHAR.match(ch) is not None
 
 
 def _clean(text: str) -> str:

@@ -21,6 +21,7 @@ from search.backends.base import BackendConfig, Writer, open_backend
 from search.ingest import LoadedFile, iter_files
 from search.ingest.loader import load_parts
 from search.model import Article
+from search.processes import bulk_collections
 
 BATCH_SIZE = 20_000
 
@@ -97,7 +98,7 @@ class Indexer:
 
         Raises :class:`IndexLockedError` at once if another process is writing the index.
         """
-        with self.backend.writer(procs=self.procs, batch_size=self.batch_size, dedup=self.dedup) as writer:
+        with bulk_collections(), self.backend.writer(procs=self.procs, batch_size=self.batch_size, dedup=self.dedup) as writer:
             return self._run(writer, paths, prune=prune, progress=progress)
 
     def _run(self, writer: Writer, paths: list[str], *, prune: bool, progress: Callable[[int], None] | None) -> IndexReport:

@@ -7,6 +7,16 @@ import gc
 import os
 import signal
 import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+#: Garbage-collector thresholds while indexing (:func:`bulk_collections`). The default
+#: (700, 10, 10) collects the youngest objects every 700 new containers; an indexing run makes
+#: millions (postings, tokens, signatures), so it collected ~1,300 times per writer and ~650
+#: times in the reading process on a 6,000-article sample (1.0 s of its 15.9 s of CPU), and
+#: each collection walked caches cold. At these values: 8.66 → 8.01 s wall for that sample
+#: (five runs alternating), CPU 15.9 → 14.9 s.
+BULK_THRESHOLDS = (50_000, 50, 50)
 
 
 def die_with_parent(parent: int, sig: int = signal.SIGKILL) -> None:
@@ -22,6 +32,22 @@ def die_with_parent(parent: int, sig: int = signal.SIGKILL) -> None:
             pass
     if os.getppid() != parent:
         os._exit(1)
+
+
+@contextmanager
+def bulk_collections() -> Iterator[None]:
+    """Collect garbage less often while the block runs (an indexing run, whose worker
+    processes, forked inside it, inherit the setting); the previous thresholds come back after.
+
+    Indexing makes few reference cycles (its objects die by reference count), so the rarer
+    collections cost little memory: see :data:`BULK_THRESHOLDS`.
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(*BULK_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 def worker_of(parent: int) -> None:

@@ -453,6 +453,37 @@ def test_large_batch_uses_worker_processes_and_ends_with_exact_ids(data, ix):
         engine.close()
 
 
+def test_a_run_collects_garbage_rarely_and_restores_the_thresholds(data, ix, monkeypatch):
+    """The run (and the writers it forks) use BULK_THRESHOLDS; the caller's come back after,
+    also when the run fails."""
+    import gc
+
+    from search.processes import BULK_THRESHOLDS
+
+    small_corpus(data)
+    seen = []
+    real_run = Indexer._run
+
+    def spying(self, *args, **kwargs):
+        seen.append(gc.get_threshold())
+        return real_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(Indexer, "_run", spying)
+    before = gc.get_threshold()
+    assert before != BULK_THRESHOLDS
+    assert counts(Indexer(ix).run([str(data)])) == (4, 0, 0, 0)
+    assert seen == [BULK_THRESHOLDS]
+    assert gc.get_threshold() == before
+
+    def failing(self, *args, **kwargs):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(Indexer, "_run", failing)
+    with pytest.raises(RuntimeError):
+        Indexer(ix).run([str(data)])
+    assert gc.get_threshold() == before
+
+
 def test_a_first_build_of_many_articles_starts_its_writer_processes_at_the_first_one(data, ix, monkeypatch):
     """An empty index and at least PARALLEL_MIN_BATCH articles to read: the writer processes start
     with the first article; a run over an index holding articles first sees how many change."""

@@ -200,6 +200,13 @@ def test_unknown_chinese_person_name_is_transliterated():
     assert concept.candidates[0].origin == "name"
 
 
+def test_a_name_jieba_cut_whole_does_not_swallow_the_next_word():
+    # jieba: 柳云龙 (a name) / 演 (a verb); a given name has at most two characters, so the
+    # name is 柳云龙, not "Liu Yunlongyan", and 演 keeps its own translation.
+    names = [c for c in concepts("柳云龙演一个结巴") if any(x.origin == "name" for x in c.candidates)]
+    assert [(c.start, c.end, c.candidates[0].text) for c in names] == [(0, 1, "Liu Yunlong")]
+
+
 def test_foreign_person_is_also_found_by_surname():
     (concept,) = [c for c in concepts("普京") if c.target == "en"]
     assert {"Vladimir Putin", "Putin"} <= set(texts(concept))

@@ -32,6 +32,8 @@ def person(name: str, surnames: dict[str, str]) -> str | None:
     'Hao Weiwei'
     >>> person("欧阳修", {"欧阳": "Ouyang", "欧": "Ou"})
     'Ouyang Xiu'
+    >>> person("柳云龙演", {"柳": "Liu"}) is None
+    True
     """
     if not 2 <= len(name) <= 4:
         return None
@@ -40,6 +42,10 @@ def person(name: str, surnames: dict[str, str]) -> str | None:
     elif name[0] in surnames:
         family, given = surnames[name[0]], name[1:]
     else:
+        return None
+    if len(given) > 2:
+        # A given name has one or two characters: 柳云龙演 is the name 柳云龙 and the verb 演
+        # (jieba tags its first token a name), not "Liu Yunlongyan".
         return None
     given_py = "".join(_pinyin(given))
     if not given_py:

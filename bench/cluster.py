@@ -122,10 +122,15 @@ class ClusterIndex:
 
 def expected_digests(path: Path) -> dict[str, str]:
     """Id -> the digest the indexer stores for each article of ``path``."""
-    from search.indexer import content_hash as digest
-    from search.ingest import load_file
+    from search.indexer import content_hash, input_hash
+    from search.ingest.loader import load_parts, with_speakers
 
-    return {article.id: digest(article) for _, article in load_file(str(path)).articles}
+    # The content hash (speakers found) then the input hash (as read), as the indexer stores them.
+    return {
+        article.id: content_hash(with_speakers(article)) + input_hash(article)
+        for part in load_parts(str(path), speakers=False)
+        for _, article in part.articles
+    }
 
 
 def kill_manager(cluster: LocalCluster) -> tuple[LocalNode, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -112,6 +113,106 @@ def test_second_run_reports_everything_unchanged(data, ix):
     assert counts(report) == (0, 0, 4, 0)
     assert report.summary() == "indexed 0 / updated 0 / unchanged 4 / failed 0"
     assert stored_ids(ix) == ["farm", "n1", "n2", "n3"]
+
+
+def spying_on_speakers(monkeypatch, change=None) -> list[str]:
+    """The ids of the articles whose speakers the indexer looks for (``change``: a function
+    that may alter the article found, as changed speaker rules would)."""
+    looked: list[str] = []
+    real = indexer_module.with_speakers
+
+    def spying(article):
+        looked.append(article.id)
+        found = real(article)
+        return change(found) if change else found
+
+    monkeypatch.setattr(indexer_module, "with_speakers", spying)
+    return looked
+
+
+def test_a_second_run_does_not_look_for_speakers_again(data, ix, monkeypatch):
+    small_corpus(data)
+    looked = spying_on_speakers(monkeypatch)
+    Indexer(ix).run([str(data)])
+    assert sorted(looked) == ["farm", "n1", "n2", "n3"]
+    looked.clear()
+    assert counts(Indexer(ix).run([str(data)])) == (0, 0, 4, 0)
+    assert looked == []  # the input hashes matched
+    farm = data / "farm.txt"
+    farm.write_text(farm.read_text("utf-8").replace("harvest", "drought"), "utf-8")
+    assert counts(Indexer(ix).run([str(data)])) == (0, 1, 3, 0)
+    assert looked == ["farm"]
+
+
+def test_a_changed_speaker_finder_looks_again_and_updates_only_what_it_changes(data, ix, monkeypatch):
+    """Another speaker finder (new rules or lexicon: another fingerprint): every article is read
+    again, and only one whose speakers now differ is updated."""
+    from search.model import Speaker
+
+    small_corpus(data)
+    Indexer(ix).run([str(data)])
+    monkeypatch.setattr(indexer_module, "speakers_fingerprint", lambda: "new rules")
+    looked = spying_on_speakers(monkeypatch)
+    assert counts(Indexer(ix).run([str(data)])) == (0, 0, 4, 0)
+    assert sorted(looked) == ["farm", "n1", "n2", "n3"]
+
+    def new_speaker(article):
+        if article.id != "n3":
+            return article
+        return dataclasses.replace(article, speakers=(Speaker("someone", {"zh": None, "en": "Someone"}, 1),))
+
+    monkeypatch.setattr(indexer_module, "speakers_fingerprint", lambda: "newer rules")
+    spying_on_speakers(monkeypatch, new_speaker)
+    assert counts(Indexer(ix).run([str(data)])) == (0, 1, 3, 0)
+
+
+def test_a_run_that_changes_nothing_does_not_read_the_groups(data, ix, monkeypatch):
+    """The near-duplicate groups (every article's signatures) are read at the run's first write."""
+    from search.backends.whoosh import indexing
+
+    small_corpus(data)
+    Indexer(ix).run([str(data)])
+    loads = []
+    real = indexing.load_deduper
+    monkeypatch.setattr(indexing, "load_deduper", lambda reader: loads.append(1) or real(reader))
+    assert counts(Indexer(ix).run([str(data)])) == (0, 0, 4, 0)
+    assert loads == []
+    (data / "n4.txt").write_text("Xi visits a farm today\n\nXi Jinping spoke with farmers about the harvest.\n", "utf-8")
+    assert counts(Indexer(ix).run([str(data)])) == (1, 0, 4, 0)
+    assert loads == [1]
+    engine = Engine(ix)
+    try:  # the copy of farm.txt joined its group: the groups were there to compare with
+        assert len(engine.search("farmers").hits) == 1
+    finally:
+        engine.close()
+
+
+def test_an_index_holding_content_hashes_only_is_still_current(data, ix, monkeypatch):
+    """An index written before input hashes (each digest the content hash alone): a run over
+    the same input finds every article unchanged, looking for speakers to compare."""
+    small_corpus(data)
+    real_add = indexer_module._Batch.add
+    with monkeypatch.context() as patch:
+        patch.setattr(indexer_module._Batch, "add", lambda self, article, digest, exists: real_add(self, article, digest[: indexer_module.HASH_CHARS], exists))
+        Indexer(ix).run([str(data)])
+    looked = spying_on_speakers(monkeypatch)
+    assert counts(Indexer(ix).run([str(data)])) == (0, 0, 4, 0)
+    assert sorted(looked) == ["farm", "n1", "n2", "n3"]
+
+
+def test_speaker_rules_failing_on_one_article_fail_it_alone(data, ix, monkeypatch):
+    small_corpus(data)
+
+    def crashing(article):
+        if article.id == "n2":
+            raise ValueError("hostile text")
+        return article
+
+    spying_on_speakers(monkeypatch, crashing)
+    report = Indexer(ix).run([str(data)])
+    assert counts(report) == (3, 0, 0, 1)
+    assert report.failures == [f"{data / 'news.jsonl'}:2: cannot be read as an article (ValueError: hostile text)"]
+    assert stored_ids(ix) == ["farm", "n1", "n3"]
 
 
 def test_editing_one_article_updates_only_it(data, ix):

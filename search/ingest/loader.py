@@ -77,9 +77,11 @@ def load_file(path: str) -> LoadedFile:
     return whole
 
 
-def load_parts(path: str, lines_per_part: int = PART_LINES) -> Iterator[LoadedFile]:
+def load_parts(path: str, lines_per_part: int = PART_LINES, *, speakers: bool = True) -> Iterator[LoadedFile]:
     """:func:`load_file` in parts of up to ``lines_per_part`` JSONL records (one part for other
     files), so that indexing can work on the first articles while the next are parsed.
+    ``speakers=False`` leaves finding the people quoted to the caller (:func:`with_speakers`):
+    the indexer does it only for articles the index does not already hold as they are.
 
     The first parts are small (:data:`FIRST_PART_LINES`, then doubling): the writer processes
     start with the first article handed over, and a first part of 256 records kept them
@@ -113,7 +115,7 @@ def load_parts(path: str, lines_per_part: int = PART_LINES) -> Iterator[LoadedFi
         del data  # the lines hold the text now
         count = 0
         part_lines = min(FIRST_PART_LINES, lines_per_part)
-        for lineno, item, warnings in _jsonl_items(lines if lines is not None else text.split("\n"), path):
+        for lineno, item, warnings in _jsonl_items(lines if lines is not None else text.split("\n"), path, speakers):
             loaded.warnings.extend(warnings)
             if isinstance(item, IngestError):
                 loaded.errors.append(item)
@@ -145,7 +147,8 @@ def load_parts(path: str, lines_per_part: int = PART_LINES) -> Iterator[LoadedFi
         if not article.body and not article.title:
             raise IngestError(f"{path}: no Chinese or English text found", param=path)
         _check_length(article, path)
-        article = with_speakers(article)
+        if speakers:
+            article = with_speakers(article)
     except IngestError as exc:
         loaded.errors.append(exc)
         yield loaded
@@ -185,7 +188,7 @@ def _utf8_lines(data: bytes) -> list[str | UnicodeDecodeError] | None:
     return lines if good_non_ascii and good_non_ascii >= bad else None
 
 
-def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[tuple[int, Article | IngestError, list[str]]]:
+def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str, speakers: bool = True) -> Iterator[tuple[int, Article | IngestError, list[str]]]:
     """``(line number, Article or IngestError, warnings)`` per non-blank line.
 
     Lines are split at ``\\n`` only: U+2028, U+0085 and the like are legal inside JSON
@@ -210,7 +213,7 @@ def _jsonl_items(lines: list[str | UnicodeDecodeError], path: str) -> Iterator[t
         try:
             article, warnings = article_from_record(record, where, path=path)
             _check_length(article, where)
-            yield lineno, with_speakers(article), warnings
+            yield lineno, with_speakers(article) if speakers else article, warnings
         except IngestError as exc:
             yield lineno, exc, []
         except Exception as exc:

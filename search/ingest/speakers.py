@@ -14,9 +14,11 @@ before. Names become :class:`~search.model.Speaker` identities through
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import rjieba
 
@@ -821,3 +823,24 @@ def _chinese_for(en: str, zh_text: str) -> str | None:
 def resolve_alias(name: str) -> list[str]:
     """Canonical ids a user-typed name may refer to (any alias, any script)."""
     return [person.id for person in people().lookup(name)]
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """What finds an article's speakers besides its text: this module, the lexicons and analysis
+    it reads (their code and data files), the article model and the packages behind them. The
+    indexer stores it in each article's digest: an article read again with the same text and
+    the same fingerprint has the same speakers, so they are not looked for again."""
+    from importlib.metadata import version
+
+    from search.lexicon.cedict import data_fingerprint
+
+    search = Path(__file__).resolve().parent.parent
+    files = [Path(__file__).resolve(), search / "model.py"]
+    for folder in ("lexicon", "analysis"):
+        files += sorted(path for path in (search / folder).iterdir() if path.suffix in (".py", ".tsv", ".txt"))
+    h = hashlib.sha256(data_fingerprint().encode())
+    for path in files:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    h.update(",".join(version(name) for name in ("pypinyin", "rjieba", "OpenCC", "gender-guesser")).encode())
+    return h.hexdigest()[:32]

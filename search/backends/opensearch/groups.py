@@ -73,7 +73,16 @@ class Grouper:
     the fingerprints computed ahead by :class:`search.dedup.Fingerprinter` as on Whoosh."""
 
     def __init__(self, client, index: str, enabled: bool) -> None:
-        self.deduper = load_deduper(client, index) if enabled else None
+        self.client, self.index, self.enabled = client, index, enabled
+        self._deduper: Deduper | None = None
+
+    @property
+    def deduper(self) -> Deduper | None:
+        """Read from the index when the run first adds an article (a run that changes nothing
+        does not read every article's signatures)."""
+        if self._deduper is None and self.enabled:
+            self._deduper = load_deduper(self.client, self.index)
+        return self._deduper
 
     def grouped(self, items: list[tuple[Article, str]], sources: Iterable[dict], parallel: bool) -> Iterator[dict]:
         """The documents ``sources`` of ``items`` (in the same order) with their ``dup_group`` and

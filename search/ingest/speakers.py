@@ -37,7 +37,7 @@ ZH_VERBS = frozenset(
 _ZH_VERB_ALT = "|".join(sorted(ZH_VERBS, key=len, reverse=True))
 _ZH_VERB_HINT = re.compile(_ZH_VERB_ALT)
 _ZH_SENTENCE = re.compile(r"[^。！？!?；;\n]+")
-_ZH_CLAUSE_BREAK = re.compile(r"[，,：:“”\"「」『』（）()]")
+_ZH_CLAUSE_BREAKS = frozenset("，,：:“”\"「」『』（）()")  # each a token of its own
 _ZH_PRONOUNS = frozenset({"他", "她"})
 _ZH_NOT_SPEAKER = frozenset({"记者", "主持人", "播音员", "编辑", "摄影", "通讯员"})
 # A title right before the name: 总统普京, 新闻秘书佩斯科夫, 外交部长瑟比加, 特别代表库普曼斯.
@@ -63,10 +63,10 @@ def _zh_clause_speakers(sentence: str, article: str = "") -> list[tuple[str, str
     sentence_subject: tuple[str, str] | None = None
     first_clause = True
     offset = 0
-    for word, tag in _split_glued_verb(_merge_dotted(rjieba.tag(sentence))):
+    for word, tag in _split_glued_verb(_merge_dotted(rjieba.tag(sentence), sentence)):
         start = offset
         offset += len(word)
-        if _ZH_CLAUSE_BREAK.fullmatch(word):
+        if word in _ZH_CLAUSE_BREAKS:
             if first_clause:
                 sentence_subject = _zh_subject(clause, known, article)
             first_clause = False
@@ -194,9 +194,15 @@ def _titled_name(titled: dict[int, str], verb_start: int, context: str) -> str |
     return None
 
 
-def _merge_dotted(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+_DOTS = ("·", "•", "・", "‧")
+
+
+def _merge_dotted(tokens: list[tuple[str, str]], sentence: str) -> list[tuple[str, str]]:
+    """Join 罗伯特 · 塔扬 into one name token (jieba splits at the middle dot); ``tokens`` are
+    ``sentence``'s (most have no dot: nothing to join)."""
+    if not any(dot in sentence for dot in _DOTS):
+        return tokens
     tokens = [("·", "x") if w in ("•", "・", "‧") else (w, t) for w, t in tokens]
-    """Join 罗伯特 · 塔扬 into one name token (jieba splits at the middle dot)."""
     out: list[tuple[str, str]] = []
     i = 0
     while i < len(tokens):

@@ -162,13 +162,22 @@ class CrossLinker:
 
     feats: dict[str, tuple[str, np.ndarray, int | None]] = field(default_factory=dict)  # id → (lang, features, day)
     by_day: dict[tuple[str, int | None], set[str]] = field(default_factory=dict)  # (lang, day or None) → ids
-    df: Counter = field(default_factory=Counter)  # feature → articles holding it
+    df: Counter = field(default_factory=Counter)  # feature → articles holding it, beyond the bulk's counts
     count: int = 0  # articles held
+    # The features loaded before the first frequency was asked for (an index's articles, read at
+    # the start of a run), counted at once by numpy when it is: counting 38,637 articles' features
+    # one Counter update at a time took 0.7 s of the 2 s that reading them takes.
+    _bulk: list[np.ndarray] | None = field(default_factory=list, repr=False)
+    _bulk_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32), repr=False)
+    _bulk_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
 
     def load(self, article_id: str, lang: str, found: np.ndarray, day: int | None) -> None:
         self.feats[article_id] = (lang, found, day)
         self.by_day.setdefault((lang, day), set()).add(article_id)
-        self.df.update(found.tolist())
+        if self._bulk is not None:
+            self._bulk.append(found)
+        else:
+            self.df.update(found.tolist())
         self.count += 1
 
     def remove(self, article_id: str) -> None:
@@ -180,10 +189,22 @@ class CrossLinker:
         self.df.subtract(found.tolist())
         self.count -= 1
 
+    def frequencies(self, found: np.ndarray) -> np.ndarray:
+        """How many held articles hold each of ``found`` (sorted features), as floats."""
+        if self._bulk is not None:
+            if self._bulk:
+                self._bulk_keys, self._bulk_counts = np.unique(np.concatenate(self._bulk), return_counts=True)
+            self._bulk = None
+        dfs = np.fromiter(map(self.df.__getitem__, found.tolist()), dtype=np.float64, count=len(found))
+        keys = self._bulk_keys
+        if len(keys) and len(found):
+            at = np.minimum(np.searchsorted(keys, found), len(keys) - 1)
+            dfs += np.where(keys[at] == found, self._bulk_counts[at], 0)
+        return dfs
+
     def _weights(self, found: np.ndarray) -> np.ndarray:
         # The logarithms in one numpy call, not a math.log per feature.
-        dfs = np.fromiter(map(self.df.__getitem__, found.tolist()), dtype=np.float64, count=len(found))
-        return np.log((self.count + 1) / (dfs + 1))
+        return np.log((self.count + 1) / (self.frequencies(found) + 1))
 
     def candidates(self, lang: str, day: int | None) -> list[str]:
         """Articles in the other language within the date window (undated: the undated ones), sorted."""

@@ -215,3 +215,29 @@ def test_grouping_is_deterministic_and_the_features_are_stored():
     assert np.array_equal(back_sigs["zh"].hashvalues, sigs["zh"].hashvalues) and np.array_equal(back_feats[1], feats[1])
     # Version 4 stores each value in two bytes.
     assert len(dedup.encode(sigs)) == 2 + 2 + 4 + 2 * dedup.NUM_PERM
+
+
+def test_feature_frequencies_count_the_held_articles_whatever_the_order():
+    """Articles loaded before the first question are counted at once (numpy), later ones and
+    removals one by one: the frequencies are a plain count over the articles held."""
+    from collections import Counter
+
+    gen = np.random.RandomState(3)
+    for trial in range(20):
+        linker = CrossLinker()
+        held: dict[str, np.ndarray] = {}
+        ops = gen.randint(0, 4, 60)
+        for n, op in enumerate(ops):
+            if op < 2 or not held:  # load
+                found = np.unique(gen.randint(0, 50, gen.randint(0, 12))).astype(np.uint32)
+                held[f"a{n}"] = found
+                linker.load(f"a{n}", "zh", found, None)
+            elif op == 2:  # remove
+                victim = sorted(held)[gen.randint(len(held))]
+                del held[victim]
+                linker.remove(victim)
+            else:  # ask
+                asked = np.unique(gen.randint(0, 60, gen.randint(0, 15))).astype(np.uint32)
+                counts = Counter(int(f) for found in held.values() for f in found)
+                assert linker.frequencies(asked).tolist() == [float(counts[int(f)]) for f in asked]
+                assert linker.count == len(held)

@@ -40,6 +40,13 @@ def test_band_lsh_finds_what_datasketchs_lsh_finds():
     for key in list(sigs)[::3]:
         reference.remove(key)
         ours.remove(key)
+    for key in list(sigs)[::6]:  # back in, then others out: buckets of one key and of several change both ways
+        reference.insert(key, MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=sigs[key], scheme="affine32"))
+        ours.insert(key, sigs[key])
+    for key in list(sigs)[1::4]:
+        if key in ours.keys:
+            reference.remove(key)
+            ours.remove(key)
     shared = 0
     for values in sigs.values():
         found = set(reference.query(MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme="affine32")))

@@ -170,12 +170,7 @@ def cpu_share() -> dict:
     from search.ingest import loader
 
     paths = news_paths()
-    original = loader.with_speakers
-    loader.with_speakers = lambda article: article
-    try:
-        articles = [a for p in paths for _, a in loader.load_file(str(p)).articles]
-    finally:
-        loader.with_speakers = original
+    articles = [a for p in paths for part in loader.load_parts(str(p), speakers=False) for _, a in part.articles]
     people()  # the name tables are read once per indexing run too: counted below, not here
     started = time.process_time()
     found = sum(len(extract_speakers(a.body)) for a in articles if not a.speakers)

@@ -19,6 +19,8 @@ from tests.conftest import articles_fixture
         ("奖励5万元 湖北恩施表扬沙子坝滑坡“预警第一人” - 中新网", "奖励5万元 湖北恩施表扬沙子坝滑坡“预警第一人”", ["中新网"]),
         ("大型融媒体行动《走村直播看脱贫》出发 - 今日要闻 - 湖南日报网 - 华声在线", "大型融媒体行动《走村直播看脱贫》出发", ["今日要闻", "湖南日报网", "华声在线"]),
         ("国务院常务会议部署稳就业工作_网易新闻", "国务院常务会议部署稳就业工作", ["网易新闻"]),
+        # 〇 (a year written in characters) is Chinese text, as the analyzer reads it
+        ("国家统计局发布经济数据二〇二〇-新华网", "国家统计局发布经济数据二〇二〇", ["新华网"]),
         ("Kanye West says he can beat Joe Biden | Reuters", "Kanye West says he can beat Joe Biden", ["Reuters"]),
         ("200-Plus Firefighters Respond To Karen Fire In Jurupa Valley - CBS Los Angeles", "200-Plus Firefighters Respond To Karen Fire In Jurupa Valley", ["CBS Los Angeles"]),
         # a dash touching the name excludes a word, but not after a title, for a news site's name

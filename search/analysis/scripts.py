@@ -16,6 +16,9 @@ _LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff\uff21-\uff3
 _DIGIT = "0-9\uff10-\uff19"
 #: The letters a Latin run is made of, as a regular-expression character class body.
 LATIN_LETTERS = _LATIN
+#: The characters a Han run is made of (〇, the unified ideographs with extension A and those
+#: past the Basic Plane, the compatibility ideographs), as a character class body.
+HAN_CHARACTERS = _HAN
 
 _RUN = re.compile(
     rf"(?P<han>[{_HAN}]+)"

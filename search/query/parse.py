@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Union
 
+from search.analysis.scripts import HAN_CHARACTERS
+
 #: Field prefixes a user may type, mapped to index field groups by the builder.
 FIELDS = ("title", "body")
 
@@ -117,7 +119,7 @@ def parse(text: str) -> Parsed:
 # rank the article after every other one holding all the words. Those names are searched as
 # optional words: they add to the score of articles that hold them, and no article is a
 # complete match or a partial one for holding only them.
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+_HAN = HAN_CHARACTERS  # the analyzer's: what it indexes as Chinese reads as Chinese here
 _HAN_CHAR = re.compile(f"[{_HAN}]")
 #: a dash, bar or underscore with spaces around; a bar, a full-width bar or an underscore
 #: without; a hyphen or en dash only between Chinese characters (``COVID-19`` is one word).

@@ -242,7 +242,7 @@ def surname_aliases(directory: dict[str, dict]) -> dict[str, str]:
 
 def pinyin_name(name: str, surnames: dict[str, str] | None = None) -> str | None:
     """``李强`` → ``Li Qiang``, ``欧阳修`` → ``Ouyang Xiu``; ``None`` if not Han characters."""
-    from pypinyin import Style, lazy_pinyin
+    from search.lexicon.readings import reading  # pypinyin's readings, without importing it
 
     if not name or not all("\u3400" <= ch <= "\u9fff" for ch in name):
         return None
@@ -252,8 +252,8 @@ def pinyin_name(name: str, surnames: dict[str, str] | None = None) -> str | None
     elif name[:1] in table:
         family, given = table[name[:1]], name[1:]
     else:
-        family, given = lazy_pinyin(name[:1], style=Style.NORMAL, v_to_u=True)[0].capitalize(), name[1:]
-    given_py = "".join(lazy_pinyin(given, style=Style.NORMAL, v_to_u=True)).replace("ü", "u")
+        family, given = reading(name[:1]).capitalize(), name[1:]
+    given_py = reading(given).replace("ü", "u")
     family = family.replace("ü", "u")
     return f"{family} {given_py.capitalize()}" if given_py else family
 

@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 
+import pytest
 from pypinyin import Style, lazy_pinyin
 from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
 
@@ -49,8 +50,9 @@ def test_names_are_written_as_before():
         assert pinyin_name(name, surnames) == old(name), name
 
 
-def test_a_run_reading_names_from_the_table_does_not_import_pypinyin(tmp_path):
-    env = {**os.environ, "SEARCH_CACHE_DIR": str(tmp_path / "cache")}
+@pytest.mark.parametrize("folder", ["cache", "cache a#b?c"])  # a URI would cut the path at # or ?
+def test_a_run_reading_names_from_the_table_does_not_import_pypinyin(tmp_path, folder):
+    env = {**os.environ, "SEARCH_CACHE_DIR": str(tmp_path / folder)}
     code = "import sys; from search.lexicon.readings import reading; r = reading('长青'); print(r, 'pypinyin' in sys.modules)"
     first = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert first.stdout.split() == ["changqing", "True"]  # built the table with pypinyin

@@ -60,6 +60,24 @@ def cached_lexicon() -> Lexicon:
     return Lexicon(tables, load_aliases())
 
 
+def test_the_compiled_lexicon_is_read_back_from_a_cache_folder_of_any_name(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "SEARCH_CACHE_DIR": str(tmp_path / "cache a#b?c")}
+    code = "from search.lexicon import lexicon; print(lexicon().zh_to_en('普京')[0][0])"
+    first = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.strip() == "Vladimir Putin"
+    # the second process must read the cache, not compile again
+    code = "import search.lexicon as L; L.compile_tables = None; " + code
+    again = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-500:]
+    assert again.stdout.strip() == "Vladimir Putin"
+
+
 def test_many_words_are_looked_up_as_one_at_a_time():
     """The indexer's batch lookup (one query per 900 words) answers what single lookups do:
     dictionary words, curated aliases, words it lacks, on the cache database and on a fresh one."""

@@ -235,7 +235,8 @@ def _write_db(path: Path, tables: dict) -> None:
 
 
 def _open_db(path: Path) -> dict:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    # A URI, percent-encoded: a cache folder named with a space, '#' or '?' is still that folder.
+    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
     lock = threading.Lock()
     for name in _TABLES:  # a truncated or foreign file fails here, not at the first query
         db.execute(f"SELECT k, v FROM {name} LIMIT 1").fetchall()

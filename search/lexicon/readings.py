@@ -57,7 +57,9 @@ class _Table:
         try:
             if not path.exists():
                 _write(path)
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            # A URI, percent-encoded: a cache folder named with a space, '#' or '?' is still that folder.
+            self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+            self._db.execute("SELECT reading FROM readings LIMIT 1").fetchall()  # a foreign file fails here
             self._pid = os.getpid()
         except (OSError, sqlite3.Error):
             self._failed = True  # an unwritable cache: pypinyin answers (see reading)

@@ -21,7 +21,8 @@ Each system is one command in its own process, timed whole: ``seconds`` runs fro
 starting Python to the committed index, imports and dictionary loading included
 (``index_s``, the baselines' time from the first article read, is kept beside it).
 ``startup_s`` is the same command on a one-article file; ``rerun_s`` (this project) the same
-command run again over the same input, every article unchanged. ``peak_rss_mb`` is the
+command run again over the same input, every article unchanged, and ``add100_s`` once more
+with 100 new articles besides (the first 100 of the input under new ids). ``peak_rss_mb`` is the
 largest single process (``ru_maxrss``), ``peak_tree_pss_mb`` the sampled sum over
 the process and its workers (shared pages counted once).
 Results go to ``bench/results/indexing.json`` (``indexing-limit.json`` with ``--limit``).
@@ -50,6 +51,7 @@ SYSTEMS = ("project", "project_1proc", "whoosh_jieba", "fts5", "tantivy")
 INDEXER_SYSTEMS = ("indexer_dedup", "indexer_nodedup", "indexer_nospeakers")
 BASELINE = "whoosh_jieba"
 MARKER = "bench-complete.json"
+ADDED = 100  # new articles of the "add100_s" run
 
 DESCRIPTIONS = {
     "project": "this project: python -m search index (defaults: 2 writer processes)",
@@ -183,6 +185,17 @@ def measure(system: str, index_path: Path, inputs: list[Path], input_bytes: int,
         started = time.perf_counter()
         subprocess.run(command(system, index_path, inputs, index_path.parent / "inner.json"), cwd=ROOT, check=True, capture_output=True)
         r["rerun_s"] = round(time.perf_counter() - started, 2)
+        # Then with 100 new articles besides (the first 100 of the input under new ids): a daily
+        # run over a folder that grew; the new ones are grouped against every article held.
+        fresh = index_path.parent / "added.jsonl"
+        with open(inputs[0], encoding="utf-8") as source, open(fresh, "w", encoding="utf-8") as out:
+            for _, line in zip(range(ADDED), source):
+                record = json.loads(line)
+                record["id"] = f"added-{record['id']}"
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        started = time.perf_counter()
+        subprocess.run(command(system, index_path, [*inputs, fresh], index_path.parent / "inner.json"), cwd=ROOT, check=True, capture_output=True)
+        r["add100_s"] = round(time.perf_counter() - started, 2)
     with open(inputs[0], encoding="utf-8") as first:
         r["startup_s"] = startup(system, index_path.parent / "startup", first.readline())
     r["docs_per_s"] = round(r["docs"] / r["seconds"], 1)
@@ -286,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     report["versions"] = versions("Whoosh-Reloaded", "jieba", "rjieba", "OpenCC", "tantivy", "psutil") | {"sqlite": __import__("sqlite3").sqlite_version}
     report["results"] = results  # each system's median run
-    report["runs"] = [{k: r[k] for k in ("system", "seconds", "rerun_s", "startup_s", "peak_rss_mb", "peak_tree_pss_mb", "load_avg_at_start") if k in r} for r in runs]
+    report["runs"] = [{k: r[k] for k in ("system", "seconds", "rerun_s", "add100_s", "startup_s", "peak_rss_mb", "peak_tree_pss_mb", "load_avg_at_start") if k in r} for r in runs]
     report["ratios"] = ratios(results)
     path = write_result("indexing", args.limit, report)
     print(json.dumps({"results": {k: {m: v[m] for m in ("docs_per_s", "mb_per_s", "index_mb", "peak_rss_mb", "peak_tree_pss_mb")} for k, v in results.items()}, "ratios": report["ratios"]}, indent=1))

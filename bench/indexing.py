@@ -158,15 +158,19 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def timed(system: str, index_path: Path, inputs: list[Path]) -> float:
+    """Seconds of the system's whole command over ``inputs`` into ``index_path``."""
+    started = time.perf_counter()
+    subprocess.run(command(system, index_path, inputs, index_path.parent / "inner.json"), cwd=ROOT, check=True, capture_output=True)
+    return round(time.perf_counter() - started, 2)
+
+
 def startup(system: str, folder: Path, record: str) -> float:
     """Seconds of the system's whole command on a one-article file (a new index)."""
     folder.mkdir(parents=True, exist_ok=True)
     one = folder / "one.jsonl"
     one.write_text(record, "utf-8")
-    index_path = folder / ("index.sqlite" if system == "fts5" else "index")
-    started = time.perf_counter()
-    subprocess.run(command(system, index_path, [one], folder / "inner.json"), cwd=ROOT, check=True, capture_output=True)
-    return round(time.perf_counter() - started, 2)
+    return timed(system, folder / ("index.sqlite" if system == "fts5" else "index"), [one])
 
 
 def measure(system: str, index_path: Path, inputs: list[Path], input_bytes: int, timeout: float) -> dict:
@@ -182,9 +186,7 @@ def measure(system: str, index_path: Path, inputs: list[Path], input_bytes: int,
     r["description"] = DESCRIPTIONS[system]
     if system.startswith("project"):
         # The same command again over the same input: every article unchanged (a daily re-run).
-        started = time.perf_counter()
-        subprocess.run(command(system, index_path, inputs, index_path.parent / "inner.json"), cwd=ROOT, check=True, capture_output=True)
-        r["rerun_s"] = round(time.perf_counter() - started, 2)
+        r["rerun_s"] = timed(system, index_path, inputs)
         # Then with 100 new articles besides (the first 100 of the input under new ids): a daily
         # run over a folder that grew; the new ones are grouped against every article held.
         fresh = index_path.parent / "added.jsonl"
@@ -193,9 +195,7 @@ def measure(system: str, index_path: Path, inputs: list[Path], input_bytes: int,
                 record = json.loads(line)
                 record["id"] = f"added-{record['id']}"
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        started = time.perf_counter()
-        subprocess.run(command(system, index_path, [*inputs, fresh], index_path.parent / "inner.json"), cwd=ROOT, check=True, capture_output=True)
-        r["add100_s"] = round(time.perf_counter() - started, 2)
+        r["add100_s"] = timed(system, index_path, [*inputs, fresh])
     with open(inputs[0], encoding="utf-8") as first:
         r["startup_s"] = startup(system, index_path.parent / "startup", first.readline())
     r["docs_per_s"] = round(r["docs"] / r["seconds"], 1)

@@ -555,11 +555,11 @@ def test_large_batch_uses_worker_processes_and_ends_with_exact_ids(data, ix):
 
 
 def test_a_run_collects_garbage_rarely_and_restores_the_thresholds(data, ix, monkeypatch):
-    """The run (and the writers it forks) use BULK_THRESHOLDS; the caller's come back after,
+    """The run (and the writers it forks) use RARE_COLLECTIONS; the caller's come back after,
     also when the run fails."""
     import gc
 
-    from search.processes import BULK_THRESHOLDS
+    from search.processes import RARE_COLLECTIONS
 
     small_corpus(data)
     seen = []
@@ -571,9 +571,9 @@ def test_a_run_collects_garbage_rarely_and_restores_the_thresholds(data, ix, mon
 
     monkeypatch.setattr(Indexer, "_run", spying)
     before = gc.get_threshold()
-    assert before != BULK_THRESHOLDS
+    assert before != RARE_COLLECTIONS
     assert counts(Indexer(ix).run([str(data)])) == (4, 0, 0, 0)
-    assert seen == [BULK_THRESHOLDS]
+    assert seen == [RARE_COLLECTIONS]
     assert gc.get_threshold() == before
 
     def failing(self, *args, **kwargs):

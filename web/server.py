@@ -55,7 +55,7 @@ from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher, WSGITask
 
-from search.processes import die_with_parent
+from search.processes import RARE_COLLECTIONS, die_with_parent
 
 #: The answer to a connection over the limit: sent and closed at once, before any read.
 REJECTED = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\nRetry-After: 1\r\n\r\n"
@@ -388,18 +388,9 @@ def _rehearse(app, stop: threading.Event, niceness: int) -> None:
         thread.join(0.1)
 
 
-#: A worker's garbage-collector thresholds. At Python's default (700, 10, 10) a search on the
-#: 154,548-article OpenSearch index spent 1.2–1.7 ms of its 17–21 ms of Python CPU collecting,
-#: and 11 of 400 searches stalled 8–39 ms in a full collection of the objects made since the
-#: fork (search/plan caches); at these, 0.3–0.4 ms and none (what the supervisor loaded is
-#: frozen and never walked). Searches make few reference cycles: the young collections, every
-#: 50,000 new objects, free them.
-WORKER_GC_THRESHOLDS = (50_000, 50, 50)
-
-
 def _run_worker(app, sock: socket.socket, options: ServeOptions, shared: _Shared, slot: int, rehearse_niceness: int = 0) -> int:
     """One worker process: rehearse, serve until SIGTERM, then finish what it has and return 0."""
-    gc.set_threshold(*WORKER_GC_THRESHOLDS)
+    gc.set_threshold(*RARE_COLLECTIONS)  # what the supervisor loaded is frozen, never walked
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the supervisor decides

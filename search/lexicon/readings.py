@@ -73,10 +73,6 @@ class _Table:
         row = db.execute("SELECT reading FROM readings WHERE text = ?", (text,)).fetchone()
         return row[0] if row else None
 
-    @property
-    def available(self) -> bool:
-        return self._connect() is not None
-
 
 def _write(path: Path) -> None:
     """Build the table into a temporary file and move it in whole (a concurrent run sees the
@@ -106,7 +102,7 @@ def reading(text: str) -> str:
     characters, from the table (a two-character string that is no phrase of pypinyin's is read
     a character at a time, as pypinyin reads it); anything else, or a character the table lacks,
     or no table at all, from pypinyin itself."""
-    if 1 <= len(text) <= 2 and _table.available:
+    if 1 <= len(text) <= 2:  # without a table every lookup is None: pypinyin answers
         found = _table.get(text)
         if found is not None:
             return found

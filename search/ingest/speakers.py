@@ -194,7 +194,8 @@ def _titled_name(titled: dict[int, str], verb_start: int, context: str) -> str |
     return None
 
 
-_DOTS = ("·", "•", "・", "‧")
+_OTHER_DOTS = ("•", "・", "‧")  # written for the middle dot ·
+_DOTS = ("·", *_OTHER_DOTS)
 
 
 def _merge_dotted(tokens: list[tuple[str, str]], sentence: str) -> list[tuple[str, str]]:
@@ -202,7 +203,7 @@ def _merge_dotted(tokens: list[tuple[str, str]], sentence: str) -> list[tuple[st
     ``sentence``'s (most have no dot: nothing to join)."""
     if not any(dot in sentence for dot in _DOTS):
         return tokens
-    tokens = [("·", "x") if w in ("•", "・", "‧") else (w, t) for w, t in tokens]
+    tokens = [("·", "x") if w in _OTHER_DOTS else (w, t) for w, t in tokens]
     out: list[tuple[str, str]] = []
     i = 0
     while i < len(tokens):

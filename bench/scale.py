@@ -116,6 +116,15 @@ class Target:
         stats = get_json(f"{self.node_url}/{self.index_name}/_stats/store", timeout=60)
         return stats["_all"]["primaries"]["store"]["size_in_bytes"]
 
+    def forget_answers(self) -> None:
+        """Clear the node's shard request cache of this index: it keeps whole answers of
+        ``size: 0`` searches (a page's counts and facets, its stories' versions), so a phase
+        repeating the previous phase's queries would be timed on answers already computed."""
+        if self.backend == "opensearch":
+            from urllib.request import Request, urlopen
+
+            urlopen(Request(f"{self.node_url}/{self.index_name}/_cache/clear?request=true", method="POST"), timeout=120).read()
+
     def drop(self) -> None:
         if self.backend == "opensearch":
             from urllib.request import Request, urlopen
@@ -239,6 +248,7 @@ def search_worker(args: argparse.Namespace) -> int:
 
 def in_process(target: Target, qfile: Path, workdir: Path, jvm: int | None) -> dict:
     print(f"in-process searches, {target.backend} {target.tag} ...", file=sys.stderr, flush=True)
+    target.forget_answers()
     result_file = workdir / f"inproc-{target.backend}-{target.tag}.json"
     with Sampler(jvm) as node:
         result = run_measured(["bench.scale", "--worker", "search", "--config", json.dumps(target.config()), "--queries-file", str(qfile),
@@ -251,6 +261,7 @@ def over_http(target: Target, queries: list[str], warm: list[str], workers: int,
     import psutil
 
     print(f"HTTP, 8 clients, {target.backend} {target.tag} ...", file=sys.stderr, flush=True)
+    target.forget_answers()  # the same queries ran in-process just before
     proc, port = start_server(target.options(), workdir / f"server-{target.backend}-{target.tag}.log", wait=600, workers=workers,
                               env=env_without_search())
     try:

@@ -128,9 +128,19 @@ def pair_weights(strings: list[str], frequencies: Callable[[Iterable[tuple[str, 
     >>> sorted(weights) == ["士近", "瑞士", "近卫"] and weights["瑞士"] < weights["近卫"]
     True
     """
-    pairs = sorted({s[i : i + 2] for s in strings for i in range(len(s) - 1)})
-    found = frequencies([(PAIR_FIELD, pair) for pair in pairs])
-    return {pair: math.log(1 + doc_count / (1 + found.get((PAIR_FIELD, pair), 0))) for pair in pairs}
+    keys = pair_keys(strings)
+    found = frequencies(keys)
+    return {pair: math.log(1 + doc_count / (1 + found.get((field, pair), 0))) for field, pair in keys}
+
+
+def pair_keys(strings: list[str]) -> list[tuple[str, str]]:
+    """The ``(field, pair)`` statistics :func:`pair_weights` reads for ``strings`` (a planner asks
+    for them with its own, so that a cluster answers both in one request).
+
+    >>> pair_keys(["瑞士近卫", "瑞士"])
+    [('body_bigrams', '士近'), ('body_bigrams', '瑞士'), ('body_bigrams', '近卫')]
+    """
+    return [(PAIR_FIELD, pair) for pair in sorted({s[i : i + 2] for s in strings for i in range(len(s) - 1)})]
 
 
 def _article(fields: dict) -> list[str]:

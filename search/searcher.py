@@ -232,7 +232,14 @@ class Engine:
         reading = read(parsed, text, view, assist=filters.translate)
         searched = reading.parsed
 
+        stretches = rerank.typed_stretches(searched.node)
+        # The re-ordering of a long Chinese query (search()) reads its pairs' frequencies: asked
+        # with the planner's own, a cluster answers them in the same request, not one more.
+        reordered_pairs = rerank.pair_keys(stretches) if stretches and filters.sort == "relevance" else []
+
         def make_plan(stats: View) -> Plan:
+            for field, pair in reordered_pairs:
+                stats.doc_frequency(field, pair)
             if not filters.translate:
                 return plan(searched, text, stats.has_term, translate=False)
             return plan(searched, text, stats.has_term, translate=True, doc_frequency=stats.doc_frequency, doc_count=stats.doc_count)
@@ -248,7 +255,7 @@ class Engine:
                 verbatim_query=reading.verbatim_query,
                 pinyin=reading.pinyin,
             )
-        the_plan.stretches = rerank.typed_stretches(searched.node)
+        the_plan.stretches = stretches
         if text.strip() == "*":  # everything (with the filters): "all articles where Putin spoke"
             the_plan.primary, the_plan.fallback = Everything(), None
         speaker_ids = tuple(self.speaker_ids(filters.speaker, view)) if filters.speaker else None

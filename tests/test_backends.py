@@ -309,6 +309,37 @@ def test_what_opensearch_searches_reuse_follows_the_index_and_is_not_read_again_
         engine.close()
 
 
+def test_a_reordered_chinese_query_reads_its_statistics_from_opensearch_in_one_request(request, tmp_path, monkeypatch):
+    """The re-ordering's pair frequencies (search.rerank) come with the planner's statistics, and the
+    order is Whoosh's."""
+    from search import rerank
+    from search.backends.base import open_backend
+    from search.query.parse import parse
+    from search.searcher import Engine
+
+    query = "俄方 加强合作"  # its pair across the two words (方加) is no word's: the planner alone would not ask it
+    assert rerank.typed_stretches(parse(query).node)  # a query the re-ordering reads
+    found = {}
+    for backend in BACKENDS:
+        config = fresh_config(backend, request, tmp_path / backend)
+        store = open_backend(config, create=True)
+        with store.writer(procs=1, batch_size=10) as writer:
+            assert writer.write([(a, content_hash(a), False) for a in SPEAKER_ARTICLES]) == []
+        store.close()
+        engine = Engine(config=config)
+        try:
+            if backend == "opensearch":
+                asked = []
+                sent = engine.backend.client.termvectors
+                monkeypatch.setattr(engine.backend.client, "termvectors", lambda *a, **k: asked.append(k) or sent(*a, **k))
+            result = engine.search(query)
+            found[backend] = [hit.id for hit in result.hits]
+        finally:
+            engine.close()
+    assert found["opensearch"] == found["whoosh"] and found["whoosh"][0] == "speaker-putin-1"
+    assert len(asked) == 1  # one shard: one request, the pairs with the words
+
+
 def test_stats_and_health(client):
     stats = client.get("/api/stats").get_json()
     total = 1 + len(SERIES) + len(OTHERS) + len(SPEAKER_ARTICLES)

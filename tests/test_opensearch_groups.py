@@ -157,6 +157,24 @@ def test_similar_gives_the_same_versions_and_related_stories_on_both(engines):
     assert {item["id"] for item in other["versions"]} == COPIES - {"copy-en"}
 
 
+def test_versions_and_related_are_listed_with_the_same_titles_dates_and_sources_on_both(engines):
+    """OpenSearch lists them from doc values (``LISTING_FIELDS``), Whoosh from stored fields."""
+
+    def by_id(items) -> dict[str, dict]:
+        return {item["id"]: {key: value for key, value in item.items() if key != "score"} for item in items}
+
+    for query in QUERIES:
+        listed = {}
+        for backend, engine in engines.items():
+            listed[backend] = {hit.id: by_id(hit.duplicates or []) for hit in engine.search(query, size=20).hits}
+        assert listed["opensearch"] == listed["whoosh"], query
+    similar = {backend: engine.similar(SEED_ID) for backend, engine in engines.items()}
+    for part in ("versions", "related"):
+        assert by_id(similar["opensearch"][part]) == by_id(similar["whoosh"][part]), part
+    copy = by_id(similar["opensearch"]["versions"])["copy-en"]
+    assert copy["title"]["en"] and copy["date"] and copy["source"], copy
+
+
 def late_copy(seed) -> dict:
     return {"id": "copy-hant-late", "title": seed["title"], "body": seed["body"] + " 會晤後雙方共同會見記者。",
             "date": "2024-10-24T08:00:00+08:00", "source": "繁體轉載"}

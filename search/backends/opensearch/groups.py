@@ -22,7 +22,7 @@ from typing import Iterable, Iterator
 
 from search.backends.base import MAX_DUPLICATES, BackendResult, StoredHit, summary
 from search.backends.opensearch import dsl
-from search.backends.opensearch.documents import stored_fields
+from search.backends.opensearch.documents import listing, listing_request, stored_fields
 from search.dedup import Deduper, Fingerprinter, day_of, decode_all, encode, ordinal_of
 from search.model import LANGS, Article
 from search.query import plan as qp
@@ -39,7 +39,6 @@ PARTIAL_SCALE = 1e-9
 COMPLETE = "complete"  # the name of the primary in that query: which hits are complete matches
 #: Versions listed for an article (Whoosh lists all of them: far more than any story has).
 MAX_VERSIONS = 10_000
-SUMMARY_SOURCE = ["id", "day", "doc.title_zh", "doc.title_en", "doc.date_iso", "doc.source"]
 DATE_ORDER = [{"day": {"order": "desc"}}, {"_score": {"order": "desc"}}, {"id": {"order": "asc"}}]
 VERSION_ORDER = [{"day": {"order": "asc"}}, {"id": {"order": "asc"}}]
 
@@ -121,14 +120,15 @@ def story_count(answer: dict) -> int:
 
 def versions_search(matching: list[dict], groups: list[str], by_date: bool) -> dict:
     """The matching articles of ``groups`` (what ``matching`` and the filters select), per group:
-    how many, and the first ones by date, then id. Date order shows a group's earliest article:
-    its whole document comes with them. Nothing is scored: the versions are listed by date."""
-    source = ["id", "day", "doc"] if by_date else SUMMARY_SOURCE
+    how many, and the first ones by date, then id, as listings (:func:`listing`). Date order shows
+    a group's earliest article: its whole document comes with them. Nothing is scored: the
+    versions are listed by date."""
+    shown = {"_source": ["id", "day", "doc"]} if by_date else listing_request()
     return {
         "size": 0,
         "query": {"bool": {"filter": [*matching, {"terms": {"dup_group": groups}}]}},
         "aggs": {"groups": {"terms": {"field": "dup_group", "size": len(groups)},
-                            "aggs": {"versions": {"top_hits": {"size": MAX_DUPLICATES + 1, "sort": VERSION_ORDER, "_source": source}}}}},
+                            "aggs": {"versions": {"top_hits": {"size": MAX_DUPLICATES + 1, "sort": VERSION_ORDER, **shown}}}}},
     }
 
 
@@ -211,7 +211,8 @@ def _collapsed_hit(view, hit: dict, inner: dict | None, by_date: bool, scaled: b
         stored.score /= PARTIAL_SCALE
         stored.complete = False
     own = shown["_source"]["id"]
-    stored.duplicates = [summary(stored_fields(m["_source"])) for m in members if m["_source"]["id"] != own][:MAX_DUPLICATES]
+    listed = (stored_fields(m["_source"]) for m in members) if by_date else map(listing, members)
+    stored.duplicates = [summary(fields) for fields in listed if fields["id"] != own][:MAX_DUPLICATES]
     stored.duplicate_count = max(0, int(inner["total"]["value"]) - 1)
     return stored
 
@@ -234,17 +235,17 @@ def similar(view, article_id: str, limit: int) -> dict | None:
     group = source.get("dup_group") or article_id
     terms = _distinctive_terms(view, {lang: (doc.get(f"title_{lang}") or "", doc.get(f"body_{lang}") or "") for lang in LANGS})
     others = {"bool": {"filter": [{"term": {"dup_group": group}}], "must_not": [{"term": {"id": article_id}}]}}
-    searches = [{"query": others, "size": MAX_VERSIONS, "sort": VERSION_ORDER, "_source": SUMMARY_SOURCE}]
+    searches = [{"query": others, "size": MAX_VERSIONS, "sort": VERSION_ORDER, **listing_request()}]
     if terms and limit > 0:
         like = qp.Any(tuple(qp.Term(f"{part}_{t.lang}", t.term, boost=t.weight) for t in terms for part in ("title", "body")))
         outside = [{"term": {"id": article_id}}, {"term": {"dup_group": group}}]
-        searches.append({"query": {"bool": {"must": [dsl.compile_node(like)], "must_not": outside}}, "size": limit, "_source": SUMMARY_SOURCE})
+        searches.append({"query": {"bool": {"must": [dsl.compile_node(like)], "must_not": outside}}, "size": limit, **listing_request()})
     answers = view._msearch(searches)
     related = answers[1]["hits"]["hits"] if len(answers) > 1 else []
     return {
         "id": article_id,
-        "versions": [summary(stored_fields(hit["_source"])) for hit in answers[0]["hits"]["hits"]],
-        "related": [{**summary(stored_fields(hit["_source"])), "score": round(float(hit["_score"] or 0.0), 4)} for hit in related],
+        "versions": [summary(listing(hit)) for hit in answers[0]["hits"]["hits"]],
+        "related": [{**summary(listing(hit)), "score": round(float(hit["_score"] or 0.0), 4)} for hit in related],
     }
 
 

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from search.errors import SearchError
 from search.searcher import Engine
+from web.jsonio import FastJSONProvider
 
 _STATUS = {"invalid_parameter": 400, "not_found": 404, "index_missing": 503, "index_version": 503, "index_locked": 503, "backend_unavailable": 503}
 
@@ -33,8 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(BACKEND=None, INDEX_DIR=None, MAX_CONTENT_LENGTH=1024 * 1024, CORS_ORIGINS=())
     if test_config:
         app.config.from_mapping(test_config)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    app.json = FastJSONProvider(app)  # ensure_ascii and sort_keys off
     app.extensions["engine"] = None
 
     from web import api, export, feeds, similar, suggest, views

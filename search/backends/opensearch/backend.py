@@ -65,8 +65,11 @@ MAX_RESULT_WINDOW = 100_000
 def _client(urls: tuple[str, ...]):
     from opensearchpy import OpenSearch
 
+    from search.backends.opensearch.serializer import FastJSONSerializer
+
     # Several hosts: requests rotate over them and a dead node is skipped (and retried later).
-    return OpenSearch(hosts=list(urls), timeout=30, max_retries=3, retry_on_timeout=True, http_compress=False)
+    return OpenSearch(hosts=list(urls), timeout=30, max_retries=3, retry_on_timeout=True, http_compress=False,
+                      serializer=FastJSONSerializer())
 
 
 @contextmanager

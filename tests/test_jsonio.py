@@ -67,7 +67,8 @@ def test_what_orjson_does_not_write_itself_is_written_as_before():
     ]
     for value in values:
         assert fast.dumps(value, separators=(",", ":")) == stock.dumps(value, separators=(",", ":"))
-    assert fast.dumps({"b": 1, "a": 2}) == '{"b":1,"a":2}'  # keys in their order
+    assert fast.dumps({"b": 1, "a": 2}, separators=(",", ":")) == '{"b":1,"a":2}'  # keys in their order
+    assert fast.dumps({"b": 1, "a": [2]}) == stock.dumps({"b": 1, "a": [2]}) == '{"b": 1, "a": [2]}'  # not compact: as before
     assert fast.dumps({"a": [1]}, indent=2) == stock.dumps({"a": [1]}, indent=2)  # debug output: the json module's
 
 

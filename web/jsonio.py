@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
+_COMPACT = {"separators": (",", ":")}
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
@@ -25,7 +26,9 @@ class FastJSONProvider(DefaultJSONProvider):
     sort_keys = False
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        if self.ensure_ascii or self.sort_keys or kwargs.get("indent") or set(kwargs) - {"separators"}:
+        # orjson writes only compact JSON: what Flask asks for an answer (``separators=(",", ":")``).
+        # Anything else (the json module's default ", " and ": ", an indent) is the json module's.
+        if self.ensure_ascii or self.sort_keys or kwargs != _COMPACT:
             return super().dumps(obj, **kwargs)
         try:
             return orjson.dumps(obj, default=self.default, option=_OPTIONS).decode("utf-8")

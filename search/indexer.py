@@ -61,7 +61,12 @@ def input_hash(article: Article) -> str:
     (:func:`search.ingest.speakers.fingerprint`). An article whose input hash is the stored
     one is current: finding its speakers again (three fifths of re-reading an unchanged
     folder) would find the same ones."""
-    return _digest(_encoded(article) + _extraction())
+    return _input_digest(_encoded(article))
+
+
+def _input_digest(encoded: bytes) -> str:
+    """:func:`input_hash` of an article :func:`_encoded` gave."""
+    return _digest(encoded + b"\0" + speakers_fingerprint().encode("ascii"))
 
 
 def _encoded(article: Article) -> bytes:
@@ -78,10 +83,6 @@ def _encoded(article: Article) -> bytes:
         "path": article.path,
     }
     return json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
-
-
-def _extraction() -> bytes:
-    return b"\0" + speakers_fingerprint().encode("ascii")
 
 
 def _digest(data: bytes) -> str:
@@ -185,7 +186,7 @@ class Indexer:
         for where, article in fresh:
             found = stored.get(article.id)
             encoded = _encoded(article)
-            given = _digest(encoded + _extraction())  # input_hash(article)
+            given = _input_digest(encoded)
             if found is not None and found[HASH_CHARS:] == given:
                 report.unchanged += 1  # same input, same speaker finder: nothing to look for
                 continue

@@ -33,9 +33,8 @@ MAX_DEPTH = 10_000  # hits past this rank are never computed: pages beyond it ar
 WARM_MIN_DF = 100
 #: Searches that load what a first search would otherwise load: the lexicon, the analyzers,
 #: pinyin for names the dictionary lacks, phrase and translation paths, the index's pinyin table
-#: and English vocabulary (typos).
-#: Searches a server runs before it listens. A name the lexicon lacks (郝薇薇) loads jieba's
-#: part-of-speech tagger, which names are told by: ~16 ms, otherwise paid by a worker's first such query.
+#: and English vocabulary (typos), and jieba's part-of-speech tagger, which names the lexicon
+#: lacks are told by (郝薇薇: ~16 ms, otherwise paid by a server worker's first such query).
 _WARM_QUERIES = ("習近平 普京", "Putin Xi", '"一带一路" 北溪', "climate change policies", "xijinping Pution", "郝薇薇 会见", "*")
 
 

@@ -61,12 +61,15 @@ def filter_clauses(filters: SearchFilters, speaker_ids: tuple[str, ...] | None) 
 
 def restricted(node: qp.Node, filters: list[dict], *, without: qp.Node | None = None) -> dict:
     """``node`` scored, within ``filters``, minus what ``without`` matches."""
-    query: dict = {"must": [compile_node(node)]}
-    if filters:
-        query["filter"] = filters
+    query = within(compile_node(node), filters)
     if without is not None:
-        query["must_not"] = [compile_node(without)]
-    return {"bool": query}
+        query["bool"]["must_not"] = [compile_node(without)]
+    return query
+
+
+def within(query: dict, filters: list[dict]) -> dict:
+    """``query`` (compiled) scored, within the non-scoring ``filters``."""
+    return {"bool": {"must": [query], **({"filter": filters} if filters else {})}}
 
 
 def facet_aggregations(max_speakers: int) -> dict:

@@ -171,24 +171,24 @@ def collapsed_page(view, request, max_facet_values: int) -> BackendResult:
     either = compiled if fallback is None else {"bool": {"should": [compiled, dsl.compile_node(fallback)], "minimum_should_match": 1}}
     scaled = False
     if fallback is None:
-        page = {**base, "query": _within(compiled, filters), "aggs": {**stories(), **facets}}
+        page = {**base, "query": dsl.within(compiled, filters), "aggs": {**stories(), **facets}}
         if by_date:
             page.update(sort=DATE_ORDER, track_scores=True)
         first = counted = every = view._msearch([page])[0]
         listed = first["hits"]["hits"]
     elif not by_date:
-        page = {**base, "query": _within(compiled, filters), **({"aggs": facets} if facets else {})}
+        page = {**base, "query": dsl.within(compiled, filters), **({"aggs": facets} if facets else {})}
         count = {"size": 0, "track_total_hits": True, "query": {"bool": {"filter": [either, *filters]}}, "aggs": stories()}
         first, every = view._msearch([page, count])
         counted = first
         listed = first["hits"]["hits"]
         if len(listed) < request.size and int(every["hits"]["total"]["value"]) > int(first["hits"]["total"]["value"]):
-            mixed = {**base, "track_total_hits": False, "query": _within(complete_first(primary, fallback, False), filters)}
+            mixed = {**base, "track_total_hits": False, "query": dsl.within(complete_first(primary, fallback, False), filters)}
             listed, scaled = view._msearch([mixed])[0]["hits"]["hits"], True
     else:
         page = {**base, "aggs": stories(), "sort": [{"_score": {"order": "desc"}}, *DATE_ORDER[:1], DATE_ORDER[2]],
-                "query": _within(complete_first(primary, fallback, True), filters)}
-        count = {"query": _within(compiled, filters), "size": 0, "track_total_hits": True, **({"aggs": facets} if facets else {})}
+                "query": dsl.within(complete_first(primary, fallback, True), filters)}
+        count = {"query": dsl.within(compiled, filters), "size": 0, "track_total_hits": True, **({"aggs": facets} if facets else {})}
         first, counted = view._msearch([page, count])
         every = first  # the page counts every match and its stories
         listed = first["hits"]["hits"]
@@ -205,11 +205,6 @@ def collapsed_page(view, request, max_facet_values: int) -> BackendResult:
             stored.complete = float(hit.get("_score") or 0.0) >= 1.0
     found = view._facets(counted.get("aggregations")) if request.facets else {}
     return BackendResult(complete, hits, found, groups=story_count(every), partial=matches - complete)
-
-
-def _within(query: dict, filters: list[dict]) -> dict:
-    """``query`` scored, within the non-scoring ``filters``."""
-    return {"bool": {"must": [query], **({"filter": filters} if filters else {})}}
 
 
 def _collapsed_hit(view, hit: dict, inner: dict | None, by_date: bool, scaled: bool) -> StoredHit:

@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from search.analysis import analyze, query_terms
 from search.analysis.bigrams import bigrams
-from search.analysis.pipeline import document_positions
+from search.analysis import pipeline
+from search.analysis.pipeline import document_positions, han_run, han_runs
 from search.analysis.scripts import script_runs
 
 T2S = opencc.OpenCC("t2s")
@@ -54,6 +55,23 @@ def test_indexing_positions_are_the_tokens_terms_and_positions(text):
         # asked again for the same text, and for an equal one: the last answer is kept
         for asked in (text, text, "".join(list(text))):
             assert document_positions(asked) == (grouped(analyze(text)), grouped(bigrams(text)))
+
+
+han_runs_text = st.text(alphabet=st.sampled_from(HANT + HANS + "的了是在和也就都而及与着"), min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(han_runs_text, max_size=12), st.sets(st.integers(0, 11)))
+def test_runs_analyzed_together_are_analyzed_as_one_at_a_time(runs, cached):
+    # The cache is emptied first: analyze() reads what indexing put there.
+    pipeline._han_runs.clear()
+    alone = {run: han_run(run, keep=False) for run in runs}
+    for n in sorted(cached):  # some of them analyzed before, as by an earlier document
+        if n < len(runs):
+            han_run(runs[n])
+    assert han_runs(runs) == alone
+    assert {run: pipeline._han_runs[run] for run in runs} == alone
+    pipeline._han_runs.clear()
 
 
 @settings(max_examples=200, deadline=None)

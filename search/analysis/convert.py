@@ -35,6 +35,19 @@ def to_simplified(text: str) -> str:
     return "".join(_char_t2s(ch) for ch in text)
 
 
+def to_simplified_lines(texts: list[str]) -> list[str]:
+    """:func:`to_simplified` of each of ``texts`` (Han runs, no line breaks), in one call of
+    OpenCC: its phrases never span a line break, so each line converts as it would alone.
+
+    >>> to_simplified_lines(["中俄關係", "習近平"])
+    ['中俄关系', '习近平']
+    """
+    converted = _converter("t2s").convert("\n".join(texts)).split("\n")
+    if len(converted) != len(texts):  # a line break made or lost: one at a time
+        return [to_simplified(text) for text in texts]
+    return [new if len(new) == len(old) else to_simplified(old) for old, new in zip(texts, converted)]
+
+
 @lru_cache(maxsize=65536)
 def _char_t2s(ch: str) -> str:
     converted = _converter("t2s").convert(ch)

@@ -11,10 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from search.analysis.convert import to_simplified
+from search.analysis.convert import to_simplified, to_simplified_lines
 from search.analysis.english import STOPWORDS_EN, normalize_word, stem
 from search.analysis.scripts import script_runs, script_texts, span_in_original
-from search.analysis.segment import segment
+from search.analysis.segment import BY_END as _END, BY_START as _START, segment, segment_pieces
 from search.analysis.tokens import Token
 
 #: Bump on every change that alters the terms produced for some text; the index
@@ -87,9 +87,11 @@ def document_positions(text: str) -> tuple[dict[str, list[int]], dict[str, list[
     pairs: dict[str, list[int]] = {}
     pos = -1  # the words' positions
     pair_pos = -1  # the pairs'
-    for kind, run in script_texts(text):
+    runs = list(script_texts(text))
+    fresh = han_runs([run for kind, run in runs if kind == "han"])
+    for kind, run in runs:
         if kind == "han":
-            simplified, found, count = han_run(run)
+            simplified, found, count = fresh[run]
             for word, _start, _end, k, _first in found:
                 held = words.get(word)
                 if held is None:
@@ -152,10 +154,87 @@ def han_run(run: str, keep: bool = True) -> tuple[str, tuple[tuple[str, int, int
     if found is not None:
         return found
     simplified = to_simplified(run)
+    found = _run_words(simplified, list(segment(simplified)))
+    if keep:
+        _keep(run, found)
+    return found
+
+
+def han_runs(runs: list[str]) -> dict[str, tuple[str, tuple[tuple[str, int, int, int, bool], ...], int]]:
+    """:func:`han_run` of each of a document's Han runs (cached), those not cached analyzed
+    together: converted in one call of OpenCC and segmented in one call of jieba, the runs a
+    line apart (neither joins words across a line break: the same words as one run at a time),
+    their words sorted and numbered in one pass. A news story has about fifty runs (clauses):
+    run by run, the 143,000 runs of 3,000 CCTV stories took 0.89 s to analyze, together 0.58 s."""
+    out = {}
+    new = []
+    for run in runs:
+        found = _han_runs.get(run)
+        if found is not None:
+            out[run] = found
+        elif run not in out:
+            out[run] = None
+            new.append(run)
+    if len(new) < 2:
+        for run in new:
+            out[run] = han_run(run)
+        return out
+    converted = to_simplified_lines(new)
+    bounds = []  # where each run starts in the joined text
+    at = 0
+    for simplified in converted:
+        bounds.append(at)
+        at += len(simplified) + 1
+    bounds.append(at)
+    pieces = segment_pieces("\n".join(converted))
+    # segment()'s order over the whole text: the runs do not overlap, so it is each run's.
+    pieces.sort(key=_END, reverse=True)
+    pieces.sort(key=_START)
+    which = -1
+    following = 0  # where the next run starts
+    index = -1
+    cover_end = 0
+    for word, start, end in pieces:
+        if end >= following:
+            if end == following:  # jieba's own piece for the line break after the run
+                continue
+            while start >= following:  # a new run (a run without words keeps none)
+                if which >= 0:
+                    out[new[which]] = found = (converted[which], tuple(words), count)
+                    _keep(new[which], found)
+                which += 1
+                base, following = bounds[which], bounds[which + 1]
+                words = []
+                count = 0
+                last_index = None
+        # segment(): sub-words and crossing pieces keep the index of the word they sit in.
+        if end > cover_end:
+            if start >= cover_end:
+                index += 1
+                cover_end = end
+        if word in STOPWORDS_ZH:
+            continue
+        if index != last_index:
+            count += 1
+            last_index = index
+            words.append((word, start - base, end - base, count, True))
+        else:
+            words.append((word, start - base, end - base, count, False))
+    while which < len(new):
+        if which >= 0:
+            out[new[which]] = found = (converted[which], tuple(words), count)
+            _keep(new[which], found)
+        which += 1
+        words = []
+        count = 0
+    return out
+
+
+def _run_words(simplified: str, segmented: list[tuple[str, int, int, int]]) -> tuple[str, tuple[tuple[str, int, int, int, bool], ...], int]:
     words = []
     count = 0
     last_index = None
-    for word, start, end, index in segment(simplified):
+    for word, start, end, index in segmented:
         if word in STOPWORDS_ZH:
             continue
         first = index != last_index
@@ -163,12 +242,13 @@ def han_run(run: str, keep: bool = True) -> tuple[str, tuple[tuple[str, int, int
             count += 1
             last_index = index
         words.append((word, start, end, count, first))
-    found = (simplified, tuple(words), count)
-    if keep:
-        if len(_han_runs) >= _CACHE_SIZE:
-            _han_runs.clear()
-        _han_runs[run] = found
-    return found
+    return simplified, tuple(words), count
+
+
+def _keep(run: str, found) -> None:
+    if len(_han_runs) >= _CACHE_SIZE:
+        _han_runs.clear()
+    _han_runs[run] = found
 
 
 def _latin_term(run: str) -> str | None:

@@ -10,6 +10,7 @@ positions.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Iterator
 
 import rjieba
@@ -24,9 +25,24 @@ def segment(text: str) -> Iterator[tuple[str, int, int, int]]:
     >>> list(segment("中俄关系风雨兼程"))[:3]
     [('中俄关系', 0, 4, 0), ('中俄', 0, 2, 0), ('关系', 2, 4, 0)]
     """
-    pieces = rjieba.tokenize(text, mode="search")
-    # Longest word first at each start, so containing words come before their parts.
-    pieces.sort(key=lambda p: (p[1], -p[2]))
+    return order_pieces(segment_pieces(text))
+
+
+def segment_pieces(text: str) -> list[tuple[str, int, int]]:
+    """jieba's search-mode words of ``text`` as ``(word, start, end)``, in jieba's order."""
+    return rjieba.tokenize(text, mode="search")
+
+
+BY_START = itemgetter(1)
+BY_END = itemgetter(2)
+
+
+def order_pieces(pieces: list[tuple[str, int, int]]) -> Iterator[tuple[str, int, int, int]]:
+    """:func:`segment` of the pieces :func:`segment_pieces` found (the list is sorted in place)."""
+    # Longest word first at each start, so containing words come before their parts: by end,
+    # longest first, then by start (both sorts stable: the order of a sort on (start, -end)).
+    pieces.sort(key=BY_END, reverse=True)
+    pieces.sort(key=BY_START)
     index = -1
     cover_end = 0
     for word, start, end in pieces:

@@ -31,6 +31,29 @@ def test_readings_are_pypinyins():
         assert readings.reading(text) == pypinyin_reading(text), text
 
 
+def test_longer_strings_are_cut_as_pypinyin_cuts_them():
+    # Phrases, beginnings of phrases and characters run together: pypinyin reads each phrase its
+    # segmenter finds as that phrase (行长 in 银行长期, not 行 长), the rest a character at a time.
+    rng = random.Random(11)
+    han = [chr(code) for code in PINYIN_DICT if 0x4E00 <= code <= 0x9FFF]
+    phrases = sorted(PHRASES_DICT)
+
+    def part() -> str:
+        r = rng.random()
+        if r < 0.4:
+            return rng.choice(phrases)
+        if r < 0.6:
+            phrase = rng.choice(phrases)
+            return phrase[: rng.randint(1, len(phrase))]
+        return "".join(rng.choice(han) for _ in range(rng.randint(1, 3)))
+
+    texts = ["".join(part() for _ in range(rng.randint(2, 4))) for _ in range(4000)]
+    texts += ["莫尼同", "哈莫尼同", "银行长期", "长乐长青", "重庆重阳", "朝阳朝日", "单于单"]
+    assert readings._table._connect() is not None
+    for text in texts:
+        assert readings._read(text) == pypinyin_reading(text), text
+
+
 def test_names_are_written_as_before():
     # pinyin_name's old code, verbatim but for the readings
     surnames = {"郝": "Hao", "欧阳": "Ouyang", "欧": "Ou", "单": "Shan", "李": "Li"}
@@ -53,11 +76,11 @@ def test_names_are_written_as_before():
 @pytest.mark.parametrize("folder", ["cache", "cache a#b?c"])  # a URI would cut the path at # or ?
 def test_a_run_reading_names_from_the_table_does_not_import_pypinyin(tmp_path, folder):
     env = {**os.environ, "SEARCH_CACHE_DIR": str(tmp_path / folder)}
-    code = "import sys; from search.lexicon.readings import reading; r = reading('长青'); print(r, 'pypinyin' in sys.modules)"
+    code = "import sys; from search.lexicon.readings import reading; r = reading('长青'), reading('莫尼同'); print(*r, 'pypinyin' in sys.modules)"
     first = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert first.stdout.split() == ["changqing", "True"]  # built the table with pypinyin
+    assert first.stdout.split() == ["changqing", "monitong", "True"]  # built the table with pypinyin
     again = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert again.stdout.split() == ["changqing", "False"]
+    assert again.stdout.split() == ["changqing", "monitong", "False"]
 
 
 def test_without_a_writable_cache_pypinyin_answers(tmp_path):

@@ -18,21 +18,34 @@ import numpy as np
 DAYS_SPAN = 62
 
 
-def timeline(days: np.ndarray) -> dict[str, list[dict]]:
+def timeline(days: np.ndarray, counts: np.ndarray | None = None) -> dict[str, list[dict]]:
     """Counts of ``days`` (YYYYMMDD per matching article, 0 when undated) by month, oldest
-    first, and by day when the dated ones span at most :data:`DAYS_SPAN` days (else ``[]``)."""
-    dated = days[days > 0]
-    if not len(dated):
+    first, and by day when the dated ones span at most :data:`DAYS_SPAN` days (else ``[]``).
+    With ``counts``, ``days`` are days and ``counts`` how many articles each holds (a cluster's
+    histogram): the same answer, without an array of one value per article (76,000 articles on
+    1,500 days took 3.3 ms that way).
+
+    >>> timeline(np.array([20241003, 20241015, 0]), np.array([2, 1, 4]))["months"]
+    [{'month': '2024-10', 'count': 3}]
+    """
+    if counts is None:
+        days, counts = np.unique(days, return_counts=True)
+    else:
+        days, where = np.unique(days, return_inverse=True)
+        counts = np.bincount(where, weights=counts, minlength=len(days)).astype(np.int64)
+    dated = days > 0
+    days, counts = days[dated], counts[dated]
+    if not len(days):
         return {"months": [], "days": []}
-    months, month_counts = np.unique(dated // 100, return_counts=True)
+    months, where = np.unique(days // 100, return_inverse=True)
+    month_counts = np.bincount(where, weights=counts, minlength=len(months)).astype(np.int64)
     out = {
         "months": [{"month": f"{m // 100:04d}-{m % 100:02d}", "count": int(c)} for m, c in zip(months.tolist(), month_counts.tolist())],
         "days": [],
     }
-    first, last = _date(int(dated.min())), _date(int(dated.max()))
+    first, last = _date(int(days[0])), _date(int(days[-1]))
     if first and last and (last - first).days <= DAYS_SPAN:
-        values, counts = np.unique(dated, return_counts=True)
-        out["days"] = [{"day": _date(v).isoformat(), "count": int(c)} for v, c in zip(values.tolist(), counts.tolist()) if _date(v)]
+        out["days"] = [{"day": _date(v).isoformat(), "count": int(c)} for v, c in zip(days.tolist(), counts.tolist()) if _date(v)]
     return out
 
 

@@ -206,9 +206,14 @@ def test_a_worker_stuck_in_one_request_is_replaced(seed_index):
     assert "more than 2 s on one request" in err
 
 
-def trickle(port: int, stop_at: threading.Event, sockets: list) -> None:
+def trickle(port: int, stop_at: threading.Event, sockets: list, made: list) -> None:
+    # In ``made`` before it connects: the test closes every socket a thread made, even one whose
+    # connect was still waiting on a loaded machine when the test ended; ``sockets``: connected.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    made.append(sock)
+    sock.settimeout(10)
     try:
-        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.connect(("127.0.0.1", port))
     except OSError:
         return
     sock.settimeout(None)
@@ -227,8 +232,8 @@ def trickle(port: int, stop_at: threading.Event, sockets: list) -> None:
 def test_slowloris_does_not_starve_healthz_and_trickled_heads_time_out(seed_index):
     base, proc = start(seed_index, "--read-timeout", "3")
     port = port_of(base)
-    stop_at, sockets = threading.Event(), []
-    threads = [threading.Thread(target=trickle, args=(port, stop_at, sockets), daemon=True) for _ in range(110)]
+    stop_at, sockets, made = threading.Event(), [], []
+    threads = [threading.Thread(target=trickle, args=(port, stop_at, sockets, made), daemon=True) for _ in range(110)]
     try:
         for t in threads:
             t.start()
@@ -252,7 +257,7 @@ def test_slowloris_does_not_starve_healthz_and_trickled_heads_time_out(seed_inde
         # them, or that socket is left to the garbage collector (an unclosed-socket warning).
         for t in threads:
             t.join(timeout=15)
-        for sock in sockets:
+        for sock in list(made):
             sock.close()
         stop(proc)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search.timeline import DAYS_SPAN, timeline
 from web.timeline import MAX_MONTH_BARS, periods
@@ -16,6 +18,22 @@ def test_counts_by_month_and_by_day_only_for_short_spans():
     assert timeline(np.array([20240101, 20240101 + 300]))["days"] == []  # 2024-01-01 to 2024-04-01: more than DAYS_SPAN
     assert DAYS_SPAN == 62
     assert timeline(np.array([0, 0])) == {"months": [], "days": []}
+
+
+days_and_counts = st.lists(
+    st.tuples(st.sampled_from([0, 20241003, 20241015, 20241130, 20241201, 20250105, 20241340, 19870301, 20160229]), st.integers(1, 5)),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(days_and_counts)
+def test_days_with_their_counts_give_what_one_day_per_article_gives(pairs):
+    # A cluster's histogram (each day once, with its count; here in any order, even repeated)
+    # against one value per matching article.
+    days = np.array([day for day, _ in pairs], dtype=np.int64)
+    counts = np.array([count for _, count in pairs], dtype=np.int64)
+    assert timeline(days, counts) == timeline(np.repeat(days, counts))
 
 
 def test_engine_facets_count_the_whole_result_set(engine):

@@ -18,6 +18,7 @@ import threading
 import time
 import weakref
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Callable, Iterator
 
 import numpy as np
@@ -60,6 +61,9 @@ PAGE_CHUNK = 2000  # hits per response when a search asks for many (exports)
 #: Deepest hit a search may reach (OpenSearch's index.max_result_window): the engine's pages stop
 #: at 10,000, exports go further.
 MAX_RESULT_WINDOW = 100_000
+
+_KEY = itemgetter("key")
+_DOC_COUNT = itemgetter("doc_count")
 
 
 def _client(urls: tuple[str, ...]):
@@ -583,8 +587,10 @@ class _OpenSearchView(View):
     def _facets(self, aggregations: dict | None) -> dict[str, list[dict]]:
         if not aggregations:
             return {}
-        days = np.array([int(b["key"]) for b in aggregations["days"]["buckets"]], dtype=np.int64)
-        counts = np.array([b["doc_count"] for b in aggregations["days"]["buckets"]], dtype=np.int64)
+        # Thousands of buckets for a common word (a day each): read in C, not a Python loop each.
+        by_day = aggregations["days"]["buckets"]
+        days = np.fromiter(map(_KEY, by_day), dtype=np.float64, count=len(by_day)).astype(np.int64)
+        counts = np.fromiter(map(_DOC_COUNT, by_day), dtype=np.int64, count=len(by_day))
         dated = days > 0  # day 0: undated, in no year
         per_year = np.bincount(days[dated] // 10_000, weights=counts[dated]) if dated.any() else np.zeros(0)
         years = [(int(year), int(per_year[year])) for year in np.flatnonzero(per_year)[::-1]]
@@ -596,7 +602,7 @@ class _OpenSearchView(View):
                 {"id": b["key"], "names": directory.get(b["key"], {"names": unknown})["names"], "count": b["doc_count"]} for b in buckets
             ],
             "years": [{"year": year, "count": count} for year, count in years],
-            **timeline(np.repeat(days, counts)),
+            **timeline(days, counts),
         }
 
 

@@ -170,6 +170,10 @@ class CrossLinker:
     _bulk: list[np.ndarray] | None = field(default_factory=list, repr=False)
     _bulk_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32), repr=False)
     _bulk_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    # The features loaded since, counted in ``df`` when a frequency is next asked for: articles
+    # with no article of the other language in their date window never ask (in the 6,000-article
+    # sample, every one after the first thousand), and counting each as it came took 0.48 s.
+    _pending: list[np.ndarray] = field(default_factory=list, repr=False)
 
     def load(self, article_id: str, lang: str, found: np.ndarray, day: int | None) -> None:
         self.feats[article_id] = (lang, found, day)
@@ -177,7 +181,7 @@ class CrossLinker:
         if self._bulk is not None:
             self._bulk.append(found)
         else:
-            self.df.update(found.tolist())
+            self._pending.append(found)
         self.count += 1
 
     def remove(self, article_id: str) -> None:
@@ -195,6 +199,9 @@ class CrossLinker:
             if self._bulk:
                 self._bulk_keys, self._bulk_counts = np.unique(np.concatenate(self._bulk), return_counts=True)
             self._bulk = None
+        if self._pending:
+            self.df.update(np.concatenate(self._pending).tolist())
+            self._pending = []
         dfs = np.fromiter(map(self.df.__getitem__, found.tolist()), dtype=np.float64, count=len(found))
         keys = self._bulk_keys
         if len(keys) and len(found):

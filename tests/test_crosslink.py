@@ -218,8 +218,9 @@ def test_grouping_is_deterministic_and_the_features_are_stored():
 
 
 def test_feature_frequencies_count_the_held_articles_whatever_the_order():
-    """Articles loaded before the first question are counted at once (numpy), later ones and
-    removals one by one: the frequencies are a plain count over the articles held."""
+    """Articles loaded before the first question are counted at once (numpy), later ones when
+    the next question comes, removals one by one: the frequencies are a plain count over the
+    articles held."""
     from collections import Counter
 
     gen = np.random.RandomState(3)

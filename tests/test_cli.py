@@ -196,6 +196,19 @@ def test_query_text_output_shows_warnings(seed_index):
     assert "note: unbalanced quote" in out
 
 
+def test_a_reader_that_goes_away_is_no_error(seed_index):
+    # `query … | head`: the output's reader closed before the answer was written.
+    env = {k: v for k, v in os.environ.items() if k != "SEARCH_INDEX"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "query", "普京", "--index", str(seed_index), "--json"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (0, 1), err
+    assert b"internal error" not in err and b"Traceback" not in err and b"Exception ignored" not in err, err
+
+
 def test_query_without_hits(seed_index):
     proc = run("query", "zzzqqqnothing", "--index", seed_index)
     assert proc.returncode == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import sys
 
 from search.backends.base import DEFAULT_OPENSEARCH_INDEX, BackendConfig
@@ -192,11 +193,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: batches committed so far are kept", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader of the output went away (| head): nothing to report
-        return 1
+    except BrokenPipeError as exc:
+        if _output_gone():  # the reader of the output went away (| head): nothing to report
+            return 1
+        print(f"error: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
+        return 70
     except Exception as exc:  # a bug, not bad input: say so in one line, keep the index intact
         print(f"error: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
         return 70
+
+
+def _output_gone() -> bool:
+    """Whether standard output's reader has gone away (its pipe reports an error), as opposed to
+    a broken pipe elsewhere (a helper process's), which is a bug to report."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), no file descriptor
+        return False
 
 
 def _cmd_index(args: argparse.Namespace, index_dir: str) -> int:

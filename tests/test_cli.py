@@ -209,6 +209,18 @@ def test_a_reader_that_goes_away_is_no_error(seed_index):
     assert b"internal error" not in err and b"Traceback" not in err and b"Exception ignored" not in err, err
 
 
+def test_a_broken_pipe_elsewhere_is_reported(seed_index, monkeypatch, capsys):
+    # Not standard output's reader going away (a helper process's pipe, say): a bug to report.
+    import search.cli as cli
+
+    def broken(args, index_dir):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "_cmd_query", broken)
+    assert cli.main(["query", "普京", "--index", str(seed_index)]) == 70
+    assert "internal error (BrokenPipeError" in capsys.readouterr().err
+
+
 def test_query_without_hits(seed_index):
     proc = run("query", "zzzqqqnothing", "--index", seed_index)
     assert proc.returncode == 0

@@ -5,8 +5,8 @@ object a command loaded (jieba's and OpenCC's dictionaries, the lexicon, the ind
 one by one took 0.2 s of a 0.95 s ``query`` and of the 6,000-article sample's 7.4 s ``index``,
 while nothing was left to do: a command closes what it wrote before it returns. The exit
 handlers the command's modules register still run: registered after :func:`_leave`, they run
-before it; only one registered before this module runs (by a site hook) does not. Standard output and error
-are flushed. A command that raised (argparse's usage errors) exits as usual.
+before it; only one registered before this module runs (by a site hook) does not. Standard
+output and error are flushed. A command that raised (argparse's usage errors) exits as usual.
 """
 
 import atexit

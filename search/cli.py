@@ -193,12 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: batches committed so far are kept", file=sys.stderr)
         return 130
-    except BrokenPipeError as exc:
-        if _output_gone():  # the reader of the output went away (| head): nothing to report
-            return 1
-        print(f"error: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
-        return 70
     except Exception as exc:  # a bug, not bad input: say so in one line, keep the index intact
+        if isinstance(exc, BrokenPipeError) and _output_gone():  # the output's reader went away (| head)
+            return 1
         print(f"error: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
         return 70
 

@@ -8,6 +8,7 @@ English word, number, or lowercase word of another script.
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Iterator
 
@@ -180,33 +181,28 @@ def han_runs(runs: list[str]) -> dict[str, tuple[str, tuple[tuple[str, int, int,
             out[run] = han_run(run)
         return out
     converted = to_simplified_lines(new)
-    bounds = []  # where each run starts in the joined text
-    at = 0
-    for simplified in converted:
-        bounds.append(at)
-        at += len(simplified) + 1
-    bounds.append(at)
+    starts = list(accumulate((len(simplified) + 1 for simplified in converted), initial=0))  # then past the end
     pieces = segment_pieces("\n".join(converted))
-    # segment()'s order over the whole text: the runs do not overlap, so it is each run's.
+    # segment()'s order and word numbers over the whole text, written out here (through segment()'s
+    # generator and _run_words, the document's runs took a fifth longer): the runs do not overlap,
+    # so the numbers are each run's.
     pieces.sort(key=_END, reverse=True)
     pieces.sort(key=_START)
-    which = -1
-    following = 0  # where the next run starts
+    per_run: list[list[tuple[str, int, int, int, bool]]] = [[] for _ in new]
+    counts = [0] * len(new)
+    which = 0
+    following = starts[1]  # where the next run starts
+    words, base, count, last_index = per_run[0], 0, 0, None
     index = -1
     cover_end = 0
     for word, start, end in pieces:
         if end >= following:
             if end == following:  # jieba's own piece for the line break after the run
                 continue
-            while start >= following:  # a new run (a run without words keeps none)
-                if which >= 0:
-                    out[new[which]] = found = (converted[which], tuple(words), count)
-                    _keep(new[which], found)
+            counts[which] = count
+            while start >= starts[which + 1]:  # a later run (a run without words keeps none)
                 which += 1
-                base, following = bounds[which], bounds[which + 1]
-                words = []
-                count = 0
-                last_index = None
+            words, base, following, count, last_index = per_run[which], starts[which], starts[which + 1], 0, None
         # segment(): sub-words and crossing pieces keep the index of the word they sit in.
         if end > cover_end:
             if start >= cover_end:
@@ -220,13 +216,10 @@ def han_runs(runs: list[str]) -> dict[str, tuple[str, tuple[tuple[str, int, int,
             words.append((word, start - base, end - base, count, True))
         else:
             words.append((word, start - base, end - base, count, False))
-    while which < len(new):
-        if which >= 0:
-            out[new[which]] = found = (converted[which], tuple(words), count)
-            _keep(new[which], found)
-        which += 1
-        words = []
-        count = 0
+    counts[which] = count
+    for run, simplified, words, count in zip(new, converted, per_run, counts):
+        out[run] = analyzed = (simplified, tuple(words), count)
+        _keep(run, analyzed)
     return out
 
 

@@ -87,6 +87,9 @@ def test_every_required_name_exists(reader, reader_dir, tmp_path):
         "term info (W3TermInfo)": W3TermInfo(),
         "term index writer (OrderedHashWriter)": segment_writer.fieldwriter._tindex,
         "structured file (StructFile)": StructFile(io.BytesIO(), "x"),
+        "per-document writer (W3PerDocWriter)": segment_writer.perdocwriter,
+        "stored fields' writer (PickleColumn.Writer)": segment_writer.perdocwriter._colwriters["_stored"],
+        "compressing column writer (CompressedBytesColumn.Writer)": segment_writer.perdocwriter._colwriters["_stored"]._child,
     }
     missing = {}
     for where, names in internals.REQUIRED.items():

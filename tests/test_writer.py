@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from whoosh.fields import FieldType
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.writing import SegmentWriter
 
+from search.backends.whoosh import internals
 from search.backends.whoosh.indexing import to_document
 from search.backends.whoosh.internals import FastSegmentWriter, _FieldWriter, _FlatField, _Pool
 from search.backends.whoosh.schema import BilingualText, build_schema
@@ -119,6 +121,8 @@ def test_segment_files_are_byte_identical_to_whooshs(docs, tmp_path, monkeypatch
     monkeypatch.setattr(_FieldWriter, "protocol", 2)  # pickled as Whoosh pickles,
     monkeypatch.setattr(_FieldWriter, "memo", True)
     monkeypatch.setattr(_FieldWriter, "inline_limit", 1)  # nothing inlined
+    monkeypatch.setattr(internals, "_compress", zlib.compress)  # by zlib, not libdeflate,
+    monkeypatch.setattr(internals, "STORED_LEVEL", 3)  # the stored fields at Whoosh's level too
     stock = segment_files(build(tmp_path / "stock", docs, stock=True))
     fast = segment_files(build(tmp_path / "fast", docs, stock=False))
     assert sorted(fast) == sorted(stock)
@@ -260,3 +264,16 @@ def test_term_index_written_in_batches_is_whooshs_byte_for_byte(tmp_path):
     with pytest.raises(ValueError, match="Keys must increase"):
         _add_ordered(late, [entries[30], entries[5]])
     late.close()
+
+
+def test_blocks_and_stored_fields_are_compressed_by_libdeflate(tmp_path):
+    ix = whoosh_index.create_in(str(tmp_path), build_schema(), indexname="articles")
+    writer = FastSegmentWriter(ix, _lk=False)
+    try:
+        stored = writer.perdocwriter._colwriters["_stored"]._child
+        assert (stored._compress, stored._level) == (internals._compress, internals.STORED_LEVEL)
+        text = " ".join(str(n) for n in range(2000)).encode()
+        compressed = internals._compress(text, 6)
+        assert type(compressed) is bytes and zlib.decompress(compressed) == text  # zlib's format
+    finally:
+        writer.cancel()

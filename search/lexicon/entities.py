@@ -94,7 +94,9 @@ class Entities:
         self.kind: dict[str, str] = {}
         #: simplified headword → English person name (lifespan entries)
         self.person_en: dict[str, str] = {}
-        #: simplified headword → traditional
+        #: simplified headword → traditional, of the people's headwords (``person_en``): the only
+        #: ones asked for, by the name tables, which carry this object in their cache (the
+        #: whole table was half of that cache: 0.08 s of every ``index`` run's start)
         self.traditional: dict[str, str] = {}
         #: English place names (lowercase)
         self.places_en: set[str] = set()
@@ -111,6 +113,7 @@ class Entities:
             for raw in entry["definitions"] or ():
                 words.update(WORD.findall(raw.lower() if raw.isascii() else fold_ascii(raw)))
         self.spelling = letter_pairs(words)
+        self.traditional = {simplified: self.traditional[simplified] for simplified in self.person_en}
 
     def _read(self, entry: dict) -> None:
         simp, trad, pinyin, defs = entry["simplified"], entry["traditional"], entry["pinyin"], entry["definitions"]

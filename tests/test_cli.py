@@ -58,6 +58,45 @@ def test_index_prints_the_summary_line_and_exits_0(data, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "indexed 3 / updated 0 / unchanged 0 / failed 0\n"
     assert_no_traceback(proc)
+    assert "indexing" not in proc.stderr  # no progress bar off a terminal
+
+
+def test_index_on_a_terminal_draws_a_progress_bar_unless_quiet(data, tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    env = {k: v for k, v in os.environ.items() if k != "SEARCH_INDEX"}
+    for quiet in ((), ("--quiet",)):
+        leader, follower = pty.openpty()
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal 100 columns wide
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "search", "index", str(data), "--index", str(tmp_path / f"ix{len(quiet)}"), *quiet],
+                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=follower, text=True, timeout=60,
+            )
+            os.close(follower)
+            follower = None
+            drawn = b""
+            while True:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # the terminal's other end closed: all read
+                    break
+                if not chunk:
+                    break
+                drawn += chunk
+        finally:
+            if follower is not None:
+                os.close(follower)
+            os.close(leader)
+        assert proc.returncode == 0
+        assert proc.stdout == "indexed 3 / updated 0 / unchanged 0 / failed 0\n"
+        if quiet:
+            assert b"indexing" not in drawn
+        else:
+            assert b"indexing: 100%" in drawn, drawn
 
 
 def test_index_runs_at_the_niceness_asked_and_refuses_one_out_of_range(data, tmp_path):

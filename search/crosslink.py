@@ -139,13 +139,18 @@ def normalized_feature_set(text: str, lang: str) -> set[int]:
         words, cache, new_words = set(rjieba.cut(text)), _zh_cache, _map_zh_words
     else:
         words, cache, new_words = set(_EN_WORD.findall(text)), _en_cache, _map_en_words
-    new = words.difference(cache)  # the others are mapped already: one pass below
-    if new:
+    # One probe of the cache per word (with hundreds of thousands of words, each probe is a
+    # cache miss of the CPU's: asking first which are new, then reading all, took twice as long).
+    words = list(words)
+    found = list(map(cache.get, words))
+    if None in found:
+        new = {word for word, features in zip(words, found) if features is None}
         if len(cache) + len(new) > CACHE_LIMIT:
             cache.clear()
-            new = words
+            new = set(words)
         new_words(new)
-    out.update(itertools.chain.from_iterable(map(cache.__getitem__, words)))
+        found = [cache[word] if features is None else features for word, features in zip(words, found)]
+    out.update(itertools.chain.from_iterable(found))
     out.discard(0)
     return out
 

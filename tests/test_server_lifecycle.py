@@ -3,6 +3,7 @@ reload, recycling, hung and dying workers."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import signal
 import socket
@@ -193,10 +194,12 @@ def test_a_worker_stuck_in_one_request_is_replaced(seed_index):
         assert get(base + "/")[0] == 200
         first = children(proc)
         started = time.monotonic()
-        with pytest.raises((ConnectionError, http.client.RemoteDisconnected)):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-            conn.request("GET", "/hang")
-            conn.getresponse()
+        # Closed here: a failed getresponse() leaves the connection's socket open, and the
+        # garbage collector's warning about it would fail whichever test runs next.
+        with contextlib.closing(http.client.HTTPConnection("127.0.0.1", port, timeout=20)) as conn:
+            with pytest.raises((ConnectionError, http.client.RemoteDisconnected)):
+                conn.request("GET", "/hang")
+                conn.getresponse()
         assert time.monotonic() - started < 10
         time.sleep(0.5)
         assert get(base + "/")[0] == 200

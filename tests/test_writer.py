@@ -138,6 +138,30 @@ def test_default_writer_reads_back_the_same_index(docs, stock_contents, tmp_path
     assert max(len(p) for p in stock_contents["postings"].values()) > 300
 
 
+@pytest.mark.parametrize("boosts", [(0.3, 1.0), (1e-9, 1e7)], ids=["exact sums", "inexact sums"])
+def test_document_boosts_give_whooshs_weights(docs, tmp_path, boosts, monkeypatch):
+    """Weights of any size: sums that numpy's pairwise addition gets exactly (0.3: lists of one
+    block written from the chunk's statistics) and sums it might round differently from
+    Python's sum in order (1e-9 beside 1e7: each list summed on its own)."""
+    calls = {"one block": 0, "in order": 0}
+
+    def counted(name, method):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return method(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(_FieldWriter, "_write_block", counted("one block", _FieldWriter._write_block))
+    monkeypatch.setattr(_FieldWriter, "_write_blocks", counted("in order", _FieldWriter._write_blocks))
+    boosted = [dict(doc, _boost=boosts[i % 2]) if i % 3 == 0 else doc for i, doc in enumerate(docs)]
+    stock = contents(build(tmp_path / "stock", boosted, stock=True))
+    assert contents(build(tmp_path / "fast", boosted, stock=False)) == stock
+    if boosts[1] == 1.0:
+        assert calls["one block"] > 100
+    else:
+        assert calls["one block"] == 0 and calls["in order"] > 100
+
+
 def test_terms_handed_over_a_few_postings_at_a_time_are_the_same(docs, stock_contents, tmp_path, monkeypatch):
     monkeypatch.setattr(_FlatField, "CHUNK", 5)  # every few terms a new chunk (a long list: a chunk of its own)
     assert contents(build(tmp_path / "fast", docs, stock=False)) == stock_contents

@@ -695,7 +695,8 @@ class _FieldWriter(W3FieldWriter):
     def _add_chunk(self, chunk: "_Chunk", doc_lengths, length_array: np.ndarray | None, prefix: bytes, entries: list[tuple[bytes, bytes]]) -> None:
         """:meth:`add_term_lists` of a chunk's terms. The statistics of the lists stored inline
         (most terms: one or two documents) are computed for the whole chunk with numpy, as
-        :meth:`_inline_info` computes them for one list; longer lists go to :meth:`_write_blocks`."""
+        :meth:`_inline_info` computes them for one list; a list of one block goes to
+        :meth:`_write_block` with its statistics, a longer one to :meth:`_write_blocks`."""
         ends = chunk.ends
         starts = np.empty_like(ends)
         starts[0] = 0
@@ -721,20 +722,66 @@ class _FieldWriter(W3FieldWriter):
             infos["minlength"] = np.where(least < np.iinfo(np.int64).max, _length_bytes(least), 0)
             infos["maxlength"] = _length_bytes(np.maximum.reduceat(found, starts))
         ones = np.logical_and.reduceat(stored == 1.0, starts).tolist()
+        # A list of one block (up to blocklimit postings) is written here from the chunk's
+        # statistics (:meth:`_write_block`) when they are the ones Whoosh computes: the weights'
+        # sum above (numpy adds pairwise) is Python's sum in order if every partial sum is exact,
+        # so if all weights are multiples of the smallest one's float32 step and their total is
+        # under 2**53 such steps. With the schema's boosts (1, 2.5, 0.5) and any counts, it is.
+        magnitudes = np.abs(stored[stored != 0]).astype(np.float64)
+        exact = not len(magnitudes) or float(magnitudes.sum()) < 2.0**53 * float(np.spacing(np.float32(magnitudes.min())))
+        one_block = (~inline & (counts <= self._codec._blocklimit)).tolist() if exact else [False] * len(ends)
+        infos["inlined"][~inline] = 0
         packed = infos.tobytes()
         size = _TERM_INFO.itemsize
         docs, stored_weights, values = docnums.tolist(), stored.tolist(), chunk.values
+        deltas = docnums.copy()  # each posting's gap from the one before, a term's first its document
+        deltas[1:] -= docnums[:-1]
+        deltas[starts] = docnums[starts]
+        gaps, tops = deltas.tolist(), top.tolist()
+        minlengths, maxlengths = infos["minlength"].tolist(), infos["maxlength"].tolist()
+        same = np.logical_and.reduceat(stored == np.repeat(stored[starts], counts), starts).tolist()
         pickle_ = self._pickle
         start = 0
         for i, (word, end, short) in enumerate(zip(chunk.words, ends.tolist(), inline.tolist())):
             if short:
                 inlined = _inlined(docs[start:end], stored_weights[start:end], ones[i], values[start:end])
                 info = packed[i * size : (i + 1) * size] + pickle_(inlined)
+            elif one_block[i]:
+                weight = None if ones[i] else stored_weights[start] if same[i] else tuple(stored_weights[start:end])
+                info = self._write_block(
+                    packed[i * size : (i + 1) * size], tuple(gaps[start:end]), weight, values[start:end], docs[end - 1], tops[i],
+                    minlengths[i], maxlengths[i],
+                )
             else:
                 info = self._write_blocks(docs[start:end], weights[start:end].tolist(), values[start:end], doc_lengths)
             entries.append((prefix + word, info))
             start = end
         self._btext = chunk.words[-1]
+
+    def _write_block(self, info: bytes, gaps: tuple, weights, values: list, last: int, top: float, minlength: int, maxlength: int) -> bytes:
+        """:meth:`_write_blocks` of a list of one block, its statistics given: the term info's
+        first part (``info``, packed), the gaps between its documents, the weights as the block
+        stores them, the last document, the highest weight, the length bytes."""
+        postfile = self._postfile
+        startoffset = postfile.tell()
+        postfile.write(WHOOSH3_HEADER_MAGIC)
+        fixedsize = self._format.fixed_value_size()
+        if fixedsize is None or fixedsize < 0:
+            mini_values = tuple(filter(None, values))
+        elif fixedsize == 0:
+            mini_values = None
+        else:
+            mini_values = emptybytes.join(filter(None, values))
+        databytes = self._pickle((gaps, weights, mini_values))
+        level = self.level if self.level is not None else self._codec._compression
+        compressed = level if len(databytes) >= self.min_compress else 0
+        if compressed:
+            databytes = _compress(databytes, compressed)
+        infobytes = self._pickle((len(gaps), last, top if top > 0 else 0, compressed, minlength, maxlength))
+        postfile.write_int(-(len(infobytes) + len(databytes)))
+        postfile.write(infobytes)
+        postfile.write(databytes)
+        return info + pack_long(startoffset) + pack_int(postfile.tell() - startoffset)
 
     def _inline_info(self, docnums, weights, values: list, doc_lengths) -> bytes:
         """The term info of a posting list stored inside the term index (:meth:`_write_blocks`'

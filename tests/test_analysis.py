@@ -57,6 +57,14 @@ def test_indexing_positions_are_the_tokens_terms_and_positions(text):
             assert document_positions(asked) == (grouped(analyze(text)), grouped(bigrams(text)))
 
 
+@given(st.lists(st.text(min_size=2, max_size=2).filter(lambda pair: "\0" not in pair), min_size=2, max_size=20))
+def test_pair_numbers_sort_as_the_pairs_utf8_bytes(pairs):
+    # The segment stores a pair field's terms in the order of their numbers: it must be the
+    # order of their UTF-8 bytes, the order the term index is read in.
+    assert sorted(pairs, key=pipeline.pair_code) == sorted(pairs, key=lambda pair: pair.encode("utf-8", "surrogatepass"))
+    assert all(pipeline.pair_text(pipeline.pair_code(pair)) == pair for pair in pairs)
+
+
 han_runs_text = st.text(alphabet=st.sampled_from(HANT + HANS + "的了是在和也就都而及与着"), min_size=1, max_size=12)
 
 

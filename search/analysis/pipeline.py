@@ -12,6 +12,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
+
 from search.analysis.convert import to_simplified, to_simplified_lines
 from search.analysis.english import STOPWORDS_EN, normalize_word, stem
 from search.analysis.scripts import script_runs, script_texts, span_in_original
@@ -69,30 +71,52 @@ def analyze(text: str, *, subwords: bool = True) -> Iterator[Token]:
 
 
 def document_positions(text: str) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    """What indexing needs of ``text``, in one pass over its script runs: the terms of
-    :func:`analyze` with their positions, and those of :func:`search.analysis.bigrams.bigrams`
-    (no offsets, no tokens), each in order of first occurrence, with the analysis of recurring
-    runs reused.
-
-    Indexing asks for both of every Chinese text, one after the other (its word field and its
-    pair field): the last text's answer is kept, so the second asks for nothing (one pass
-    instead of two took 8 % off a writer's time for adding documents).
+    """The terms of :func:`analyze` with their positions, and those of
+    :func:`search.analysis.bigrams.bigrams`, each in order of first occurrence (no offsets, no
+    tokens): :func:`document_words` and :func:`document_pairs` as dictionaries.
 
     >>> document_positions("中俄關係 cooperating")
     ({'中俄关系': [0], '中俄': [0], '关系': [0], 'cooper': [1]}, {'中俄': [0], '俄关': [1], '关系': [2]})
     """
+    pairs: dict[str, list[int]] = {}
+    codes, positions = document_pairs(text)
+    for code, position in zip(codes.tolist(), positions.tolist()):
+        pairs.setdefault(pair_text(code), []).append(position)
+    return document_words(text), pairs
+
+
+def _analyzed_runs(text: str) -> tuple[list[tuple[str, str]], dict]:
+    """The script runs of ``text`` and the analysis of its Han runs (:func:`han_runs`). Indexing
+    asks for a Chinese text's words and for its character pairs (two fields), one after the
+    other: the last text's runs are kept, so the second asks for nothing."""
     last_text, last_answer = _last[0]  # one read: a tuple swapped whole, safe across threads
     if last_text is text or (last_text is not None and last_text == text):
         return last_answer
-    words: dict[str, list[int]] = {}
-    pairs: dict[str, list[int]] = {}
-    pos = -1  # the words' positions
-    pair_pos = -1  # the pairs'
     runs = list(script_texts(text))
-    fresh = han_runs([run for kind, run in runs if kind == "han"])
+    han = [run for kind, run in runs if kind == "han"]
+    answer = runs, han_runs(han)
+    if han:  # a Chinese text (its pair field comes too), not an English one between the two
+        _last[0] = (text, answer)
+    return answer
+
+
+_last: list = [(None, None)]  # (the last text of _analyzed_runs, its answer)
+
+
+def document_words(text: str) -> dict[str, list[int]]:
+    """The terms of :func:`analyze` with their positions, in order of first occurrence, in one
+    pass over the script runs, the analysis of recurring runs reused (what indexing needs of a
+    text's word field: no offsets, no tokens).
+
+    >>> document_words("中俄關係 cooperating")
+    {'中俄关系': [0], '中俄': [0], '关系': [0], 'cooper': [1]}
+    """
+    runs, fresh = _analyzed_runs(text)
+    words: dict[str, list[int]] = {}
+    pos = -1  # the words' positions
     for kind, run in runs:
         if kind == "han":
-            simplified, found, count = fresh[run]
+            _, found, count = fresh[run]
             for word, _start, _end, k, _first in found:
                 held = words.get(word)
                 if held is None:
@@ -100,16 +124,6 @@ def document_positions(text: str) -> tuple[dict[str, list[int]], dict[str, list[
                 else:
                     held.append(pos + k)
             pos += count
-            if len(simplified) >= 2:
-                pair_pos += 1  # a gap between runs
-                for i in range(len(simplified) - 1):
-                    pair = simplified[i : i + 2]
-                    held = pairs.get(pair)
-                    if held is None:
-                        pairs[pair] = [pair_pos + i]
-                    else:
-                        held.append(pair_pos + i)
-                pair_pos += len(simplified) - 1
             continue
         if kind == "latin":
             term = _latin_terms.get(run, "")
@@ -127,12 +141,46 @@ def document_positions(text: str) -> tuple[dict[str, list[int]], dict[str, list[
             words[term] = [pos]
         else:
             held.append(pos)
-    if pairs:  # a Chinese text (its pair field comes too), not an English one between the two
-        _last[0] = (text, (words, pairs))
-    return words, pairs
+    return words
 
 
-_last: list = [(None, None)]  # (the last text of document_positions, its answer)
+def document_pairs(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The character pairs of :func:`search.analysis.bigrams.bigrams` as numbers
+    (:func:`pair_code`) and their positions, in text order: what indexing needs of a text's
+    pair field. Computed with numpy over the text's simplified Han runs joined by NUL: the
+    pairs across a NUL are dropped, and each run's pairs follow the last run's with a gap of
+    one position (as between words of two runs). Grouping a Chinese story's pairs by
+    character string in Python, then numbering them in the writer's dictionary of all
+    pairs, took 1.1 s for 3,000 CCTV stories; these arrays, grouped once at commit, 0.25 s.
+
+    >>> codes, positions = document_pairs("中俄關係")
+    >>> [pair_text(code) for code in codes.tolist()], positions.tolist()
+    (['中俄', '俄关', '关系'], [0, 1, 2])
+    """
+    runs, fresh = _analyzed_runs(text)
+    joined = "\0".join([simplified for simplified, _, _ in (fresh[run] for kind, run in runs if kind == "han") if len(simplified) >= 2])
+    if len(joined) < 2:
+        return _NO_PAIRS
+    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    gaps = points == 0
+    codes = (points[:-1] << 21) | points[1:]
+    kept = ~(gaps[:-1] | gaps[1:])
+    positions = np.arange(len(codes), dtype=np.int64) - np.cumsum(gaps[:-1])
+    return codes[kept], positions[kept]
+
+
+_NO_PAIRS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+def pair_code(pair: str) -> int:
+    """A pair of characters as one number, in the pairs' code point order (UTF-8's byte order):
+    21 bits per character (``pair_code("中国") == (0x4E2D << 21) | 0x56FD``)."""
+    return (ord(pair[0]) << 21) | ord(pair[1])
+
+
+def pair_text(code: int) -> str:
+    """The pair of characters :func:`pair_code` numbered."""
+    return chr(code >> 21) + chr(code & 0x1FFFFF)
 
 
 #: Runs indexed so far (Han: its simplified text and words; Latin: its stem), so that a run

@@ -11,7 +11,7 @@ from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
 
 from search.analysis.bigrams import bigrams
-from search.analysis.pipeline import ANALYZER_VERSION, analyze, document_positions
+from search.analysis.pipeline import ANALYZER_VERSION, analyze, document_pairs, document_positions, document_words
 
 
 class BilingualAnalyzer(Tokenizer):
@@ -33,7 +33,7 @@ class BilingualAnalyzer(Tokenizer):
     @staticmethod
     def positions(value: str) -> dict[str, list[int]]:
         """Each term of :meth:`tokens` with its positions (indexing)."""
-        return document_positions(value)[0]
+        return document_words(value)
 
     def __call__(
         self,
@@ -89,3 +89,9 @@ class BigramAnalyzer(BilingualAnalyzer):
     @staticmethod
     def positions(value: str) -> dict[str, list[int]]:
         return document_positions(value)[1]
+
+    @staticmethod
+    def pair_codes(value: str):
+        """The pairs as numbers and their positions, in text order (indexing: see
+        :func:`search.analysis.pipeline.document_pairs`)."""
+        return document_pairs(value)

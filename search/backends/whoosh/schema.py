@@ -6,6 +6,7 @@ language's fields empty. Titles get a BM25F field boost.
 
 from __future__ import annotations
 
+import numpy as np
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Positions
@@ -105,6 +106,14 @@ class BilingualText(TEXT):
         if not isinstance(value, str) or not isinstance(self.analyzer, BilingualAnalyzer):
             return None
         return self.analyzer.positions(value)
+
+    def term_pairs(self, value) -> tuple[np.ndarray, np.ndarray] | None:
+        """What :meth:`index` indexes of ``value`` in a field of character pairs, as the
+        pairs' numbers and positions in text order (:func:`search.analysis.pipeline.document_pairs`,
+        which the segment writer pools and groups itself); ``None`` for another field or value."""
+        if not isinstance(value, str) or not isinstance(self.analyzer, BigramAnalyzer):
+            return None
+        return self.analyzer.pair_codes(value)
 
 
 def build_schema() -> Schema:

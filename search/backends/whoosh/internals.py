@@ -552,13 +552,16 @@ class _PairField(_FlatField):
         byte order), each term's in document order, about :data:`CHUNK` postings at a time."""
         if not self.codes:
             return
-        codes, positions = np.concatenate(self.codes), np.concatenate(self.at)
-        self.codes, self.at = [], []
-        sizes = np.frombuffer(self.sizes, dtype=np.uint32)
-        docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), sizes)
-        unit = np.repeat(np.frombuffer(self.weights, dtype=np.float64), sizes)
+        # Sorted one array at a time, each unsorted one freed at once: the writer's peak memory.
+        codes = np.concatenate(self.codes)
+        self.codes = []
         order = np.argsort(codes, kind="stable")  # stable: by document, then position, within a pair
-        codes, docs, positions, unit = codes[order], docs[order], positions[order], unit[order]
+        codes = codes[order]
+        documents = np.frombuffer(self.docs, dtype=np.uint32)
+        docs = np.repeat(documents, np.frombuffer(self.sizes, dtype=np.uint32))[order]
+        positions = np.concatenate(self.at)
+        self.at = []
+        positions = positions[order]
         del order
         count = len(codes)
         first = np.empty(count, dtype=bool)  # each posting's first occurrence
@@ -566,8 +569,10 @@ class _PairField(_FlatField):
         np.not_equal(codes[1:], codes[:-1], out=first[1:])
         first[1:] |= docs[1:] != docs[:-1]
         starts = np.flatnonzero(first)  # where each posting's positions start
+        del first
         counts = np.diff(np.append(starts, count))
         posted = codes[starts]
+        del codes
         new_term = np.empty(len(starts), dtype=bool)
         new_term[0] = True
         np.not_equal(posted[1:], posted[:-1], out=new_term[1:])
@@ -575,8 +580,11 @@ class _PairField(_FlatField):
         ends = np.append(term_starts[1:], len(starts))  # where each term's postings end
         words = posted[term_starts].tolist()
         docnums = docs[starts]
+        del docs
+        # A document's weight of one position, by document number (they increase).
+        unit = np.frombuffer(self.weights, dtype=np.float64)[np.searchsorted(documents, docnums)]
         # count * weight, as Python multiplies them (both float64).
-        weights = counts.astype(np.float64) * unit[starts]
+        weights = counts.astype(np.float64) * unit
         term = 0
         first_posting = 0
         while term < len(words):

@@ -507,17 +507,12 @@ class _FlatField:
         counts = counts.astype(np.int64)
         offsets = np.cumsum(counts) - counts  # where each posting's positions start
         positions = np.frombuffer(self.positions, dtype=np.uint32)
-        term = 0
-        first = 0
-        while term < len(words):
-            last = max(term + 1, int(np.searchsorted(ends, first + self.CHUNK, side="right")))
-            stop = int(ends[last - 1])
+        for term, last, first, stop in _chunk_bounds(ends, self.CHUNK):
             part = order[first:stop]
             yield _Chunk(
                 fieldname, [word.encode("utf-8") for word in words[term:last]], ends[term:last] - first,
                 docnums[part], weights[part], _varint_values(positions, offsets[part], counts[part]),
             )
-            term, first = last, stop
 
     def term_lists(self, fieldname: str):
         """``((fieldname, term bytes), (docnums, weights, values))`` of :meth:`chunks`, a term at
@@ -585,17 +580,22 @@ class _PairField(_FlatField):
         unit = np.frombuffer(self.weights, dtype=np.float64)[np.searchsorted(documents, docnums)]
         # count * weight, as Python multiplies them (both float64).
         weights = counts.astype(np.float64) * unit
-        term = 0
-        first_posting = 0
-        while term < len(words):
-            last = max(term + 1, int(np.searchsorted(ends, first_posting + self.CHUNK, side="right")))
-            stop = int(ends[last - 1])
+        for term, last, first, stop in _chunk_bounds(ends, self.CHUNK):
             yield _Chunk(
-                fieldname, [pair_text(code).encode("utf-8") for code in words[term:last]], ends[term:last] - first_posting,
-                docnums[first_posting:stop], weights[first_posting:stop],
-                _varint_values(positions, starts[first_posting:stop], counts[first_posting:stop]),
+                fieldname, [pair_text(code).encode("utf-8") for code in words[term:last]], ends[term:last] - first,
+                docnums[first:stop], weights[first:stop], _varint_values(positions, starts[first:stop], counts[first:stop]),
             )
-            term, first_posting = last, stop
+
+
+def _chunk_bounds(ends: np.ndarray, size: int) -> Iterator[tuple[int, int, int, int]]:
+    """``(first term, past the last term, first posting, past the last posting)`` of each chunk
+    of about ``size`` postings, given where each term's postings end: a term is never split."""
+    term = first = 0
+    while term < len(ends):
+        last = max(term + 1, int(np.searchsorted(ends, first + size, side="right")))
+        stop = int(ends[last - 1])
+        yield term, last, first, stop
+        term, first = last, stop
 
 
 def _term_lists(item):
@@ -853,6 +853,14 @@ class _FieldWriter(W3FieldWriter):
         postfile = self._postfile
         startoffset = postfile.tell()
         postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._put_block(gaps, weights, values, last, top if top > 0 else 0, minlength, maxlength, last=True)
+        return info + pack_long(startoffset) + pack_int(postfile.tell() - startoffset)
+
+    def _put_block(self, gaps: tuple, weights, values: list, last_id: int, top, minlength: int, maxlength: int, *, last: bool) -> None:
+        """Write one block of postings as ``W3PostingsWriter`` does: its gaps, weights (as the
+        block stores them) and values pickled, compressed when long enough, after its header
+        (count, last document, highest weight, compression, length bytes); the term's ``last``
+        block says so by a negative length."""
         fixedsize = self._format.fixed_value_size()
         if fixedsize is None or fixedsize < 0:
             mini_values = tuple(filter(None, values))
@@ -865,11 +873,12 @@ class _FieldWriter(W3FieldWriter):
         compressed = level if len(databytes) >= self.min_compress else 0
         if compressed:
             databytes = _compress(databytes, compressed)
-        infobytes = self._pickle((len(gaps), last, top if top > 0 else 0, compressed, minlength, maxlength))
-        postfile.write_int(-(len(infobytes) + len(databytes)))
+        infobytes = self._pickle((len(gaps), last_id, top, compressed, minlength, maxlength))
+        blocklength = len(infobytes) + len(databytes)
+        postfile = self._postfile
+        postfile.write_int(-blocklength if last else blocklength)
         postfile.write(infobytes)
         postfile.write(databytes)
-        return info + pack_long(startoffset) + pack_int(postfile.tell() - startoffset)
 
     def _inline_info(self, docnums, weights, values: list, doc_lengths) -> bytes:
         """The term info of a posting list stored inside the term index (:meth:`_write_blocks`'
@@ -893,10 +902,7 @@ class _FieldWriter(W3FieldWriter):
         A list shorter than the inline limit is one block's worth of term statistics
         and its ``(ids, weights, values)`` in the term info instead (:meth:`_inline_info`).
         """
-        codec = self._codec
-        limit = codec._blocklimit
-        compression = self.level if self.level is not None else codec._compression
-        fixedsize = self._format.fixed_value_size()
+        limit = self._codec._blocklimit
         postfile = self._postfile
         count = len(docnums)
         startoffset = postfile.tell()
@@ -930,23 +936,10 @@ class _FieldWriter(W3FieldWriter):
                 mini_weights = stored_weights[0]
             else:
                 mini_weights = tuple(stored_weights)
-            if fixedsize is None or fixedsize < 0:
-                mini_values = tuple(filter(None, values[start:end]))
-            elif fixedsize == 0:
-                mini_values = None
-            else:
-                mini_values = emptybytes.join(filter(None, values[start:end]))
-            databytes = self._pickle((deltas, mini_weights, mini_values))
-            compressed = compression if len(databytes) >= self.min_compress else 0
-            if compressed:
-                databytes = _compress(databytes, compressed)
-            infobytes = self._pickle(
-                (len(ids), ids[-1], block_max, compressed, length_to_byte(block_min), length_to_byte(block_maxlen))
+            self._put_block(
+                deltas, mini_weights, values[start:end], ids[-1], block_max, length_to_byte(block_min),
+                length_to_byte(block_maxlen), last=end >= count,
             )
-            blocklength = len(infobytes) + len(databytes)
-            postfile.write_int(-blocklength if end >= count else blocklength)
-            postfile.write(infobytes)
-            postfile.write(databytes)
         return _term_info(False, total_weight, count, minlength, maxlength, maxweight, docnums[0], docnums[-1]) + (
             pack_long(startoffset) + pack_int(postfile.tell() - startoffset)
         )

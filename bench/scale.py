@@ -13,7 +13,8 @@ articles 4 times, copies with new ids) and each backend (``whoosh``: an index fo
 - in-process searches: ``--queries`` sampled from the titles (bench/queries.py, seed 20241022)
   through the engine as the API calls it (snippets, facets), after 1,500 other warm-up queries
   (:data:`SCALE_WARMUP`: a node's JIT compiler takes that many to settle): p50/p99;
-- over HTTP: ``python -m search serve --workers N`` (N = ``--server-workers``), the warm-up
+- over HTTP: ``python -m search serve --workers N`` (N = ``--server-workers``, else
+  :data:`SERVER_WORKERS`), the warm-up
   queries, then every query once from 8 client threads: p50/p99, requests/s, errors, server
   memory (+ JVM RSS). The node's request cache is cleared before each timed phase.
 
@@ -38,6 +39,13 @@ from bench.queries import SEED, http_load, sample_queries, start_server, stop_se
 from search.backends.opensearch.localnode import LocalCluster, get_json, rss_bytes
 
 BACKENDS = ("whoosh", "opensearch")
+#: ``serve --workers`` of the HTTP runs on this 2-core machine. A Whoosh worker computes all of a
+#: search itself: one per core. An OpenSearch worker waits on the node for about half of each
+#: search (the node computes meanwhile): two per core kept the cores busy. On the 4x corpus, 300
+#: queries, three runs each alternating (2026-11-29): 2 workers 68-80 requests/s, p99 150-203 ms;
+#: 3 workers 80-101/s; 4 workers 93-104/s, p99 119-148 ms; 6 workers no more requests/s than 4 and
+#: a longer tail (p99 149-152 ms against 117-122 ms).
+SERVER_WORKERS = {"whoosh": 2, "opensearch": 4}
 SCALE_WARMUP = 1_500  # warm-up queries before each timed phase (see main())
 
 
@@ -311,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N articles of each corpus file")
     parser.add_argument("--queries", type=int, default=1000, help="queries sampled from the titles (default 1000)")
     parser.add_argument("--procs", nargs="*", type=int, default=[1], help="analysis processes of extra OpenSearch indexing runs of the smallest size (default 1; the main runs use 2)")
-    parser.add_argument("--server-workers", type=int, default=2, help="serve --workers for the HTTP runs (default 2, one per core)")
+    parser.add_argument("--server-workers", type=int, default=None,
+                        help="serve --workers for the HTTP runs (default: whoosh 2, one per core; opensearch 4, see SERVER_WORKERS)")
     parser.add_argument("--heap", type=int, default=1024, help="OpenSearch node heap, MB (default 1024)")
     parser.add_argument("--analyze-once", action="store_true",
                         help="OpenSearch only: analyze the corpus once and store it SIZE times by bulk (fast; no indexer speed)")
@@ -380,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
                 save(False)
                 run["in_process"] = in_process(target, qfile, workdir, node_pid)
                 save(False)
-                run["http_8_clients"] = over_http(target, [q["q"] for q in queries], [q["q"] for q in warm], args.server_workers, workdir, node_pid)
+                workers = args.server_workers or SERVER_WORKERS[backend]
+                run["http_8_clients"] = over_http(target, [q["q"] for q in queries], [q["q"] for q in warm], workers, workdir, node_pid)
                 save(False)
                 print(json.dumps({backend: {size: run}})[:1500], file=sys.stderr, flush=True)
             if size == min(args.sizes) and "opensearch" in args.backends and not args.analyze_once:

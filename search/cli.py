@@ -131,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=1,
-        help="server processes sharing the port (default 1; use the number of cores for more requests/s)",
+        help="server processes sharing the port (default 1; use the number of cores for more requests/s, "
+        "twice that with --backend opensearch, whose workers wait on the cluster for half of each search)",
     )
     p_serve.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S", help="a worker busy with one request longer than this is killed and replaced (default 60)")
     p_serve.add_argument("--graceful-timeout", type=_positive_float, default=30.0, metavar="S", help="on SIGTERM or SIGHUP, how long requests in progress may take to finish (default 30)")

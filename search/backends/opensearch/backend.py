@@ -69,11 +69,12 @@ _DOC_COUNT = itemgetter("doc_count")
 def _client(urls: tuple[str, ...]):
     from opensearchpy import OpenSearch
 
+    from search.backends.opensearch.curl import connection_class
     from search.backends.opensearch.serializer import FastJSONSerializer
 
     # Several hosts: requests rotate over them and a dead node is skipped (and retried later).
     return OpenSearch(hosts=list(urls), timeout=30, max_retries=3, retry_on_timeout=True, http_compress=False,
-                      serializer=FastJSONSerializer())
+                      serializer=FastJSONSerializer(), connection_class=connection_class(urls))
 
 
 @contextmanager

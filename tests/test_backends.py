@@ -209,6 +209,34 @@ def test_timeline_facets_count_months_and_days(client):
     assert short["days"] == [{"day": "2022-03-01", "count": 1}, {"day": "2022-03-23", "count": 1}]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_timeline_shows_days_when_the_matches_span_at_most_62_days(backend, request, tmp_path):
+    """Months always; days when the first and last dated match are at most DAYS_SPAN days apart,
+    even across three month boundaries, whatever the filters (OpenSearch asks the days apart)."""
+    dates = {"span-a": "2023-01-31", "span-b": "2023-02-14", "span-c": "2023-04-02",  # 61 days
+             "wide-a": "2023-01-01", "wide-b": "2023-03-31", "none-a": None}  # 89 days; undated
+    words = {"span": "蓝鲸", "wide": "企鹅", "none": "海豹"}
+    records = [{"id": key, "title": f"{words[key.split('-')[0]]}的消息", "body": f"{words[key.split('-')[0]]}出现在这篇文章里。",
+                "source": "Test", **({"date": f"{day}T08:00:00+00:00"} if day else {})} for key, day in dates.items()]
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "dates.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    config = fresh_config(backend, request, tmp_path)
+    assert Indexer(config=config).run([str(data)]).failed == 0
+    with web_app(config.index_dir, BACKEND=config) as app:
+        client = app.test_client()
+        span = search(client, q="蓝鲸")["facets"]
+        assert span["months"] == [{"month": "2023-01", "count": 1}, {"month": "2023-02", "count": 1}, {"month": "2023-04", "count": 1}]
+        assert span["days"] == [{"day": "2023-01-31", "count": 1}, {"day": "2023-02-14", "count": 1}, {"day": "2023-04-02", "count": 1}]
+        wide = search(client, q="企鹅")["facets"]
+        assert wide["months"] == [{"month": "2023-01", "count": 1}, {"month": "2023-03", "count": 1}] and wide["days"] == []
+        assert search(client, q="海豹")["facets"]["days"] == []  # undated only
+        uncollapsed = search(client, q="蓝鲸", collapse="false")["facets"]
+        assert uncollapsed["days"] == span["days"] and uncollapsed["years"] == [{"year": 2023, "count": 3}]
+        nothing = search(client, q="蓝鲸", **{"from": "2024-01-01"})
+        assert nothing["total"] == 0 and nothing["facets"].get("days", []) == [], nothing["facets"]
+
+
 def test_suggestions_and_exports(client):
     found = client.get("/api/suggest", query_string={"q": "普"}).get_json()["suggestions"]
     assert any(s.get("id") == "vladimir-putin" for s in found)

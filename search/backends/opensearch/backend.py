@@ -42,7 +42,7 @@ from search.model import Article
 from search.processes import worker_of
 from search.query.plan import TEXT_FIELDS, Plan
 from search.suggest import Suggestions
-from search.timeline import timeline
+from search.timeline import DAYS_SPAN, timeline
 
 MAX_FACET_VALUES = 50
 #: Articles per bulk request; the client sends the next chunk only when the cluster answered
@@ -557,7 +557,10 @@ class _OpenSearchView(View):
                 **order,
             }
             hits += [dataclasses.replace(self._hit(hit), complete=False) for hit in self._msearch([rest])[0]["hits"]["hits"]]
-        facets = self._facets(first.get("aggregations")) if request.facets else {}
+        facets = {}
+        if request.facets:
+            day_search = self.day_search(first.get("aggregations"), page["query"])
+            facets = self._facets(first.get("aggregations"), self._msearch([day_search])[0] if day_search else None)
         return BackendResult(complete, hits, facets, groups.story_count(answers[-1]), partial=partial)
 
     def count(self, nodes, filters: SearchFilters, speaker_ids: tuple[str, ...] | None) -> list[int]:
@@ -585,16 +588,35 @@ class _OpenSearchView(View):
         speakers = [dict(sp) for sp in source.get("doc", {}).get("speakers_data", [])]
         return StoredHit(stored_fields(source), float(hit.get("_score") or 0.0), speakers)
 
-    def _facets(self, aggregations: dict | None) -> dict[str, list[dict]]:
+    @staticmethod
+    def day_search(aggregations: dict | None, query: dict) -> dict | None:
+        """The search counting ``query``'s matches per day, when the page's month counts
+        (``aggregations``) span at most :data:`~search.timeline.DAYS_SPAN` days' worth: the
+        timeline then shows days. Sent with the next request the page makes anyway."""
+        if not aggregations:
+            return None
+        months, _ = _buckets(aggregations["months"]["buckets"])
+        dated = months[months > 0] // 100  # YYYYMM; 0: undated
+        if not len(dated):
+            return None
+        first, last = int(dated[0]), int(dated[-1])
+        # Dates DAYS_SPAN days apart at most are at most this many months apart (62 days:
+        # January 31 to April 1 is three months on; four months on is 89 days at least).
+        if (last // 100 * 12 + last % 100) - (first // 100 * 12 + first % 100) > -(-DAYS_SPAN // 28):
+            return None
+        return {"size": 0, "track_total_hits": False, "query": query, "aggs": {"days": dsl.DAYS}}
+
+    def _facets(self, aggregations: dict | None, days: dict | None = None) -> dict[str, list[dict]]:
+        """The facets from the page's aggregations, and the answer of its :meth:`day_search`
+        (``days``) if one was asked."""
         if not aggregations:
             return {}
-        # Thousands of buckets for a common word (a day each): read in C, not a Python loop each.
-        by_day = aggregations["days"]["buckets"]
-        days = np.fromiter(map(_KEY, by_day), dtype=np.float64, count=len(by_day)).astype(np.int64)
-        counts = np.fromiter(map(_DOC_COUNT, by_day), dtype=np.int64, count=len(by_day))
-        dated = days > 0  # day 0: undated, in no year
-        per_year = np.bincount(days[dated] // 10_000, weights=counts[dated]) if dated.any() else np.zeros(0)
+        months, counts = _buckets(aggregations["months"]["buckets"])
+        dated = months > 0  # 0: undated, in no year
+        per_year = np.bincount(months[dated] // 10_000, weights=counts[dated]) if dated.any() else np.zeros(0)
         years = [(int(year), int(per_year[year])) for year in np.flatnonzero(per_year)[::-1]]
+        # A month's key (YYYYMM00) is no day: months only, unless the days were asked.
+        shown = timeline(*_buckets(days["aggregations"]["days"]["buckets"])) if days else timeline(months, counts)
         buckets = aggregations["speakers"]["buckets"]
         directory = self.backend.speaker_directory() if buckets else {}
         unknown = {"zh": None, "en": None}
@@ -603,8 +625,15 @@ class _OpenSearchView(View):
                 {"id": b["key"], "names": directory.get(b["key"], {"names": unknown})["names"], "count": b["doc_count"]} for b in buckets
             ],
             "years": [{"year": year, "count": count} for year, count in years],
-            **timeline(days, counts),
+            **shown,
         }
+
+
+def _buckets(buckets: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """A histogram's keys (integers) and counts, read in C: a common word's matches fill
+    thousands of day buckets."""
+    keys = np.fromiter(map(_KEY, buckets), dtype=np.float64, count=len(buckets)).astype(np.int64)
+    return keys, np.fromiter(map(_DOC_COUNT, buckets), dtype=np.int64, count=len(buckets))
 
 
 class OpenSearchWriter(Writer):

@@ -72,13 +72,20 @@ def within(query: dict, filters: list[dict]) -> dict:
     return {"bool": {"must": [query], **({"filter": filters} if filters else {})}}
 
 
+#: Every month holding a match: keys ``YYYYMM00`` (0: undated), from the ``day`` field
+#: (``YYYYMMDD``); a year is ``key // 10000``. A histogram lists its buckets in key order (a terms
+#: aggregation of that size sorted them by count first).
+MONTHS = {"histogram": {"field": "day", "interval": 100, "min_doc_count": 1}}
+#: Every day holding a match, asked only when the months show a short span (see
+#: ``_OpenSearchView._facets``). Per day, a common word's matches fill thousands of buckets: on the
+#: 4x corpus the day histogram cost the node 5.9-7.0 ms for 81,000 matches, the month one 3.4-3.6.
+DAYS = {"histogram": {"field": "day", "interval": 1, "min_doc_count": 1}}
+
+
 def facet_aggregations(max_speakers: int) -> dict:
-    """Day and speaker counts over the whole result set (years, months and days all come from the
-    days: a year is ``day // 10000``)."""
+    """Month and speaker counts over the whole result set."""
     return {
-        # Every day holding a match (0: undated). A histogram lists its buckets in key order; a
-        # terms aggregation of that size sorted thousands of them by count first.
-        "days": {"histogram": {"field": "day", "interval": 1, "min_doc_count": 1}},
+        "months": MONTHS,
         "speakers": {
             "terms": {
                 "field": "speakers",

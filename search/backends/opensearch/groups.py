@@ -194,16 +194,22 @@ def collapsed_page(view, request, max_facet_values: int) -> BackendResult:
         listed = first["hits"]["hits"]
     matches = int(every["hits"]["total"]["value"])
     complete = int(counted["hits"]["total"]["value"])
+    # The facets count the complete matches; their days, if the timeline shows days, are asked
+    # with the versions.
+    day_search = view.day_search(counted.get("aggregations"), dsl.within(compiled, filters)) if request.facets else None
+    days = None
     members: dict[str, dict] = {}
     if listed:
         groups = list(dict.fromkeys(hit["fields"]["dup_group"][0] for hit in listed))
-        found = view._msearch([versions_search([either, *filters], groups, by_date)])[0]
+        found, *days = view._msearch([versions_search([either, *filters], groups, by_date), *filter(None, [day_search])])
         members = {bucket["key"]: bucket["versions"]["hits"] for bucket in found["aggregations"]["groups"]["buckets"]}
+    elif day_search:
+        days = view._msearch([day_search])
     hits = [_collapsed_hit(view, hit, members.get(hit["fields"]["dup_group"][0]), by_date, scaled) for hit in listed]
     if fallback is not None and by_date:  # the two classes of complete_first: 1 and PARTIAL_SCALE
         for hit, stored in zip(listed, hits):
             stored.complete = float(hit.get("_score") or 0.0) >= 1.0
-    found = view._facets(counted.get("aggregations")) if request.facets else {}
+    found = view._facets(counted.get("aggregations"), days[0] if days else None) if request.facets else {}
     return BackendResult(complete, hits, found, groups=story_count(every), partial=matches - complete)
 
 

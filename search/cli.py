@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes that analyze and write (default: the cores, at most 2)",
     )
     p_index.add_argument(
+        "--no-merge",
+        action="store_true",
+        help="OpenSearch: do not merge the index's segments after a run that stored a fifth of its articles or more "
+        "(by default such a run ends with a force merge, one segment per shard: searches then cost the cluster about half)",
+    )
+    p_index.add_argument(
         "--nice",
         type=_niceness,
         default=INDEX_NICENESS,
@@ -218,7 +224,7 @@ def _cmd_index(args: argparse.Namespace, index_dir: str) -> int:
 
     if args.nice:
         os.nice(args.nice)  # the writer processes inherit it
-    indexer = Indexer(procs=args.procs, batch_size=args.batch_size or BATCH_SIZE, config=args.backend_config)
+    indexer = Indexer(procs=args.procs, batch_size=args.batch_size or BATCH_SIZE, config=args.backend_config, merge=not args.no_merge)
     if args.quiet or not sys.stderr.isatty():
         # No bar (tqdm draws none off a terminal either): not imported, 35 ms of every such run.
         report = indexer.run(args.paths, prune=args.prune)
@@ -231,6 +237,8 @@ def _cmd_index(args: argparse.Namespace, index_dir: str) -> int:
     for path, encoding in report.encodings.items():
         if encoding not in ("utf-8", "ascii"):
             print(f"note: {path}: decoded as {encoding}", file=sys.stderr)
+    for message in report.notes:
+        print(f"note: {message}", file=sys.stderr)
     for message in report.warnings:
         print(f"warning: {message}", file=sys.stderr)
     for message in report.failures:

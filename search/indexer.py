@@ -39,6 +39,7 @@ class IndexReport:
     skipped_files: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the storage did at the end (a merge)
     encodings: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -109,6 +110,7 @@ class Indexer:
         batch_size: int = BATCH_SIZE,
         config: BackendConfig | None = None,
         dedup: bool = True,
+        merge: bool = True,
     ) -> None:
         self.config = config = BackendConfig.resolve(index_dir, config)
         self.index_dir = config.index_dir
@@ -116,6 +118,7 @@ class Indexer:
         self.procs = procs if procs is not None else min(2, os.cpu_count() or 1)
         self.batch_size = max(1, batch_size)
         self.dedup = dedup  # group near-duplicates (off only to measure what grouping costs)
+        self.merge = merge  # let the storage merge its segments after a large run (Writer.finish)
 
     def run(
         self,
@@ -166,6 +169,9 @@ class Indexer:
             raise
         if prune:
             report.deleted = self._prune(writer, ids_by_path, clean_paths)
+        notes, warnings = writer.finish(self.merge)
+        report.notes += notes
+        report.warnings += warnings
         return report
 
     def _collect(self, loaded: LoadedFile, writer: Writer, report: IndexReport, seen_ids: dict[str, str], batch: "_Batch") -> None:

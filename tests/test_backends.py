@@ -19,6 +19,7 @@ import pytest
 
 from search.backends.base import BackendConfig
 from search.indexer import Indexer, content_hash
+from search.searcher import Engine
 from tests.conftest import SHARED, SEED
 from tests.webdata import OTHERS, SEED_ID, SERIES, SPEAKER_ARTICLES, web_app
 
@@ -420,6 +421,59 @@ def test_cli_index_is_incremental_and_prunes(request, tmp_path, config):
     assert again.stdout.strip() == "indexed 0 / updated 1 / unchanged 1 / failed 0 / deleted 1", again.stderr
     done = run_cli("query", "putin", "--json", *backend_args(fresh))
     assert {h["id"] for h in json.loads(done.stdout)["hits"]} == {"p0", "p1"}
+
+
+def _segments(config: BackendConfig) -> int:
+    from opensearchpy import OpenSearch
+
+    client = OpenSearch(hosts=list(config.urls))
+    try:
+        return len(client.cat.segments(index=config.index_name, format="json"))
+    finally:
+        client.close()
+
+
+def test_a_large_opensearch_run_ends_with_one_segment_per_shard(request, tmp_path, monkeypatch):
+    """A run that stores a fifth of the index or more merges it (a first build); a small
+    update, --no-merge, or a merge that fails (a warning, the articles kept) does not."""
+    from search.backends.opensearch import backend as os_backend
+
+    monkeypatch.setattr(os_backend, "MERGE_MIN", 30)
+    config = dataclasses.replace(fresh_config("opensearch", request, tmp_path), shards=2)
+    data = tmp_path / "data"
+    data.mkdir()
+
+    def articles(first: int, count: int) -> None:
+        rows = [{"id": f"m{i}", "title": f"Merge test {i}", "body": f"Putin talks number {i}."} for i in range(first, first + count)]
+        (data / f"part-{first}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+
+    articles(0, 60)
+    report = Indexer(config=config, batch_size=10).run([str(data)])  # six commits: several segments per shard
+    assert report.indexed == 60 and report.warnings == [] and _segments(config) == 2
+    assert len(report.notes) == 1 and report.notes[0].startswith("merged the index's segments, one per shard")
+
+    articles(60, 10)  # 10 new of 70: a daily update, left to the node's merging
+    report = Indexer(config=config, batch_size=5).run([str(data)])
+    assert report.indexed == 10 and report.notes == [] and _segments(config) > 2
+
+    articles(70, 40)
+    skipped = Indexer(config=config, batch_size=10, merge=False).run([str(data)])
+    assert skipped.indexed == 40 and skipped.notes == [] and _segments(config) > 2
+
+    def refused(client, index):
+        raise os_backend.BackendUnavailableError("the cluster went away")
+
+    monkeypatch.setattr(os_backend, "merge_segments", refused)
+    articles(110, 40)
+    failed = Indexer(config=config, batch_size=10).run([str(data)])
+    assert failed.indexed == 40 and failed.notes == [] and failed.failed == 0
+    assert len(failed.warnings) == 1 and "segments were not merged (BackendUnavailableError: the cluster went away)" in failed.warnings[0]
+    assert "_forcemerge?max_num_segments=1" in failed.warnings[0]
+    engine = Engine(config=config)
+    try:
+        assert engine.search("Putin", size=1).total == 150
+    finally:
+        engine.close()
 
 
 def test_environment_chooses_the_backend(config):

@@ -260,6 +260,12 @@ class Writer(AbstractContextManager):
         the answer). A backend may get ready for them at once (start its writer processes); by
         default nothing."""
 
+    def finish(self, merge: bool = True) -> tuple[list[str], list[str]]:
+        """Work for the end of a run that succeeded (after its last commit and pruning):
+        ``(notes, warnings)`` to show the user. ``merge=False``: leave the storage's segments to
+        its own merging. By default nothing."""
+        return [], []
+
     def write(self, batch: list[tuple[Article, str, bool]]) -> list[WriteFailure]:
         """Add ``(article, digest, exists)`` items and commit them."""
         for article, digest, exists in batch:

@@ -57,6 +57,11 @@ DIRECTORY_TTL = 2.0
 FREQUENCIES_KEPT = 100_000
 SUGGESTIONS_TTL = 300.0  # reading every title is a scan of the index: done again at most this often, and only if it changed
 MGET_CHUNK = 1000
+#: A run that stored at least this share of the index's articles, and at least MERGE_MIN of them,
+#: ends with a merge (OpenSearchWriter.finish): a first build, or a rebuild; not a daily update.
+MERGE_SHARE = 0.2
+MERGE_MIN = 1000
+MERGE_TIMEOUT = 6 * 3600  # seconds: a merge of a large index takes a while (11 s for 632 MB here)
 PAGE_CHUNK = 2000  # hits per response when a search asks for many (exports)
 #: Deepest hit a search may reach (OpenSearch's index.max_result_window): the engine's pages stop
 #: at 10,000, exports go further.
@@ -647,6 +652,7 @@ class OpenSearchWriter(Writer):
         self.dedup = dedup  # group near-duplicates (off only to measure what grouping costs)
         self._grouper: groups.Grouper | None = None
         self._pending: list[tuple[Article, str]] = []
+        self._stored = 0  # articles stored by this run
 
     def __enter__(self) -> "OpenSearchWriter":
         with translated_errors(self.backend.config):
@@ -657,6 +663,22 @@ class OpenSearchWriter(Writer):
     def __exit__(self, *exc) -> None:
         with translated_errors(self.backend.config):
             self.client.indices.refresh(index=self.index)
+
+    def finish(self, merge: bool = True) -> tuple[list[str], list[str]]:
+        """After a run that stored at least :data:`MERGE_SHARE` of the index's articles (and
+        :data:`MERGE_MIN` articles): one segment per shard (:func:`merge_segments`)."""
+        if not merge or self._stored < MERGE_MIN:
+            return [], []
+        with translated_errors(self.backend.config):
+            articles = int(self.client.count(index=self.index)["count"])
+        if self._stored < MERGE_SHARE * articles:
+            return [], []
+        try:
+            seconds = merge_segments(self.client, self.index)
+        except Exception as exc:  # the articles are stored: a merge left undone only costs speed
+            return [], [f"the index's segments were not merged ({_reason(exc)}): searches work, and cost the cluster more until "
+                        f"it merges them; to merge them later: POST /{self.index}/_forcemerge?max_num_segments=1"]
+        return [f"merged the index's segments, one per shard, in {seconds:.1f} s (searches cost the cluster about half; --no-merge skips this)"], []
 
     def digests(self, ids: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -701,6 +723,7 @@ class OpenSearchWriter(Writer):
                         failures.append(_failure(item))
         with translated_errors(self.backend.config):
             self.client.indices.refresh(index=self.index)
+        self._stored += len(items) - len(failures)
         return failures
 
     def paths(self) -> dict[str, set[str]]:
@@ -725,6 +748,27 @@ class OpenSearchWriter(Writer):
                     deleted += 1
             self.client.indices.refresh(index=self.index)
         return deleted
+
+
+def merge_segments(client, index: str) -> float:
+    """Merge ``index`` down to one segment per shard (a force merge), then refresh; the seconds
+    it took.
+
+    A bulk build leaves about ten segments per shard, and a search pays for each: every term is
+    looked up in each segment, and collapsing, the story count and the facets map each segment's
+    values to the index's (global ordinals). On the 4x benchmark corpus (154,548 articles, 632 MB,
+    11 segments), merging took 11 s and the node's CPU per search fell from 13-15 ms to 7.4-9.2 ms
+    (over HTTP at 8 clients: p99 148-150 ms -> 96-104 ms). Later runs that add a few articles
+    make small segments again, which the node's merge policy merges with each other; the big
+    segment, mostly old articles that do not change, stays as it is."""
+    started = time.monotonic()
+    client.indices.forcemerge(index=index, max_num_segments=1, request_timeout=MERGE_TIMEOUT)
+    client.indices.refresh(index=index)
+    return time.monotonic() - started
+
+
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 def _failure(item: dict) -> WriteFailure:

@@ -11,7 +11,7 @@ articles 4 times, copies with new ids) and each backend (``whoosh``: an index fo
   index size (Whoosh: its folder; OpenSearch: the index's store after a flush), peak memory of
   the indexing processes (PSS) and of the node (JVM RSS);
 - in-process searches: ``--queries`` sampled from the titles (bench/queries.py, seed 20241022)
-  through the engine as the API calls it (snippets, facets), after 1,500 other warm-up queries
+  through the engine as the API calls it (snippets, facets), after 4,500 other warm-up queries
   (:data:`SCALE_WARMUP`: a node's JIT compiler takes that many to settle): p50/p99;
 - over HTTP: ``python -m search serve --workers N`` (N = ``--server-workers``, else
   :data:`SERVER_WORKERS`), the warm-up
@@ -46,7 +46,7 @@ BACKENDS = ("whoosh", "opensearch")
 #: 3 workers 80-101/s; 4 workers 93-104/s, p99 119-148 ms; 6 workers no more requests/s than 4 and
 #: a longer tail (p99 149-152 ms against 117-122 ms).
 SERVER_WORKERS = {"whoosh": 2, "opensearch": 4}
-SCALE_WARMUP = 1_500  # warm-up queries before each timed phase (see main())
+SCALE_WARMUP = 4_500  # warm-up queries before each timed phase (see main())
 
 
 def repeated(inputs: list[Path], times: int, target: Path) -> tuple[Path, int]:
@@ -367,9 +367,11 @@ def main(argv: list[str] | None = None) -> int:
         base, _ = limited_copies(news_paths(), args.limit, workdir / f"input-limit{args.limit}")
         queries = sample_queries(base, args.queries, SEED)
         # Warm-up queries: other queries than the measured ones (a warm-up query measured again
-        # would find its statistics in the server's caches), enough for the node's JIT compiler:
-        # its CPU per search fell block by block over a new node's first 1,500 searches (61, 37, 23, 19,
-        # 16 ms per block of 300), so the 50 used before measured a node still compiling.
+        # would find its statistics in the server's caches), enough for the node's JIT compiler.
+        # Its CPU per search falls block by block over a new node's first 4,500 searches: on the 4x
+        # corpus merged to one segment (2026-11-29), per block of 300: 32, 14, 12, 10, 10, 8.4, 7.6
+        # ms, ~6.7 ms from the 10th block, 5.2-5.5 ms from the 16th; after the 1,500 used before, a
+        # node still cost about 1.6 times what it costs settled (50 before that: 3 to 6 times).
         measured = {q["q"] for q in queries}
         warm = [q for q in sample_queries(base, SCALE_WARMUP + len(queries), SEED + 1) if q["q"] not in measured][:SCALE_WARMUP]
         report["sample"] = {"queries": len(queries), "seed": SEED, "warmup": len(warm)}

@@ -476,6 +476,24 @@ def test_a_large_opensearch_run_ends_with_one_segment_per_shard(request, tmp_pat
         engine.close()
 
 
+def test_cli_index_says_it_merged_and_no_merge_skips_it(request, tmp_path):
+    """1,000 articles (the least a merge needs) into an empty index: the run ends with a merge and
+    says so; the same into another index with --no-merge: none. Whoosh takes the option too."""
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [{"id": f"n{i}", "title": f"Story {i}", "body": f"Putin talks number {i}."} for i in range(1000)]
+    (data / "many.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    merged, skipped = fresh_config("opensearch", request, tmp_path), fresh_config("opensearch", request, tmp_path)
+    done = run_cli("index", str(data), "--quiet", *backend_args(merged))
+    assert done.returncode == 0 and done.stdout.strip() == "indexed 1000 / updated 0 / unchanged 0 / failed 0", done.stderr
+    assert "note: merged the index's segments, one per shard, in " in done.stderr and _segments(merged) == 1
+    done = run_cli("index", str(data), "--quiet", "--no-merge", *backend_args(skipped))
+    assert done.returncode == 0 and "merged" not in done.stderr, done.stderr
+    whoosh = fresh_config("whoosh", request, tmp_path)
+    done = run_cli("index", str(data), "--quiet", "--no-merge", *backend_args(whoosh))
+    assert done.returncode == 0 and done.stdout.startswith("indexed 1000 /"), done.stderr
+
+
 def test_environment_chooses_the_backend(config):
     env = {"SEARCH_BACKEND": config.backend, "SEARCH_OPENSEARCH_URL": ",".join(config.urls), "SEARCH_INDEX": config.index_dir}
     args = ["--opensearch-index", config.index_name] if config.backend == "opensearch" else []

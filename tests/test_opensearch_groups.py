@@ -226,3 +226,39 @@ def test_without_grouping_every_article_is_its_own_story(request, tmp_path):
         assert all(hit.to_dict()["duplicates"]["count"] == 0 for hit in result.hits)
     finally:
         engine.close()
+
+
+def test_a_story_with_more_versions_than_are_listed_counts_them_all_on_both(request, tmp_path, monkeypatch):
+    """60 copies of one story (one day) and 3 of another: the first 50 other versions listed and
+    all counted, the same on both backends, whether OpenSearch's one list of versions holds every
+    match (two stories on the page: 102 places) or not (the big story alone: 51 places for 60
+    versions, asked again per story)."""
+    from search.backends.opensearch import groups as os_groups
+
+    rows = [{"id": f"big-{n:02d}", "title": "Cocoa harvest in Bahia rises again", "body": "Cocoa farmers in Bahia expect a larger harvest this season.",
+             "date": "2024-03-05T08:00:00+00:00", "source": "Wire"} for n in range(60)]
+    rows += [{"id": f"small-{n}", "title": "Cocoa prices fall in London", "body": "Cocoa futures fell in London on Monday as supply worries eased.",
+              "date": f"2024-04-0{1 + n}T08:00:00+00:00", "source": "Wire"} for n in range(3)]
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "many.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    whole_lists = []
+    real = os_groups.flat_members
+    monkeypatch.setattr(os_groups, "flat_members", lambda answer: whole_lists.append(real(answer) is not None) or real(answer))
+    found = {}
+    for backend in BACKENDS:
+        config = fresh_config(backend, request, tmp_path / backend)
+        index(config, str(data))
+        engine = Engine(config=config)
+        try:
+            found[backend] = [[(hit.id, hit.duplicate_count, tuple(hit.to_dict()["duplicates"]["ids"])) for hit in engine.search(q, size=size).hits]
+                              for q, size in (("cocoa bahia", 1), ("cocoa", 2))]
+        finally:
+            engine.close()
+    assert whole_lists == [False, True]  # size 1: asked again per story; size 2: one list
+    assert found["whoosh"] == found["opensearch"]
+    for page in found["opensearch"]:
+        big = next(hit for hit in page if hit[0].startswith("big-"))
+        assert big[1] == 59 and big[2] == tuple(f"big-{n:02d}" for n in range(60) if f"big-{n:02d}" != big[0])[:50]
+        if len(page) == 2:
+            assert next(hit for hit in page if hit[0].startswith("small-"))[1:] == (2, ("small-1", "small-2"))

@@ -669,14 +669,13 @@ class OpenSearchWriter(Writer):
         :data:`MERGE_MIN` articles): one segment per shard (:func:`merge_segments`)."""
         if not merge or self._stored < MERGE_MIN:
             return [], []
-        with translated_errors(self.backend.config):
-            articles = int(self.client.count(index=self.index)["count"])
-        if self._stored < MERGE_SHARE * articles:
+        if self._stored < MERGE_SHARE * self.backend.count():
             return [], []
         try:
             seconds = merge_segments(self.client, self.index)
         except Exception as exc:  # the articles are stored: a merge left undone only costs speed
-            return [], [f"the index's segments were not merged ({_reason(exc)}): searches work, and cost the cluster more until "
+            reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+            return [], [f"the index's segments were not merged ({reason}): searches work, and cost the cluster more until "
                         f"it merges them; to merge them later: POST /{self.index}/_forcemerge?max_num_segments=1"]
         return [f"merged the index's segments, one per shard, in {seconds:.1f} s (searches cost the cluster about half; --no-merge skips this)"], []
 
@@ -765,10 +764,6 @@ def merge_segments(client, index: str) -> float:
     client.indices.forcemerge(index=index, max_num_segments=1, request_timeout=MERGE_TIMEOUT)
     client.indices.refresh(index=index)
     return time.monotonic() - started
-
-
-def _reason(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 def _failure(item: dict) -> WriteFailure:

@@ -77,7 +77,7 @@ def within(query: dict, filters: list[dict]) -> dict:
 #: aggregation of that size sorted them by count first).
 MONTHS = {"histogram": {"field": "day", "interval": 100, "min_doc_count": 1}}
 #: Every day holding a match, asked only when the months show a short span (see
-#: ``_OpenSearchView._facets``). Per day, a common word's matches fill thousands of buckets: on the
+#: ``_OpenSearchView.day_search``). Per day, a common word's matches fill thousands of buckets: on the
 #: 4x corpus the day histogram cost the node 5.9-7.0 ms for 81,000 matches, the month one 3.4-3.6.
 DAYS = {"histogram": {"field": "day", "interval": 1, "min_doc_count": 1}}
 

@@ -228,11 +228,12 @@ def collapsed_page(view, request, max_facet_values: int) -> BackendResult:
     if listed:
         groups = list(dict.fromkeys(hit["fields"]["dup_group"][0] for hit in listed))
         matching = [either, *filters]
-        first_ask = flat_versions_search(matching, groups) if not by_date else versions_search(matching, groups, by_date)
-        found, *days = view._msearch([first_ask, *filter(None, [day_search])])
-        members = flat_members(found) if not by_date else None
-        if members is None:  # by date, or more matching versions than one list holds: per group
-            found = found if by_date else view._msearch([versions_search(matching, groups, by_date)])[0]
+        ask = versions_search(matching, groups, by_date) if by_date else flat_versions_search(matching, groups)
+        found, *days = view._msearch([ask, *filter(None, [day_search])])
+        members = None if by_date else flat_members(found)
+        if members is None:
+            if not by_date:  # more matching versions than one list holds: asked per group
+                found = view._msearch([versions_search(matching, groups, by_date)])[0]
             members = {bucket["key"]: bucket["versions"]["hits"] for bucket in found["aggregations"]["groups"]["buckets"]}
     elif day_search:
         days = view._msearch([day_search])

@@ -14,8 +14,8 @@ The class keeps opensearch-py's contract (:class:`opensearchpy.Connection`): it 
 then marks the node dead and tries another, as with urllib3), and the error of the status
 otherwise. Each thread has its own curl handle (a handle serves one request at a time) and its
 kept-alive connection. A forked process must not use its parent's handles (they share the
-socket): the backend makes a new client in the child (:class:`OpenSearchBackend`), and a handle
-made in another process is never reused here either.
+socket): the backend makes a new client in the child (:class:`OpenSearchBackend`), a handle
+made in another process is never reused here, and the child never frees one (``_orphans``).
 
 HTTPS clusters keep opensearch-py's urllib3 connection (:func:`connection_class`): certificate
 checks and client certificates stay with the library made for them.
@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import os
 import threading
+import weakref
 from io import BytesIO
 from typing import Any, Collection, Mapping
 from urllib.parse import urlencode
@@ -37,6 +38,22 @@ try:
     import pycurl
 except ImportError:  # in the lock, but a platform without its wheel may fail to build it
     pycurl = None
+
+#: Every handle made in this process; a forked child keeps its parent's (``_orphans``) and never
+#: frees them: libcurl (8.x) may shut a connection down when its handle is freed, and the socket
+#: is the parent's too. Freed in the child, a handle stalled the parent's next request (seen once in
+#: a test run: 10 s, then a timeout).
+_handles: "weakref.WeakSet" = weakref.WeakSet()
+_orphans: list = []
+
+
+def _keep_inherited() -> None:
+    _orphans.extend(_handles)
+    _handles.clear()
+
+
+if pycurl is not None:
+    os.register_at_fork(after_in_child=_keep_inherited)
 
 
 class CurlConnection(Connection):
@@ -56,6 +73,7 @@ class CurlConnection(Connection):
         held = getattr(self._local, "held", None)
         if held is None or held[0] != os.getpid():
             held = self._local.held = (os.getpid(), pycurl.Curl())
+            _handles.add(held[1])
         return held[1]
 
     def perform_request(

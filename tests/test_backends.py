@@ -323,8 +323,14 @@ def test_what_opensearch_searches_reuse_follows_the_index_and_is_not_read_again_
             sent = getattr(store.client, name)
             monkeypatch.setattr(store.client, name, lambda *a, _sent=sent, _calls=calls, **k: _calls.append(k) or _sent(*a, **k))
         assert store.speaker_directory() is first and asked["search"] == []  # unchanged index: nothing read again
-        # The search only (statistics known): the page of stories, then the listed story's versions.
+        from search import searcher
+
+        passes = []
+        monkeypatch.setattr(searcher, "plan", lambda *a, _plan=searcher.plan, **k: passes.append(a[1]) or _plan(*a, **k))
+        # The search only (statistics known): the page of stories, then the listed story's versions,
+        # planned once (a new term would be planned, asked for and planned again).
         assert engine.search("普京").total == 1 and len(asked["msearch"]) == 2
+        assert passes == ["普京"] and asked["termvectors"] == asked["count"] == []
         write(SPEAKER_ARTICLES[1:])
         assert store.speaker_directory() == {
             "vladimir-putin": {"names": {"zh": "普京", "en": "Vladimir Putin"}, "count": 2},
@@ -334,6 +340,7 @@ def test_what_opensearch_searches_reuse_follows_the_index_and_is_not_read_again_
         # The statistics read again (the count and one term-vector request), then the search.
         assert engine.search("普京").total == 2 and len(asked["msearch"]) == 4
         assert len(asked["termvectors"]) == 1 and len(asked["count"]) == 1
+        assert passes == ["普京"] * 3  # planned, statistics read, planned again
     finally:
         engine.close()
 

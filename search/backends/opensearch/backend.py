@@ -387,9 +387,20 @@ class _OpenSearchView(View):
         self._asked: set[tuple[str, str]] = set()
         self._count_asked = False
         self._doc_count: int | None = None
+        self._kept: dict | None = None
+
+    def _read(self) -> dict:
+        """The frequencies earlier searches read from the index as it is now (see
+        :meth:`OpenSearchBackend.read_frequencies`): a search whose terms were all asked before
+        plans once, not twice."""
+        if self._kept is None:
+            self._kept = self.backend.read_frequencies()
+        return self._kept
 
     @property
     def doc_count(self) -> int:
+        if self._doc_count is None:
+            self._doc_count = self._read().get(None)
         if self._doc_count is None:
             self._count_asked = True
             return 0  # unknown yet: planned() fetches it with the term statistics and plans again
@@ -399,6 +410,10 @@ class _OpenSearchView(View):
         key = (fieldname, term)
         if key in self._known:
             return self._known[key]
+        found = self._read().get(key)
+        if found is not None:
+            self._known[key] = found
+            return found
         self._asked.add(key)
         return 1  # unknown yet: assume present; planned() asks the cluster and plans again
 

@@ -46,6 +46,8 @@ def _machine(report: dict) -> str:
     text = f"{m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gb')} GB, {m.get('os')}, Python {m.get('python')}"
     if m.get("load_avg_at_start"):
         text += f" (load average {m['load_avg_at_start'][0]} at the start)"
+    if m.get("python_probe_ms"):
+        text += f"; speed probe {m['python_probe_ms']} ms of CPU, steal {m.get('steal_share', 0):.1%}"
     return text
 
 

@@ -71,3 +71,35 @@ def test_a_question_finds_a_name_jieba_read_with_the_next_character(engine):
     result = engine.search("白岳峰现效力于什么球队？")
     assert result.total == 1 and result.hits[0].id == "bai"
     assert [hit.id for hit in result.hits] == ["bai", "xu"]
+
+
+# A pasted Chinese headline is a sentence, not keywords: its complete matches hold every word in
+# Chinese; an English article holding a translation of each word (here the generic "open", "model",
+# "mode") is a partial match, ranked by score with the English report of the story.
+BILINGUAL = [
+    {"id": "zh-rain", "title": "北京今天开启降雨模式", "body": "北京今天开启降雨模式，市民出行请带伞。"},
+    {"id": "en-rain", "title": "Rain in Beijing", "body": "Heavy rain arrived in Beijing today, and more is expected this week."},
+    {"id": "en-generic", "title": "Beijing opens a model farm", "body": "Beijing today opened a model farm that measures rainfall with a new mode of sensing."},
+    {"id": "en-putin", "title": "Putin on Ukraine", "body": "Putin spoke about Ukraine on Tuesday."},
+    {"id": "zh-putin", "title": "普京访问印度", "body": "普京访问印度。"},
+]
+
+bilingual = articles_fixture(BILINGUAL, "sentence")
+
+
+def test_a_pasted_headline_is_complete_in_its_own_language_only(bilingual, monkeypatch):
+    result = bilingual.search("北京今天开启降雨模式")  # 北京 今天 开启 降雨 模式: five words
+    assert result.interpreted.terms["zh"] == ["北京", "今天", "开启", "降雨", "模式"]
+    assert result.total == 1 and result.total_partial == 2
+    assert result.hits[0].id == "zh-rain" and {hit.id for hit in result.hits[1:]} == {"en-rain", "en-generic"}
+    from search.query import build
+
+    monkeypatch.setattr(build, "SENTENCE_WORDS", 6)  # read as keywords, the generic translations count
+    keywords = bilingual.search("北京今天开启降雨模式")
+    assert keywords.total == 2 and keywords.total_partial == 1 and keywords.hits[-1].id == "en-rain"
+
+
+def test_a_few_words_typed_together_stay_complete_through_their_translations(bilingual):
+    result = bilingual.search("普京乌克兰")  # two words, no space: keywords
+    assert result.total == 1 and result.hits[0].id == "en-putin"
+    assert [hit.id for hit in result.hits] == ["en-putin", "zh-putin"] and result.total_partial == 1

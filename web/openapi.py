@@ -278,7 +278,7 @@ SCHEMAS: dict[str, dict] = {
             "total": {
                 "type": "integer",
                 "minimum": 0,
-                "description": "articles holding every word of the query (or a translation of it); they come first",
+                "description": "articles holding every word of the query (or a translation of it; a Chinese chunk of five words or more, read as a sentence, in Chinese only); they come first",
             },
             "total_partial": {
                 "type": "integer",

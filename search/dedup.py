@@ -20,14 +20,11 @@ translation in the other language (:mod:`search.crosslink`; ``CROSSLINK``).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import struct
 import unicodedata
 import zlib
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable
@@ -39,7 +36,7 @@ from search.analysis.convert import to_simplified
 from search.crosslink import CrossLinker
 from search.errors import WriterProcessError
 from search.model import LANGS, Article
-from search.processes import worker_of
+from search.processes import Helper, HelperDied, worker_of
 
 NUM_PERM = 64
 SEED = 16
@@ -272,9 +269,9 @@ class Fingerprinter:
         self.parallel = parallel
         self._pool = None
         if parallel:
-            # fork: the helper starts with the dictionaries loaded; a worker that dies breaks
-            # the pool (BrokenProcessPool), it does not leave a result waited for ever.
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker, initargs=(os.getpid(),))
+            # fork: the helper starts with the dictionaries loaded; if it dies, the next
+            # question to it fails (HelperDied) instead of waiting for ever.
+            self._pool = Helper(_start_worker, (os.getpid(),))
         self._keys: list = []
         self._chunk: list = []
         self._flight: list = []  # (keys, future), oldest first
@@ -299,13 +296,13 @@ class Fingerprinter:
     def close(self) -> None:
         self._keys, self._chunk, self._flight = [], [], []
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
             self._pool = None
 
     def _send(self) -> None:
         try:
             future = self._pool.submit(_fingerprint_chunk, self._chunk, self.link)
-        except BrokenProcessPool as error:
+        except HelperDied as error:
             raise _died() from error
         self._flight.append((self._keys, future))
         self._keys, self._chunk = [], []
@@ -321,7 +318,7 @@ class Fingerprinter:
             keys, future = self._flight.pop(0)
             try:
                 found = future.result()
-            except BrokenProcessPool as error:
+            except HelperDied as error:
                 raise _died() from error
             out.extend((key, sigs, feats) for key, (sigs, feats) in zip(keys, found))
         return out

@@ -64,3 +64,144 @@ def worker_of(parent: int) -> None:
     # of the garbage collector's sight, its collections scan only what the worker makes (and
     # do not touch, hence copy, the parent's pages).
     gc.freeze()
+
+
+class HelperDied(RuntimeError):
+    """The helper process ended (killed, out of memory) with work still asked of it."""
+
+
+class Helper:
+    """One forked helper process that runs calls in order, for a parent that must notice at once
+    when the helper dies and never wait for it for ever.
+
+    ``concurrent.futures.ProcessPoolExecutor`` hung an indexing run for good when its worker was
+    killed while the tasks queued for it filled the pipe: the parent holds the read end of its
+    call queue too, so the thread feeding that queue waited for a reader that never came, and
+    shutting the pool down waited for that thread. Here the parent keeps only the write end of
+    the task pipe and the read end of the result pipe, so a dead helper is a broken pipe or an end
+    of file, never a wait (``tests/test_processes.py`` kills it at random moments).
+
+    >>> helper = Helper()  # doctest: +SKIP
+    >>> helper.submit(pow, 2, 10).result()  # doctest: +SKIP
+    1024
+    """
+
+    def __init__(self, initializer=None, initargs: tuple = ()) -> None:
+        import multiprocessing
+        import queue
+        import threading
+        from collections import deque
+
+        context = multiprocessing.get_context("fork")
+        task_reader, self._tasks = context.Pipe(duplex=False)
+        self._results, result_writer = context.Pipe(duplex=False)
+        self.process = context.Process(target=_helper_main, args=(task_reader, result_writer, self._tasks, self._results, initializer, initargs), daemon=True)
+        self.process.start()
+        task_reader.close()  # the helper is the only reader of its tasks and writer of its results
+        result_writer.close()
+        self._pending: deque[_Pending] = deque()
+        # Tasks are sent by a thread so that a full pipe (the helper busy) never blocks the caller;
+        # it is a daemon and never joined: a dead helper breaks its pipe, which ends it.
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send_all, name="helper-sender", daemon=True)
+        self._sender.start()
+        self._dead = False
+
+    def submit(self, fn, *args) -> "_Pending":
+        """Queue ``fn(*args)``; its result comes from the returned object's ``result()``."""
+        import pickle
+
+        if self._dead or not self.process.is_alive():
+            raise HelperDied(self._why())
+        pending = _Pending(self)
+        self._pending.append(pending)
+        self._outbox.put(pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL))
+        return pending
+
+    def close(self) -> None:
+        """Stop the helper (at once: its work is no longer wanted) and free the pipes."""
+        self._outbox.put(None)
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self._dead = True
+        self._results.close()
+
+    def _send_all(self) -> None:
+        while (item := self._outbox.get()) is not None:
+            try:
+                self._tasks.send_bytes(item)
+            except OSError:  # the helper died: nothing reads this pipe any more
+                break
+        try:
+            self._tasks.close()
+        except OSError:
+            pass
+
+    def _next(self, block: bool) -> bool:
+        """Read the oldest pending call's answer; ``block=False``: only if it has come."""
+        from multiprocessing.connection import wait
+
+        if self._dead:
+            raise HelperDied(self._why())
+        if not block and not self._results.poll(0):
+            return False
+        # The result pipe first: an answer written before the helper ended is still read.
+        while not self._results.poll(0) and not wait([self._results, self.process.sentinel], timeout=1.0):
+            pass
+        try:
+            ok, value = self._results.recv()
+        except (EOFError, OSError) as error:  # ended, possibly in the middle of an answer
+            self._dead = True
+            raise HelperDied(self._why()) from error
+        self._pending.popleft()._settle(ok, value)
+        return True
+
+    def _why(self) -> str:
+        code = self.process.exitcode
+        return f"the helper process ended (exit status {code})" if code is not None else "the helper process was closed"
+
+
+class _Pending:
+    """The answer of one call to a :class:`Helper`, when it comes."""
+
+    _NOT_YET = object()
+
+    def __init__(self, helper: Helper) -> None:
+        self._helper = helper
+        self._value = self._NOT_YET
+        self._ok = True
+
+    def done(self) -> bool:
+        while self._value is self._NOT_YET and self._helper._pending and self._helper._next(block=False):
+            pass
+        return self._value is not self._NOT_YET
+
+    def result(self):
+        while self._value is self._NOT_YET:
+            self._helper._next(block=True)
+        if not self._ok:
+            raise self._value
+        return self._value
+
+    def _settle(self, ok: bool, value) -> None:
+        self._ok, self._value = ok, value
+
+
+def _helper_main(tasks, results, parent_tasks, parent_results, initializer, initargs) -> None:
+    import pickle
+
+    parent_tasks.close()  # this process's copies of the parent's ends: the pipes end with it
+    parent_results.close()
+    if initializer is not None:
+        initializer(*initargs)
+    while True:
+        try:
+            fn, args = pickle.loads(tasks.recv_bytes())
+        except EOFError:  # the parent closed: nothing more to do
+            return
+        try:
+            answer = (True, fn(*args))
+        except Exception as error:  # the caller re-raises it
+            answer = (False, error)
+        results.send(answer)

@@ -161,14 +161,13 @@ def test_fingerprints_come_back_as_soon_as_they_are_done_not_after_the_tasks_ahe
     """The first articles of a run go on to the writer processes when their fingerprints are
     back: a task that is done is received on the next chunk sent, though fewer than
     ``AHEAD`` tasks are in flight."""
-    import concurrent.futures
-
     articles = _many_articles(2 * Fingerprinter.CHUNK)
     first, second = articles[: Fingerprinter.CHUNK], articles[Fingerprinter.CHUNK :]
     ahead = Fingerprinter(link=True, parallel=True)
     try:
         assert [item for article in first for item in ahead.push(article.id, article)] == []
-        concurrent.futures.wait([future for _, future in ahead._flight])
+        for _, future in ahead._flight:
+            future.result()  # done, not yet received by the Fingerprinter
         got = [item for article in second for item in ahead.push(article.id, article)]
         assert [key for key, _, _ in got] == [a.id for a in first]
         rest = list(ahead.drain())
@@ -190,8 +189,7 @@ def test_a_dead_fingerprint_process_fails_the_batch_loudly():
     try:
         for article in articles[: Fingerprinter.CHUNK]:
             list(ahead.push(article.id, article))
-        for pid in list(ahead._pool._processes):
-            os.kill(pid, signal.SIGKILL)
+        os.kill(ahead._pool.process.pid, signal.SIGKILL)
         with pytest.raises(WriterProcessError, match="run the same command again"):
             for article in articles[Fingerprinter.CHUNK :]:
                 list(ahead.push(article.id, article))

@@ -67,7 +67,12 @@ def worker_of(parent: int) -> None:
 
 
 class HelperDied(RuntimeError):
-    """The helper process ended (killed, out of memory) with work still asked of it."""
+    """The helper process ended (killed, out of memory) with work still asked of it;
+    ``exitcode``: its exit status (``None``: it was closed)."""
+
+    def __init__(self, message: str, exitcode: int | None = None) -> None:
+        super().__init__(message)
+        self.exitcode = exitcode
 
 
 class Helper:
@@ -105,17 +110,15 @@ class Helper:
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send_all, name="helper-sender", daemon=True)
         self._sender.start()
-        self._dead = False
+        self._dead = self._closed = False
 
     def submit(self, fn, *args) -> "_Pending":
         """Queue ``fn(*args)``; its result comes from the returned object's ``result()``."""
-        import pickle
-
         if self._dead or not self.process.is_alive():
-            raise HelperDied(self._why())
+            raise HelperDied(self._why(), self.process.exitcode)
         pending = _Pending(self)
         self._pending.append(pending)
-        self._outbox.put(pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL))
+        self._outbox.put((fn, args))
         return pending
 
     def close(self) -> None:
@@ -124,13 +127,21 @@ class Helper:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(5)
-        self._dead = True
+        self._dead = self._closed = True
         self._results.close()
 
     def _send_all(self) -> None:
+        # Pickled here, not by the caller: it goes on while this thread pickles (a batch's
+        # articles for the OpenSearch writer's analysis, 4 % of that run's time when the caller did).
+        import pickle
+
         while (item := self._outbox.get()) is not None:
             try:
-                self._tasks.send_bytes(item)
+                data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as error:  # the helper answers it, in its turn, with this error
+                data = pickle.dumps((_unsent, (f"{type(error).__name__}: {error}",)))
+            try:
+                self._tasks.send_bytes(data)
             except OSError:  # the helper died: nothing reads this pipe any more
                 break
         try:
@@ -143,7 +154,7 @@ class Helper:
         from multiprocessing.connection import wait
 
         if self._dead:
-            raise HelperDied(self._why())
+            raise HelperDied(self._why(), self.process.exitcode)
         if not block and not self._results.poll(0):
             return False
         # The result pipe first: an answer written before the helper ended is still read.
@@ -153,13 +164,15 @@ class Helper:
             ok, value = self._results.recv()
         except (EOFError, OSError) as error:  # ended, possibly in the middle of an answer
             self._dead = True
-            raise HelperDied(self._why()) from error
+            raise HelperDied(self._why(), self.process.exitcode) from error
         self._pending.popleft()._settle(ok, value)
         return True
 
     def _why(self) -> str:
-        code = self.process.exitcode
-        return f"the helper process ended (exit status {code})" if code is not None else "the helper process was closed"
+        if self._closed:
+            return "the helper process was closed"
+        self.process.join(5)  # its pipes close as it ends, a moment before it can be waited for
+        return f"the helper process ended (exit status {self.process.exitcode})"
 
 
 class _Pending:
@@ -186,6 +199,10 @@ class _Pending:
 
     def _settle(self, ok: bool, value) -> None:
         self._ok, self._value = ok, value
+
+
+def _unsent(reason: str) -> None:
+    raise ValueError(f"the call could not be sent to the helper process ({reason})")
 
 
 def _helper_main(tasks, results, parent_tasks, parent_results, initializer, initargs) -> None:

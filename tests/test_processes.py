@@ -31,6 +31,10 @@ def test_calls_come_back_in_order_and_errors_are_raised_by_result():
         with pytest.raises(ValueError, match="no"):
             failing.result()
         assert after.result() == 1024  # an error ends one call, not the helper
+        unpicklable = helper.submit(_echo, lambda: None)
+        with pytest.raises(ValueError, match="could not be sent"):
+            unpicklable.result()
+        assert helper.submit(_echo, b"abcd").result() == 4
     finally:
         helper.close()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import multiprocessing
 import os
 import threading
 import time
@@ -36,10 +35,10 @@ from search.backends.base import (
 )
 from search.backends.opensearch import dsl, groups
 from search.backends.opensearch.documents import INDEXED_FIELDS, index_body, stored_fields, to_source, versions
-from search.errors import BackendUnavailableError, IndexMissingError, IndexVersionError
+from search.errors import BackendUnavailableError, IndexMissingError, IndexVersionError, WriterProcessError
 from search.filters import SearchFilters
 from search.model import Article
-from search.processes import worker_of
+from search.processes import Helper, HelperDied, worker_of
 from search.query.plan import TEXT_FIELDS, Plan
 from search.suggest import Suggestions
 from search.timeline import DAYS_SPAN, timeline
@@ -793,16 +792,49 @@ def _failure(item: dict) -> WriteFailure:
     return WriteFailure(str(info.get("_id")), f"OpenSearch refused it ({status}, {reason})" if status else f"OpenSearch refused it ({reason})")
 
 
+#: Articles per task of an analysis process, and tasks asked ahead of each process.
+ANALYSIS_CHUNK = 32
+ANALYSIS_AHEAD = 4
+
+
 @contextmanager
 def _analyzed(items: list[tuple[Article, str]], procs: int) -> Iterator[Iterator[dict]]:
-    """The documents for ``items``, analyzed by ``procs`` processes when the batch is large enough."""
+    """The documents for ``items`` in order, analyzed by ``procs`` processes when the batch is
+    large enough. A process that dies fails the batch (:class:`WriterProcessError`): with
+    ``multiprocessing.Pool`` its task was lost and ``imap`` waited for it for ever."""
     if procs <= 1 or len(items) < PARALLEL_MIN_BATCH:
         yield (to_source(item) for item in items)
         return
-    # fork: workers start with the parent's dictionaries already loaded.
-    context = multiprocessing.get_context("fork")
-    with context.Pool(procs, initializer=worker_of, initargs=(os.getpid(),)) as pool:
-        yield pool.imap(to_source, items, chunksize=32)
+    # fork: the processes start with the parent's dictionaries already loaded.
+    helpers = [Helper(worker_of, (os.getpid(),)) for _ in range(procs)]
+    try:
+        yield _in_order(helpers, [items[k : k + ANALYSIS_CHUNK] for k in range(0, len(items), ANALYSIS_CHUNK)])
+    finally:
+        for helper in helpers:
+            helper.close()
+
+
+def _in_order(helpers: list[Helper], chunks: list[list[tuple[Article, str]]]) -> Iterator[dict]:
+    """Each chunk to the helpers in turn, at most :data:`ANALYSIS_AHEAD` each ahead; the
+    documents back in the chunks' order."""
+    ahead = ANALYSIS_AHEAD * len(helpers)
+    asked = []
+    try:
+        for k in range(min(len(chunks), ahead)):
+            asked.append(helpers[k % len(helpers)].submit(_sources, chunks[k]))
+        for k in range(len(chunks)):
+            documents, asked[k] = asked[k].result(), None
+            if k + ahead < len(chunks):
+                asked.append(helpers[(k + ahead) % len(helpers)].submit(_sources, chunks[k + ahead]))
+            yield from documents
+    except HelperDied as error:
+        raise WriterProcessError(
+            f"an analysis process died (exit status {error.exitcode}); the articles of this batch not stored yet were not: run the same command again"
+        ) from error
+
+
+def _sources(chunk: list[tuple[Article, str]]) -> list[dict]:
+    return [to_source(item) for item in chunk]
 
 
 __all__ = ["OpenSearchBackend", "OpenSearchWriter"]

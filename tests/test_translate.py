@@ -211,6 +211,19 @@ def test_names_both_ways(zh, en):
     assert zh in texts(to_zh)
 
 
+@pytest.mark.parametrize("zh, en", [("佛州", "Florida"), ("麻州", "Massachusetts"), ("康州", "Connecticut"), ("加州", "California")])
+def test_us_states_by_their_short_chinese_names(zh, en):
+    (to_en,) = [c for c in concepts(zh) if c.target == "en"]
+    assert texts(to_en)[0] == en  # not a city read by sound (佛州 was Fuzhou)
+    (to_zh,) = concepts(en)
+    assert zh in texts(to_zh)
+
+
+def test_texas_never_asks_for_the_character_zhou_alone():
+    (to_zh,) = concepts("Texas")
+    assert "得克萨斯州" in texts(to_zh) and "州" not in texts(to_zh)
+
+
 def test_unknown_chinese_person_name_is_transliterated():
     (concept,) = concepts("郝薇薇")  # jieba: 郝薇 / 薇
     assert (concept.start, concept.end) == (0, 2)

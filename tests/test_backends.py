@@ -296,13 +296,14 @@ def test_speaker_directory(client):
     assert [s["id"] for s in client.get("/api/speakers", query_string={"prefix": "xi"}).get_json()["speakers"]] == ["xi-jinping"]
 
 
-def test_what_opensearch_searches_reuse_follows_the_index_and_is_not_read_again_while_it_is_unchanged(request, tmp_path, monkeypatch):
-    """The speaker directory and the term statistics are kept while the index is unchanged."""
+def _speakers_engine(request, tmp_path, monkeypatch):
+    """An Engine over the first speaker article on OpenSearch, the cluster asked for the index's
+    state at each search, and ``write(articles)`` adding more."""
     from search.backends.base import open_backend
     from search.backends.opensearch import backend as os_backend
     from search.searcher import Engine
 
-    monkeypatch.setattr(os_backend, "DIRECTORY_TTL", 0.0)  # ask the cluster for the index's state each time
+    monkeypatch.setattr(os_backend, "DIRECTORY_TTL", 0.0)
     config = fresh_config("opensearch", request, tmp_path)
 
     def write(articles) -> None:
@@ -312,7 +313,12 @@ def test_what_opensearch_searches_reuse_follows_the_index_and_is_not_read_again_
         store.close()
 
     write(SPEAKER_ARTICLES[:1])
-    engine = Engine(config=config)
+    return Engine(config=config), write
+
+
+def test_what_opensearch_searches_reuse_follows_the_index_and_is_not_read_again_while_it_is_unchanged(request, tmp_path, monkeypatch):
+    """The speaker directory and the term statistics are kept while the index is unchanged."""
+    engine, write = _speakers_engine(request, tmp_path, monkeypatch)
     store = engine.backend
     try:
         first = store.speaker_directory()
@@ -341,6 +347,23 @@ def test_what_opensearch_searches_reuse_follows_the_index_and_is_not_read_again_
         assert engine.search("普京").total == 2 and len(asked["msearch"]) == 4
         assert len(asked["termvectors"]) == 1 and len(asked["count"]) == 1
         assert passes == ["普京"] * 3  # planned, statistics read, planned again
+    finally:
+        engine.close()
+
+
+def test_a_pinned_server_process_reads_the_changed_speaker_directory_in_the_background(request, tmp_path, monkeypatch):
+    """A server's worker keeps answering with the directory it has while the new one is read."""
+    engine, write = _speakers_engine(request, tmp_path, monkeypatch)
+    try:
+        engine.pin()
+        before = engine.backend.speaker_directory()
+        assert set(before) == {"vladimir-putin"}
+        write(SPEAKER_ARTICLES[1:])
+        assert engine.backend.speaker_directory() is before  # the search goes on with what it has ...
+        engine.backend._reading["directory"].join(30)  # ... while the new one is read
+        after = engine.backend.speaker_directory()
+        assert after["xi-jinping"]["names"]["en"] == "Xi Jinping" and after["vladimir-putin"]["count"] == 2
+        assert engine.search("习近平").total == 2
     finally:
         engine.close()
 

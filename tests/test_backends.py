@@ -351,18 +351,29 @@ def test_what_opensearch_searches_reuse_follows_the_index_and_is_not_read_again_
         engine.close()
 
 
-def test_a_pinned_server_process_reads_the_changed_speaker_directory_in_the_background(request, tmp_path, monkeypatch):
-    """A server's worker keeps answering with the directory it has while the new one is read."""
+def test_a_pinned_server_process_reads_what_it_builds_from_the_whole_index_again_in_the_background(request, tmp_path, monkeypatch):
+    """A server's worker keeps answering with the directory, suggestions and pinyin table it has
+    while the new ones are read (the pinyin table took 4 s on the 4x corpus, paid by a search)."""
+    from search.backends.opensearch import backend as os_backend
+
+    monkeypatch.setattr(os_backend, "SUGGESTIONS_TTL", 0.0)  # a long-running server's 300 s, past
     engine, write = _speakers_engine(request, tmp_path, monkeypatch)
+    store = engine.backend
     try:
         engine.pin()
-        before = engine.backend.speaker_directory()
-        assert set(before) == {"vladimir-putin"}
+        before, suggestions = store.speaker_directory(), store.suggestions()
+        table = engine.backend.view().pinyin_table()
+        assert set(before) == {"vladimir-putin"} and "guests" not in suggestions.counts
         write(SPEAKER_ARTICLES[1:])
-        assert engine.backend.speaker_directory() is before  # the search goes on with what it has ...
-        engine.backend._reading["directory"].join(30)  # ... while the new one is read
-        after = engine.backend.speaker_directory()
+        # The search goes on with what it has ...
+        assert store.speaker_directory() is before and store.suggestions() is suggestions
+        assert engine.backend.view().pinyin_table() is table
+        for key in ("directory", "suggestions", ("memo", "pinyin")):
+            store._reading[key].join(30)  # ... while the new ones are read
+        after = store.speaker_directory()
         assert after["xi-jinping"]["names"]["en"] == "Xi Jinping" and after["vladimir-putin"]["count"] == 2
+        assert "guests" in store.suggestions().counts  # from a new title (Xi meets foreign guests)
+        assert engine.backend.view().pinyin_table() is not table
         assert engine.search("习近平").total == 2
     finally:
         engine.close()

@@ -165,6 +165,7 @@ class OpenSearchBackend(Backend):
         self._shards: tuple[str | None, int] = (None, 0)  # (the index's uuid, its primary shards)
         self._later = False  # pinned (a server's worker): the directory is read again in the background
         self._reading: dict[object, threading.Thread] = {}  # what is being read again, by key
+        self._local = threading.local()  # .later: this thread reads again in the background
         with translated_errors(config):
             health = self.client.cluster.health()
             if health.get("status") == "red":
@@ -252,7 +253,9 @@ class OpenSearchBackend(Backend):
         if found is not None and found.state == state:
             found.checked = now
             return found.value
-        if found is not None and later and self._later:
+        # (What a background reading builds from, it reads itself: it would otherwise be built from
+        # the values it is there to replace.)
+        if found is not None and later and self._later and not getattr(self._local, "later", False):
             self._build_later(key, state, build)
             return found.value
         value = build()
@@ -262,6 +265,7 @@ class OpenSearchBackend(Backend):
 
     def _build_later(self, key: object, state: tuple, build: Callable[[], object]) -> None:
         def run() -> None:
+            self._local.later = True
             try:
                 value = build()
             except Exception:  # the cluster did not answer: the next search asks again
@@ -277,11 +281,13 @@ class OpenSearchBackend(Backend):
         thread.start()
 
     def pin(self) -> None:
-        """A server's worker: after the index changed, the speaker directory (a count of every
-        speaker's articles: 31-36 ms on the 4x corpus, paid by the next search after each change)
-        is read again in a background thread, and searches meanwhile name the speakers as the
-        directory read before does (a speaker new to the index is unnamed for that moment). The
-        articles searched are the cluster's as they are now."""
+        """A server's worker: after the index changed, what is built from all of it is built
+        again in a background thread, and searches meanwhile use what was built before: the
+        speaker directory (a count of every speaker's articles: 31-36 ms on the 4x corpus, paid by
+        the next search after each change; a speaker new to the index is unnamed for that moment)
+        and, at most every :data:`SUGGESTIONS_TTL` seconds, the suggestions, the pinyin table and
+        the vocabulary for typos (every title read and analyzed: seconds, paid by the first search
+        needing them). The articles searched are the cluster's as they are now."""
         self._later = True
 
     def speaker_directory(self) -> dict[str, dict]:
@@ -372,7 +378,7 @@ class OpenSearchBackend(Backend):
     def suggestions(self) -> Suggestions:
         """Built from every article's titles (read once, then again at most every
         :data:`SUGGESTIONS_TTL` seconds, when the index changed)."""
-        return self._reused("suggestions", SUGGESTIONS_TTL, self._read_suggestions)
+        return self._reused("suggestions", SUGGESTIONS_TTL, self._read_suggestions, later=True)
 
     def _read_suggestions(self) -> Suggestions:
         from opensearchpy import helpers
@@ -397,7 +403,7 @@ class OpenSearchBackend(Backend):
 
     def memo(self, key: object, build: Callable[[], object]) -> object:
         """``build()``, kept as the suggestions are (the index may change meanwhile)."""
-        return self._reused(("memo", key), SUGGESTIONS_TTL, build)
+        return self._reused(("memo", key), SUGGESTIONS_TTL, build, later=True)
 
     def close(self) -> None:
         self.client.close()

@@ -535,9 +535,9 @@ def _prepare_run(words: list[Word], col: _Collect, negated: bool) -> None:
         if synset is None:
             continue
         weight = 1.0 / (concept.end - concept.start)
-        if not _variant(concept, sources):
-            weight *= TRANSLATION_BOOST / same_span[(concept.start, concept.end)]
         own = _variant(concept, sources)
+        if not own:
+            weight *= TRANSLATION_BOOST / same_span[(concept.start, concept.end)]
         for index in range(concept.start, concept.end):
             word, k = owners[index]
             col.trans.setdefault(id(word), {}).setdefault(k, []).append((synset, weight, own))

@@ -466,7 +466,7 @@ class _OpenSearchView(View):
         return make_plan(self)
 
     def _fetch(self, pairs: list[tuple[str, str]]) -> None:
-        kept = self.backend.read_frequencies()
+        kept = self._read()
         missing = [pair for pair in pairs if pair not in kept]
         if None not in kept:
             kept[None] = self.backend.count()
